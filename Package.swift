@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Release builds of takevault's own targets use the CPU's SIMD: AVX2 + FMA (x86-64-v3, which the
+// Swift driver names `haswell`; `x86-64-v3` is not a CPU name it accepts). Default Swift release
+// builds emit SSE only, which halves the throughput of the DSP kernels.
+//
+// `TAKEVAULT_CPU=baseline swift build -c release` builds for plain x86-64 instead (any 64-bit x86
+// CPU); `TAKEVAULT_CPU=<name>` picks another `-target-cpu` (e.g. `skylake-avx512`). Debug builds
+// never get CPU flags, so tests run the same code paths everywhere. Dependencies are untouched:
+// unsafe flags apply only because takevault is built as the root package.
+let cpuChoice = Context.environment["TAKEVAULT_CPU"] ?? "haswell"
+
+#if arch(x86_64)
+let simdSettings: [SwiftSetting] = cpuChoice == "baseline"
+    ? []
+    : [.unsafeFlags(["-target-cpu", cpuChoice, "-Xcc", "-march=\(cpuChoice)"], .when(configuration: .release))]
+#else
+let simdSettings: [SwiftSetting] = []
+#endif
+
+let ourSettings: [SwiftSetting] = simdSettings
+
+let package = Package(
+    name: "takevault",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "takevault", targets: ["takevault"]),
+        .library(name: "AudioCodecs", targets: ["AudioCodecs"]),
+        .library(name: "AudioDSP", targets: ["AudioDSP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages, found through pkg-config).
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CFLAC", pkgConfig: "flac", providers: [.apt(["libflac-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
+
+        .target(name: "AudioDSP", swiftSettings: ourSettings),
+        .target(
+            name: "AudioCodecs",
+            dependencies: ["AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc"],
+            swiftSettings: ourSettings
+        ),
+        .executableTarget(
+            name: "takevault",
+            dependencies: [
+                "AudioCodecs",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: ourSettings
+        ),
+
+        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP"]),
+        .testTarget(name: "AudioCodecsTests", dependencies: ["AudioCodecs", "AudioDSP", "CSndFile"]),
+        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

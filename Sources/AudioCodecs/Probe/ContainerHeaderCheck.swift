@@ -1,0 +1,165 @@
+/// Checks the lengths a WAV/RF64/AIFF header declares against the bytes the file holds.
+///
+/// libsndfile opens a file whose data chunk runs past the end, or whose header was never
+/// finalised, and quietly decodes whatever is there. An archive must not: an upload cut short in
+/// transit has to be told apart from a complete one, or the "lossless master" would be a fragment.
+/// This walker reads only chunk headers (a few hundred bytes, whatever the file's size) and runs
+/// before libsndfile, so it also gives precise reasons for impossible channel counts and rates.
+///
+/// Verdicts:
+/// - data chunk declares more bytes than remain → ``UploadRejected/truncatedData(expectedFrames:presentFrames:)``;
+/// - data size 0 or 0xFFFFFFFF in plain RIFF with audio after it (an unfinalised recording), a
+///   chunk before the audio that runs past the end, AIFF `COMM` frames that disagree with `SSND`
+///   → ``UploadRejected/headerLengthMismatch(detail:)``;
+/// - an outer RIFF/FORM size that disagrees with the file while every chunk fits → a warning
+///   (`riff_size_mismatch`), since many writers get it wrong and no audio is affected.
+enum ContainerHeaderCheck {
+    /// What the check learned; `nil` fields where the container does not say.
+    struct Result: Equatable {
+        var warnings: [String] = []
+    }
+
+    /// At most this many chunks are walked before giving up on a file (a defence against crafted
+    /// headers; real files have a dozen).
+    static let maximumChunks = 4_096
+
+    static func check(_ file: FileBytes) throws -> Result {
+        let head = try file.read(at: 0, count: 12)
+        guard head.count == 12 else { return Result() }
+        switch (head.fourCC(at: 0), head.fourCC(at: 8)) {
+        case ("RIFF", "WAVE"): return try checkRIFF(file, outerSize: UInt64(head.littleEndianUInt32(at: 4)), isRF64: false)
+        case ("RF64", "WAVE"), ("BW64", "WAVE"): return try checkRIFF(file, outerSize: nil, isRF64: true)
+        case ("FORM", "AIFF"), ("FORM", "AIFC"):
+            return try checkAIFF(file, outerSize: UInt64(head.bigEndianUInt32(at: 4)), compressed: head.fourCC(at: 8) == "AIFC")
+        default: return Result()
+        }
+    }
+
+    // MARK: RIFF / RF64
+
+    private static func checkRIFF(_ file: FileBytes, outerSize declaredOuter: UInt64?, isRF64: Bool) throws -> Result {
+        var result = Result()
+        var outerSize = declaredOuter
+        var ds64DataSize: UInt64?
+        var blockAlign: UInt64?
+        var offset: Int64 = 12
+        for _ in 0..<maximumChunks {
+            let header = try file.read(at: offset, count: 8)
+            guard header.count == 8 else { break }
+            let id = header.fourCC(at: 0)
+            var size = UInt64(header.littleEndianUInt32(at: 4))
+            let bodyStart = offset + 8
+            let remaining = UInt64(max(file.size - bodyStart, 0))
+            switch id {
+            case "ds64":
+                let body = try file.read(at: bodyStart, count: 24)
+                guard body.count == 24 else { throw UploadRejected.malformedHeader(detail: "RF64 ds64 chunk is cut short") }
+                outerSize = body.littleEndianUInt64(at: 0)
+                ds64DataSize = body.littleEndianUInt64(at: 8)
+            case "fmt ":
+                let body = try file.read(at: bodyStart, count: 16)
+                guard body.count == 16, size >= 16 else { throw UploadRejected.malformedHeader(detail: "fmt chunk is shorter than 16 bytes") }
+                try checkRange(channels: Int(body.littleEndianUInt16(at: 2)), sampleRate: Int(body.littleEndianUInt32(at: 4)))
+                let align = UInt64(body.littleEndianUInt16(at: 12))
+                guard align > 0 else { throw UploadRejected.malformedHeader(detail: "fmt chunk gives a block size of 0 bytes") }
+                blockAlign = align
+            case "data":
+                guard let align = blockAlign else { throw UploadRejected.malformedHeader(detail: "data chunk before the fmt chunk") }
+                if isRF64, size == 0xFFFF_FFFF, let fromDS64 = ds64DataSize { size = fromDS64 }
+                if !isRF64, size == 0 || size == 0xFFFF_FFFF, remaining > 0 {
+                    throw UploadRejected.headerLengthMismatch(
+                        detail: "data chunk declares \(size == 0 ? "0 bytes" : "an unknown length") but \(remaining) bytes follow")
+                }
+                if size > remaining {
+                    throw UploadRejected.truncatedData(expectedFrames: Int64(size / align), presentFrames: Int64(remaining / align))
+                }
+            default:
+                if size > remaining {
+                    throw UploadRejected.headerLengthMismatch(
+                        detail: "chunk '\(id)' declares \(size) bytes but only \(remaining) remain")
+                }
+            }
+            offset = bodyStart + Int64(size + (size & 1))
+        }
+        if let outer = outerSize, outer + 8 != UInt64(file.size), outer + 9 != UInt64(file.size) {
+            result.warnings.append("riff_size_mismatch")
+        }
+        return result
+    }
+
+    // MARK: AIFF / AIFC
+
+    private static func checkAIFF(_ file: FileBytes, outerSize: UInt64, compressed: Bool) throws -> Result {
+        var result = Result()
+        var declaredFrames: UInt64?
+        var bytesPerFrame: UInt64?
+        var offset: Int64 = 12
+        for _ in 0..<maximumChunks {
+            let header = try file.read(at: offset, count: 8)
+            guard header.count == 8 else { break }
+            let id = header.fourCC(at: 0)
+            let size = UInt64(header.bigEndianUInt32(at: 4))
+            let bodyStart = offset + 8
+            let remaining = UInt64(max(file.size - bodyStart, 0))
+            switch id {
+            case "COMM":
+                let body = try file.read(at: bodyStart, count: compressed ? 22 : 18)
+                guard body.count >= 18 else { throw UploadRejected.malformedHeader(detail: "COMM chunk is cut short") }
+                let channels = Int(Int16(bitPattern: body.bigEndianUInt16(at: 0)))
+                let rate = extendedToInt(Array(body[8..<18]))
+                try checkRange(channels: channels, sampleRate: rate)
+                declaredFrames = UInt64(body.bigEndianUInt32(at: 2))
+                let bits = UInt64(body.bigEndianUInt16(at: 6))
+                let compression = body.count >= 22 ? body.fourCC(at: 18) : "NONE"
+                switch compression {
+                case "NONE", "sowt", "twos", "raw ", "in24", "in32":
+                    bytesPerFrame = UInt64(channels) * ((bits + 7) / 8)
+                case "fl32", "FL32": bytesPerFrame = UInt64(channels) * 4
+                case "fl64", "FL64": bytesPerFrame = UInt64(channels) * 8
+                default: bytesPerFrame = nil  // compressed: SSND size says nothing about frames
+                }
+            case "SSND":
+                let audioBytes = size >= 8 ? size - 8 : 0
+                if size > remaining {
+                    let perFrame = max(bytesPerFrame ?? 1, 1)
+                    throw UploadRejected.truncatedData(
+                        expectedFrames: Int64(audioBytes / perFrame), presentFrames: Int64(remaining.subtractingClamped(8) / perFrame))
+                }
+                if let frames = declaredFrames, let perFrame = bytesPerFrame, frames * perFrame > audioBytes {
+                    throw UploadRejected.headerLengthMismatch(
+                        detail: "COMM declares \(frames) frames but SSND holds \(audioBytes / max(perFrame, 1))")
+                }
+            default:
+                if size > remaining {
+                    throw UploadRejected.headerLengthMismatch(detail: "chunk '\(id)' declares \(size) bytes but only \(remaining) remain")
+                }
+            }
+            offset = bodyStart + Int64(size + (size & 1))
+        }
+        if outerSize + 8 != UInt64(file.size), outerSize + 9 != UInt64(file.size) {
+            result.warnings.append("form_size_mismatch")
+        }
+        return result
+    }
+
+    // MARK: Helpers
+
+    static func checkRange(channels: Int, sampleRate: Int) throws {
+        guard SupportedRange.channels.contains(channels) else { throw UploadRejected.channelCountOutOfRange(channels) }
+        guard SupportedRange.sampleRates.contains(sampleRate) else { throw UploadRejected.sampleRateOutOfRange(sampleRate) }
+    }
+
+    /// An 80-bit IEEE 754 extended value (AIFF's sample rate) rounded to an integer; 0 when it is
+    /// not a positive number in `Int` range.
+    static func extendedToInt(_ bytes: [UInt8]) -> Int {
+        let exponent = Int(bytes.bigEndianUInt16(at: 0) & 0x7fff) - 16383
+        let negative = bytes[0] & 0x80 != 0
+        let mantissa = (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[2 + $1]) }
+        guard !negative, mantissa != 0, (0...62).contains(exponent) else { return 0 }
+        return Int(mantissa >> UInt64(63 - exponent))
+    }
+}
+
+extension UInt64 {
+    fileprivate func subtractingClamped(_ other: UInt64) -> UInt64 { self > other ? self - other : 0 }
+}

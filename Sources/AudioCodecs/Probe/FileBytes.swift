@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only file for header parsing: positioned reads, nothing buffered, closed on deinit.
+final class FileBytes {
+    let path: String
+    let size: Int64
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CodecFailure.io(operation: "open", path: path, errno: errno) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let error = errno
+            close(descriptor)
+            throw CodecFailure.io(operation: "stat", path: path, errno: error)
+        }
+        self.path = path
+        self.descriptor = descriptor
+        self.size = Int64(status.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Up to `count` bytes at `offset`; fewer at the end of the file.
+    func read(at offset: Int64, count: Int) throws -> [UInt8] {
+        guard offset < size, count > 0 else { return [] }
+        let wanted = Int(min(Int64(count), size - offset))
+        var bytes = [UInt8](repeating: 0, count: wanted)
+        var done = 0
+        while done < wanted {
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + done, wanted - done, off_t(offset) + off_t(done))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw CodecFailure.io(operation: "read", path: path, errno: errno)
+            }
+            if got == 0 { break }
+            done += got
+        }
+        return done == wanted ? bytes : Array(bytes[0..<done])
+    }
+}
+
+extension Array where Element == UInt8 {
+    func littleEndianUInt16(at offset: Int) -> UInt16 {
+        UInt16(self[offset]) | UInt16(self[offset + 1]) << 8
+    }
+
+    func littleEndianUInt32(at offset: Int) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { $0 | UInt32(self[offset + $1]) << (8 * UInt32($1)) }
+    }
+
+    func littleEndianUInt64(at offset: Int) -> UInt64 {
+        (0..<8).reduce(UInt64(0)) { $0 | UInt64(self[offset + $1]) << (8 * UInt64($1)) }
+    }
+
+    func bigEndianUInt16(at offset: Int) -> UInt16 {
+        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+    }
+
+    func bigEndianUInt32(at offset: Int) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(self[offset + $1]) }
+    }
+
+    /// Four bytes as an ASCII chunk identifier (non-printable bytes shown as `?`).
+    func fourCC(at offset: Int) -> String {
+        String(self[offset..<offset + 4].map { (0x20...0x7e).contains($0) ? Character(UnicodeScalar($0)) : "?" })
+    }
+}

@@ -1,0 +1,6 @@
+#ifndef TAKEVAULT_CFLAC_SHIM_H
+#define TAKEVAULT_CFLAC_SHIM_H
+#include <FLAC/stream_encoder.h>
+#include <FLAC/stream_decoder.h>
+#include <FLAC/metadata.h>
+#endif

@@ -1,0 +1,4 @@
+#ifndef TAKEVAULT_COPUS_SHIM_H
+#define TAKEVAULT_COPUS_SHIM_H
+#include <opus.h>
+#endif

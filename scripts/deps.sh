@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages takevault needs to build and test, if any are missing.
+# Safe to run repeatedly: it only calls apt-get when a package is absent.
+set -euo pipefail
+
+packages=(
+  # build: the C libraries behind the CSndFile, CFLAC, COpus and COpusEnc shims
+  pkg-config libsndfile1-dev libflac-dev libopus-dev libopusenc-dev libogg-dev zlib1g-dev
+  # tests: independent reference tools the tests compare against
+  flac opus-tools sox libsox-fmt-all
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "takevault: installing Debian packages: ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
