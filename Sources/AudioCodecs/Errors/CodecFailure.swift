@@ -11,6 +11,8 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
     case flacVerifyMismatch(detail: String)
     /// A decoded FLAC stream's MD5 does not match its STREAMINFO.
     case flacMD5Mismatch(path: String)
+    /// A FLAC stream could not be decoded (lost sync, CRC error, bad frame header).
+    case flacStreamError(path: String, detail: String)
     /// A settings value is out of its range.
     case invalidSetting(name: String, value: String, allowed: String)
 
@@ -21,6 +23,7 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
         case .encoderFailed: "encoder_failed"
         case .flacVerifyMismatch: "flac_verify_mismatch"
         case .flacMD5Mismatch: "flac_md5_mismatch"
+        case .flacStreamError: "flac_stream_error"
         case .invalidSetting: "invalid_setting"
         }
     }
@@ -37,6 +40,8 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
             "libFLAC's verify pass found the encoded stream differs from the input (\(detail)); nothing was kept."
         case .flacMD5Mismatch(let path):
             "\(path): the decoded audio does not match the MD5 in its STREAMINFO."
+        case .flacStreamError(let path, let detail):
+            "\(path): the FLAC stream is damaged (\(detail))."
         case .invalidSetting(let name, let value, let allowed):
             "\(name) = \(value) is not allowed (\(allowed))."
         }
@@ -44,7 +49,7 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
 
     public var category: ErrorCategory {
         switch self {
-        case .flacVerifyMismatch, .flacMD5Mismatch: .integrity
+        case .flacVerifyMismatch, .flacMD5Mismatch, .flacStreamError: .integrity
         case .invalidSetting: .usage
         default: .failure
         }

@@ -68,10 +68,14 @@ enum MetadataReader {
         guard sf_command(handle, Int32(SFC_GET_INSTRUMENT), &instrument, Int32(MemoryLayout<SF_INSTRUMENT>.size)) == SF_TRUE
         else { return [] }
         let count = max(0, min(Int(instrument.loop_count), 16))
-        return withUnsafeBytes(of: &instrument.loops) { raw in
-            let stride = raw.count / 16
-            return (0..<count).map { index in
-                let base = index * stride
+        // `loops` is an array of an anonymous struct, which Swift does not import: read its
+        // {int mode; unsigned start, end, count} entries from the bytes after `loop_count`.
+        let loopsOffset = MemoryLayout<SF_INSTRUMENT>.offset(of: \.loop_count)! + 4
+        let stride = 16
+        precondition(MemoryLayout<SF_INSTRUMENT>.size >= loopsOffset + 16 * stride, "unexpected SF_INSTRUMENT layout")
+        return withUnsafeBytes(of: &instrument) { raw in
+            (0..<count).map { index in
+                let base = loopsOffset + index * stride
                 let mode = raw.loadUnaligned(fromByteOffset: base, as: Int32.self)
                 return LoopRegion(
                     mode: loopMode(mode),
@@ -85,9 +89,9 @@ enum MetadataReader {
 
     private static func loopMode(_ value: Int32) -> LoopRegion.Mode {
         switch Int(value) {
-        case Int(SF_LOOP_FORWARD.rawValue): .forward
-        case Int(SF_LOOP_BACKWARD.rawValue): .backward
-        case Int(SF_LOOP_ALTERNATING.rawValue): .alternating
+        case Int(SF_LOOP_FORWARD): .forward
+        case Int(SF_LOOP_BACKWARD): .backward
+        case Int(SF_LOOP_ALTERNATING): .alternating
         default: .none
         }
     }

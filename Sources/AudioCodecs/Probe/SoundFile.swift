@@ -55,11 +55,11 @@ final class SoundFile {
         let number = sf_error(nil)
         let detail = String(cString: sf_strerror(nil))
         switch Int(number) {
-        case Int(SF_ERR_UNRECOGNISED_FORMAT.rawValue):
+        case SF_ERR_UNRECOGNISED_FORMAT:
             return UploadRejected.unsupportedFormat(detail: describe(firstBytes))
-        case Int(SF_ERR_UNSUPPORTED_ENCODING.rawValue):
+        case SF_ERR_UNSUPPORTED_ENCODING:
             return UploadRejected.unsupportedEncoding(detail: detail)
-        case Int(SF_ERR_SYSTEM.rawValue):
+        case SF_ERR_SYSTEM:
             return CodecFailure.io(operation: "open", path: path, errno: errno)
         default:
             return UploadRejected.malformedHeader(detail: detail)
@@ -88,25 +88,25 @@ final class SoundFile {
 
     private static func role(_ value: Int32) -> ChannelRole {
         switch Int(value) {
-        case Int(SF_CHANNEL_MAP_MONO.rawValue): .mono
-        case Int(SF_CHANNEL_MAP_LEFT.rawValue), Int(SF_CHANNEL_MAP_FRONT_LEFT.rawValue): .left
-        case Int(SF_CHANNEL_MAP_RIGHT.rawValue), Int(SF_CHANNEL_MAP_FRONT_RIGHT.rawValue): .right
-        case Int(SF_CHANNEL_MAP_CENTER.rawValue), Int(SF_CHANNEL_MAP_FRONT_CENTER.rawValue): .center
-        case Int(SF_CHANNEL_MAP_REAR_CENTER.rawValue): .backCenter
-        case Int(SF_CHANNEL_MAP_REAR_LEFT.rawValue): .backLeft
-        case Int(SF_CHANNEL_MAP_REAR_RIGHT.rawValue): .backRight
-        case Int(SF_CHANNEL_MAP_LFE.rawValue): .lfe
-        case Int(SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER.rawValue): .frontLeftOfCenter
-        case Int(SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER.rawValue): .frontRightOfCenter
-        case Int(SF_CHANNEL_MAP_SIDE_LEFT.rawValue): .sideLeft
-        case Int(SF_CHANNEL_MAP_SIDE_RIGHT.rawValue): .sideRight
-        case Int(SF_CHANNEL_MAP_TOP_CENTER.rawValue): .topCenter
-        case Int(SF_CHANNEL_MAP_TOP_FRONT_LEFT.rawValue): .topFrontLeft
-        case Int(SF_CHANNEL_MAP_TOP_FRONT_RIGHT.rawValue): .topFrontRight
-        case Int(SF_CHANNEL_MAP_TOP_FRONT_CENTER.rawValue): .topFrontCenter
-        case Int(SF_CHANNEL_MAP_TOP_REAR_LEFT.rawValue): .topBackLeft
-        case Int(SF_CHANNEL_MAP_TOP_REAR_RIGHT.rawValue): .topBackRight
-        case Int(SF_CHANNEL_MAP_TOP_REAR_CENTER.rawValue): .topBackCenter
+        case SF_CHANNEL_MAP_MONO: .mono
+        case SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_FRONT_LEFT: .left
+        case SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_FRONT_RIGHT: .right
+        case SF_CHANNEL_MAP_CENTER, SF_CHANNEL_MAP_FRONT_CENTER: .center
+        case SF_CHANNEL_MAP_REAR_CENTER: .backCenter
+        case SF_CHANNEL_MAP_REAR_LEFT: .backLeft
+        case SF_CHANNEL_MAP_REAR_RIGHT: .backRight
+        case SF_CHANNEL_MAP_LFE: .lfe
+        case SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER: .frontLeftOfCenter
+        case SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER: .frontRightOfCenter
+        case SF_CHANNEL_MAP_SIDE_LEFT: .sideLeft
+        case SF_CHANNEL_MAP_SIDE_RIGHT: .sideRight
+        case SF_CHANNEL_MAP_TOP_CENTER: .topCenter
+        case SF_CHANNEL_MAP_TOP_FRONT_LEFT: .topFrontLeft
+        case SF_CHANNEL_MAP_TOP_FRONT_RIGHT: .topFrontRight
+        case SF_CHANNEL_MAP_TOP_FRONT_CENTER: .topFrontCenter
+        case SF_CHANNEL_MAP_TOP_REAR_LEFT: .topBackLeft
+        case SF_CHANNEL_MAP_TOP_REAR_RIGHT: .topBackRight
+        case SF_CHANNEL_MAP_TOP_REAR_CENTER: .topBackCenter
         default: .unknown
         }
     }
