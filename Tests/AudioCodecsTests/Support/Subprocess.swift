@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The result of a finished child process.
+struct ProcessResult {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+}
+
+/// Runs `executable` with `arguments` (no shell), capturing stdout and stderr.
+@discardableResult
+func run(_ executable: String, _ arguments: [String]) -> ProcessResult {
+    var outputPipe: [Int32] = [0, 0]
+    precondition(pipe(&outputPipe) == 0)
+    // stderr goes to an unlinked temporary file, so a chatty child can never block on a full pipe
+    // while stdout is being drained.
+    var errorTemplate = Array("/tmp/takevault-stderr-XXXXXX".utf8CString)
+    let errorFile = errorTemplate.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    precondition(errorFile >= 0)
+    errorTemplate.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, errorFile, 2)
+    posix_spawn_file_actions_addclose(&actions, outputPipe[0])
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, environ)
+    posix_spawn_file_actions_destroy(&actions)
+    close(outputPipe[1])
+    guard spawned == 0 else {
+        close(outputPipe[0]); close(errorFile)
+        return ProcessResult(status: 127, standardOutput: "", standardError: "could not start \(executable)")
+    }
+    let output = drain(outputPipe[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    lseek(errorFile, 0, SEEK_SET)
+    let error = drain(errorFile)
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return ProcessResult(status: exitStatus, standardOutput: output, standardError: error)
+}
+
+private func drain(_ descriptor: Int32) -> String {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { break }
+        bytes += chunk[0..<count]
+    }
+    close(descriptor)
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Whether `tool` is on the PATH.
+func toolExists(_ tool: String) -> Bool {
+    run("/bin/sh", ["-c", "command -v \(tool)"]).status == 0
+}
