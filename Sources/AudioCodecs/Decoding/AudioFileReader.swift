@@ -81,7 +81,12 @@ public final class AudioFileReader {
         finished = true
         let status = sf_error(file.handle)
         if status != 0 {
-            throw UploadRejected.corruptData(detail: String(cString: sf_strerror(file.handle)))
+            // libsndfile stops at the first error it cannot recover from. For streams without a
+            // chunk size to compare (FLAC, Ogg) a cut file and a damaged one look alike from here:
+            // both say where decoding stopped.
+            let stoppedEarly = info.framesAreExact && framesDecoded < info.frames
+                ? "; decoding stopped after \(framesDecoded) of \(info.frames) frames: the file is damaged or cut short" : ""
+            throw UploadRejected.corruptData(detail: String(cString: sf_strerror(file.handle)) + stoppedEarly)
         }
         if info.framesAreExact, framesDecoded < info.frames {
             throw UploadRejected.truncatedData(expectedFrames: info.frames, presentFrames: framesDecoded)

@@ -8,8 +8,8 @@
 ///
 /// Verdicts:
 /// - data chunk declares more bytes than remain → ``UploadRejected/truncatedData(expectedFrames:presentFrames:)``;
-/// - data size 0 or 0xFFFFFFFF in plain RIFF with audio after it (an unfinalised recording), a
-///   chunk before the audio that runs past the end, AIFF `COMM` frames that disagree with `SSND`
+/// - data size 0 or 0xFFFFFFFF in plain RIFF with audio after it (an unfinalised recording), any
+///   other chunk that runs past the end, AIFF `COMM` frames that disagree with `SSND`
 ///   → ``UploadRejected/headerLengthMismatch(detail:)``;
 /// - an outer RIFF/FORM size that disagrees with the file while every chunk fits → a warning
 ///   (`riff_size_mismatch`), since many writers get it wrong and no audio is affected.
@@ -17,7 +17,14 @@ enum ContainerHeaderCheck {
     /// What the check learned; `nil` fields where the container does not say.
     struct Result: Equatable {
         var warnings: [String] = []
+        /// The WAVE `fmt ` format tag, when the file is RIFF/RF64.
+        var waveFormatTag: UInt16?
     }
+
+    /// WAVE format tags libsndfile decodes: PCM, MS ADPCM, IEEE float, A-law, μ-law, IMA ADPCM,
+    /// GSM 6.10, G.721, MPEG layer 1/2 and 3, and WAVE_FORMAT_EXTENSIBLE (whose sub-format
+    /// libsndfile checks itself).
+    static let decodableWaveFormatTags: Set<UInt16> = [0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0040, 0x0050, 0x0055, 0xFFFE]
 
     /// At most this many chunks are walked before giving up on a file (a defence against crafted
     /// headers; real files have a dozen).
@@ -50,6 +57,7 @@ enum ContainerHeaderCheck {
             var size = UInt64(header.littleEndianUInt32(at: 4))
             let bodyStart = offset + 8
             let remaining = UInt64(max(file.size - bodyStart, 0))
+            if id != "data", size > remaining { throw chunkOverrun(id, size: size, remaining: remaining) }
             switch id {
             case "ds64":
                 let body = try file.read(at: bodyStart, count: 24)
@@ -60,6 +68,7 @@ enum ContainerHeaderCheck {
                 let body = try file.read(at: bodyStart, count: 16)
                 guard body.count == 16, size >= 16 else { throw UploadRejected.malformedHeader(detail: "fmt chunk is shorter than 16 bytes") }
                 try checkRange(channels: Int(body.littleEndianUInt16(at: 2)), sampleRate: Int(body.littleEndianUInt32(at: 4)))
+                result.waveFormatTag = body.littleEndianUInt16(at: 0)
                 let align = UInt64(body.littleEndianUInt16(at: 12))
                 guard align > 0 else { throw UploadRejected.malformedHeader(detail: "fmt chunk gives a block size of 0 bytes") }
                 blockAlign = align
@@ -74,10 +83,7 @@ enum ContainerHeaderCheck {
                     throw UploadRejected.truncatedData(expectedFrames: Int64(size / align), presentFrames: Int64(remaining / align))
                 }
             default:
-                if size > remaining {
-                    throw UploadRejected.headerLengthMismatch(
-                        detail: "chunk '\(id)' declares \(size) bytes but only \(remaining) remain")
-                }
+                break
             }
             offset = bodyStart + Int64(size + (size & 1))
         }
@@ -101,6 +107,7 @@ enum ContainerHeaderCheck {
             let size = UInt64(header.bigEndianUInt32(at: 4))
             let bodyStart = offset + 8
             let remaining = UInt64(max(file.size - bodyStart, 0))
+            if id != "SSND", size > remaining { throw chunkOverrun(id, size: size, remaining: remaining) }
             switch id {
             case "COMM":
                 let body = try file.read(at: bodyStart, count: compressed ? 22 : 18)
@@ -130,9 +137,7 @@ enum ContainerHeaderCheck {
                         detail: "COMM declares \(frames) frames but SSND holds \(audioBytes / max(perFrame, 1))")
                 }
             default:
-                if size > remaining {
-                    throw UploadRejected.headerLengthMismatch(detail: "chunk '\(id)' declares \(size) bytes but only \(remaining) remain")
-                }
+                break
             }
             offset = bodyStart + Int64(size + (size & 1))
         }
@@ -143,6 +148,15 @@ enum ContainerHeaderCheck {
     }
 
     // MARK: Helpers
+
+    /// A chunk that claims more bytes than the file has left. A format chunk cut short means the
+    /// header itself is damaged; any other chunk means the sizes lie.
+    private static func chunkOverrun(_ id: String, size: UInt64, remaining: UInt64) -> UploadRejected {
+        if ["fmt ", "ds64", "COMM"].contains(id) {
+            return .malformedHeader(detail: "the '\(id)' chunk is cut short: \(remaining) of its \(size) bytes are present")
+        }
+        return .headerLengthMismatch(detail: "chunk '\(id)' declares \(size) bytes but only \(remaining) remain")
+    }
 
     static func checkRange(channels: Int, sampleRate: Int) throws {
         guard SupportedRange.channels.contains(channels) else { throw UploadRejected.channelCountOutOfRange(channels) }

@@ -18,6 +18,9 @@ final class SoundFile {
 
         var libraryInfo = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &libraryInfo) else {
+            if let tag = headerCheck.waveFormatTag, !ContainerHeaderCheck.decodableWaveFormatTags.contains(tag) {
+                throw UploadRejected.unsupportedEncoding(detail: "WAVE format tag 0x\(String(tag, radix: 16, uppercase: true))")
+            }
             throw Self.openError(path: path, firstBytes: (try? bytes.read(at: 0, count: 16)) ?? [])
         }
         do {
