@@ -54,9 +54,11 @@ let package = Package(
             swiftSettings: ourSettings
         ),
 
-        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP"]),
-        .testTarget(name: "AudioCodecsTests", dependencies: ["AudioCodecs", "AudioDSP", "CSndFile"]),
-        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault"]),
+        // Helpers every test target shares: temporary directories, child processes, seeded noise.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
+        .testTarget(name: "AudioCodecsTests", dependencies: ["AudioCodecs", "AudioDSP", "CSndFile", "TestSupport"]),
+        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

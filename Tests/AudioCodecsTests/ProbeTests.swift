@@ -1,3 +1,4 @@
+import TestSupport
 import AudioCodecs
 import Testing
 

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Planar test buffers with the pointer arrays the kernels take; freed on deinit.
 final class PlanarBuffers<Sample> {
     let channels: Int
@@ -26,17 +28,4 @@ final class PlanarBuffers<Sample> {
     func channel(_ index: Int) -> [Sample] { Array(UnsafeBufferPointer(start: pointers[index], count: frames)) }
 
     func set(_ index: Int, _ samples: [Sample]) { pointers[index].update(from: samples, count: samples.count) }
-}
-
-/// Seeded generator for reproducible test data.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

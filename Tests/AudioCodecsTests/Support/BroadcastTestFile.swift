@@ -1,3 +1,4 @@
+import TestSupport
 import CSndFile
 
 /// A 24-bit stereo Broadcast Wave take with the metadata a DAW writes: a `bext` chunk, two cue

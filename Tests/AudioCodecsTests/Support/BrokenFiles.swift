@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Hand-made containers for bad-input tests: every field settable, so each test can tell one lie.
 enum BrokenFiles {
     static func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xff), UInt8(value >> 8)] }

@@ -1,3 +1,4 @@
+import TestSupport
 import AudioCodecs
 
 /// Decodes a FLAC file with libFLAC (MD5 checked) into planar channels.

@@ -1,3 +1,4 @@
+import TestSupport
 import CSndFile
 
 /// Writes test audio with libsndfile (an independent writer: the code under test only reads).

@@ -36,21 +36,6 @@ enum TestSignal: CaseIterable, CustomStringConvertible {
     }
 }
 
-/// A small, fast, seedable generator (Steele et al.'s SplitMix64), so tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Planar channels for a test file: each channel a different signal kind and seed.
 func testChannels(_ channels: Int, frames: Int, bits: Int, signals: [TestSignal] = TestSignal.allCases) -> [[Int32]] {
     (0..<channels).map { channel in
@@ -59,6 +44,7 @@ func testChannels(_ channels: Int, frames: Int, bits: Int, signals: [TestSignal]
 }
 
 #if canImport(Glibc)
+import TestSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

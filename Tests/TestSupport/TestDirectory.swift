@@ -5,10 +5,10 @@ import Darwin
 #endif
 
 /// A fresh directory under the system temporary directory, removed with everything in it on deinit.
-final class TestDirectory {
-    let path: String
+public final class TestDirectory {
+    public let path: String
 
-    init() {
+    public init() {
         var template = Array("/tmp/takevault-test-XXXXXX".utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(created != nil, "mkdtemp failed")
@@ -19,19 +19,19 @@ final class TestDirectory {
         _ = run("/bin/rm", ["-rf", path])
     }
 
-    func file(_ name: String) -> String { path + "/" + name }
+    public func file(_ name: String) -> String { path + "/" + name }
 
-    func write(_ name: String, bytes: [UInt8]) -> String {
+    public func write(_ name: String, bytes: [UInt8]) -> String {
         let target = file(name)
         writeBytes(target, bytes)
         return target
     }
 
-    func read(_ path: String) -> [UInt8] { readBytes(path) }
+    public func read(_ path: String) -> [UInt8] { readBytes(path) }
 }
 
 /// The whole content of a file ([] when it cannot be read).
-func readBytes(_ path: String) -> [UInt8] {
+public func readBytes(_ path: String) -> [UInt8] {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { return [] }
         defer { close(descriptor) }
@@ -46,7 +46,7 @@ func readBytes(_ path: String) -> [UInt8] {
 }
 
 /// Replaces the content of `path` with `bytes`.
-func writeBytes(_ path: String, _ bytes: [UInt8]) {
+public func writeBytes(_ path: String, _ bytes: [UInt8]) {
     let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     precondition(descriptor >= 0)
     bytes.withUnsafeBytes { _ = Glibc.write(descriptor, $0.baseAddress, $0.count) }
@@ -54,10 +54,10 @@ func writeBytes(_ path: String, _ bytes: [UInt8]) {
 }
 
 extension TestDirectory {
-    func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Names in the directory (without `.` and `..`).
-    func listing() -> [String] {
+    public func listing() -> [String] {
         guard let directory = opendir(path) else { return [] }
         defer { closedir(directory) }
         var names: [String] = []

@@ -5,15 +5,15 @@ import Darwin
 #endif
 
 /// The result of a finished child process.
-struct ProcessResult {
-    var status: Int32
-    var standardOutput: String
-    var standardError: String
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var standardOutput: String
+    public var standardError: String
 }
 
 /// Runs `executable` with `arguments` (no shell), capturing stdout and stderr.
 @discardableResult
-func run(_ executable: String, _ arguments: [String]) -> ProcessResult {
+public func run(_ executable: String, _ arguments: [String]) -> ProcessResult {
     var outputPipe: [Int32] = [0, 0]
     precondition(pipe(&outputPipe) == 0)
     // stderr goes to an unlinked temporary file, so a chatty child can never block on a full pipe
@@ -60,6 +60,6 @@ private func drain(_ descriptor: Int32) -> String {
 }
 
 /// Whether `tool` is on the PATH.
-func toolExists(_ tool: String) -> Bool {
+public func toolExists(_ tool: String) -> Bool {
     run("/bin/sh", ["-c", "command -v \(tool)"]).status == 0
 }
