@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The main job on the shipped samples: probe every take in samples/, write its lossless master and
+# its Opus preview into an output folder, and print a table.
+# Usage: scripts/demo.sh [output folder, default out/]
+#
+# Integer PCM takes get a FLAC master. Float and lossy takes cannot be held exactly by FLAC: their
+# original file is their master (copied as is), as the architecture note decides.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-out}"
+
+scripts/deps.sh
+swift build -c release --product takevault >&2
+takevault="$(swift build -c release --show-bin-path)/takevault"
+mkdir -p "$out"
+
+json_field() {  # json_field KEY: the first scalar value of KEY in the JSON on stdin
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get(sys.argv[1], ""))' "$1" 2>/dev/null \
+    || sed -n "s/^ *\"$1\" : \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -n 1
+}
+
+row='%-27s %-12s %6s %2s %5s  %-22s %8s %8s %8s %5s\n'
+# shellcheck disable=SC2059
+printf "$row" take format rate ch secs master upload master preview ms
+status=0
+for take in samples/*.wav samples/*.flac samples/*.ogg samples/*.opus samples/*.aiff; do
+  [ -e "$take" ] || continue
+  name="$(basename "$take")"
+  stem="${name%.*}"
+  if ! probe="$("$takevault" probe --json "$take")"; then
+    echo "$name: rejected: $probe" >&2
+    status=3
+    continue
+  fi
+  format="$(json_field format <<<"$probe")/$(json_field subtype <<<"$probe")"
+  rate="$(json_field sample_rate <<<"$probe")"
+  channels="$(json_field channels <<<"$probe")"
+  seconds="$(json_field duration_s <<<"$probe")"
+  kind="$(json_field sample_kind <<<"$probe")"
+  start=$(date +%s%N)
+  if [ "$kind" = integer ]; then
+    "$takevault" transcode "$take" --to flac -o "$out/$stem.master.flac" >/dev/null
+    master_file="$out/$stem.master.flac"
+    master="flac"
+  else
+    master_file="$out/$stem.master.${name##*.}"
+    cp "$take" "$master_file"
+    master="original ($kind)"
+  fi
+  "$takevault" transcode "$take" --to opus -o "$out/$stem.preview.opus" >/dev/null
+  elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+  # shellcheck disable=SC2059
+  printf "$row" "$name" "$format" "$rate" "$channels" "$(printf '%.2f' "$seconds")" "$master" \
+    "$(stat -c %s "$take")" "$(stat -c %s "$master_file")" "$(stat -c %s "$out/$stem.preview.opus")" "$elapsed"
+done
+echo "Artefacts are in $out/: <take>.master.* and <take>.preview.opus. Sizes in bytes;"
+echo "ms is the wall time to write that take's master and preview."
+exit $status
