@@ -76,9 +76,7 @@ struct FLACMasterRoundTripTests {
         #expect(decoded.decoder.bitsPerSample == 32)
         #expect(firstDifference(decoded.channels, [samples, samples.reversed()]) == nil)
         // The reference tool agrees the stream is valid and its MD5 matches.
-        if toolExists("flac") {
-            #expect(run("flac", ["--test", "--silent", directory.file("master.flac")]).status == 0)
-        }
+        #expect(run("flac", ["--test", "--silent", directory.file("master.flac")]).status == 0)
     }
 
     @Test("float and lossy uploads are refused as masters, and nothing is written", arguments: [TestAudioFile.Format.wavFloat, .wavDouble, .oggVorbis])
@@ -98,7 +96,6 @@ struct FLACMasterRoundTripTests {
         let source = directory.file("take.wav")
         BroadcastTestFile.write(source)
         _ = try Transcoder.transcode(source, to: .flac, outputPath: directory.file("master.flac"))
-        guard toolExists("metaflac") else { return }
         let tags = run("metaflac", ["--export-tags-to=-", directory.file("master.flac")]).standardOutput
         #expect(tags.contains("BWF_DESCRIPTION=Lead vocal, take 3"))
         #expect(tags.contains("BWF_TIME_REFERENCE=172800000"))
