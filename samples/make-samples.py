@@ -92,6 +92,16 @@ def voice(rate=48_000, seconds=6.0):
     return fade(out[np.newaxis, :], rate)
 
 
+def one_pole_lowpass(x, cutoff, rate):
+    y = np.empty_like(x)
+    acc = 0.0
+    alpha = 1 - np.exp(-2 * np.pi * cutoff / rate)
+    for i, v in enumerate(x):
+        acc += alpha * (v - acc)
+        y[i] = acc
+    return y
+
+
 def karplus_strong(f0, rate, seconds, seed):
     g = np.random.default_rng(seed)
     period = int(round(rate / f0))
@@ -143,12 +153,7 @@ def pad(rate=48_000, seconds=4.0):
     (+0.5 dBFS), as float bounces from a DAW often do."""
     t = np.arange(int(rate * seconds)) / rate
     x = sum(((t * f * d) % 1.0 - 0.5) for f in (110.0, 164.8) for d in (0.997, 1.0, 1.003))
-    y = np.zeros_like(x)
-    acc = 0.0
-    alpha = 1 - np.exp(-2 * np.pi * 1200 / rate)
-    for i, v in enumerate(x):
-        acc += alpha * (v - acc)
-        y[i] = acc
+    y = one_pole_lowpass(x, 1200, rate)
     env = np.minimum(t / 0.8, 1) * np.minimum((seconds - t) / 0.8, 1)
     y = y * env
     y = y / np.max(np.abs(y)) * 10 ** (0.5 / 20)
@@ -193,12 +198,7 @@ def bass(rate=48_000, seconds=5.0):
         m = (t >= i * step) & (t < (i + 1) * step)
         tt = t[m] - i * step
         x[m] = np.sign(np.sin(2 * np.pi * f * tt)) * np.exp(-tt * 3)
-    y = np.zeros_like(x)
-    acc = 0.0
-    alpha = 1 - np.exp(-2 * np.pi * 400 / rate)
-    for i, v in enumerate(x):
-        acc += alpha * (v - acc)
-        y[i] = acc
+    y = one_pole_lowpass(x, 400, rate)
     y = y / np.max(np.abs(y)) * 0.7
     return fade(np.vstack([y, y]), rate)
 

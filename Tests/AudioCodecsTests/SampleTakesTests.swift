@@ -5,12 +5,7 @@ import Testing
 /// The shipped sample takes: probe agrees with SoX's `soxi`, and each yields its artefacts.
 @Suite("Sample takes")
 struct SampleTakesTests {
-    static let samplesDirectory: String = {
-        // Tests/AudioCodecsTests/<this file> → repository root → samples
-        var components = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        components.removeLast(3)
-        return components.joined(separator: "/") + "/samples"
-    }()
+    static let samplesDirectory = RepositoryPaths.samples
 
     static let sampleNames: [String] = {
         let listing = run("/bin/ls", [samplesDirectory]).standardOutput.split(separator: "\n").map(String.init)

@@ -17,9 +17,5 @@ enum CLI {
         try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
     }
 
-    static let samples: String = {
-        var components = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        components.removeLast(3)
-        return components.joined(separator: "/") + "/samples"
-    }()
+    static let samples = RepositoryPaths.samples
 }
