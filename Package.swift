@@ -21,6 +21,11 @@ let simdSettings: [SwiftSetting] = []
 
 let ourSettings: [SwiftSetting] = simdSettings
 
+// AudioDSP is compiled with optimisation in debug builds too. Unoptimised SIMD code runs one to two
+// orders of magnitude slower, and the conformance tests push minutes of audio through the meters;
+// the kernels' behaviour does not depend on the optimiser (scalar references in the tests check it).
+let dspSettings: [SwiftSetting] = ourSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "takevault",
     platforms: [.macOS(.v14)],
@@ -39,7 +44,7 @@ let package = Package(
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
 
-        .target(name: "AudioDSP", swiftSettings: ourSettings),
+        .target(name: "AudioDSP", swiftSettings: dspSettings),
         .target(
             name: "AudioCodecs",
             dependencies: ["AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc"],
