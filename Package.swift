@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(name: "CFLAC", pkgConfig: "flac", providers: [.apt(["libflac-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
+        // The reference loudness meter: tests and benchmarks compare against it; nothing ships with it.
+        .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
 
         .target(name: "AudioDSP", swiftSettings: dspSettings),
         .target(
@@ -61,7 +63,7 @@ let package = Package(
 
         // Helpers every test target shares: temporary directories, child processes, seeded noise.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
+        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
         .testTarget(name: "AudioCodecsTests", dependencies: ["AudioCodecs", "AudioDSP", "CSndFile", "TestSupport"]),
         .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "TestSupport"]),
     ],
