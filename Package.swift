@@ -56,6 +56,7 @@ let package = Package(
             name: "takevault",
             dependencies: [
                 "AudioCodecs",
+                "AudioDSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: ourSettings

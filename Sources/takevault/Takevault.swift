@@ -10,7 +10,7 @@ struct Takevault: AsyncParsableCommand {
         commandName: "takevault",
         abstract: "Keep musicians' takes: probe, transcode, archive and retain audio as the privacy policy promises.",
         discussion: "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected input, 4 integrity failure.",
-        subcommands: [ProbeCommand.self, TranscodeCommand.self]
+        subcommands: [ProbeCommand.self, AnalyzeCommand.self, TranscodeCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own entry point, but maps its usage errors (which it

@@ -61,3 +61,52 @@ struct ProbeCommandTests {
         #expect(result.status == 2, "\(arguments): \(result.standardError)")
     }
 }
+
+/// `takevault analyze`: the contract's keys, and waveform files.
+@Suite("takevault analyze")
+struct AnalyzeCommandTests {
+    @Test("JSON carries every key of the contract, levels where they exist")
+    func contractKeys() throws {
+        let result = CLI.run("analyze", "--json", CLI.samples + "/guitar-44k16-stereo.wav")
+        #expect(result.status == 0, "\(result.standardError)")
+        let object = try #require(CLI.json(result) as? [String: Any])
+        for key in ["integrated_lufs", "loudness_range_lu", "momentary_max_lufs", "short_term_max_lufs", "sample_peak_dbfs", "true_peak_dbtp", "channels_detail", "flags", "duration_s", "file"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        let integrated = try #require(object["integrated_lufs"] as? Double)
+        #expect(integrated < -10 && integrated > -30)
+        let details = try #require(object["channels_detail"] as? [[String: Any]])
+        #expect(details.count == 2)
+        #expect(details[0]["true_peak_dbtp"] as? Double != nil)
+    }
+
+    @Test("silence has null loudness and the digital_silence flag; several files print an array")
+    func silenceAndArrays() throws {
+        let directory = TestDirectory()
+        var bytes = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WAVEfmt ".utf8) + [16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0xbb, 0, 0, 0, 0x77, 1, 0, 2, 0, 16, 0]
+        bytes += Array("data".utf8) + [0x80, 0x25, 0, 0] + [UInt8](repeating: 0, count: 9_600)
+        let riffSize = UInt32(bytes.count - 8)
+        bytes.replaceSubrange(4..<8, with: (0..<4).map { UInt8(truncatingIfNeeded: riffSize >> (8 * $0)) })
+        let silent = directory.write("silent.wav", bytes: bytes)
+        let result = CLI.run("analyze", "--json", silent, CLI.samples + "/voice-take-48k16-mono.wav")
+        #expect(result.status == 0, "\(result.standardError)")
+        let array = try #require(CLI.json(result) as? [[String: Any]])
+        #expect(array[0]["integrated_lufs"] is NSNull)
+        #expect((array[0]["flags"] as? [String]) == ["digital_silence"])
+        #expect(array[1]["integrated_lufs"] as? Double != nil)
+    }
+
+    @Test("--waveform writes audiowaveform JSON")
+    func waveformJSON() throws {
+        let directory = TestDirectory()
+        let output = directory.file("voice.json")
+        let result = CLI.run("analyze", CLI.samples + "/voice-take-48k16-mono.wav", "--waveform", output, "--waveform-bits", "8")
+        #expect(result.status == 0, "\(result.standardError)")
+        let data = try #require(try JSONSerialization.jsonObject(with: Data(directory.read(output))) as? [String: Any])
+        #expect(data["version"] as? Int == 2)
+        #expect(data["bits"] as? Int == 8)
+        #expect(data["samples_per_pixel"] as? Int == 256)
+        #expect(data["length"] as? Int == 1_125)   // 288 000 frames / 256
+        #expect((data["data"] as? [Int])?.count == 2_250)
+    }
+}

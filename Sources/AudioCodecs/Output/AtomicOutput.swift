@@ -63,3 +63,32 @@ public struct AtomicOutput: Sendable {
         guard result == 0 else { throw CodecFailure.io(operation: "fsync", path: path, errno: errno) }
     }
 }
+
+extension AtomicOutput {
+    /// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let output = try AtomicOutput(finalPath: path)
+        let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard descriptor >= 0 else { throw CodecFailure.io(operation: "create", path: output.temporaryPath, errno: errno) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in
+                #if canImport(Glibc)
+                Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                #else
+                Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                #endif
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                let code = errno
+                close(descriptor)
+                output.discard()
+                throw CodecFailure.io(operation: "write", path: output.temporaryPath, errno: code)
+            }
+            offset += written
+        }
+        close(descriptor)
+        try output.commit()
+    }
+}
