@@ -65,7 +65,7 @@ let package = Package(
         // Helpers every test target shares: temporary directories, child processes, seeded noise.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
-        .testTarget(name: "AudioCodecsTests", dependencies: ["AudioCodecs", "AudioDSP", "CSndFile", "TestSupport"]),
+        .testTarget(name: "AudioCodecsTests", dependencies: ["AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport"]),
         .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

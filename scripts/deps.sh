@@ -8,6 +8,8 @@ packages=(
   pkg-config libsndfile1-dev libflac-dev libopus-dev libopusenc-dev libogg-dev zlib1g-dev
   # tests: independent reference tools the tests compare against
   flac opus-tools sox libsox-fmt-all
+  # the demo reads the CLI's JSON with it
+  python3
   # tests and benchmarks only: the reference loudness meter takevault is compared against
   libebur128-dev
 )

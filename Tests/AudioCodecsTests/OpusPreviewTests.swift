@@ -28,22 +28,23 @@ struct OpusPreviewTests {
             directory.file("take.wav"), format: .wavex24, sampleRate: rate,
             channels: testChannels(channels, frames: frames, bits: 24, signals: [.sine, .noise]))
         let preview = directory.file("preview.opus")
-        guard case .opus(let summary) = try Transcoder.transcode(source, to: .opus, outputPath: preview) else {
+        guard case .opus(let report) = try Transcoder.transcode(source, to: .opus, outputPath: preview) else {
             Issue.record("expected an Opus summary"); return
         }
+        let summary = report.opus
+        // The preview chain resamples to 48 kHz itself: ⌈frames · 48000 / rate⌉ frames reach Opus.
+        let expected48k = Int64((frames * 48_000 + rate - 1) / rate)
         #expect(summary.channels == expectedChannels)
         #expect(summary.downmixed == (channels > 2))
-        #expect(summary.inputFrames == Int64(frames))
+        #expect(summary.inputSampleRate == 48_000)
+        #expect(summary.inputFrames == expected48k)
 
-        // opusdec writes the input's rate (from OpusHead) by default: the length must match exactly.
-        let atInputRate = try decodeWithOpusdec(preview, in: directory)
-        #expect(atInputRate.channels == expectedChannels)
-        #expect(atInputRate.sampleRate == rate)
-        #expect(atInputRate.frames == Int64(frames))
-        // At the stream's own 48 kHz, within one sample of the rate-converted length.
-        let at48k = try decodeWithOpusdec(preview, in: directory, rate: 48_000)
-        let expected48k = Double(frames) * 48_000 / Double(rate)
-        #expect(abs(Double(at48k.frames) - expected48k) <= 1)
+        // opusdec decodes at the rate OpusHead names (48 kHz): pre-skip and end trimming must give
+        // exactly the encoded length.
+        let decoded = try decodeWithOpusdec(preview, in: directory)
+        #expect(decoded.channels == expectedChannels)
+        #expect(decoded.sampleRate == 48_000)
+        #expect(decoded.frames == expected48k)
     }
 
     @Test("OpusHead carries pre-skip, input rate and the caller's output gain; the R128 tag is written")
@@ -51,13 +52,13 @@ struct OpusPreviewTests {
         let directory = TestDirectory()
         let source = TestAudioFile.write(directory.file("take.wav"), format: .wav16, sampleRate: 44_100, channels: testChannels(2, frames: 44_100, bits: 16))
         let preview = directory.file("preview.opus")
-        _ = try Transcoder.transcode(source, to: .opus, outputPath: preview,
-                                     opus: OpusPreviewSettings(headerGainDB: -3.5, r128TrackGainDB: 2.25, serialNumber: 42))
+        _ = try Transcoder.transcode(source, to: .opus, outputPath: preview, preview: PreviewSettings(
+            normalize: false, opus: OpusPreviewSettings(headerGainDB: -3.5, r128TrackGainDB: 2.25, serialNumber: 42)))
         let bytes = directory.read(preview)
         let head = try #require(OpusHead(bytes))
         #expect(head.channels == 2)
-        #expect(head.inputSampleRate == 44_100)
-        #expect(head.preSkip > 0 && head.preSkip < 48_000 / 10)   // libopus look-ahead plus resampler delay, a few ms
+        #expect(head.inputSampleRate == 48_000)                    // the preview chain resampled it
+        #expect(head.preSkip == 312)                               // libopus's 6.5 ms look-ahead at 48 kHz
         #expect(head.outputGainQ78 == -896)                        // −3.5 dB × 256
         #expect(String(decoding: bytes, as: UTF8.self).contains("R128_TRACK_GAIN=576"))  // 2.25 dB × 256
     }
@@ -66,9 +67,9 @@ struct OpusPreviewTests {
     func deterministic() throws {
         let directory = TestDirectory()
         let source = TestAudioFile.write(directory.file("take.wav"), format: .wav16, sampleRate: 48_000, channels: testChannels(2, frames: 30_000, bits: 16))
-        let settings = OpusPreviewSettings(serialNumber: 7)
-        _ = try Transcoder.transcode(source, to: .opus, outputPath: directory.file("a.opus"), opus: settings)
-        _ = try Transcoder.transcode(source, to: .opus, outputPath: directory.file("b.opus"), opus: settings)
+        let settings = PreviewSettings(opus: OpusPreviewSettings(serialNumber: 7))
+        _ = try Transcoder.transcode(source, to: .opus, outputPath: directory.file("a.opus"), preview: settings)
+        _ = try Transcoder.transcode(source, to: .opus, outputPath: directory.file("b.opus"), preview: settings)
         #expect(directory.read(directory.file("a.opus")) == directory.read(directory.file("b.opus")))
     }
 
@@ -77,9 +78,11 @@ struct OpusPreviewTests {
         let directory = TestDirectory()
         let source = TestAudioFile.write(directory.file("take.wav"), format: .wav16, sampleRate: 48_000,
                                          channels: testChannels(2, frames: 480_000, bits: 16, signals: [.noise]))
-        guard case .opus(let low) = try Transcoder.transcode(source, to: .opus, outputPath: directory.file("64.opus"), opus: OpusPreviewSettings(bitrate: 64_000)),
-              case .opus(let high) = try Transcoder.transcode(source, to: .opus, outputPath: directory.file("128.opus"))
+        guard case .opus(let lowReport) = try Transcoder.transcode(
+                source, to: .opus, outputPath: directory.file("64.opus"), preview: PreviewSettings(normalize: false, opus: OpusPreviewSettings(bitrate: 64_000))),
+              case .opus(let highReport) = try Transcoder.transcode(source, to: .opus, outputPath: directory.file("128.opus"), preview: PreviewSettings(normalize: false))
         else { Issue.record("expected Opus summaries"); return }
+        let (low, high) = (lowReport.opus, highReport.opus)
         let ratio = Double(low.bytes) / Double(high.bytes)
         #expect(ratio > 0.35 && ratio < 0.7, "64 kbps / 128 kbps size ratio \(ratio)")
         // 10 s at 128 kbps is 160 kB; VBR on noise stays within ±30 %.
@@ -93,7 +96,7 @@ struct OpusPreviewTests {
         let directory = TestDirectory()
         let source = TestAudioFile.write(directory.file("take.wav"), format: .wav16, sampleRate: 48_000, channels: testChannels(1, frames: 100, bits: 16))
         let error = #expect(throws: CodecFailure.self) {
-            try Transcoder.transcode(source, to: .opus, outputPath: directory.file("preview.opus"), opus: settings)
+            try Transcoder.transcode(source, to: .opus, outputPath: directory.file("preview.opus"), preview: PreviewSettings(opus: settings))
         }
         #expect(error?.category == .usage)
         #expect(directory.listing() == ["take.wav"])

@@ -19,13 +19,18 @@ struct TranscodeCommandTests {
         #expect(run("flac", ["--test", "--silent", output]).status == 0)
     }
 
-    @Test("an Opus preview is written with the requested bitrate")
+    @Test("an Opus preview is written with the requested bitrate and target, and reports its level")
     func opusPreview() throws {
         let directory = TestDirectory()
         let output = directory.file("keys.opus")
-        let result = CLI.run("transcode", CLI.samples + "/keys-48k24-stereo.wav", "--to", "opus", "-o", output, "--opus-bitrate", "96000")
+        let result = CLI.run("transcode", CLI.samples + "/keys-48k24-stereo.wav", "--to", "opus", "-o", output, "--opus-bitrate", "96000", "--target-lufs", "-14", "--json")
         #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput.contains("Opus preview, 2 ch, 96 kbps"))
+        let object = try #require(CLI.json(result) as? [String: Any])
+        let preview = try #require(object["preview"] as? [String: Any])
+        for key in ["gain_db", "limiter_engaged", "integrated_lufs", "true_peak_dbtp"] { #expect(preview[key] != nil, "missing \(key)") }
+        #expect(abs((preview["integrated_lufs"] as? Double ?? 0) + 14) <= 0.5)
+        #expect((preview["true_peak_dbtp"] as? Double ?? 0) <= -1)
+        #expect(((preview["opus"] as? [String: Any])?["settings"] as? [String: Any])?["bitrate"] as? Int == 96_000)
         #expect(run("opusinfo", [output]).standardOutput.contains("Channels: 2"))
     }
 
@@ -42,6 +47,7 @@ struct TranscodeCommandTests {
 
     @Test("settings out of range are usage errors (exit 2)", arguments: [
         ["--to", "flac", "--flac-level", "12"], ["--to", "opus", "--opus-complexity", "11"], ["--to", "mp3"],
+        ["--to", "opus", "--target-lufs", "-80"], ["--to", "opus", "--ceiling-dbtp", "3"],
     ])
     func invalidSettings(options: [String]) {
         let directory = TestDirectory()

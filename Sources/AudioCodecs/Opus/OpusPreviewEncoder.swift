@@ -10,9 +10,8 @@ import COpusEnc
 /// positions and end trimming, so the decoded preview has the input's length.
 ///
 /// Mono and stereo are kept; more channels are folded to stereo with ``StereoDownmix`` (the rule is
-/// documented there). Input that is not at 48 kHz is resampled by libopusenc's own resampler for
-/// now; the SIMD polyphase resampler of `AudioDSP` replaces it when the preview chain lands, and
-/// will then hand this encoder 48 kHz blocks (see ``init(path:sampleRate:layout:metadata:settings:)``).
+/// documented there). The preview chain hands it 48 kHz (``PolyphaseResampler``), so libopusenc's
+/// own resampler never runs in the product; other rates still work, resampled by libopusenc.
 /// The file appears at its path only when ``finish()`` succeeds. Memory is one block of scratch.
 /// Not thread-safe.
 public final class OpusPreviewEncoder {
@@ -60,8 +59,6 @@ public final class OpusPreviewEncoder {
         }
 
         // Channel mapping family 0: mono or stereo, no surround mapping (the preview is ≤ 2 channels).
-        // A rate other than 48 kHz engages libopusenc's resampler; the AudioDSP resampler will
-        // take over here and this will always be called with 48 000.
         var error: Int32 = 0
         guard let encoder = ope_encoder_create_file(output.temporaryPath, comments, Int32(sampleRate), Int32(outputChannels), 0, &error) else {
             ope_comments_destroy(comments)

@@ -2,14 +2,14 @@
 public enum TranscodeTarget: String, Sendable, CaseIterable, Codable {
     /// The lossless FLAC master (integer PCM uploads only).
     case flac
-    /// The Ogg Opus preview.
+    /// The Ogg Opus preview (levelled by ``PreviewChain``).
     case opus
 }
 
 /// What a transcode produced.
 public enum TranscodeSummary: Sendable, Equatable {
     case flac(FLACMasterSummary)
-    case opus(OpusPreviewSummary)
+    case opus(PreviewReport)
 }
 
 /// Decodes an upload and writes one artefact from it, streaming block by block.
@@ -24,37 +24,32 @@ public enum Transcoder {
 
     public static func transcode(
         _ sourcePath: String, to target: TranscodeTarget, outputPath: String,
-        flac: FLACSettings = FLACSettings(), opus: OpusPreviewSettings = OpusPreviewSettings()
+        flac: FLACSettings = FLACSettings(), preview: PreviewSettings = PreviewSettings()
     ) throws -> TranscodeSummary {
-        let reader = try AudioFileReader(path: sourcePath)
-        let block = reader.makeBlock(capacity: blockFrames)
-        let info = reader.info
         switch target {
-        case .flac:
-            guard let bits = reader.integerBits else {
-                throw UploadRejected.masterNeedsIntegerPCM(sampleKind: "\(info.sampleKind.rawValue) (\(info.subtype))")
-            }
-            let encoder = try FLACMasterEncoder(
-                path: outputPath, sampleRate: info.sampleRate, channels: info.channels, bitsPerSample: bits,
-                expectedFrames: info.frames, metadata: info.metadata,
-                extraComments: [("SOURCE_FORMAT", "\(info.format)/\(info.subtype)")], settings: flac)
-            do {
-                while try reader.read(into: block) > 0 { try encoder.write(block) }
-                return .flac(try encoder.finish())
-            } catch {
-                encoder.abandon()
-                throw error
-            }
-        case .opus:
-            let encoder = try OpusPreviewEncoder(
-                path: outputPath, sampleRate: info.sampleRate, layout: info.channelLayout, metadata: info.metadata, settings: opus)
-            do {
-                while try reader.read(into: block) > 0 { try encoder.write(block) }
-                return .opus(try encoder.finish())
-            } catch {
-                encoder.abandon()
-                throw error
-            }
+        case .flac: .flac(try writeMaster(sourcePath, outputPath: outputPath, settings: flac))
+        case .opus: .opus(try PreviewChain.render(sourcePath: sourcePath, outputPath: outputPath, settings: preview))
+        }
+    }
+
+    /// Decodes the upload's exact integer samples into a verified FLAC master.
+    public static func writeMaster(_ sourcePath: String, outputPath: String, settings: FLACSettings = FLACSettings()) throws -> FLACMasterSummary {
+        let reader = try AudioFileReader(path: sourcePath)
+        let info = reader.info
+        guard let bits = reader.integerBits else {
+            throw UploadRejected.masterNeedsIntegerPCM(sampleKind: "\(info.sampleKind.rawValue) (\(info.subtype))")
+        }
+        let block = reader.makeBlock(capacity: blockFrames)
+        let encoder = try FLACMasterEncoder(
+            path: outputPath, sampleRate: info.sampleRate, channels: info.channels, bitsPerSample: bits,
+            expectedFrames: info.frames, metadata: info.metadata,
+            extraComments: [("SOURCE_FORMAT", "\(info.format)/\(info.subtype)")], settings: settings)
+        do {
+            while try reader.read(into: block) > 0 { try encoder.write(block) }
+            return try encoder.finish()
+        } catch {
+            encoder.abandon()
+            throw error
         }
     }
 }

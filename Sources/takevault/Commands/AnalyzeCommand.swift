@@ -20,7 +20,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON (one object, or an array with one object per file).")
     var json = false
 
-    @Option(help: "Silence level for cue-in/out and silent channels, in dBFS.")
+    @Option(parsing: .unconditional, help: "Silence level for cue-in/out and silent channels, in dBFS.")
     var silenceThreshold = -60.0
 
     @Option(help: "Write waveform data for the (single) file here: .dat (binary) or .json, audiowaveform's layout.")

@@ -9,8 +9,10 @@ struct TranscodeCommand: AsyncParsableCommand {
         discussion: """
             FLAC masters hold integer PCM sample-exactly (verify on, MD5 in STREAMINFO); float and lossy \
             uploads are refused with master_needs_integer_pcm, because their original file is the master. \
-            Opus previews are 48 kHz, mono or stereo (more channels are folded to stereo). OUT appears only \
-            when the encode succeeded.
+            Opus previews are 48 kHz, mono or stereo (more channels are folded to stereo), brought to the \
+            target loudness by one linear gain, with a true-peak limiter only where that gain would break \
+            the ceiling; the decoded preview is measured and reported. OUT appears only when the encode \
+            succeeded.
             """
     )
 
@@ -32,11 +34,14 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Option(help: "Opus complexity, 0–10.")
     var opusComplexity = OpusPreviewSettings().complexity
 
-    @Option(help: "Opus output gain stored in the header, in dB.")
-    var opusHeaderGain = 0.0
+    @Option(parsing: .unconditional, help: "Preview loudness target, LUFS (e.g. --target-lufs -14).")
+    var targetLufs = PreviewSettings().targetLUFS
 
-    @Option(help: "R128_TRACK_GAIN tag for the preview, in dB relative to −23 LUFS.")
-    var r128TrackGain: Double?
+    @Option(parsing: .unconditional, help: "Preview true-peak ceiling, dBTP, measured on the decoded preview.")
+    var ceilingDbtp = PreviewSettings().ceilingDBTP
+
+    @Flag(help: "Encode the preview at the take's own level (no gain, no limiter).")
+    var keepLevel = false
 
     @Flag(help: "Print the result as JSON.")
     var json = false
@@ -46,8 +51,9 @@ struct TranscodeCommand: AsyncParsableCommand {
             let summary = try Transcoder.transcode(
                 file, to: to, outputPath: output,
                 flac: FLACSettings(compressionLevel: flacLevel),
-                opus: OpusPreviewSettings(
-                    bitrate: opusBitrate, complexity: opusComplexity, headerGainDB: opusHeaderGain, r128TrackGainDB: r128TrackGain))
+                preview: PreviewSettings(
+                    targetLUFS: targetLufs, ceilingDBTP: ceilingDbtp, normalize: !keepLevel,
+                    opus: OpusPreviewSettings(bitrate: opusBitrate, complexity: opusComplexity)))
             let document = TranscodeDocument(file: file, output: output, summary: summary)
             if json {
                 try JSONOutput.print(document)
@@ -62,20 +68,21 @@ struct TranscodeCommand: AsyncParsableCommand {
 
 extension TranscodeTarget: ExpressibleByArgument {}
 
-/// The transcode result as JSON: `file`, `output`, `codec` and the codec's summary under its name.
+/// The transcode result as JSON: `file`, `output`, `codec` and the codec's summary under its name
+/// (`flac`, or `preview` with `gain_db`, `limiter_engaged`, `integrated_lufs`, `true_peak_dbtp`).
 struct TranscodeDocument: Encodable {
     var file: String
     var output: String
     var codec: String
     var flac: FLACMasterSummary?
-    var opus: OpusPreviewSummary?
+    var preview: PreviewReport?
 
     init(file: String, output: String, summary: TranscodeSummary) {
         self.file = file
         self.output = output
         switch summary {
         case .flac(let flac): codec = "flac"; self.flac = flac
-        case .opus(let opus): codec = "opus"; self.opus = opus
+        case .opus(let preview): codec = "opus"; self.preview = preview
         }
     }
 
@@ -83,9 +90,14 @@ struct TranscodeDocument: Encodable {
         if let flac {
             return "\(output): FLAC master, \(flac.frames) frames, \(flac.bitsPerSample)-bit, \(flac.bytes) bytes, md5 \(flac.md5)"
         }
-        if let opus {
+        if let preview {
+            let opus = preview.opus
             let fold = opus.downmixed ? ", downmixed to stereo" : ""
-            return "\(output): Opus preview, \(opus.channels) ch\(fold), \(opus.settings.bitrate / 1000) kbps, \(opus.bytes) bytes"
+            let level = preview.integratedLUFS.map { String(format1: $0) + " LUFS" } ?? "silent"
+            let peak = preview.truePeakDBTP.map { String(format1: $0) + " dBTP" } ?? "—"
+            let limiter = preview.limiterEngaged ? ", limiter −\(String(format1: preview.limiterMaxReductionDB)) dB" : ""
+            return "\(output): Opus preview, \(opus.channels) ch\(fold), \(opus.settings.bitrate / 1000) kbps, \(opus.bytes) bytes; "
+                + "gain \(String(format1: preview.gainDB)) dB\(limiter); decoded \(level), \(peak)"
         }
         return output
     }
