@@ -45,6 +45,8 @@ let package = Package(
         .systemLibrary(name: "COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
         // The reference loudness meter: tests and benchmarks compare against it; nothing ships with it.
         .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
+        // The reference resampler: benchmarks only.
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
 
         .target(name: "AudioDSP", swiftSettings: dspSettings),
         .target(
@@ -59,6 +61,14 @@ let package = Package(
                 "AudioDSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: ourSettings
+        ),
+
+        // Ratios against the reference C libraries on the same buffers (run by scripts/bench.sh).
+        .executableTarget(
+            name: "takevault-ratios",
+            dependencies: ["AudioDSP", "CEbur128", "CSoxr"],
+            path: "Benchmarks/Ratios",
             swiftSettings: ourSettings
         ),
 

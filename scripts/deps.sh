@@ -10,8 +10,8 @@ packages=(
   flac opus-tools sox libsox-fmt-all
   # the demo reads the CLI's JSON with it
   python3
-  # tests and benchmarks only: the reference loudness meter takevault is compared against
-  libebur128-dev
+  # tests and benchmarks only: the reference meter and resampler takevault is compared against
+  libebur128-dev libsoxr-dev
 )
 
 missing=()

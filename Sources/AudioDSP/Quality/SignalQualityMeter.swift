@@ -160,7 +160,7 @@ public struct SignalQualityMeter: Sendable {
         while index + 8 <= count {
             let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
             sum += v
-            peak = pointwiseMax(peak, magnitude(v))
+            peak = lanewiseMax(peak, magnitude(v))
             index &+= 8
         }
         var total = Double(sum.sum()), maximum = peak.max()

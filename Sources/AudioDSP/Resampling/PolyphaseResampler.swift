@@ -23,6 +23,11 @@ public struct PolyphaseResampler: Sendable {
     private var inputFrames: Int64 = 0
     private var outputFrames: Int64 = 0
     private let centre: Int64             // upFactor × tapsPerPhase / 2
+    /// Input index and phase of the next output, stepped by M without dividing (see `position`).
+    private var nextNewest: Int64
+    private var nextPhase: Int
+    private let wholeStep: Int64           // M / L
+    private let phaseStep: Int             // M mod L
 
     public init(inputRate: Int, outputRate: Int = 48_000, channels: Int) {
         design = ResamplerDesign(inputRate: inputRate, outputRate: outputRate)
@@ -34,6 +39,10 @@ public struct PolyphaseResampler: Sendable {
         lineStart = -Int64(design.tapsPerPhase)
         lineCount = design.tapsPerPhase
         centre = Int64(design.upFactor * design.tapsPerPhase / 2)
+        nextNewest = centre / Int64(design.upFactor)
+        nextPhase = Int(centre % Int64(design.upFactor))
+        wholeStep = Int64(design.downFactor / design.upFactor)
+        phaseStep = design.downFactor % design.upFactor
     }
 
     /// The most output frames one ``process(_:frames:into:)`` of `frames` input frames can write.
@@ -82,11 +91,16 @@ public struct PolyphaseResampler: Sendable {
         return written
     }
 
-    /// Input index i and phase p of output k: i = ⌊(kM + c)/L⌋, p = (kM + c) mod L.
+    /// Input index i and phase p of output k: i = ⌊(kM + c)/L⌋, p = (kM + c) mod L. The loop
+    /// steps them instead (`advance`): a 64-bit division per output would cost more than the filter.
     @inline(__always)
-    private func position(of k: Int64) -> (Int64, Int) {
-        let q = k * Int64(design.downFactor) + centre
-        return (q / Int64(design.upFactor), Int(q % Int64(design.upFactor)))
+    private mutating func advance() {
+        nextNewest += wholeStep
+        nextPhase += phaseStep
+        if nextPhase >= design.upFactor {
+            nextPhase -= design.upFactor
+            nextNewest += 1
+        }
     }
 
     private mutating func produce(into output: UnsafeBufferPointer<UnsafeMutablePointer<Float>>, at start: Int, limit: Int64) -> Int {
@@ -94,19 +108,25 @@ public struct PolyphaseResampler: Sendable {
         var written = 0
         let available = lineStart + Int64(lineCount)  // inputs [.., available) are in the line
         let capacity = lineCapacity
+        let lines = self.lines
         phases.withUnsafeBufferPointer { phases in
             lines.withUnsafeBufferPointer { lines in
-                while outputFrames < limit {
-                    let (newest, phase) = position(of: outputFrames)
-                    guard newest < available else { break }
-                    let first = Int(newest - lineStart) - taps + 1   // oldest input the phase reads
-                    let kernel = phases.baseAddress! + phase * taps
-                    for channel in 0..<channels {
-                        let line = lines.baseAddress! + channel * capacity + first
-                        output[channel][start + written] = Self.dot(kernel, line, count: taps)
+                while outputFrames < limit && nextNewest < available {
+                    let first = Int(nextNewest - lineStart) - taps + 1   // oldest input the phase reads
+                    let kernel = phases.baseAddress! + nextPhase * taps
+                    if channels == 2 {
+                        let left = lines.baseAddress! + first, right = left + capacity
+                        let (l, r) = Self.dot2(kernel, left, right, count: taps)
+                        output[0][start + written] = l
+                        output[1][start + written] = r
+                    } else {
+                        for channel in 0..<channels {
+                            output[channel][start + written] = Self.dot(kernel, lines.baseAddress! + channel * capacity + first, count: taps)
+                        }
                     }
                     written += 1
                     outputFrames += 1
+                    advance()
                 }
             }
         }
@@ -116,8 +136,7 @@ public struct PolyphaseResampler: Sendable {
 
     /// Drops inputs no future output reads, keeping the line's start at the oldest one needed.
     private mutating func compact() {
-        let (newest, _) = position(of: outputFrames)
-        let oldestNeeded = newest - Int64(design.tapsPerPhase) + 1
+        let oldestNeeded = nextNewest - Int64(design.tapsPerPhase) + 1
         let drop = Int(min(max(0, oldestNeeded - lineStart), Int64(lineCount)))
         guard drop > 0 else { return }
         let keep = lineCount - drop
@@ -151,6 +170,20 @@ public struct PolyphaseResampler: Sendable {
             }
         }
         lineCount += count
+    }
+
+    /// Two dot products sharing the kernel's loads (stereo, the common case).
+    @inline(__always)
+    static func dot2(_ a: UnsafePointer<Float>, _ left: UnsafePointer<Float>, _ right: UnsafePointer<Float>, count: Int) -> (Float, Float) {
+        var l = SIMD8<Float>(), r = SIMD8<Float>()
+        var j = 0
+        while j < count {
+            let k = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+            l.addProduct(k, UnsafeRawPointer(left + j).loadUnaligned(as: SIMD8<Float>.self))
+            r.addProduct(k, UnsafeRawPointer(right + j).loadUnaligned(as: SIMD8<Float>.self))
+            j &+= 8
+        }
+        return (l.sum(), r.sum())
     }
 
     /// Σ a[j]·b[j] for j < count (a multiple of 8), in two SIMD8 accumulators.

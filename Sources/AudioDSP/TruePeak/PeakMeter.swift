@@ -18,6 +18,8 @@ public struct PeakMeter: Sendable {
     private var interpolatedPeaks: [Float]
     /// taps[k] = (phase0[k], phase1[k], phase2[k], phase3[k]): one vector per tap, all four phases.
     private let taps: [SIMD4<Float>]
+    /// broadcast[4k + p] = phase p's tap k in all eight lanes, for the SIMD8 kernel.
+    private let broadcast: [SIMD8<Float>]
 
     public init(channels: Int) {
         self.channels = channels
@@ -26,26 +28,28 @@ public struct PeakMeter: Sendable {
         interpolatedPeaks = [Float](repeating: 0, count: channels)
         let phases = TruePeakFilter.phases
         taps = (0..<TruePeakFilter.tapsPerPhase).map { k in SIMD4(phases[0][k], phases[1][k], phases[2][k], phases[3][k]) }
+        broadcast = (0..<TruePeakFilter.tapsPerPhase).flatMap { k in (0..<4).map { p in SIMD8(repeating: phases[p][k]) } }
     }
 
     /// Adds `frames` frames of planar audio.
     public mutating func process(_ input: UnsafeBufferPointer<UnsafePointer<Float>>, frames: Int) {
         precondition(input.count == channels, "channel count mismatch")
         guard frames > 0 else { return }
-        taps.withUnsafeBufferPointer { taps in
+        let broadcast = self.broadcast
+        taps.withUnsafeBufferPointer { taps in broadcast.withUnsafeBufferPointer { broadcast in
             for channel in 0..<channels {
                 let source = input[channel]
                 samplePeaks[channel] = max(samplePeaks[channel], Self.absoluteMaximum(source, count: frames))
                 let peak = histories.withUnsafeMutableBufferPointer { all in
                     let history = all.baseAddress! + channel * Self.history
                     let edge = Self.edgeMaximum(taps, history: history, source: source, count: frames)
-                    let body = Self.interiorMaximum(taps, source, count: frames)
+                    let body = Self.interiorMaximum(broadcast.baseAddress!, taps, source, count: frames)
                     Self.keepHistory(history, source: source, count: frames)
                     return max(edge, body)
                 }
                 interpolatedPeaks[channel] = max(interpolatedPeaks[channel], peak)
             }
-        }
+        } }
     }
 
     /// Highest |sample| per channel, linear (1.0 = full scale).
@@ -74,31 +78,36 @@ public struct PeakMeter: Sendable {
         }
     }
 
-    /// Outputs n = 11 … count − 1, read straight from the block, eight at a time.
-    private static func interiorMaximum(_ taps: UnsafeBufferPointer<SIMD4<Float>>, _ x: UnsafePointer<Float>, count: Int) -> Float {
-        guard count > Self.history else { return 0 }
-        do {
-            var peak = SIMD8<Float>()
-            var n = Self.history
-            while n + 8 <= count {
-                var y0 = SIMD8<Float>(), y1 = SIMD8<Float>(), y2 = SIMD8<Float>(), y3 = SIMD8<Float>()
-                for k in 0..<TruePeakFilter.tapsPerPhase {
-                    let v = UnsafeRawPointer(x + n - k).loadUnaligned(as: SIMD8<Float>.self)
-                    let tap = taps[k]
-                    y0.addProduct(v, tap[0]); y1.addProduct(v, tap[1]); y2.addProduct(v, tap[2]); y3.addProduct(v, tap[3])
-                }
-                peak = pointwiseMax(peak, pointwiseMax(pointwiseMax(magnitude(y0), magnitude(y1)), pointwiseMax(magnitude(y2), magnitude(y3))))
-                n &+= 8
+    /// Outputs n = 11 … count − 1, read straight from the block, eight at a time: twelve unaligned
+    /// loads, each feeding the four phases' multiply-adds with pre-broadcast taps.
+    private static func interiorMaximum(
+        _ broadcast: UnsafePointer<SIMD8<Float>>, _ taps: UnsafeBufferPointer<SIMD4<Float>>, _ x: UnsafePointer<Float>, count: Int
+    ) -> Float {
+        let history = 11
+        guard count > history else { return 0 }
+        var peak = SIMD8<Float>()
+        var n = history
+        while n + 8 <= count {
+            var y0 = SIMD8<Float>(), y1 = SIMD8<Float>(), y2 = SIMD8<Float>(), y3 = SIMD8<Float>()
+            var tap = broadcast
+            var source = UnsafeRawPointer(x + n)
+            for _ in 0..<12 {
+                let v = source.loadUnaligned(as: SIMD8<Float>.self)
+                y0.addProduct(v, tap[0]); y1.addProduct(v, tap[1]); y2.addProduct(v, tap[2]); y3.addProduct(v, tap[3])
+                tap += 4
+                source -= MemoryLayout<Float>.stride
             }
-            var result = peak.max()
-            while n < count {
-                var y = SIMD4<Float>()
-                for k in 0..<TruePeakFilter.tapsPerPhase { y.addProduct(taps[k], x[n - k]) }
-                result = max(result, magnitude(y).max())
-                n &+= 1
-            }
-            return result
+            peak = lanewiseMax(peak, lanewiseMax(lanewiseMax(magnitude(y0), magnitude(y1)), lanewiseMax(magnitude(y2), magnitude(y3))))
+            n &+= 8
         }
+        var result = peak.max()
+        while n < count {
+            var y = SIMD4<Float>()
+            for k in 0..<12 { y.addProduct(taps[k], x[n - k]) }
+            result = max(result, magnitude(y).max())
+            n &+= 1
+        }
+        return result
     }
 
     /// history ← the last 11 samples of (history ++ block).
@@ -115,7 +124,7 @@ public struct PeakMeter: Sendable {
         var peak = SIMD16<Float>()
         var index = 0
         while index + 16 <= count {
-            peak = pointwiseMax(peak, magnitude(UnsafeRawPointer(source + index).loadUnaligned(as: SIMD16<Float>.self)))
+            peak = lanewiseMax(peak, magnitude(UnsafeRawPointer(source + index).loadUnaligned(as: SIMD16<Float>.self)))
             index &+= 16
         }
         var result = peak.max()
@@ -125,12 +134,4 @@ public struct PeakMeter: Sendable {
         }
         return result
     }
-}
-
-/// |v| lane by lane, by clearing the sign bits (one vector AND).
-@inline(__always)
-func magnitude<V: SIMD>(_ v: V) -> V where V.Scalar == Float {
-    var result = v
-    for i in result.indices { result[i] = Float(bitPattern: v[i].bitPattern & 0x7fff_ffff) }
-    return result
 }

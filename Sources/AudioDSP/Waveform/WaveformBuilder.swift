@@ -85,8 +85,8 @@ public struct WaveformBuilder: Sendable {
         var index = 0
         while index + 8 <= count {
             let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
-            low = pointwiseMin(low, v)
-            high = pointwiseMax(high, v)
+            low = lanewiseMin(low, v)
+            high = lanewiseMax(high, v)
             index &+= 8
         }
         var lowest = low.min(), highest = high.max()
@@ -106,8 +106,8 @@ public struct WaveformBuilder: Sendable {
             var sum = SIMD8<Float>()
             for channel in 0..<input.count { sum += UnsafeRawPointer(input[channel] + offset + index).loadUnaligned(as: SIMD8<Float>.self) }
             sum *= scale
-            low = pointwiseMin(low, sum)
-            high = pointwiseMax(high, sum)
+            low = lanewiseMin(low, sum)
+            high = lanewiseMax(high, sum)
             index &+= 8
         }
         var lowest = low.min(), highest = high.max()
