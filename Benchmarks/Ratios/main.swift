@@ -3,8 +3,10 @@
 // (alternating which goes first), and the median of the per-round ratios is reported, so machine
 // load that drifts during the run affects both sides of each ratio alike.
 //
-// Usage: takevault-ratios [--rounds N] [--markdown FILE]
+// Usage: takevault-ratios [--rounds N] [--markdown FILE] [--handicap WORKLOAD-PREFIX=FACTOR]
 // Exit status 1 when a ratio is below its threshold (the message names it and both numbers).
+// --handicap runs our side of the matching workload FACTOR times per round: a deliberately slowed
+// kernel, to show that the gate trips (documented in docs/BENCHMARKS.md).
 
 #if canImport(Glibc)
 import Glibc
@@ -20,13 +22,18 @@ func now() -> Double {
 
 var rounds = 7
 var markdownPath: String?
+var handicap: (prefix: String, factor: Int)?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--rounds": rounds = Int(arguments.next() ?? "") ?? rounds
     case "--markdown": markdownPath = arguments.next()
+    case "--handicap":
+        let parts = (arguments.next() ?? "").split(separator: "=")
+        guard parts.count == 2, let factor = Int(parts[1]), factor > 0 else { print("--handicap WORKLOAD-PREFIX=FACTOR"); exit(2) }
+        handicap = (String(parts[0]), factor)
     default:
-        print("usage: takevault-ratios [--rounds N] [--markdown FILE]")
+        print("usage: takevault-ratios [--rounds N] [--markdown FILE] [--handicap WORKLOAD-PREFIX=FACTOR]")
         exit(2)
     }
 }
@@ -38,6 +45,7 @@ var rows: [(workload: Workload, ours: Double, anchor: Double, ratio: Double)] = 
 var failed = false
 
 for workload in Workloads.all {
+    let repeats = handicap.map { workload.name.hasPrefix($0.prefix) ? $0.factor : 1 } ?? 1
     var ratios: [Double] = [], oursTimes: [Double] = [], anchorTimes: [Double] = []
     for round in 0..<rounds {
         func time(_ body: (BenchmarkBuffer) -> Double) -> Double {
@@ -46,10 +54,11 @@ for workload in Workloads.all {
             return now() - start
         }
         let (ours, anchor): (Double, Double)
+        let oursRepeated: (BenchmarkBuffer) -> Double = { buffer in (0..<repeats).reduce(0) { sum, _ in sum + workload.ours(buffer) } }
         if round % 2 == 0 {
-            ours = time(workload.ours); anchor = time(workload.anchor)
+            ours = time(oursRepeated); anchor = time(workload.anchor)
         } else {
-            anchor = time(workload.anchor); ours = time(workload.ours)
+            anchor = time(workload.anchor); ours = time(oursRepeated)
         }
         oursTimes.append(ours)
         anchorTimes.append(anchor)
@@ -77,7 +86,7 @@ if let markdownPath {
     var text = """
         # Benchmarks
 
-        Written by `scripts/bench.sh` (release build, `.build/release/takevault-ratios --rounds \(rounds) --markdown docs/BENCHMARKS.md`).
+        Written by `scripts/bench.sh` (release build, `takevault-ratios --rounds \(rounds) --markdown docs/BENCHMARKS.md`).
         Each figure is the median of \(rounds) rounds on the same 5-minute 48 kHz stereo buffer; in every round ours and
         the anchor run back to back, alternating which goes first, so drift on a shared machine touches both sides.
         Speeds are multiples of real time (\(Int(audioSeconds)) s of audio ÷ wall time); the ratio is anchor time ÷ our time.
