@@ -36,6 +36,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -48,18 +51,47 @@ let package = Package(
         // The reference resampler: benchmarks only.
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
 
+        // Stable reason codes and error categories every module reports with.
+        .target(name: "ReasonCodes", swiftSettings: ourSettings),
         .target(name: "AudioDSP", swiftSettings: dspSettings),
         .target(
             name: "AudioCodecs",
-            dependencies: ["AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc"],
+            dependencies: ["ReasonCodes", "AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc"],
+            swiftSettings: ourSettings
+        ),
+        .target(
+            name: "TakeArchive",
+            dependencies: ["ReasonCodes", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: ourSettings
+        ),
+        .target(
+            name: "ObjectStore",
+            dependencies: ["ReasonCodes"],
+            swiftSettings: ourSettings
+        ),
+        .target(
+            name: "TakeCatalog",
+            dependencies: ["ReasonCodes", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: ourSettings
+        ),
+        .target(
+            name: "TakePipeline",
+            dependencies: [
+                "ReasonCodes", "AudioDSP", "AudioCodecs", "TakeArchive", "ObjectStore", "TakeCatalog",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: ourSettings
         ),
         .executableTarget(
             name: "takevault",
             dependencies: [
+                "ReasonCodes",
                 "AudioCodecs",
                 "AudioDSP",
+                "TakePipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: ourSettings
         ),
@@ -75,7 +107,10 @@ let package = Package(
         // Helpers every test target shares: temporary directories, child processes, seeded noise.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
-        .testTarget(name: "AudioCodecsTests", dependencies: ["AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport"]),
+        .testTarget(name: "AudioCodecsTests", dependencies: ["ReasonCodes", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport"]),
+        .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "TestSupport"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport"]),
+        .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "TestSupport"]),
         .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

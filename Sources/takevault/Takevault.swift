@@ -10,12 +10,16 @@ struct Takevault: AsyncParsableCommand {
         commandName: "takevault",
         abstract: "Keep musicians' takes: probe, transcode, archive and retain audio as the privacy policy promises.",
         discussion: "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected input, 4 integrity failure.",
-        subcommands: [ProbeCommand.self, AnalyzeCommand.self, TranscodeCommand.self]
+        subcommands: [
+            InitCommand.self, IngestCommand.self, ListCommand.self, InspectCommand.self, RestoreCommand.self, VerifyCommand.self,
+            CatalogCommand.self, ProbeCommand.self, AnalyzeCommand.self, TranscodeCommand.self,
+        ]
     )
 
     /// Parses and runs like ArgumentParser's own entry point, but maps its usage errors (which it
     /// reports as EX_USAGE, 64) to takevault's usage code, 2.
     static func main() async {
+        LogfmtHandler.bootstrap()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

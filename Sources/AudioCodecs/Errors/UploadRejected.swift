@@ -1,3 +1,5 @@
+import ReasonCodes
+
 /// Why an upload cannot be taken. Every case is the file's fault, so retrying the same bytes gives
 /// the same answer; the upload is kept (or quarantined) with this reason, never dropped.
 public enum UploadRejected: ReasonCoded, Equatable, Sendable {

@@ -1,3 +1,4 @@
+import ReasonCodes
 import ArgumentParser
 import AudioCodecs
 

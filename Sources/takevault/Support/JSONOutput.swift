@@ -1,3 +1,4 @@
+import ReasonCodes
 import AudioCodecs
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,0 +1,214 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// An ``ObjectStore`` on a local directory.
+///
+/// Each object is a file at `<root>/<name>`; its tags are JSON in `<root>/.tags/<name>`. A put
+/// writes the tags, then the data to a temporary file in the same directory, fsyncs it, and moves
+/// it into place — `link(2)` for create-only (which fails atomically if the name exists), `rename(2)`
+/// otherwise — then fsyncs the directory. A reader sees a whole object or none, and a crash leaves
+/// at most a temporary file (`.tmp-*`, never listed) or tags without an object (ignored).
+public struct LocalStore: ObjectStore {
+    public let root: String
+
+    /// Uses (and creates if needed) `root`.
+    public init(root: String) throws {
+        self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
+        try Self.makeDirectories(self.root)
+    }
+
+    private func path(_ name: String) -> String { root + "/" + name }
+    private func tagsPath(_ name: String) -> String { root + "/.tags/" + name }
+
+    public func put(_ name: String, data: [UInt8], tags: ObjectTags, createOnly: Bool) async throws {
+        try ObjectName.validate(name)
+        let target = path(name)
+        let directory = Self.parent(target)
+        try Self.makeDirectories(directory)
+        if createOnly, access(target, F_OK) == 0 { throw StoreError.alreadyExists(name) }
+        try writeTags(name, tags)
+        let temporary = directory + "/.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try Self.writeDurably(temporary, data, name: name)
+        if createOnly {
+            let linked = link(temporary, target)
+            let code = errno
+            unlink(temporary)
+            if linked != 0 {
+                if code == EEXIST { throw StoreError.alreadyExists(name) }
+                throw StoreError.io(operation: "commit", name: name, detail: String(cString: strerror(code)))
+            }
+        } else if rename(temporary, target) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw StoreError.io(operation: "commit", name: name, detail: String(cString: strerror(code)))
+        }
+        try Self.syncDirectory(directory, name: name)
+    }
+
+    public func get(_ name: String) async throws -> [UInt8] {
+        try ObjectName.validate(name)
+        return try Self.read(path(name), name: name, range: nil)
+    }
+
+    public func get(_ name: String, range: Range<Int64>) async throws -> [UInt8] {
+        try ObjectName.validate(name)
+        return try Self.read(path(name), name: name, range: range)
+    }
+
+    public func head(_ name: String) async throws -> ObjectInfo? {
+        try ObjectName.validate(name)
+        var status = stat()
+        guard stat(path(name), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return ObjectInfo(name: name, size: Int64(status.st_size), tags: try readTags(name))
+    }
+
+    public func delete(_ name: String) async throws {
+        try ObjectName.validate(name)
+        if unlink(path(name)) != 0 && errno != ENOENT {
+            throw StoreError.io(operation: "delete", name: name, detail: String(cString: strerror(errno)))
+        }
+        unlink(tagsPath(name))
+        try? Self.syncDirectory(Self.parent(path(name)), name: name)
+    }
+
+    public func list(prefix: String) async throws -> [ObjectInfo] {
+        var results: [ObjectInfo] = []
+        // Walk only the directory the prefix names (or its parent), not the whole store.
+        let slash = prefix.lastIndex(of: "/")
+        let base = slash.map { String(prefix[..<$0]) } ?? ""
+        try walk(relative: base) { name, size in
+            if name.hasPrefix(prefix) { results.append(ObjectInfo(name: name, size: size, tags: (try? readTags(name)) ?? ObjectTags(owner: "", tier: "", kind: "", retainUntil: nil))) }
+        }
+        return results.sorted { $0.name < $1.name }
+    }
+
+    public func setTags(_ name: String, tags: ObjectTags) async throws {
+        try ObjectName.validate(name)
+        guard access(path(name), F_OK) == 0 else { throw StoreError.notFound(name) }
+        try writeTags(name, tags)
+    }
+
+    // MARK: Tags
+
+    private func writeTags(_ name: String, _ tags: ObjectTags) throws {
+        let target = tagsPath(name)
+        try Self.makeDirectories(Self.parent(target))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = Array((try? encoder.encode(tags)) ?? Data())
+        let temporary = Self.parent(target) + "/.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try Self.writeDurably(temporary, data, name: name)
+        guard rename(temporary, target) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw StoreError.io(operation: "tag", name: name, detail: String(cString: strerror(code)))
+        }
+    }
+
+    private func readTags(_ name: String) throws -> ObjectTags {
+        let bytes = try Self.read(tagsPath(name), name: name, range: nil)
+        guard let tags = try? JSONDecoder().decode(ObjectTags.self, from: Data(bytes)) else {
+            throw StoreError.io(operation: "read tags of", name: name, detail: "unreadable tags")
+        }
+        return tags
+    }
+
+    // MARK: Files
+
+    private func walk(relative: String, _ visit: (String, Int64) throws -> Void) throws {
+        let directoryPath = relative.isEmpty ? root : root + "/" + relative
+        guard let directory = opendir(directoryPath) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard !name.hasPrefix(".") else { continue }   // ., .., .tags, .tmp-*
+            let child = relative.isEmpty ? name : relative + "/" + name
+            var status = stat()
+            guard stat(root + "/" + child, &status) == 0 else { continue }
+            if (status.st_mode & S_IFMT) == S_IFDIR {
+                try walk(relative: child, visit)
+            } else if (status.st_mode & S_IFMT) == S_IFREG {
+                try visit(child, Int64(status.st_size))
+            }
+        }
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw StoreError.io(operation: "create directory", name: current, detail: String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    static func writeDurably(_ path: String, _ data: [UInt8], name: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard descriptor >= 0 else { throw StoreError.io(operation: "create", name: name, detail: String(cString: strerror(errno))) }
+        var offset = 0
+        while offset < data.count {
+            let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                let code = errno
+                close(descriptor)
+                unlink(path)
+                throw StoreError.io(operation: "write", name: name, detail: String(cString: strerror(code)))
+            }
+            offset += written
+        }
+        guard fsync(descriptor) == 0 else {
+            let code = errno
+            close(descriptor)
+            unlink(path)
+            throw StoreError.io(operation: "fsync", name: name, detail: String(cString: strerror(code)))
+        }
+        close(descriptor)
+    }
+
+    static func syncDirectory(_ path: String, name: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw StoreError.io(operation: "fsync directory of", name: name, detail: String(cString: strerror(errno))) }
+    }
+
+    static func read(_ path: String, name: String, range: Range<Int64>?) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { throw StoreError.notFound(name) }
+            throw StoreError.io(operation: "open", name: name, detail: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        fstat(descriptor, &status)
+        let size = Int64(status.st_size)
+        let start = min(max(range?.lowerBound ?? 0, 0), size)
+        let end = min(range?.upperBound ?? size, size)
+        let count = Int(max(0, end - start))
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(start) + off_t(done)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { throw StoreError.io(operation: "read", name: name, detail: got == 0 ? "unexpected end of file" : String(cString: strerror(errno))) }
+            done += got
+        }
+        return bytes
+    }
+}

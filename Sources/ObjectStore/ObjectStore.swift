@@ -1,0 +1,85 @@
+/// Where sealed objects live: a local directory by default, S3 at scale.
+///
+/// Names are `/`-separated paths of `[A-Za-z0-9._-]` segments (see ``ObjectName``). Every object
+/// carries ``ObjectTags``. Implementations are safe to call from many tasks at once.
+public protocol ObjectStore: Sendable {
+    /// Stores `data` under `name`. With `createOnly`, fails with ``StoreError/alreadyExists(_:)``
+    /// if the object exists (the manifest commit); otherwise replaces it atomically.
+    func put(_ name: String, data: [UInt8], tags: ObjectTags, createOnly: Bool) async throws
+    /// The whole object.
+    func get(_ name: String) async throws -> [UInt8]
+    /// Bytes `range` of the object (clamped to its end).
+    func get(_ name: String, range: Range<Int64>) async throws -> [UInt8]
+    /// Size and tags, or `nil` when the object does not exist.
+    func head(_ name: String) async throws -> ObjectInfo?
+    /// Removes the object; removing one that does not exist is not an error.
+    func delete(_ name: String) async throws
+    /// Every object whose name starts with `prefix`, sorted by name.
+    func list(prefix: String) async throws -> [ObjectInfo]
+    /// Replaces the object's tags.
+    func setTags(_ name: String, tags: ObjectTags) async throws
+}
+
+/// An object's name, size and tags.
+public struct ObjectInfo: Sendable, Equatable {
+    public var name: String
+    public var size: Int64
+    public var tags: ObjectTags
+
+    public init(name: String, size: Int64, tags: ObjectTags) {
+        self.name = name
+        self.size = size
+        self.tags = tags
+    }
+}
+
+/// The tags on every object (architecture note): whose it is, their tier, what it is, and until
+/// when the policy keeps it. S3 stores them as object tags; the local store beside the object.
+public struct ObjectTags: Sendable, Equatable, Codable {
+    public var owner: String
+    public var tier: String
+    /// `chunk`, `manifest` or `owner-key`.
+    public var kind: String
+    /// ISO 8601, or `nil` for "until deleted".
+    public var retainUntil: String?
+
+    public init(owner: String, tier: String, kind: String, retainUntil: String?) {
+        self.owner = owner
+        self.tier = tier
+        self.kind = kind
+        self.retainUntil = retainUntil
+    }
+
+    enum CodingKeys: String, CodingKey { case owner, tier, kind, retainUntil = "retain_until" }
+
+    /// As key/value pairs (`retain-until` absent when unlimited), the form S3 tagging takes.
+    public var pairs: [(key: String, value: String)] {
+        var result = [("owner", owner), ("tier", tier), ("kind", kind)]
+        if let retainUntil { result.append(("retain-until", retainUntil)) }
+        return result
+    }
+}
+
+/// Object names: validation shared by every store, so no name can escape a store's root.
+public enum ObjectName {
+    public static let maximumLength = 1_024
+
+    /// `/`-separated segments of `[A-Za-z0-9._-]`, none empty, `.` or `..`, none starting with `.`
+    /// (the local store keeps its own files under dot-names), at most 1024 bytes.
+    public static func isValid(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= maximumLength else { return false }
+        for segment in name.split(separator: "/", omittingEmptySubsequences: false) {
+            guard let first = segment.utf8.first, first != UInt8(ascii: ".") else { return false }
+            for byte in segment.utf8 {
+                let allowed = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+                guard allowed else { return false }
+            }
+        }
+        return true
+    }
+
+    public static func validate(_ name: String) throws {
+        guard isValid(name) else { throw StoreError.invalidName(name) }
+    }
+}

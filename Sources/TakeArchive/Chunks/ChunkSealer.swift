@@ -1,0 +1,101 @@
+import Crypto
+
+/// A chunk's id: HMAC-SHA256 of its plaintext under the owner's chunk-id key (FORMAT.md §5).
+/// Equal content within an owner gives equal ids (deduplication); across owners ids are unrelated.
+public struct ChunkID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == 32)
+        self.bytes = bytes
+    }
+
+    public init?(hex: String) {
+        guard hex.utf8.count == 64, hex == hex.lowercased(), let bytes = [UInt8](hex: hex) else { return nil }
+        self.bytes = bytes
+    }
+
+    public var hex: String { bytes.hex }
+    public var description: String { hex }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = ChunkID(hex: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a chunk id"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}
+
+/// Seals and opens chunks (FORMAT.md §5).
+///
+/// Each chunk has its own key, HKDF(owner data key, "takevault/v1/chunk-seal" ‖ chunk id), and the
+/// all-zero nonce: a chunk key only ever encrypts the one plaintext whose id it was derived from,
+/// so no (key, nonce) pair is ever used for two different messages — by construction, not by
+/// chance. The owner id and chunk id are the associated data, so a chunk moved to another owner or
+/// renamed fails to open. Object: `TVC1 | ciphertext | tag (16)`.
+public struct ChunkSealer: Sendable {
+    public let key: OwnerKey
+    static let magic = Array("TVC1".utf8)
+    public static let overhead = 4 + 16
+    static let zeroNonce = [UInt8](repeating: 0, count: 12)
+
+    public init(key: OwnerKey) { self.key = key }
+
+    public func id(of plaintext: UnsafeRawBufferPointer) -> ChunkID {
+        ChunkID(bytes: Array(HMAC<SHA256>.authenticationCode(for: plaintext, using: key.chunkIDKey)))
+    }
+
+    public func id(of plaintext: [UInt8]) -> ChunkID {
+        plaintext.withUnsafeBytes { id(of: $0) }
+    }
+
+    func associatedData(_ id: ChunkID) -> [UInt8] {
+        Array("takevault/v1/chunk".utf8) + .lengthPrefixed(Array(key.owner.utf8)) + id.bytes
+    }
+
+    func chunkKey(_ id: ChunkID) -> SymmetricKey {
+        key.material.derive(KeyLabels.chunkSeal, context: id.bytes).symmetricKey
+    }
+
+    /// Seals `plaintext`, returning its id and the object bytes.
+    public func seal(_ plaintext: UnsafeRawBufferPointer) throws -> (id: ChunkID, object: [UInt8]) {
+        let id = id(of: plaintext)
+        let box = try AES.GCM.seal(plaintext, using: chunkKey(id), nonce: AES.GCM.Nonce(data: Self.zeroNonce), authenticating: associatedData(id))
+        var object = [UInt8]()
+        object.reserveCapacity(plaintext.count + Self.overhead)
+        object += Self.magic
+        object += box.ciphertext
+        object += box.tag
+        return (id, object)
+    }
+
+    public func seal(_ plaintext: [UInt8]) throws -> (id: ChunkID, object: [UInt8]) {
+        try plaintext.withUnsafeBytes { try seal($0) }
+    }
+
+    /// Opens a chunk object stored under `id`, checking the AEAD tag and that the plaintext hashes
+    /// to `id`. `objectName` names the object in errors.
+    public func open(_ object: [UInt8], id: ChunkID, objectName: String) throws -> [UInt8] {
+        guard object.count >= Self.overhead, Array(object[0..<4]) == Self.magic else {
+            throw ArchiveError.malformedObject(object: objectName, detail: "not a TVC1 chunk")
+        }
+        let plaintext: [UInt8]
+        do {
+            let box = try AES.GCM.SealedBox(
+                nonce: AES.GCM.Nonce(data: Self.zeroNonce), ciphertext: object[4..<(object.count - 16)], tag: object[(object.count - 16)...])
+            plaintext = Array(try AES.GCM.open(box, using: chunkKey(id), authenticating: associatedData(id)))
+        } catch {
+            throw ArchiveError.authenticationFailed(object: objectName)
+        }
+        guard self.id(of: plaintext) == id else {
+            throw ArchiveError.contentMismatch(object: objectName, detail: "plaintext does not hash to the chunk id")
+        }
+        return plaintext
+    }
+}

@@ -1,0 +1,93 @@
+import Crypto
+
+/// 32 bytes of key material that never prints itself.
+public struct KeyMaterial: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == 32, "keys are 256-bit")
+        self.bytes = bytes
+    }
+
+    /// Fresh random key material from the system's CSPRNG.
+    public static func random() -> KeyMaterial {
+        var generator = SystemRandomNumberGenerator()
+        return KeyMaterial(bytes: (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
+
+    public var description: String { "KeyMaterial(redacted)" }
+    public var debugDescription: String { description }
+
+    /// HKDF-SHA256 (RFC 5869) with takevault's salt and a label (FORMAT.md §3).
+    public func derive(_ label: String, context: [UInt8] = []) -> KeyMaterial {
+        let key = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: symmetricKey, salt: Array(KeyLabels.salt.utf8), info: Array(label.utf8) + context, outputByteCount: 32)
+        return KeyMaterial(bytes: key.withUnsafeBytes { Array($0) })
+    }
+}
+
+/// The HKDF labels, one per use of a key (FORMAT.md §3). Every derived key has exactly one job.
+public enum KeyLabels {
+    public static let salt = "takevault/v1"
+    /// Master key → the key that wraps owner data keys.
+    public static let wrapping = "takevault/v1/wrap-owner-key"
+    /// Master key → its public identifier.
+    public static let masterKeyID = "takevault/v1/master-key-id"
+    /// Owner data key → the chunk-id (HMAC) key.
+    public static let chunkID = "takevault/v1/chunk-id"
+    /// Owner data key → the chunk sealing root; each chunk's key is derived from it with the chunk id.
+    public static let chunkSeal = "takevault/v1/chunk-seal"
+    /// Owner data key → the manifest sealing root; each manifest's key is derived with take id and generation.
+    public static let manifestSeal = "takevault/v1/manifest-seal"
+    /// Owner data key → the key that turns an upload's hash into its take id.
+    public static let takeID = "takevault/v1/take-id"
+}
+
+extension Array where Element == UInt8 {
+    /// Lower-case hex.
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes from lower- or upper-case hex, or `nil`.
+    public init?(hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            case 0x41...0x46: c - 0x41 + 10
+            default: nil
+            }
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        self = bytes
+    }
+
+    /// A 4-byte big-endian length followed by the bytes: how variable fields enter associated data.
+    static func lengthPrefixed(_ bytes: [UInt8]) -> [UInt8] {
+        let count = UInt32(bytes.count)
+        return [UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff)] + bytes
+    }
+
+    static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+    }
+}

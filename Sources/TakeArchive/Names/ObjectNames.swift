@@ -1,0 +1,56 @@
+/// The names of a vault's objects (FORMAT.md §2). Every name is under `v1/`, then the owner:
+///
+/// - `v1/owners/<owner>/keys/<version>` — the owner's data key, wrapped (FORMAT.md §4)
+/// - `v1/owners/<owner>/chunks/<chunk id, 64 hex>` — a sealed chunk (§5)
+/// - `v1/owners/<owner>/takes/<take id>/manifest-<generation, 6 digits>` — a sealed manifest (§6)
+///
+/// A take exists exactly when one of its manifests exists; the highest generation is current.
+public enum ObjectNames {
+    public static let root = "v1/owners/"
+
+    public static func ownerPrefix(_ owner: String) -> String { root + owner + "/" }
+
+    public static func keyObject(owner: String, version: Int) -> String {
+        ownerPrefix(owner) + "keys/" + String(version)
+    }
+
+    public static func keysPrefix(owner: String) -> String { ownerPrefix(owner) + "keys/" }
+
+    public static func chunk(owner: String, id: ChunkID) -> String {
+        ownerPrefix(owner) + "chunks/" + id.hex
+    }
+
+    public static func chunksPrefix(owner: String) -> String { ownerPrefix(owner) + "chunks/" }
+
+    public static func takePrefix(owner: String, take: String) -> String { ownerPrefix(owner) + "takes/" + take + "/" }
+
+    public static func takesPrefix(owner: String) -> String { ownerPrefix(owner) + "takes/" }
+
+    public static func manifest(owner: String, take: String, generation: Int) -> String {
+        let digits = String(generation)
+        return takePrefix(owner: owner, take: take) + "manifest-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// What a name refers to, or `nil` for a name outside the layout.
+    public enum Parsed: Equatable, Sendable {
+        case key(owner: String, version: Int)
+        case chunk(owner: String, id: String)
+        case manifest(owner: String, take: String, generation: Int)
+    }
+
+    public static func parse(_ name: String) -> Parsed? {
+        guard name.hasPrefix(root) else { return nil }
+        let parts = name.dropFirst(root.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 3, Identifier.isValid(parts[0]) else { return nil }
+        switch (parts[1], parts.count) {
+        case ("keys", 3):
+            return Int(parts[2]).map { .key(owner: parts[0], version: $0) }
+        case ("chunks", 3):
+            return ChunkID(hex: parts[2]) != nil ? .chunk(owner: parts[0], id: parts[2]) : nil
+        case ("takes", 4) where Identifier.isValid(parts[2]) && parts[3].hasPrefix("manifest-"):
+            return Int(parts[3].dropFirst("manifest-".count)).map { .manifest(owner: parts[0], take: parts[2], generation: $0) }
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import GRDB
+
+/// The catalog's schema, as migrations in order. Add a migration; never edit a shipped one.
+enum CatalogMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "owners") { t in
+                t.primaryKey("id", .text)
+                t.column("tier", .text).notNull()
+                t.column("created_at", .text).notNull()
+                t.column("restricted", .boolean).notNull().defaults(to: false)
+                t.column("erased_at", .text)
+            }
+            try db.create(table: "owner_keys") { t in
+                t.column("owner_id", .text).notNull().references("owners", onDelete: .cascade)
+                t.column("version", .integer).notNull()
+                t.column("wrapped", .blob).notNull()
+                t.column("master_key_id", .text).notNull()
+                t.column("created_at", .text).notNull()
+                t.primaryKey(["owner_id", "version"])
+            }
+            try db.create(table: "takes") { t in
+                t.primaryKey("id", .text)
+                t.column("owner_id", .text).notNull().references("owners", onDelete: .cascade).indexed()
+                t.column("session_id", .text).indexed()
+                t.column("tier", .text).notNull()
+                t.column("original_name", .text).notNull()
+                t.column("upload_sha256", .text).notNull()
+                t.column("upload_bytes", .integer).notNull()
+                t.column("recorded_at", .text)
+                t.column("ingested_at", .text).notNull()
+                t.column("retain_until", .text).indexed()
+                t.column("generation", .integer).notNull()
+                t.column("manifest_name", .text).notNull()
+                t.column("duration_s", .double).notNull()
+                t.column("integrated_lufs", .double)
+                t.column("stored_bytes", .integer).notNull()
+            }
+            try db.create(table: "take_objects") { t in
+                t.column("take_id", .text).notNull().references("takes", onDelete: .cascade)
+                t.column("object_name", .text).notNull().indexed()
+                t.column("kind", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.primaryKey(["take_id", "object_name"])
+            }
+            try db.create(table: "events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .text).notNull().indexed()
+                t.column("kind", .text).notNull()
+                t.column("owner_id", .text)
+                t.column("take_id", .text)
+                t.column("detail", .text).notNull()
+            }
+            try db.create(table: "jobs") { t in
+                t.primaryKey("id", .text)
+                t.column("kind", .text).notNull()
+                t.column("state", .text).notNull().indexed()
+                t.column("owner_id", .text)
+                t.column("take_id", .text)
+                t.column("created_at", .text).notNull()
+                t.column("updated_at", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+        }
+        return migrator
+    }
+}

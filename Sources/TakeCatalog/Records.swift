@@ -1,0 +1,161 @@
+import GRDB
+
+/// An owner (account) as the catalog knows it.
+public struct OwnerRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "owners"
+    public var id: String
+    public var tier: String
+    public var createdAt: String
+    /// Processing restricted (policy: no ingest, reprocess or export-with-audio).
+    public var restricted: Bool
+    public var erasedAt: String?
+
+    public init(id: String, tier: String, createdAt: String, restricted: Bool = false, erasedAt: String? = nil) {
+        self.id = id
+        self.tier = tier
+        self.createdAt = createdAt
+        self.restricted = restricted
+        self.erasedAt = erasedAt
+    }
+
+    enum CodingKeys: String, CodingKey { case id, tier, createdAt = "created_at", restricted, erasedAt = "erased_at" }
+}
+
+/// An owner's wrapped data key, as also stored in the key object.
+public struct OwnerKeyRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "owner_keys"
+    public var ownerID: String
+    public var version: Int
+    /// The key object's bytes (FORMAT.md §4.2).
+    public var wrapped: [UInt8]
+    public var masterKeyID: String
+    public var createdAt: String
+
+    public init(ownerID: String, version: Int, wrapped: [UInt8], masterKeyID: String, createdAt: String) {
+        self.ownerID = ownerID
+        self.version = version
+        self.wrapped = wrapped
+        self.masterKeyID = masterKeyID
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey { case ownerID = "owner_id", version, wrapped, masterKeyID = "master_key_id", createdAt = "created_at" }
+}
+
+/// A take: the index row of a committed manifest.
+public struct TakeRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "takes"
+    public var id: String
+    public var ownerID: String
+    public var sessionID: String?
+    public var tier: String
+    public var originalName: String
+    public var uploadSHA256: String
+    public var uploadBytes: Int64
+    public var recordedAt: String?
+    public var ingestedAt: String
+    public var retainUntil: String?
+    public var generation: Int
+    public var manifestName: String
+    public var durationS: Double
+    public var integratedLUFS: Double?
+    /// Bytes of all artefacts, before sealing.
+    public var storedBytes: Int64
+
+    public init(
+        id: String, ownerID: String, sessionID: String?, tier: String, originalName: String, uploadSHA256: String, uploadBytes: Int64,
+        recordedAt: String?, ingestedAt: String, retainUntil: String?, generation: Int, manifestName: String, durationS: Double,
+        integratedLUFS: Double?, storedBytes: Int64
+    ) {
+        self.id = id
+        self.ownerID = ownerID
+        self.sessionID = sessionID
+        self.tier = tier
+        self.originalName = originalName
+        self.uploadSHA256 = uploadSHA256
+        self.uploadBytes = uploadBytes
+        self.recordedAt = recordedAt
+        self.ingestedAt = ingestedAt
+        self.retainUntil = retainUntil
+        self.generation = generation
+        self.manifestName = manifestName
+        self.durationS = durationS
+        self.integratedLUFS = integratedLUFS
+        self.storedBytes = storedBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, ownerID = "owner_id", sessionID = "session_id", tier, originalName = "original_name", uploadSHA256 = "upload_sha256"
+        case uploadBytes = "upload_bytes", recordedAt = "recorded_at", ingestedAt = "ingested_at", retainUntil = "retain_until"
+        case generation, manifestName = "manifest_name", durationS = "duration_s", integratedLUFS = "integrated_lufs", storedBytes = "stored_bytes"
+    }
+}
+
+/// An object in the store that a take references (a chunk, shared between takes of one owner when
+/// equal, or the take's manifest).
+public struct TakeObjectRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "take_objects"
+    public var takeID: String
+    public var objectName: String
+    public var kind: String
+    public var size: Int64
+
+    public init(takeID: String, objectName: String, kind: String, size: Int64) {
+        self.takeID = takeID
+        self.objectName = objectName
+        self.kind = kind
+        self.size = size
+    }
+
+    enum CodingKeys: String, CodingKey { case takeID = "take_id", objectName = "object_name", kind, size }
+}
+
+/// An audit event: what happened, to whom, when.
+public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "events"
+    public var id: Int64?
+    public var at: String
+    public var kind: String
+    public var ownerID: String?
+    public var takeID: String?
+    /// JSON detail.
+    public var detail: String
+
+    public init(at: String, kind: String, ownerID: String?, takeID: String?, detail: String) {
+        self.at = at
+        self.kind = kind
+        self.ownerID = ownerID
+        self.takeID = takeID
+        self.detail = detail
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    enum CodingKeys: String, CodingKey { case id, at, kind, ownerID = "owner_id", takeID = "take_id", detail }
+}
+
+/// A unit of background work (the relay's uploads); created here so its table exists from the start.
+public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "jobs"
+    public var id: String
+    public var kind: String
+    public var state: String
+    public var ownerID: String?
+    public var takeID: String?
+    public var createdAt: String
+    public var updatedAt: String
+    public var detail: String
+
+    public init(id: String, kind: String, state: String, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String) {
+        self.id = id
+        self.kind = kind
+        self.state = state
+        self.ownerID = ownerID
+        self.takeID = takeID
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey { case id, kind, state, ownerID = "owner_id", takeID = "take_id", createdAt = "created_at", updatedAt = "updated_at", detail }
+}

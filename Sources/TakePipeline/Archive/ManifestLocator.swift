@@ -1,0 +1,53 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+/// Finds takes' manifests in the store (the truth) and opens them.
+struct ManifestLocator: Sendable {
+    let vault: Vault
+
+    /// Names of every manifest of `take` (all generations), highest generation last.
+    func manifests(owner: String, take: String) async throws -> [(name: String, generation: Int)] {
+        let objects = try await vault.store.list(prefix: ObjectNames.takePrefix(owner: owner, take: take))
+        return objects.compactMap { info -> (String, Int)? in
+            if case .manifest(_, _, let generation) = ObjectNames.parse(info.name) { return (info.name, generation) }
+            return nil
+        }.sorted { $0.1 < $1.1 }
+    }
+
+    /// The owner of `take`, from the catalog or, failing that, by looking in the store.
+    func owner(of take: String) async throws -> String {
+        try Identifier.validate(take, kind: "take id")
+        if let record = try vault.catalog.take(take) { return record.ownerID }
+        let owners = Set(try await vault.store.list(prefix: ObjectNames.root).compactMap { info -> String? in
+            if case .manifest(let owner, let id, _) = ObjectNames.parse(info.name), id == take { return owner }
+            return nil
+        })
+        guard let owner = owners.first else { throw PipelineError.takeNotFound(take) }
+        return owner
+    }
+
+    /// The current (highest-generation) manifest of `take`, opened.
+    func current(take: String) async throws -> OpenedManifest {
+        let owner = try await owner(of: take)
+        guard let latest = try await manifests(owner: owner, take: take).last else { throw PipelineError.takeNotFound(take) }
+        return try await open(name: latest.name, owner: owner)
+    }
+
+    func open(name: String, owner: String) async throws -> OpenedManifest {
+        let object = try await vault.store.get(name)
+        let header = try ManifestSealer.readHeader(object, objectName: name)
+        let key = try await OwnerKeyring(vault: vault).key(owner: owner, version: header.keyVersion)
+        let opened = try ManifestSealer.open(object, key: key, objectName: name)
+        return OpenedManifest(name: name, header: opened.header, body: opened.body, key: key, objectBytes: Int64(object.count))
+    }
+}
+
+/// A manifest read and authenticated, with the key that opened it.
+struct OpenedManifest: Sendable {
+    var name: String
+    var header: ManifestHeader
+    var body: ManifestBody
+    var key: OwnerKey
+    var objectBytes: Int64
+}

@@ -1,0 +1,54 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+/// Rebuilds the catalog's index from the store alone: owners and their keys from the key objects,
+/// takes and their objects from the current manifests. Events and jobs (history) are kept.
+public struct CatalogRebuild: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    public struct Summary: Sendable, Encodable {
+        public var owners = 0
+        public var keys = 0
+        public var takes = 0
+    }
+
+    public func run() async throws -> Summary {
+        var summary = Summary()
+        let everything = try await vault.store.list(prefix: ObjectNames.root)
+        try vault.catalog.clearIndex()
+        let now = Timestamp.string(vault.clock.now())
+        var latest: [String: (owner: String, name: String, generation: Int)] = [:]
+        for info in everything {
+            switch ObjectNames.parse(info.name) {
+            case .key(let owner, _):
+                let object = try await vault.store.get(info.name)
+                let key = try OwnerKey.unwrap(object, owner: owner, under: vault.masterKey, objectName: info.name)
+                if try vault.catalog.owner(owner) == nil {
+                    try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: info.tags.tier.isEmpty ? "free" : info.tags.tier, createdAt: now))
+                    summary.owners += 1
+                }
+                try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,
+                                                                masterKeyID: vault.masterKey.id.hex, createdAt: now))
+                summary.keys += 1
+            case .manifest(let owner, let take, let generation):
+                if latest[take].map({ $0.generation < generation }) ?? true { latest[take] = (owner, info.name, generation) }
+            default:
+                break
+            }
+        }
+        let locator = ManifestLocator(vault: vault)
+        for (_, manifest) in latest.sorted(by: { $0.key < $1.key }) {
+            let opened = try await locator.open(name: manifest.name, owner: manifest.owner)
+            try CatalogIndexer(catalog: vault.catalog).record(
+                ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
+                event: nil, at: now)
+            summary.takes += 1
+        }
+        try vault.catalog.append(EventRecord(at: now, kind: "catalog_rebuild", ownerID: nil, takeID: nil,
+                                             detail: #"{"owners":\#(summary.owners),"takes":\#(summary.takes)}"#))
+        return summary
+    }
+}

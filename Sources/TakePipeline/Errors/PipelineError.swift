@@ -1,0 +1,56 @@
+import ReasonCodes
+
+/// Why a pipeline operation could not go ahead (the upload's own problems are `UploadRejected`,
+/// damaged data `ArchiveError`).
+public enum PipelineError: ReasonCoded, Equatable, Sendable {
+    case vaultMissing(path: String)
+    case vaultExists(path: String)
+    case takeNotFound(String)
+    case artefactNotFound(take: String, kind: String)
+    case invalidTier(String)
+    case invalidMetadata(String)
+    case invalidSetting(name: String, value: String, allowed: String)
+    case io(operation: String, path: String, detail: String)
+    /// The owner's processing is restricted (privacy policy): nothing new may be made from their data.
+    case ownerRestricted(String)
+    /// The owner has been erased: nothing of theirs can be read or written.
+    case ownerErased(String)
+
+    public var code: String {
+        switch self {
+        case .vaultMissing: "vault_missing"
+        case .vaultExists: "vault_exists"
+        case .takeNotFound: "take_not_found"
+        case .artefactNotFound: "artefact_not_found"
+        case .invalidTier: "invalid_tier"
+        case .invalidMetadata: "invalid_metadata"
+        case .invalidSetting: "invalid_setting"
+        case .io: "io_error"
+        case .ownerRestricted: "owner_restricted"
+        case .ownerErased: "owner_erased"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .vaultMissing(let path): "No vault at \(path). Run `takevault init --vault \(path)` first."
+        case .vaultExists(let path): "A vault already exists at \(path); init never overwrites one."
+        case .takeNotFound(let take): "No take \(take) in this vault."
+        case .artefactNotFound(let take, let kind): "Take \(take) has no \(kind) artefact."
+        case .invalidTier(let tier): "\"\(tier)\" is not a tier: use free, pro or studio."
+        case .invalidMetadata(let detail): "The take metadata is not valid: \(detail)."
+        case .invalidSetting(let name, let value, let allowed): "\(name) = \(value) is not allowed (\(allowed))."
+        case .io(let operation, let path, let detail): "Could not \(operation) \(path): \(detail)."
+        case .ownerRestricted(let owner): "Processing of owner \(owner)'s data is restricted; nothing new is made from it until the restriction is lifted."
+        case .ownerErased(let owner): "Owner \(owner) has been erased."
+        }
+    }
+
+    public var category: ErrorCategory {
+        switch self {
+        case .takeNotFound, .artefactNotFound, .invalidTier, .invalidMetadata, .invalidSetting, .vaultExists: .usage
+        case .ownerRestricted, .ownerErased: .rejectedInput
+        case .vaultMissing, .io: .failure
+        }
+    }
+}

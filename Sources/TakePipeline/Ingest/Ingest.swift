@@ -1,0 +1,177 @@
+import AudioCodecs
+import AudioDSP
+import Crypto
+import Logging
+import ObjectStore
+import ReasonCodes
+import TakeArchive
+import TakeCatalog
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Ingests an upload: probe → one decode pass (analysis + FLAC master + waveform) → preview chain
+/// (second read of the upload) beside sealing the master → seal the preview → store the manifest
+/// (create-only: the commit) → catalog.
+///
+/// Idempotent: the take id is a keyed hash of the upload, so the same file for the same owner is
+/// the same take. Nothing half-visible: chunks go first, the manifest last; a crash before the
+/// manifest leaves only unreferenced chunks (found by `verify`, removed by the sweep), a crash
+/// after it a whole take the catalog learns on the next ingest or rebuild. A rejected upload goes
+/// to quarantine with its reason; the upload itself is never modified.
+public struct Ingest: Sendable {
+    public let vault: Vault
+    public static let pipelineVersion = "takevault-pipeline/1"
+
+    public init(vault: Vault) { self.vault = vault }
+
+    public func run(_ request: IngestRequest, progress: @escaping @Sendable (IngestStage, Double) -> Void = { _, _ in }) async throws -> IngestResult {
+        let owner = try Identifier.validate(request.owner, kind: "owner id")
+        try request.metadata.validate()
+        var logger = Logger(label: "takevault.ingest")
+        logger[metadataKey: "owner"] = "\(owner)"
+        if let record = try vault.catalog.owner(owner) {
+            if record.erasedAt != nil { throw PipelineError.ownerErased(owner) }
+            if record.restricted { throw PipelineError.ownerRestricted(owner) }
+        }
+        let originalName = request.originalName ?? (request.path.split(separator: "/").last.map(String.init) ?? request.path)
+
+        progress(.hashing, 0)
+        let upload = try FileHashing.sha256(request.path)
+        let uploadHex = upload.digest.hex
+        let key = try await OwnerKeyring(vault: vault).currentOrNewKey(owner: owner, tier: request.tier)
+        let takeID = key.takeID(uploadSHA256: upload.digest)
+        logger[metadataKey: "take_id"] = "\(takeID)"
+
+        if let existing = try await existingTake(owner: owner, takeID: takeID) {
+            logger.info("already ingested", metadata: ["manifest": "\(existing.manifest)"])
+            return existing
+        }
+
+        // Probe first: a bad upload goes to quarantine before any work.
+        let info: AudioFileInfo
+        do { info = try AudioProbe.probe(path: request.path) } catch let rejection as UploadRejected {
+            throw try quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
+        }
+
+        let work = vault.workDirectory + "/" + takeID + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        try FileIO.makeDirectory(work)
+        defer { FileIO.removeTree(work) }
+
+        // Pass 1: decode once into analysis, master and waveform.
+        progress(.analysing, 0)
+        let pass: MasterPass.Result
+        do {
+            pass = try MasterPass.run(upload: request.path, masterPath: work + "/master.flac", settings: vault.settings) { progress(.analysing, $0) }
+        } catch let rejection as UploadRejected {
+            throw try quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
+        }
+        let reportJSON = try JSONValue.from(pass.report)
+        try FileIO.writeNew(work + "/report.json", ManifestSealer.canonicalJSON(pass.report), mode: 0o600)
+        try FileIO.writeNew(work + "/waveform.dat", pass.waveform.datBytes(), mode: 0o600)
+
+        let ingestedAt = vault.clock.now()
+        let retainUntil = vault.settings.retention.retainUntil(tier: request.tier, ingestedAt: ingestedAt).map(Timestamp.string)
+        let tags = ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "chunk", retainUntil: retainUntil)
+        let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: key), chunkSize: vault.settings.chunkSize, tags: tags)
+        let settings = vault.settings
+
+        // Pass 2 (the preview) runs beside sealing the master, waveform and report: both cores busy.
+        progress(.previewing, 0)
+        let masterIsFLAC = pass.flac != nil
+        let masterSource = masterIsFLAC ? work + "/master.flac" : request.path
+        let masterSettings: JSONValue = masterIsFLAC ? try JSONValue.from(pass.flac!) : .object(["kind": .string(info.sampleKind.rawValue)])
+        async let previewReport = Task.detached {
+            try PreviewChain.render(sourcePath: request.path, outputPath: work + "/preview.opus", analysis: pass.report, settings: settings.preview)
+        }.value
+        let master = try await writer.write(
+            masterSource, kind: "master", codec: masterIsFLAC ? "flac" : "original",
+            mediaType: masterIsFLAC ? "audio/flac" : Self.mediaType(info), settings: masterSettings)
+        let waveform = try await writer.write(
+            work + "/waveform.dat", kind: "waveform", codec: "audiowaveform-dat", mediaType: "application/octet-stream",
+            settings: .object(["samples_per_pixel": .number(Double(settings.waveformZoom)), "bits": .number(Double(settings.waveformBits)), "version": .number(2)]))
+        let report = try await writer.write(work + "/report.json", kind: "report", codec: "json", mediaType: "application/json", settings: .object([:]))
+        let preview = try await previewReport
+        progress(.sealing, 0.5)
+        let previewArtefact = try await writer.write(
+            work + "/preview.opus", kind: "preview", codec: "opus", mediaType: "audio/ogg; codecs=opus", settings: try JSONValue.from(preview))
+        progress(.sealing, 1)
+
+        // Commit: the manifest, create-only.
+        progress(.committing, 0)
+        let settingsJSON = try JSONValue.from(settings)
+        let body = ManifestBody(
+            takeID: takeID, owner: owner, sessionID: request.metadata.sessionID, participants: request.metadata.participants,
+            recordedAt: request.metadata.recordedAt, ingestedAt: Timestamp.string(ingestedAt), tier: request.tier.rawValue,
+            retainUntil: retainUntil,
+            original: OriginalUpload(fileName: originalName, bytes: upload.bytes, sha256: uploadHex, probe: try JSONValue.from(info)),
+            dawTransport: request.metadata.dawTransport, analysis: reportJSON, preview: try JSONValue.from(preview),
+            artefacts: [master, previewArtefact, waveform, report],
+            pipeline: PipelineRecord(version: Self.pipelineVersion, settings: settingsJSON,
+                                     settingsHash: Array(SHA256.hash(data: try ManifestSealer.canonicalJSON(settings))).hex,
+                                     codecVersions: CodecVersions.all),
+            generation: 1)
+        let header = ManifestHeader(takeID: takeID, owner: owner, tier: request.tier.rawValue, retainUntil: retainUntil, generation: 1, keyVersion: key.version)
+        let manifestName = ObjectNames.manifest(owner: owner, take: takeID, generation: 1)
+        let sealed = try ManifestSealer.seal(header: header, body: body, key: key)
+        do {
+            try await vault.store.put(manifestName, data: sealed, tags: ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "manifest", retainUntil: retainUntil), createOnly: true)
+        } catch StoreError.alreadyExists {
+            logger.notice("another ingest committed this take first")
+            if let existing = try await existingTake(owner: owner, takeID: takeID) { return existing }
+        }
+        try recordInCatalog(ManifestLocator.Opened(name: manifestName, header: header, body: body, objectBytes: Int64(sealed.count)), event: "ingest")
+        logger.info("ingested", metadata: ["manifest": "\(manifestName)", "duration_s": "\(pass.report.durationS)"])
+        progress(.committing, 1)
+        return IngestResult(takeID: takeID, owner: owner, tier: request.tier.rawValue, retainUntil: retainUntil, created: true,
+                            manifest: manifestName, analysis: reportJSON, preview: body.preview)
+    }
+
+    /// The take if its manifest is already in the store (completing the catalog if a crash left
+    /// it behind).
+    private func existingTake(owner: String, takeID: String) async throws -> IngestResult? {
+        let locator = ManifestLocator(vault: vault)
+        guard let latest = try await locator.manifests(owner: owner, take: takeID).last else { return nil }
+        let opened = try await locator.open(name: latest.name, owner: owner)
+        if try vault.catalog.take(takeID)?.generation != opened.header.generation {
+            try recordInCatalog(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes), event: "catalog_completed")
+        }
+        return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: opened.header.retainUntil, created: false,
+                            manifest: opened.name, analysis: opened.body.analysis, preview: opened.body.preview)
+    }
+
+    func recordInCatalog(_ manifest: ManifestLocator.Opened, event: String) throws {
+        try CatalogIndexer(catalog: vault.catalog).record(manifest, event: event, at: Timestamp.string(vault.clock.now()))
+    }
+
+    private func quarantine(request: IngestRequest, originalName: String, owner: String, sha: String, rejection: UploadRejected, logger: Logger) throws -> Error {
+        let folder = try Quarantine(vault: vault).keep(upload: request.path, originalName: originalName, owner: owner, uploadSHA256: sha, error: rejection)
+        logger.warning("upload rejected", metadata: ["code": "\(rejection.code)", "quarantine": "\(folder)"])
+        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "quarantine", ownerID: owner, takeID: nil,
+                                             detail: #"{"code":"\#(rejection.code)","upload_sha256":"\#(sha)"}"#))
+        return rejection
+    }
+
+    static func mediaType(_ info: AudioFileInfo) -> String {
+        switch info.format {
+        case "wav", "wavex", "rf64": "audio/wav"
+        case "aiff": "audio/aiff"
+        case "flac": "audio/flac"
+        case "ogg": "audio/ogg"
+        case "mpeg": "audio/mpeg"
+        default: "application/octet-stream"
+        }
+    }
+}
+
+extension JSONValue {
+    /// Any `Encodable` as a JSON value (via its JSON encoding, snake_case keys).
+    static func from<T: Encodable>(_ value: T) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
+    }
+}

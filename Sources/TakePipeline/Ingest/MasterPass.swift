@@ -1,0 +1,46 @@
+import AudioCodecs
+import AudioDSP
+
+/// The one decode pass of ingest: every block feeds the analysis (loudness, peaks, flags,
+/// waveform) and, for integer PCM, the FLAC master.
+struct MasterPass {
+    struct Result {
+        var info: AudioFileInfo
+        var report: AnalysisReport
+        var waveform: WaveformData
+        /// `nil` when the upload is float or lossy: its original file is the master.
+        var flac: FLACMasterSummary?
+    }
+
+    static func run(
+        upload: String, masterPath: String, settings: PipelineSettings, progress: (Double) -> Void
+    ) throws -> Result {
+        let reader = try AudioFileReader(path: upload)
+        let info = reader.info
+        let block = reader.makeBlock(capacity: Transcoder.blockFrames)
+        let waveformOptions = settings.waveform
+        var analyzer = TakeAnalyzer(
+            sampleRate: info.sampleRate, layout: info.channelLayout,
+            waveform: WaveformBuilder(sampleRate: info.sampleRate, channels: info.channels, samplesPerPixel: waveformOptions.samplesPerPixel,
+                                      bits: waveformOptions.bits, expectedFrames: info.frames))
+        let encoder = try reader.integerBits.map { bits in
+            try FLACMasterEncoder(
+                path: masterPath, sampleRate: info.sampleRate, channels: info.channels, bitsPerSample: bits,
+                expectedFrames: info.frames, metadata: info.metadata,
+                extraComments: [("SOURCE_FORMAT", "\(info.format)/\(info.subtype)")], settings: settings.flac)
+        }
+        do {
+            while try reader.read(into: block) > 0 {
+                analyzer.process(block.floatChannels, frames: block.frames)
+                try encoder?.write(block)
+                progress(Double(reader.framesDecoded) / Double(max(info.frames, 1)))
+            }
+            let summary = try encoder?.finish()
+            let result = analyzer.result()
+            return Result(info: info, report: result.report, waveform: result.waveform!, flac: summary)
+        } catch {
+            encoder?.abandon()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import AudioCodecs
+import ReasonCodes
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Keeps rejected uploads: a copy of the file, untouched, beside `reason.json` (code, message,
+/// probe result when there is one, owner, time), in `quarantine/<time>-<sha prefix>/`.
+struct Quarantine {
+    let vault: Vault
+
+    struct Reason: Encodable {
+        var code: String
+        var message: String
+        var file: String
+        var owner: String
+        var at: String
+        var uploadSHA256: String
+        var probe: AudioFileInfo?
+
+        enum CodingKeys: String, CodingKey { case code, message, file, owner, at, uploadSHA256 = "upload_sha256", probe }
+    }
+
+    /// Files the upload away and returns the folder it went to.
+    func keep(upload: String, originalName: String, owner: String, uploadSHA256: String, error: ReasonCoded) throws -> String {
+        let now = vault.clock.now()
+        let stamp = Timestamp.string(now).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
+        let folder = vault.quarantineDirectory + "/" + stamp + "-" + String(uploadSHA256.prefix(12))
+        try FileIO.makeDirectory(folder)
+        let safeName = Self.safeFileName(originalName)
+        if !FileIO.exists(folder + "/" + safeName) { try FileIO.copy(upload, to: folder + "/" + safeName) }
+        let reason = Reason(code: error.code, message: error.message, file: safeName, owner: owner, at: Timestamp.string(now),
+                            uploadSHA256: uploadSHA256, probe: try? AudioProbe.probe(path: upload))
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if !FileIO.exists(folder + "/reason.json") {
+            try FileIO.writeNew(folder + "/reason.json", Array(try encoder.encode(reason)) + [0x0a], mode: 0o644)
+        }
+        return folder
+    }
+
+    /// The file's own name, made safe for a folder: path separators and control characters replaced.
+    static func safeFileName(_ name: String) -> String {
+        let base = name.split(separator: "/").last.map(String.init) ?? "upload"
+        let cleaned = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._- ".contains($0)) ? $0 : "_" }.prefix(128))
+        return cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" + cleaned : cleaned
+    }
+}

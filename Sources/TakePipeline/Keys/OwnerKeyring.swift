@@ -1,0 +1,63 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+/// Finds and creates owners' data keys. The catalog holds a copy of each wrapped key; the key
+/// object in the store is the truth (the catalog can be rebuilt from it).
+public struct OwnerKeyring: Sendable {
+    let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    /// The owner's current (highest-version) key, or `nil` if they have none.
+    public func currentKey(owner: String) async throws -> OwnerKey? {
+        try Identifier.validate(owner, kind: "owner id")
+        if let record = try vault.catalog.ownerKeys(owner).last {
+            return try OwnerKey.unwrap(record.wrapped, owner: owner, under: vault.masterKey,
+                                       objectName: ObjectNames.keyObject(owner: owner, version: record.version))
+        }
+        let objects = try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: owner))
+        let versions = objects.compactMap { info -> Int? in
+            if case .key(_, let version) = ObjectNames.parse(info.name) { return version }
+            return nil
+        }
+        guard let latest = versions.max() else { return nil }
+        return try await key(owner: owner, version: latest)
+    }
+
+    /// A specific version of the owner's key, from the catalog or the store.
+    public func key(owner: String, version: Int) async throws -> OwnerKey {
+        let name = ObjectNames.keyObject(owner: owner, version: version)
+        if let record = try vault.catalog.ownerKeys(owner).first(where: { $0.version == version }) {
+            return try OwnerKey.unwrap(record.wrapped, owner: owner, under: vault.masterKey, objectName: name)
+        }
+        let object: [UInt8]
+        do { object = try await vault.store.get(name) } catch StoreError.notFound {
+            throw ArchiveError.authenticationFailed(object: name)
+        }
+        return try OwnerKey.unwrap(object, owner: owner, under: vault.masterKey, objectName: name)
+    }
+
+    /// The owner's current key, creating the owner (with `tier`) and their first key if needed.
+    public func currentOrNewKey(owner: String, tier: Tier) async throws -> OwnerKey {
+        if let existing = try await currentKey(owner: owner) {
+            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.rawValue, createdAt: Timestamp.string(vault.clock.now())))
+            return existing
+        }
+        let key = try OwnerKey.generate(owner: owner, version: 1)
+        let name = ObjectNames.keyObject(owner: owner, version: 1)
+        let wrapped = try key.wrapped(under: vault.masterKey)
+        let created = Timestamp.string(vault.clock.now())
+        var stored = wrapped
+        do {
+            try await vault.store.put(name, data: wrapped, tags: ObjectTags(owner: owner, tier: tier.rawValue, kind: "owner-key", retainUntil: nil), createOnly: true)
+        } catch StoreError.alreadyExists {
+            // Another ingest created it first: use theirs.
+            stored = try await vault.store.get(name)
+        }
+        let winner = try OwnerKey.unwrap(stored, owner: owner, under: vault.masterKey, objectName: name)
+        try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.rawValue, createdAt: created))
+        try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: 1, wrapped: stored, masterKeyID: vault.masterKey.id.hex, createdAt: created))
+        return winner
+    }
+}

@@ -1,0 +1,64 @@
+import AudioCodecs
+import Crypto
+import ObjectStore
+import TakeArchive
+
+/// Writes an artefact of a take back out: every chunk fetched, authenticated and checked against
+/// its id, the whole checked against the manifest's SHA-256, and the file moved into place only
+/// then. Any failure names the object and leaves no file.
+public struct Restore: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    /// Artefact kinds a take has: `master`, `preview`, `waveform`, `report`.
+    public static let kinds = ["master", "preview", "waveform", "report"]
+
+    public func run(take: String, artefact kind: String, to path: String) async throws -> Artefact {
+        let manifest = try await ManifestLocator(vault: vault).current(take: take)
+        if let record = try vault.catalog.owner(manifest.header.owner), record.erasedAt != nil { throw PipelineError.ownerErased(manifest.header.owner) }
+        guard let artefact = manifest.body.artefact(kind) else { throw PipelineError.artefactNotFound(take: take, kind: kind) }
+        let output = try AtomicOutput(finalPath: path)
+        do {
+            let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            guard descriptor >= 0 else { throw FileIO.error("create", output.temporaryPath) }
+            defer { close(descriptor) }
+            var hasher = SHA256()
+            try await forEachChunk(of: artefact, owner: manifest.header.owner, key: manifest.key) { plaintext in
+                hasher.update(data: plaintext)
+                try FileIO.writeAll(descriptor, plaintext, path: output.temporaryPath)
+            }
+            guard Array(hasher.finalize()).hex == artefact.sha256 else {
+                throw ArchiveError.contentMismatch(object: manifest.name, detail: "the \(kind) artefact does not match its SHA-256")
+            }
+        } catch {
+            output.discard()
+            throw error
+        }
+        try output.commit()
+        return artefact
+    }
+
+    /// Fetches, opens and hands over each chunk of `artefact` in order.
+    func forEachChunk(of artefact: Artefact, owner: String, key: OwnerKey, _ body: ([UInt8]) throws -> Void) async throws {
+        let sealer = ChunkSealer(key: key)
+        for chunk in artefact.chunks {
+            let name = ObjectNames.chunk(owner: owner, id: chunk.id)
+            let object: [UInt8]
+            do { object = try await vault.store.get(name) } catch StoreError.notFound {
+                throw ArchiveError.malformedObject(object: name, detail: "missing from the store")
+            }
+            let plaintext = try sealer.open(object, id: chunk.id, objectName: name)
+            guard plaintext.count == chunk.size else {
+                throw ArchiveError.contentMismatch(object: name, detail: "\(plaintext.count) bytes, the manifest says \(chunk.size)")
+            }
+            try body(plaintext)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,131 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A vault: the store of sealed objects, the catalog that indexes it, the master key, the settings,
+/// and the quarantine and work folders.
+///
+/// On disk (`--vault DIR`): `config.json`, `master.key` (mode 0600, unless the key comes from the
+/// environment), `catalog.sqlite`, `store/` (the local object store, unless the config names
+/// another), `quarantine/`, `work/` (temporary files of running ingests).
+public final class Vault: Sendable {
+    public let root: String
+    public let store: any ObjectStore
+    public let catalog: Catalog
+    public let masterKey: MasterKey
+    public let settings: PipelineSettings
+    public let clock: PipelineClock
+
+    public var quarantineDirectory: String { root + "/quarantine" }
+    public var workDirectory: String { root + "/work" }
+
+    /// The default vault folder: `$TAKEVAULT_VAULT`, else `$XDG_DATA_HOME/takevault`, else
+    /// `~/.local/share/takevault`.
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let path = environment["TAKEVAULT_VAULT"], !path.isEmpty { return path }
+        if let data = environment["XDG_DATA_HOME"], !data.isEmpty { return data + "/takevault" }
+        return (environment["HOME"] ?? ".") + "/.local/share/takevault"
+    }
+
+    init(root: String, store: any ObjectStore, catalog: Catalog, masterKey: MasterKey, settings: PipelineSettings, clock: PipelineClock) {
+        self.root = root
+        self.store = store
+        self.catalog = catalog
+        self.masterKey = masterKey
+        self.settings = settings
+        self.clock = clock
+    }
+
+    /// Creates a vault at `path`: folders, a new master key in `master.key` (mode 0600) unless
+    /// the environment supplies one, the default `config.json`, and an empty catalog. Refuses to
+    /// touch an existing vault.
+    @discardableResult
+    public static func initialize(at path: String, environment: [String: String], clock: PipelineClock = .system) throws -> Vault {
+        if access(path + "/config.json", F_OK) == 0 { throw PipelineError.vaultExists(path: path) }
+        // The vault holds keys and personal data: only its owner may enter it.
+        try FileIO.makeDirectory(path)
+        chmod(path, 0o700)
+        for directory in [path + "/store", path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
+        if MasterKeySource.fromEnvironment(environment) == nil {
+            try FileIO.writeNew(path + "/master.key", MasterKey.generate().fileContents(), mode: 0o600)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var config = Array(try encoder.encode(VaultConfig()))
+        config.append(0x0a)
+        try FileIO.writeNew(path + "/config.json", config, mode: 0o644)
+        return try open(at: path, environment: environment, clock: clock)
+    }
+
+    /// Opens the vault at `path`, with settings from its config and the environment (then
+    /// `overrides`, the command line's).
+    public static func open(
+        at path: String, environment: [String: String], overrides: (inout PipelineSettings) -> Void = { _ in }, clock: PipelineClock = .system
+    ) throws -> Vault {
+        guard access(path + "/config.json", F_OK) == 0 else { throw PipelineError.vaultMissing(path: path) }
+        let configBytes = try FileIO.read(path + "/config.json")
+        let config: VaultConfig
+        do { config = try JSONDecoder().decode(VaultConfig.self, from: Data(configBytes)) } catch {
+            throw PipelineError.invalidSetting(name: "config.json", value: "unreadable", allowed: "JSON: \(error)")
+        }
+        var settings = config.pipeline
+        try settings.applyEnvironment(environment)
+        overrides(&settings)
+        try settings.validate()
+        let masterKey = try MasterKeySource.load(vault: path, environment: environment)
+        let store = try LocalStore(root: config.storePath.map { $0.hasPrefix("/") ? $0 : path + "/" + $0 } ?? path + "/store")
+        let catalog = try Catalog(path: path + "/catalog.sqlite")
+        for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
+        return Vault(root: path, store: store, catalog: catalog, masterKey: masterKey, settings: settings, clock: clock)
+    }
+}
+
+/// `config.json`: the pipeline settings and where the store is.
+public struct VaultConfig: Sendable, Codable {
+    public var format = 1
+    /// A local store folder, relative to the vault (default `store`).
+    public var storePath: String?
+    public var pipeline = PipelineSettings()
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case format, storePath = "store_path", pipeline }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decodeIfPresent(Int.self, forKey: .format) ?? 1
+        storePath = try container.decodeIfPresent(String.self, forKey: .storePath)
+        pipeline = try container.decodeIfPresent(PipelineSettings.self, forKey: .pipeline) ?? PipelineSettings()
+    }
+}
+
+/// Where the master key comes from: `TAKEVAULT_MASTER_KEY` (64 hex digits), the file named by
+/// `TAKEVAULT_MASTER_KEY_FILE`, or the vault's `master.key`.
+enum MasterKeySource {
+    static func fromEnvironment(_ environment: [String: String]) -> String? {
+        if let hex = environment["TAKEVAULT_MASTER_KEY"], !hex.isEmpty { return "hex" }
+        if let file = environment["TAKEVAULT_MASTER_KEY_FILE"], !file.isEmpty { return file }
+        return nil
+    }
+
+    static func load(vault: String, environment: [String: String]) throws -> MasterKey {
+        if let hex = environment["TAKEVAULT_MASTER_KEY"], !hex.isEmpty { return try MasterKey(hex: hex) }
+        let path = environment["TAKEVAULT_MASTER_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? vault + "/master.key"
+        guard let bytes = try? FileIO.read(path) else {
+            throw ArchiveError.masterKeyUnavailable(detail: "cannot read \(path) (set TAKEVAULT_MASTER_KEY or TAKEVAULT_MASTER_KEY_FILE, or run init)")
+        }
+        return try MasterKey(fileContents: bytes)
+    }
+}

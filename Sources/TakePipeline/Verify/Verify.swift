@@ -1,0 +1,151 @@
+import Crypto
+import ObjectStore
+import ReasonCodes
+import TakeArchive
+
+/// Checks a vault against itself: key objects open, manifests authenticate, every chunk they name
+/// exists with the right size — and with `readData`, opens, hashes to its id, and each artefact
+/// matches its SHA-256. Also reports chunks no manifest references (left by a crash before a
+/// commit; the sweep removes them after a grace period) and takes the catalog does not know.
+public struct Verify: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    public struct Report: Sendable, Encodable {
+        public var takesChecked = 0
+        public var objectsChecked = 0
+        public var bytesRead: Int64 = 0
+        public var failures: [Failure] = []
+        /// Chunk objects no manifest references.
+        public var orphans: [String] = []
+        /// Takes whose manifest is in the store but not in the catalog (re-ingest or `catalog rebuild` fixes it).
+        public var uncatalogued: [String] = []
+
+        public var ok: Bool { failures.isEmpty }
+
+        enum CodingKeys: String, CodingKey {
+            case takesChecked = "takes_checked", objectsChecked = "objects_checked", bytesRead = "bytes_read", failures, orphans, uncatalogued, ok
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(takesChecked, forKey: .takesChecked)
+            try container.encode(objectsChecked, forKey: .objectsChecked)
+            try container.encode(bytesRead, forKey: .bytesRead)
+            try container.encode(failures, forKey: .failures)
+            try container.encode(orphans, forKey: .orphans)
+            try container.encode(uncatalogued, forKey: .uncatalogued)
+            try container.encode(ok, forKey: .ok)
+        }
+    }
+
+    public struct Failure: Sendable, Encodable, Equatable {
+        public var object: String
+        public var code: String
+        public var message: String
+    }
+
+    /// Verifies `takes` (all when empty).
+    public func run(takes: [String] = [], readData: Bool = false) async throws -> Report {
+        var report = Report()
+        let everything = try await vault.store.list(prefix: ObjectNames.root)
+        var manifestsByTake: [String: [(owner: String, name: String, generation: Int)]] = [:]
+        var keyObjects: [(owner: String, name: String)] = []
+        var chunks: [String: Int64] = [:]
+        for info in everything {
+            switch ObjectNames.parse(info.name) {
+            case .manifest(let owner, let take, let generation): manifestsByTake[take, default: []].append((owner, info.name, generation))
+            case .key(let owner, _): keyObjects.append((owner, info.name))
+            case .chunk: chunks[info.name] = info.size
+            case nil: report.failures.append(Failure(object: info.name, code: "unknown_object", message: "\(info.name): not part of the vault's layout."))
+            }
+        }
+        let selected = takes.isEmpty ? Array(manifestsByTake.keys).sorted() : takes
+        for take in takes where manifestsByTake[take] == nil {
+            report.failures.append(Failure(object: take, code: "take_not_found", message: "No manifest for take \(take) in the store."))
+        }
+
+        // Keys: every key object of the owners involved must open.
+        let owners = Set(selected.compactMap { manifestsByTake[$0]?.first?.owner })
+        var keys: [String: [Int: OwnerKey]] = [:]
+        for (owner, name) in keyObjects where takes.isEmpty || owners.contains(owner) {
+            report.objectsChecked += 1
+            do {
+                let object = try await vault.store.get(name)
+                let key = try OwnerKey.unwrap(object, owner: owner, under: vault.masterKey, objectName: name)
+                keys[owner, default: [:]][key.version] = key
+            } catch let error as ReasonCoded {
+                report.failures.append(Failure(object: name, code: error.code, message: error.message))
+            }
+        }
+
+        var referenced = Set<String>()
+        let catalogued = Set(try vault.catalog.takes().map(\.id))
+        for take in selected {
+            guard let versions = manifestsByTake[take]?.sorted(by: { $0.generation < $1.generation }) else { continue }
+            report.takesChecked += 1
+            if !catalogued.contains(take) { report.uncatalogued.append(take) }
+            for (index, manifest) in versions.enumerated() {
+                report.objectsChecked += 1
+                do {
+                    let object = try await vault.store.get(manifest.name)
+                    let header = try ManifestSealer.readHeader(object, objectName: manifest.name)
+                    guard let key = keys[manifest.owner]?[header.keyVersion] else { throw ArchiveError.authenticationFailed(object: manifest.name) }
+                    let body = try ManifestSealer.open(object, key: key, objectName: manifest.name).body
+                    let isCurrent = index == versions.count - 1
+                    for artefact in body.artefacts {
+                        for chunk in artefact.chunks { referenced.insert(ObjectNames.chunk(owner: manifest.owner, id: chunk.id)) }
+                        guard isCurrent else { continue }
+                        try await check(artefact, owner: manifest.owner, key: key, chunks: chunks, readData: readData, report: &report)
+                    }
+                } catch let error as ReasonCoded {
+                    report.failures.append(Failure(object: Self.objectName(of: error) ?? manifest.name, code: error.code, message: error.message))
+                }
+            }
+        }
+        if takes.isEmpty {
+            report.orphans = chunks.keys.filter { !referenced.contains($0) }.sorted()
+        }
+        return report
+    }
+
+    private func check(_ artefact: Artefact, owner: String, key: OwnerKey, chunks: [String: Int64], readData: Bool, report: inout Report) async throws {
+        let sealer = ChunkSealer(key: key)
+        var hasher = SHA256()
+        var complete = true
+        for chunk in artefact.chunks {
+            let name = ObjectNames.chunk(owner: owner, id: chunk.id)
+            report.objectsChecked += 1
+            guard let size = chunks[name] else {
+                report.failures.append(Failure(object: name, code: "object_not_found", message: "\(name): missing from the store (\(artefact.kind))."))
+                complete = false
+                continue
+            }
+            guard size == Int64(chunk.size + ChunkSealer.overhead) else {
+                report.failures.append(Failure(object: name, code: "size_mismatch", message: "\(name): \(size) bytes, expected \(chunk.size + ChunkSealer.overhead)."))
+                complete = false
+                continue
+            }
+            guard readData else { continue }
+            do {
+                let plaintext = try sealer.open(try await vault.store.get(name), id: chunk.id, objectName: name)
+                report.bytesRead += Int64(size)
+                hasher.update(data: plaintext)
+            } catch let error as ReasonCoded {
+                report.failures.append(Failure(object: name, code: error.code, message: error.message))
+                complete = false
+            }
+        }
+        if readData, complete, Array(hasher.finalize()).hex != artefact.sha256 {
+            report.failures.append(Failure(object: artefact.kind, code: "content_mismatch", message: "the \(artefact.kind) artefact does not match its SHA-256."))
+        }
+    }
+
+    static func objectName(of error: ReasonCoded) -> String? {
+        switch error as? ArchiveError {
+        case .authenticationFailed(let object), .malformedObject(let object, _), .contentMismatch(let object, _): object
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import TakePipeline
+
+/// `takevault catalog rebuild`.
+struct CatalogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog", abstract: "Maintain the catalog (the index of the store).", subcommands: [Rebuild.self])
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rebuild", abstract: "Rebuild the catalog's index from the store's key objects and manifests alone.")
+
+        @OptionGroup var vault: VaultOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            do {
+                let summary = try await CatalogRebuild(vault: try vault.open()).run()
+                if json {
+                    try JSONOutput.print(summary)
+                } else {
+                    FileDescriptorOutput.standardOutput.write("catalog rebuilt: \(summary.owners) owner(s), \(summary.keys) key(s), \(summary.takes) take(s)\n")
+                }
+            } catch {
+                throw report(error, json: json)
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import TakePipeline
+
+/// `takevault init`: creates a vault with a new master key.
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a vault: folders, settings and a new master key (mode 0600).",
+        discussion: """
+            The master key is written to <vault>/master.key unless TAKEVAULT_MASTER_KEY (64 hex digits) or \
+            TAKEVAULT_MASTER_KEY_FILE supplies it. Keep a copy of it apart from the vault: without it nothing \
+            in the vault can be read. init refuses to touch an existing vault.
+            """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        do {
+            let created = try Vault.initialize(at: vault.path, environment: Environment.current)
+            if json {
+                try JSONOutput.print(["vault": created.root, "master_key_id": created.masterKey.id.hex])
+            } else {
+                FileDescriptorOutput.standardOutput.write("vault created at \(created.root) (master key \(created.masterKey.id.hex))\n")
+            }
+        } catch {
+            throw report(error, json: json)
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    var hex: String { map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+}

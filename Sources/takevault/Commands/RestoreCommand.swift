@@ -1,0 +1,41 @@
+import ArgumentParser
+import TakePipeline
+
+/// `takevault restore TAKE --artefact master|preview|waveform|report -o FILE`.
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Write an artefact of a take to a file, checking every chunk and the whole (exit 4 names a damaged object).")
+
+    @OptionGroup var vault: VaultOptions
+    @Argument(help: "The take id.") var take: String
+    @Option(help: "Which artefact: master, preview, waveform or report.") var artefact: String = "master"
+    @Option(name: .shortAndLong, help: "Where to write it.") var output: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard Restore.kinds.contains(artefact) else { throw ValidationError("--artefact must be one of \(Restore.kinds.joined(separator: ", "))") }
+    }
+
+    func run() async throws {
+        do {
+            let restored = try await Restore(vault: try vault.open()).run(take: take, artefact: artefact, to: output)
+            if json {
+                try JSONOutput.print(RestoreDocument(take: take, artefact: artefact, output: output, codec: restored.codec, bytes: restored.bytes, sha256: restored.sha256))
+            } else {
+                FileDescriptorOutput.standardOutput.write("\(output): \(artefact) of \(take) (\(restored.codec), \(restored.bytes) bytes, sha256 verified)\n")
+            }
+        } catch {
+            throw report(error, json: json)
+        }
+    }
+}
+
+struct RestoreDocument: Encodable {
+    var take: String
+    var artefact: String
+    var output: String
+    var codec: String
+    var bytes: Int64
+    var sha256: String
+}

@@ -1,0 +1,64 @@
+import TakePipeline
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A one-line progress bar on stderr when it is a terminal; nothing otherwise.
+final class ProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private let label: String
+    private let audioSeconds: Double
+    private let start: Double
+    private var lastDraw = 0.0
+    private let lock = NSLockLike()
+
+    init(label: String, audioSeconds: Double) {
+        enabled = isatty(2) == 1
+        self.label = label
+        self.audioSeconds = audioSeconds
+        start = Self.now()
+    }
+
+    func update(stage: IngestStage, fraction: Double) {
+        guard enabled else { return }
+        lock.withLock {
+            let now = Self.now()
+            guard now - lastDraw > 0.1 || fraction >= 1 else { return }
+            lastDraw = now
+            let width = 24
+            let filled = Int((max(0, min(1, fraction)) * Double(width)).rounded())
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            let elapsed = max(now - start, 0.001)
+            let speed = audioSeconds > 0 ? " \(Int(audioSeconds / elapsed))× real time" : ""
+            FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(label) \(stage.rawValue.padding(16)) \(bar) \(Int(fraction * 100))%\(speed)")
+        }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileDescriptorOutput.standardError.write("\r\u{1b}[2K")
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+    }
+}
+
+/// A pthread mutex (progress is reported from the pipeline's tasks).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func withLock<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}
