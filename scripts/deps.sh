@@ -10,8 +10,9 @@ packages=(
   libsqlite3-dev
   # tests: independent reference tools the tests compare against
   flac opus-tools sox libsox-fmt-all
-  # the demo reads the CLI's JSON with it
-  python3
+  # the demo reads the CLI's JSON with it; the format's test vectors are checked by an independent
+  # Python implementation (scripts/format-vectors.py)
+  python3 python3-cryptography
   # tests and benchmarks only: the reference meter and resampler takevault is compared against
   libebur128-dev libsoxr-dev
 )

@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
+/usr/bin/python3 scripts/format-vectors.py --check
 swift build --build-tests
 swift test --skip-build "$@"

@@ -1,0 +1,70 @@
+import Foundation
+import TakeArchive
+import Testing
+import TestSupport
+
+/// docs/format-vectors.json, produced by an independent Python implementation of FORMAT.md
+/// (scripts/format-vectors.py): takevault must produce the same bytes.
+@Suite("Format test vectors")
+struct FormatVectorTests {
+    struct Vectors: Decodable {
+        var inputs: [String: JSONValue]
+        var outputs: [String: String]
+    }
+
+    static func load() throws -> Vectors {
+        let data = try Data(contentsOf: URL(fileURLWithPath: RepositoryPaths.root + "/docs/format-vectors.json"))
+        return try JSONDecoder().decode(Vectors.self, from: data)
+    }
+
+    static func bytes(_ vectors: Vectors, _ key: String) -> [UInt8] { [UInt8](hex: vectors.inputs[key]!.stringValue!)! }
+
+    @Test("master key id, wrapped owner key and take id")
+    func keys() throws {
+        let vectors = try Self.load()
+        let master = MasterKey(material: KeyMaterial(bytes: Self.bytes(vectors, "master_key")))
+        #expect(master.id.hex == vectors.outputs["master_key_id"])
+        let owner = vectors.inputs["owner"]!.stringValue!
+        let key = OwnerKey(owner: owner, version: 1, material: KeyMaterial(bytes: Self.bytes(vectors, "owner_key")))
+        let wrapped = try key.wrapped(under: master, nonce: Self.bytes(vectors, "wrap_nonce"))
+        #expect(wrapped.hex == vectors.outputs["key_object"])
+        let unwrapped = try OwnerKey.unwrap(wrapped, owner: owner, under: master, objectName: "vector")
+        #expect(unwrapped.material == key.material)
+        let upload = Self.bytes(vectors, "upload")
+        #expect(key.takeID(uploadSHA256: Array(SHA256Digest.of(upload))) == vectors.outputs["take_id"])
+    }
+
+    @Test("chunk id and sealed chunk")
+    func chunk() throws {
+        let vectors = try Self.load()
+        let key = OwnerKey(owner: vectors.inputs["owner"]!.stringValue!, version: 1, material: KeyMaterial(bytes: Self.bytes(vectors, "owner_key")))
+        let sealer = ChunkSealer(key: key)
+        let (id, object) = try sealer.seal(Self.bytes(vectors, "chunk_plaintext"))
+        #expect(id.hex == vectors.outputs["chunk_id"])
+        #expect(object.hex == vectors.outputs["chunk_object"])
+        #expect(try sealer.open(object, id: id, objectName: "vector") == Self.bytes(vectors, "chunk_plaintext"))
+    }
+
+    @Test("manifest: canonical header and body, sealed")
+    func manifest() throws {
+        let vectors = try Self.load()
+        let key = OwnerKey(owner: vectors.inputs["owner"]!.stringValue!, version: 1, material: KeyMaterial(bytes: Self.bytes(vectors, "owner_key")))
+        let headerText = vectors.inputs["manifest_header"]!.stringValue!, bodyText = vectors.inputs["manifest_body"]!.stringValue!
+        let header = try JSONDecoder().decode(ManifestHeader.self, from: Data(headerText.utf8))
+        let body = try JSONDecoder().decode(ManifestBody.self, from: Data(bodyText.utf8))
+        // takevault's canonical JSON is byte-for-byte the vector's.
+        #expect(String(decoding: try ManifestSealer.canonicalJSON(header), as: UTF8.self) == headerText)
+        #expect(String(decoding: try ManifestSealer.canonicalJSON(body), as: UTF8.self) == bodyText)
+        let object = try ManifestSealer.seal(header: header, body: body, key: key, nonce: Self.bytes(vectors, "manifest_nonce"))
+        #expect(object.hex == vectors.outputs["manifest_object"])
+        let opened = try ManifestSealer.open(object, key: key, objectName: "vector")
+        #expect(opened.body == body)
+        #expect(try ManifestSealer.readHeader(object, objectName: "vector") == header)
+    }
+}
+
+import Crypto
+
+enum SHA256Digest {
+    static func of(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""An independent implementation of docs/FORMAT.md's cryptography, in Python, used to produce and
+check the format's test vectors (docs/format-vectors.json). The Swift tests check takevault against
+the same file, so two implementations agree on every byte.
+
+Needs Debian's python3-cryptography (scripts/deps.sh installs it).
+Usage: scripts/format-vectors.py --check | --write
+"""
+import hashlib
+import hmac
+import json
+import struct
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+SALT = b"takevault/v1"
+VECTORS = Path(__file__).resolve().parent.parent / "docs" / "format-vectors.json"
+
+
+def hkdf(ikm: bytes, label: str, context: bytes = b"") -> bytes:
+    """HKDF-SHA256 (RFC 5869), 32 bytes, salt "takevault/v1", info = label || context."""
+    prk = hmac.new(SALT, ikm, hashlib.sha256).digest()
+    return hmac.new(prk, label.encode() + context + b"\x01", hashlib.sha256).digest()
+
+
+def lp(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def build():
+    master = bytes(range(0x00, 0x20))
+    owner = "owner-1"
+    data_key = bytes(range(0x20, 0x40))
+    wrap_nonce = bytes(range(0x40, 0x4C))
+    version = 1
+
+    master_id = hkdf(master, "takevault/v1/master-key-id")[:8]
+    wrapping = hkdf(master, "takevault/v1/wrap-owner-key")
+    aad = b"takevault/v1/owner-key" + lp(owner.encode()) + struct.pack(">I", version) + master_id
+    key_object = b"TVK1" + master_id + struct.pack(">I", version) + wrap_nonce + AESGCM(wrapping).encrypt(wrap_nonce, data_key, aad)
+
+    upload = b"RIFF test upload bytes"
+    take_id = hmac.new(hkdf(data_key, "takevault/v1/take-id"), hashlib.sha256(upload).digest(), hashlib.sha256).digest()[:16].hex()
+
+    plaintext = bytes((i * 7 + 3) % 256 for i in range(100))
+    chunk_id = hmac.new(hkdf(data_key, "takevault/v1/chunk-id"), plaintext, hashlib.sha256).digest()
+    chunk_key = hkdf(data_key, "takevault/v1/chunk-seal", chunk_id)
+    chunk_aad = b"takevault/v1/chunk" + lp(owner.encode()) + chunk_id
+    chunk_object = b"TVC1" + AESGCM(chunk_key).encrypt(bytes(12), plaintext, chunk_aad)
+
+    header = json.dumps({"format": 1, "generation": 1, "key_version": 1, "owner": owner, "retain_until": None,
+                         "take_id": take_id, "tier": "studio"}, sort_keys=True, separators=(",", ":")).encode()
+    body = (Path(__file__).resolve().parent.parent / "docs" / "format-vector-body.json").read_bytes().strip()
+    body = body.replace(b"TAKE_ID", take_id.encode()).replace(b"CHUNK_ID", chunk_id.hex().encode())
+    manifest_nonce = bytes(range(0x50, 0x5C))
+    body_key = hkdf(data_key, "takevault/v1/manifest-seal", lp(take_id.encode()) + struct.pack(">I", 1))
+    manifest = b"TVM1" + struct.pack(">I", len(header)) + header + manifest_nonce + \
+        AESGCM(body_key).encrypt(manifest_nonce, body, b"takevault/v1/manifest" + header)
+
+    return {
+        "inputs": {
+            "master_key": master.hex(), "owner": owner, "owner_key": data_key.hex(), "owner_key_version": version,
+            "wrap_nonce": wrap_nonce.hex(), "upload": upload.hex(), "chunk_plaintext": plaintext.hex(),
+            "manifest_nonce": manifest_nonce.hex(), "manifest_header": header.decode(), "manifest_body": body.decode(),
+        },
+        "outputs": {
+            "master_key_id": master_id.hex(), "key_object": key_object.hex(), "take_id": take_id,
+            "chunk_id": chunk_id.hex(), "chunk_object": chunk_object.hex(), "manifest_object": manifest.hex(),
+        },
+    }
+
+
+def main():
+    vectors = build()
+    if sys.argv[1:] == ["--write"]:
+        VECTORS.write_text(json.dumps(vectors, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {VECTORS}")
+    elif sys.argv[1:] == ["--check"]:
+        stored = json.loads(VECTORS.read_text())
+        if stored != vectors:
+            for section in ("inputs", "outputs"):
+                for key in vectors[section]:
+                    if stored.get(section, {}).get(key) != vectors[section][key]:
+                        print(f"format vector {section}.{key} differs from the Python implementation")
+            sys.exit(1)
+        print("format vectors: the Python implementation agrees with docs/format-vectors.json")
+    else:
+        print(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
