@@ -63,3 +63,25 @@ private func drain(_ descriptor: Int32) -> String {
 public func toolExists(_ tool: String) -> Bool {
     run("/bin/sh", ["-c", "command -v \(tool)"]).status == 0
 }
+
+/// Starts `executable` with `arguments` in the background (output discarded) and returns its pid.
+public func startProcess(_ executable: String, _ arguments: [String]) -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, environ)
+    posix_spawn_file_actions_destroy(&actions)
+    precondition(spawned == 0, "could not start \(executable)")
+    return pid
+}
+
+/// Kills `pid` with SIGKILL and reaps it.
+public func killProcess(_ pid: pid_t) {
+    kill(pid, SIGKILL)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The vault commands end to end, through the binary: init, ingest, ls, inspect, restore, verify,
+/// catalog rebuild — and what a SIGKILL at any moment of an ingest leaves behind.
+@Suite("takevault vault commands")
+struct VaultCommandTests {
+    static func makeVault(_ directory: TestDirectory) -> String {
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        return vault
+    }
+
+    @Test("init, ingest --json, ls, inspect, restore, verify: the contract's keys and exit codes")
+    func lifecycle() throws {
+        let directory = TestDirectory()
+        let vault = Self.makeVault(directory)
+        #expect(CLI.run("init", "--vault", vault).status == 2)   // never overwrites a vault
+        let ingest = CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "pro", "--json", CLI.samples + "/voice-take-48k16-mono.wav")
+        #expect(ingest.status == 0, "\(ingest.standardError)")
+        let result = try #require(CLI.json(ingest) as? [String: Any])
+        for key in ["take_id", "owner", "tier", "retain_until", "analysis", "preview"] { #expect(result[key] != nil, "missing \(key)") }
+        let take = try #require(result["take_id"] as? String)
+        let preview = try #require(result["preview"] as? [String: Any])
+        for key in ["gain_db", "limiter_engaged", "integrated_lufs", "true_peak_dbtp"] { #expect(preview[key] != nil, "missing preview.\(key)") }
+        #expect((result["analysis"] as? [String: Any])?["integrated_lufs"] is Double)
+
+        let list = try #require(CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]])
+        #expect(list.map { $0["take_id"] as? String } == [take])
+        #expect(CLI.run("inspect", "--vault", vault, take).standardOutput.contains("voice-take-48k16-mono.wav"))
+
+        let restored = directory.file("restored.flac")
+        #expect(CLI.run("restore", "--vault", vault, take, "--artefact", "master", "-o", restored).status == 0)
+        #expect(run("flac", ["--test", "--silent", restored]).status == 0)
+        #expect(CLI.run("restore", "--vault", vault, "0000000000000000000000000000000f", "-o", directory.file("x")).status == 2)
+        #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
+
+        // One flipped bit: verify and restore exit 4 and name the object.
+        let chunks = run("/bin/sh", ["-c", "ls \(vault)/store/v1/owners/u1/chunks/"]).standardOutput.split(separator: "\n")
+        let victim = "\(vault)/store/v1/owners/u1/chunks/\(chunks[0])"
+        var bytes = readBytes(victim)
+        bytes[10] ^= 0x80
+        writeBytes(victim, bytes)
+        let verify = CLI.run("verify", "--vault", vault, "--read-data", "--json")
+        #expect(verify.status == 4)
+        let failures = try #require((CLI.json(verify) as? [String: Any])?["failures"] as? [[String: Any]])
+        #expect(failures.contains { ($0["object"] as? String)?.hasSuffix(String(chunks[0])) == true })
+        let broken = CLI.run("restore", "--vault", vault, take, "--artefact", "master", "-o", directory.file("broken.flac"))
+        let brokenPreview = CLI.run("restore", "--vault", vault, take, "--artefact", "preview", "-o", directory.file("broken.opus"))
+        #expect([broken.status, brokenPreview.status].contains(4))
+        #expect(broken.standardError.contains(String(chunks[0])) || brokenPreview.standardError.contains(String(chunks[0])))
+    }
+
+    @Test("a rejected file exits 3 and lands in quarantine; a bad tier or owner is a usage error")
+    func rejections() {
+        let directory = TestDirectory()
+        let vault = Self.makeVault(directory)
+        let junk = directory.write("junk.wav", bytes: Array("not audio".utf8))
+        #expect(CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "free", junk).status == 3)
+        #expect(!run("/bin/ls", [vault + "/quarantine"]).standardOutput.isEmpty)
+        #expect(CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "gold", CLI.samples + "/keys-48k24-stereo.wav").status == 2)
+        #expect(CLI.run("ingest", "--vault", vault, "--owner", "../u1", "--tier", "free", CLI.samples + "/keys-48k24-stereo.wav").status == 2)
+        #expect(CLI.run("ls", "--vault", directory.file("nowhere")).status == 1)
+    }
+
+    /// Kills ingests at random moments, then checks every take is whole or absent, verify passes,
+    /// re-ingest completes and the catalog matches the store.
+    @Test("SIGKILL at any moment of an ingest leaves every take whole or absent", .timeLimit(.minutes(5)))
+    func crashSafety() throws {
+        let directory = TestDirectory()
+        let vault = Self.makeVault(directory)
+        // A new file each round, so every kill interrupts a first ingest (a repeat would return at once).
+        let files = (0..<24).map { index -> String in
+            let path = directory.file("take-\(index).wav")
+            run("sox", ["-n", "-r", "48000", "-b", "24", "-c", "2", path, "synth", "1.5", "pluck", "\(220 + index * 11)", "vol", "0.5"])
+            return path
+        }
+        var generator = SplitMix64(seed: 2026)
+        // An uninterrupted ingest of one of these takes 0.15–0.3 s: kill anywhere in the first 0.25 s.
+        for round in 0..<files.count {
+            let file = files[round]
+            let pid = startProcess(CLI.binary, ["ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--chunk-size", "65536", file])
+            usleep(UInt32.random(in: 0...250_000, using: &generator))
+            killProcess(pid)
+        }
+        // The kills did interrupt ingests mid-way: each leaves its work folder behind (a SIGKILL runs
+        // no clean-up; the sweep removes old work folders).
+        let interrupted = run("/bin/sh", ["-c", "ls \(vault)/work | wc -l"]).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(interrupted) ?? 0) > 0, "no kill landed inside an ingest")
+        // Whatever the kills left: every manifest in the store is whole.
+        let afterKills = CLI.run("verify", "--vault", vault, "--read-data", "--json")
+        #expect(afterKills.status == 0, "\(afterKills.standardOutput)")
+        // Re-ingest completes every take; the catalog then matches the store exactly.
+        for file in files {
+            #expect(CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--chunk-size", "65536", file).status == 0)
+        }
+        let final = try #require(CLI.json(CLI.run("verify", "--vault", vault, "--read-data", "--json")) as? [String: Any])
+        #expect(final["ok"] as? Bool == true)
+        #expect((final["uncatalogued"] as? [String])?.isEmpty == true)
+        let listed = Set(((CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]]) ?? []).compactMap { $0["take_id"] as? String })
+        let stored = Set(run("/bin/sh", ["-c", "ls \(vault)/store/v1/owners/u1/takes/"]).standardOutput.split(separator: "\n").map(String.init))
+        #expect(listed == stored)
+        #expect(listed.count == files.count)
+    }
+}
