@@ -1,61 +1,61 @@
 #!/usr/bin/env bash
-# The main job on the shipped samples: probe and analyse every take in samples/, write its lossless
-# master and its loudness-normalised Opus preview into an output folder, and print a table.
-# Usage: scripts/demo.sh [output folder, default out/]
+# The main job on the shipped samples: ingest every take in samples/ into a vault in the working
+# folder (analysis, FLAC master, loudness-normalised Opus preview, waveform — sealed, tagged and
+# committed), verify the vault, restore each master and preview into an output folder to listen
+# to, and print the table of takes.
 #
-# Integer PCM takes get a FLAC master. Float and lossy takes cannot be held exactly by FLAC: their
-# original file is their master (copied as is), as the architecture note decides.
+# Usage: scripts/demo.sh [VAULT, default ./vault] [OUT, default ./out]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out="${1:-out}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+vault="${1:-vault}"
+out="${2:-out}"
 
-scripts/deps.sh
-swift build -c release --product takevault >&2
-takevault="$(swift build -c release --show-bin-path)/takevault"
+"$repo/scripts/deps.sh"
+(cd "$repo" && swift build -c release --product takevault >&2)
+takevault="$(cd "$repo" && swift build -c release --show-bin-path)/takevault"
+
+[ -f "$vault/config.json" ] || "$takevault" init --vault "$vault" >&2
 mkdir -p "$out"
 
-json_field() {  # json_field KEY: the value of a top-level KEY in the JSON on stdin
-  python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get(sys.argv[1], ""))' "$1"
-}
-
-row='%-27s %-12s %6s %2s %5s %6s  %-17s %8s %8s %8s %6s %6s %5s\n'
-# shellcheck disable=SC2059
-printf "$row" take format rate ch secs LUFS master upload master preview p.LUFS p.dBTP ms
 status=0
-for take in samples/*.wav samples/*.flac samples/*.ogg samples/*.opus samples/*.aiff; do
+rows=()
+for take in "$repo"/samples/*.wav "$repo"/samples/*.flac "$repo"/samples/*.ogg; do
   [ -e "$take" ] || continue
-  name="$(basename "$take")"
-  stem="${name%.*}"
-  if ! probe="$("$takevault" probe --json "$take")"; then
-    echo "$name: rejected: $probe" >&2
+  start=$(date +%s%N)
+  if ! result="$("$takevault" ingest --vault "$vault" --owner demo --tier pro --json "$take")"; then
+    echo "$(basename "$take"): rejected: $result" >&2
     status=3
     continue
   fi
-  format="$(json_field format <<<"$probe")/$(json_field subtype <<<"$probe")"
-  rate="$(json_field sample_rate <<<"$probe")"
-  channels="$(json_field channels <<<"$probe")"
-  seconds="$(json_field duration_s <<<"$probe")"
-  kind="$(json_field sample_kind <<<"$probe")"
-  start=$(date +%s%N)
-  loudness="$("$takevault" analyze --json "$take" | json_field integrated_lufs)"
-  if [ "$kind" = integer ]; then
-    "$takevault" transcode "$take" --to flac -o "$out/$stem.master.flac" >/dev/null
-    master_file="$out/$stem.master.flac"
-    master="flac"
-  else
-    master_file="$out/$stem.master.${name##*.}"
-    cp "$take" "$master_file"
-    master="original ($kind)"
-  fi
-  preview="$("$takevault" transcode "$take" --to opus -o "$out/$stem.preview.opus" --json)"
-  preview_lufs="$(python3 -c 'import json,sys; print(round(json.load(sys.stdin)["preview"]["integrated_lufs"], 1))' <<<"$preview")"
-  preview_peak="$(python3 -c 'import json,sys; print(round(json.load(sys.stdin)["preview"]["true_peak_dbtp"], 1))' <<<"$preview")"
-  elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-  # shellcheck disable=SC2059
-  printf "$row" "$name" "$format" "$rate" "$channels" "$(printf '%.2f' "$seconds")" "$(printf '%.1f' "$loudness")" "$master" \
-    "$(stat -c %s "$take")" "$(stat -c %s "$master_file")" "$(stat -c %s "$out/$stem.preview.opus")" "$preview_lufs" "$preview_peak" "$elapsed"
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  id="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["take_id"])' <<<"$result")"
+  stem="$(basename "${take%.*}")"
+  manifest="$("$takevault" inspect --vault "$vault" "$id" --json)"
+  codec="$(python3 -c 'import json,sys; m=json.load(sys.stdin); print(next(a["codec"] for a in m["body"]["artefacts"] if a["kind"]=="master"))' <<<"$manifest")"
+  extension=$([ "$codec" = flac ] && echo flac || echo "${take##*.}")
+  "$takevault" restore --vault "$vault" "$id" --artefact master -o "$out/$stem.master.$extension" >/dev/null
+  "$takevault" restore --vault "$vault" "$id" --artefact preview -o "$out/$stem.preview.opus" >/dev/null
+  rows+=("$(python3 -c 'import json,sys; print(json.dumps({"ms": int(sys.argv[1]), "manifest": json.loads(sys.argv[2])}))' "$ms" "$manifest")")
 done
-echo "Artefacts are in $out/: <take>.master.* and <take>.preview.opus. Sizes in bytes. LUFS: the take's"
-echo "integrated loudness; p.LUFS and p.dBTP: the decoded preview's (target -16 LUFS, ceiling -1 dBTP)."
-echo "ms: wall time to analyse the take and write its master and preview."
+
+"$takevault" verify --vault "$vault" --read-data
+echo
+printf '%s\n' "${rows[@]}" | python3 -c '
+import json, sys
+line = "{:<27} {:<32} {:<12} {:>6}  {:<9} {:>8} {:>8} {:>6} {:>6} {:>5}"
+print(line.format("take", "take id", "format", "LUFS", "master", "upload", "stored", "p.LUFS", "p.dBTP", "ms"))
+fmt = lambda v: "-" if v is None else "%.1f" % v
+for raw in sys.stdin:
+    row = json.loads(raw)
+    body = row["manifest"]["body"]
+    probe, analysis, preview = body["original"]["probe"], body["analysis"], body.get("preview") or {}
+    master = next(a for a in body["artefacts"] if a["kind"] == "master")
+    stored = sum(a["bytes"] for a in body["artefacts"])
+    print(line.format(body["original"]["file_name"], body["take_id"], probe["format"] + "/" + probe["subtype"],
+                      fmt(analysis.get("integrated_lufs")), master["codec"], body["original"]["bytes"], stored,
+                      fmt(preview.get("integrated_lufs")), fmt(preview.get("true_peak_dbtp")), row["ms"]))
+'
+echo
+echo "Vault: $vault (takevault ls --vault $vault). Masters and previews restored from it: $out/."
+echo "stored: bytes of all artefacts (master, preview, waveform, report) before sealing; ms: ingest wall time."
 exit $status
