@@ -104,6 +104,18 @@ let package = Package(
             swiftSettings: ourSettings
         ),
 
+        // Pipeline costs: sealing against AES-GCM, ingest against the codecs alone, memory in take length.
+        .executableTarget(
+            name: "takevault-pipeline-bench",
+            dependencies: [
+                "TakePipeline", "TakeArchive", "ObjectStore", "AudioCodecs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Pipeline",
+            swiftSettings: ourSettings
+        ),
+
         // Helpers every test target shares: temporary directories, child processes, seeded noise.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Measures takevault's DSP against the reference C libraries (libebur128, libsoxr) on the same
-# buffers in one run, and fails (exit 1) when a ratio falls below the threshold written next to
-# its workload in Benchmarks/Ratios/Workloads.swift.
+# Measures takevault against its anchors in one run — the DSP against libebur128 and libsoxr,
+# sealing against HMAC + AES-GCM alone, ingest against decode + libFLAC + libopus alone, and memory
+# of a long ingest against a short one — and fails (exit 1) when a figure breaches the threshold
+# written beside it (Benchmarks/Ratios/Workloads.swift, Benchmarks/Pipeline/main.swift).
 #
-# Usage: scripts/bench.sh          7 rounds, writes docs/BENCHMARKS.md
-#        scripts/bench.sh --gate   3 rounds, writes nothing: the CI gate
+# Usage: scripts/bench.sh          full set (3-hour RSS take), writes docs/BENCHMARKS.md
+#        scripts/bench.sh --gate   the CI set (fewer rounds, 1-hour RSS take), writes nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 swift build -c release --product takevault-ratios >&2
-ratios="$(swift build -c release --show-bin-path)/takevault-ratios"
+swift build -c release --product takevault-pipeline-bench >&2
+swift build -c release --product takevault >&2
+bin="$(swift build -c release --show-bin-path)"
 if [ "${1:-}" = "--gate" ]; then
-  "$ratios" --rounds 3
-else
-  "$ratios" --rounds 7 --markdown docs/BENCHMARKS.md
+  status=0
+  "$bin/takevault-ratios" --rounds 3 || status=1
+  "$bin/takevault-pipeline-bench" --gate || status=1
+  exit $status
 fi
+"$bin/takevault-ratios" --rounds 7 --markdown docs/BENCHMARKS.md
+"$bin/takevault-pipeline-bench" --markdown docs/BENCHMARKS.md

@@ -33,7 +33,7 @@ struct WaveformTests {
             }
         }
         #expect(data.channels == (split ? 3 : 1))
-        let worst = zip(data.data, expected).map { abs($0 - $1) }.max() ?? 0
+        let worst = zip(data.data, expected).map { abs(Int($0) - $1) }.max() ?? 0
         #expect(data.data.count == expected.count)
         #expect(worst <= 1, "largest difference \(worst)")  // float summation order may move the mix by one code
     }

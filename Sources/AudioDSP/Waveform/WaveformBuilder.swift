@@ -77,7 +77,7 @@ public struct WaveformBuilder: Sendable {
         if closing.framesInPixel > 0 { closing.closePixel() }
         return WaveformData(
             sampleRate: sampleRate, samplesPerPixel: samplesPerPixel, bits: bits.rawValue,
-            channels: outputChannels, data: closing.pairs.map(Int.init))
+            channels: outputChannels, data: closing.pairs)
     }
 
     static func range(_ x: UnsafePointer<Float>, count: Int) -> (Float, Float) {
@@ -130,8 +130,9 @@ public struct WaveformData: Sendable, Equatable, Codable {
     public var samplesPerPixel: Int
     public var bits: Int
     public var channels: Int
-    /// min, max for channel 0, min, max for channel 1, … for pixel 0, then pixel 1, …
-    public var data: [Int]
+    /// min, max for channel 0, min, max for channel 1, … for pixel 0, then pixel 1, … (8-bit values
+    /// are stored in the low byte range, −128 … 127). Two bytes a value: 8 MB for a 3-hour take.
+    public var data: [Int16]
 
     /// Pixels (min/max pairs per channel).
     public var length: Int { channels == 0 ? 0 : data.count / (2 * channels) }
@@ -174,7 +175,7 @@ public struct WaveformData: Sendable, Equatable, Codable {
         try container.encode(data, forKey: .data)
     }
 
-    public init(sampleRate: Int, samplesPerPixel: Int, bits: Int, channels: Int, data: [Int]) {
+    public init(sampleRate: Int, samplesPerPixel: Int, bits: Int, channels: Int, data: [Int16]) {
         self.sampleRate = sampleRate
         self.samplesPerPixel = samplesPerPixel
         self.bits = bits
@@ -189,6 +190,6 @@ public struct WaveformData: Sendable, Equatable, Codable {
         samplesPerPixel = try container.decode(Int.self, forKey: .samplesPerPixel)
         bits = try container.decode(Int.self, forKey: .bits)
         channels = try container.decodeIfPresent(Int.self, forKey: .channels) ?? 1
-        data = try container.decode([Int].self, forKey: .data)
+        data = try container.decode([Int16].self, forKey: .data)
     }
 }

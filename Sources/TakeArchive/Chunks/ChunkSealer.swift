@@ -64,19 +64,20 @@ public struct ChunkSealer: Sendable {
     }
 
     /// Seals `plaintext`, returning its id and the object bytes.
-    public func seal(_ plaintext: UnsafeRawBufferPointer) throws -> (id: ChunkID, object: [UInt8]) {
-        let id = id(of: plaintext)
+    public func seal(_ plaintext: ArraySlice<UInt8>) throws -> (id: ChunkID, object: [UInt8]) {
+        let id = plaintext.withUnsafeBytes { self.id(of: $0) }
         let box = try AES.GCM.seal(plaintext, using: chunkKey(id), nonce: AES.GCM.Nonce(data: Self.zeroNonce), authenticating: associatedData(id))
+        // Appending `Data` element by element costs as much as the encryption; copy its bytes.
         var object = [UInt8]()
         object.reserveCapacity(plaintext.count + Self.overhead)
         object += Self.magic
-        object += box.ciphertext
-        object += box.tag
+        box.ciphertext.withUnsafeBytes { object.append(contentsOf: $0) }
+        box.tag.withUnsafeBytes { object.append(contentsOf: $0) }
         return (id, object)
     }
 
     public func seal(_ plaintext: [UInt8]) throws -> (id: ChunkID, object: [UInt8]) {
-        try plaintext.withUnsafeBytes { try seal($0) }
+        try seal(plaintext[...])
     }
 
     /// Opens a chunk object stored under `id`, checking the AEAD tag and that the plaintext hashes
@@ -89,7 +90,7 @@ public struct ChunkSealer: Sendable {
         do {
             let box = try AES.GCM.SealedBox(
                 nonce: AES.GCM.Nonce(data: Self.zeroNonce), ciphertext: object[4..<(object.count - 16)], tag: object[(object.count - 16)...])
-            plaintext = Array(try AES.GCM.open(box, using: chunkKey(id), authenticating: associatedData(id)))
+            plaintext = try AES.GCM.open(box, using: chunkKey(id), authenticating: associatedData(id)).withUnsafeBytes { Array($0) }
         } catch {
             throw ArchiveError.authenticationFailed(object: objectName)
         }

@@ -30,11 +30,8 @@ struct ArtefactWriter: Sendable {
         while true {
             let count = try Self.fill(&buffer, from: descriptor, path: path)
             if count == 0 { break }
-            let (id, object) = try buffer.withUnsafeBytes { raw in
-                let piece = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-                hasher.update(bufferPointer: piece)
-                return try sealer.seal(piece)
-            }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            let (id, object) = try sealer.seal(buffer[0..<count])
             try await storeChunk(id: id, object: object)
             chunks.append(ChunkReference(id: id, size: count))
             total += Int64(count)
