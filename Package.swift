@@ -46,6 +46,8 @@ let package = Package(
         .systemLibrary(name: "CFLAC", pkgConfig: "flac", providers: [.apt(["libflac-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
+        // OpenSSL's libcrypto, for AES-256-GCM on chunks only (see Sources/CLibCrypto/shim.h).
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The reference loudness meter: tests and benchmarks compare against it; nothing ships with it.
         .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
         // The reference resampler: benchmarks only.
@@ -61,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "TakeArchive",
-            dependencies: ["ReasonCodes", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ReasonCodes", "CLibCrypto", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: ourSettings
         ),
         .target(
@@ -108,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "takevault-pipeline-bench",
             dependencies: [
-                "TakePipeline", "TakeArchive", "ObjectStore", "AudioCodecs",
+                "TakePipeline", "TakeArchive", "ObjectStore", "AudioCodecs", "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   # build: the C libraries behind the CSndFile, CFLAC, COpus and COpusEnc shims
   pkg-config libsndfile1-dev libflac-dev libopus-dev libopusenc-dev libogg-dev zlib1g-dev
-  # the embedded catalog (GRDB links the system SQLite)
-  libsqlite3-dev
+  # the embedded catalog (GRDB links the system SQLite); OpenSSL's libcrypto seals chunks
+  libsqlite3-dev libssl-dev
   # tests: independent reference tools the tests compare against
   flac opus-tools sox libsox-fmt-all
   # the demo reads the CLI's JSON with it; the format's test vectors are checked by an independent

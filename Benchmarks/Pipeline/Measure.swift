@@ -12,11 +12,12 @@ enum Measure {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
     }
 
-    /// User + system CPU seconds of this process, all threads.
-    static func cpu() -> Double {
+    /// User and system CPU seconds of this process, all threads.
+    static func cpu() -> (user: Double, system: Double) {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+        return (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6,
+                Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6)
     }
 
     /// Runs a child process to completion; returns its exit status and peak resident memory (bytes).

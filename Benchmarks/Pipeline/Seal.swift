@@ -1,3 +1,4 @@
+import CLibCrypto
 import Crypto
 import ObjectStore
 import TakeArchive
@@ -35,12 +36,21 @@ enum SealBenchmark {
         let storeTime = Measure.wall() - start
 
         // The anchor: the two primitives the format requires per chunk, HMAC-SHA256 (the id) and
-        // AES-256-GCM, with nothing around them.
+        // OpenSSL's AES-256-GCM into one reused buffer, with nothing around them.
         let raw = SymmetricKey(size: .bits256)
+        let keyBytes = [UInt8](repeating: 7, count: 32), nonce = [UInt8](repeating: 0, count: 12)
+        var output = [UInt8](repeating: 0, count: chunk + 16)
+        let context = EVP_CIPHER_CTX_new()
+        defer { EVP_CIPHER_CTX_free(context) }
         start = Measure.wall()
         for piece in chunks {
             _ = HMAC<SHA256>.authenticationCode(for: piece, using: raw)
-            _ = try AES.GCM.seal(piece, using: raw)
+            var length: Int32 = 0
+            EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, keyBytes, nonce)
+            output.withUnsafeMutableBufferPointer { out in
+                _ = EVP_EncryptUpdate(context, out.baseAddress, &length, piece, Int32(piece.count))
+                _ = EVP_EncryptFinal_ex(context, out.baseAddress! + piece.count, &length)
+            }
         }
         let anchorTime = Measure.wall() - start
         return Result(sealGBps: gigabytes / sealTime, openGBps: gigabytes / openTime, storeGBps: gigabytes / storeTime, anchorGBps: gigabytes / anchorTime)

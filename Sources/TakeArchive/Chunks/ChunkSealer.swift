@@ -63,16 +63,25 @@ public struct ChunkSealer: Sendable {
         key.material.derive(KeyLabels.chunkSeal, context: id.bytes).symmetricKey
     }
 
-    /// Seals `plaintext`, returning its id and the object bytes.
+    /// Seals `plaintext`, returning its id and the object bytes (ciphertext written straight into
+    /// the object, by OpenSSL's AES-256-GCM: see ``ChunkCipher``).
     public func seal(_ plaintext: ArraySlice<UInt8>) throws -> (id: ChunkID, object: [UInt8]) {
         let id = plaintext.withUnsafeBytes { self.id(of: $0) }
-        let box = try AES.GCM.seal(plaintext, using: chunkKey(id), nonce: AES.GCM.Nonce(data: Self.zeroNonce), authenticating: associatedData(id))
-        // Appending `Data` element by element costs as much as the encryption; copy its bytes.
-        var object = [UInt8]()
-        object.reserveCapacity(plaintext.count + Self.overhead)
-        object += Self.magic
-        box.ciphertext.withUnsafeBytes { object.append(contentsOf: $0) }
-        box.tag.withUnsafeBytes { object.append(contentsOf: $0) }
+        let aad = associatedData(id)
+        let count = plaintext.count
+        let object = try [UInt8](unsafeUninitializedCapacity: count + Self.overhead) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.copyBytes(from: Self.magic)
+            try chunkKey(id).withUnsafeBytes { key in
+                try plaintext.withUnsafeBytes { input in
+                    try ChunkCipher.seal(
+                        key: key, nonce: Self.zeroNonce, associatedData: aad, plaintext: input,
+                        ciphertext: UnsafeMutableRawBufferPointer(rebasing: raw[4..<(4 + count)]),
+                        tag: UnsafeMutableRawBufferPointer(rebasing: raw[(4 + count)...]))
+                }
+            }
+            initialized = count + Self.overhead
+        }
         return (id, object)
     }
 
@@ -86,11 +95,21 @@ public struct ChunkSealer: Sendable {
         guard object.count >= Self.overhead, Array(object[0..<4]) == Self.magic else {
             throw ArchiveError.malformedObject(object: objectName, detail: "not a TVC1 chunk")
         }
+        let count = object.count - Self.overhead
         let plaintext: [UInt8]
         do {
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: Self.zeroNonce), ciphertext: object[4..<(object.count - 16)], tag: object[(object.count - 16)...])
-            plaintext = try AES.GCM.open(box, using: chunkKey(id), authenticating: associatedData(id)).withUnsafeBytes { Array($0) }
+            let aad = associatedData(id)
+            plaintext = try [UInt8](unsafeUninitializedCapacity: max(count, 1)) { buffer, initialized in
+                try chunkKey(id).withUnsafeBytes { key in
+                    try object.withUnsafeBytes { raw in
+                        try ChunkCipher.open(
+                            key: key, nonce: Self.zeroNonce, associatedData: aad,
+                            ciphertext: UnsafeRawBufferPointer(rebasing: raw[4..<(4 + count)]),
+                            tag: UnsafeRawBufferPointer(rebasing: raw[(4 + count)...]), plaintext: UnsafeMutableRawBufferPointer(buffer))
+                    }
+                }
+                initialized = count
+            }
         } catch {
             throw ArchiveError.authenticationFailed(object: objectName)
         }
