@@ -68,7 +68,7 @@ public struct LocalStore: ObjectStore {
         try ObjectName.validate(name)
         var status = stat()
         guard stat(path(name), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return ObjectInfo(name: name, size: Int64(status.st_size), tags: try readTags(name))
+        return ObjectInfo(name: name, size: Int64(status.st_size), tags: try readTags(name), lastModified: Int64(status.st_mtim.tv_sec))
     }
 
     public func delete(_ name: String) async throws {
@@ -85,8 +85,11 @@ public struct LocalStore: ObjectStore {
         // Walk only the directory the prefix names (or its parent), not the whole store.
         let slash = prefix.lastIndex(of: "/")
         let base = slash.map { String(prefix[..<$0]) } ?? ""
-        try walk(relative: base) { name, size in
-            if name.hasPrefix(prefix) { results.append(ObjectInfo(name: name, size: size, tags: (try? readTags(name)) ?? ObjectTags(owner: "", tier: "", kind: "", retainUntil: nil))) }
+        try walk(relative: base) { name, size, modified in
+            if name.hasPrefix(prefix) {
+                let tags = (try? readTags(name)) ?? ObjectTags(owner: "", tier: "", kind: "", retainUntil: nil)
+                results.append(ObjectInfo(name: name, size: size, tags: tags, lastModified: modified))
+            }
         }
         return results.sorted { $0.name < $1.name }
     }
@@ -124,7 +127,7 @@ public struct LocalStore: ObjectStore {
 
     // MARK: Files
 
-    private func walk(relative: String, _ visit: (String, Int64) throws -> Void) throws {
+    private func walk(relative: String, _ visit: (String, Int64, Int64) throws -> Void) throws {
         let directoryPath = relative.isEmpty ? root : root + "/" + relative
         guard let directory = opendir(directoryPath) else { return }
         defer { closedir(directory) }
@@ -137,7 +140,7 @@ public struct LocalStore: ObjectStore {
             if (status.st_mode & S_IFMT) == S_IFDIR {
                 try walk(relative: child, visit)
             } else if (status.st_mode & S_IFMT) == S_IFREG {
-                try visit(child, Int64(status.st_size))
+                try visit(child, Int64(status.st_size), Int64(status.st_mtim.tv_sec))
             }
         }
     }

@@ -20,16 +20,19 @@ public protocol ObjectStore: Sendable {
     func setTags(_ name: String, tags: ObjectTags) async throws
 }
 
-/// An object's name, size and tags.
+/// An object's name, size, tags and when it was last written.
 public struct ObjectInfo: Sendable, Equatable {
     public var name: String
     public var size: Int64
     public var tags: ObjectTags
+    /// Seconds since 1970 when the object was last written, when the store knows.
+    public var lastModified: Int64?
 
-    public init(name: String, size: Int64, tags: ObjectTags) {
+    public init(name: String, size: Int64, tags: ObjectTags, lastModified: Int64? = nil) {
         self.name = name
         self.size = size
         self.tags = tags
+        self.lastModified = lastModified
     }
 }
 

@@ -70,6 +70,11 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// Replaces a key row (rewrapped under a new master key).
+    public func replaceOwnerKey(_ key: OwnerKeyRecord) throws {
+        try write { try key.save($0) }
+    }
+
     public func deleteOwnerKeys(_ ownerID: String) throws {
         try write { _ = try OwnerKeyRecord.filter(Column("owner_id") == ownerID).deleteAll($0) }
     }

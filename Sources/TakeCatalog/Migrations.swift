@@ -63,6 +63,28 @@ enum CatalogMigrations {
                 t.column("detail", .text).notNull()
             }
         }
+        migrator.registerMigration("v2-policy") { db in
+            try db.create(table: "holds") { t in
+                t.primaryKey("id", .text)
+                t.column("owner_id", .text).notNull().indexed()
+                t.column("take_id", .text)
+                t.column("reason", .text).notNull()
+                t.column("set_by", .text).notNull()
+                t.column("set_at", .text).notNull()
+                t.column("lifted_at", .text)
+                t.column("lifted_by", .text)
+            }
+            try db.create(table: "tombstones") { t in
+                t.primaryKey("id", .text)
+                t.column("at", .text).notNull().indexed()
+            }
+            try db.create(table: "tier_history") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("owner_id", .text).notNull().indexed()
+                t.column("tier", .text).notNull()
+                t.column("at", .text).notNull()
+            }
+        }
         return migrator
     }
 }

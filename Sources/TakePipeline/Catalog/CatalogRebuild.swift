@@ -25,13 +25,13 @@ public struct CatalogRebuild: Sendable {
             switch ObjectNames.parse(info.name) {
             case .key(let owner, _):
                 let object = try await vault.store.get(info.name)
-                let key = try OwnerKey.unwrap(object, owner: owner, under: vault.masterKey, objectName: info.name)
+                let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
                 if try vault.catalog.owner(owner) == nil {
                     try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: info.tags.tier.isEmpty ? "free" : info.tags.tier, createdAt: now))
                     summary.owners += 1
                 }
                 try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,
-                                                                masterKeyID: vault.masterKey.id.hex, createdAt: now))
+                                                                masterKeyID: OwnerKey.masterKeyID(ofKeyObject: object)?.hex ?? "", createdAt: now))
                 summary.keys += 1
             case .manifest(let owner, let take, let generation):
                 if latest[take].map({ $0.generation < generation }) ?? true { latest[take] = (owner, info.name, generation) }

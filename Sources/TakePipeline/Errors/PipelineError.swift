@@ -15,6 +15,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case ownerRestricted(String)
     /// The owner has been erased: nothing of theirs can be read or written.
     case ownerErased(String)
+    /// A hold covers the owner: their data may not be deleted until it is lifted.
+    case ownerHeld(owner: String, reason: String, hold: String)
 
     public var code: String {
         switch self {
@@ -28,6 +30,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .io: "io_error"
         case .ownerRestricted: "owner_restricted"
         case .ownerErased: "owner_erased"
+        case .ownerHeld: "owner_held"
         }
     }
 
@@ -43,13 +46,15 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .io(let operation, let path, let detail): "Could not \(operation) \(path): \(detail)."
         case .ownerRestricted(let owner): "Processing of owner \(owner)'s data is restricted; nothing new is made from it until the restriction is lifted."
         case .ownerErased(let owner): "Owner \(owner) has been erased."
+        case .ownerHeld(let owner, let reason, let hold):
+            "Owner \(owner) is under hold \(hold) (\(reason)); nothing of theirs can be deleted until it is lifted (`takevault owner hold --lift`)."
         }
     }
 
     public var category: ErrorCategory {
         switch self {
         case .takeNotFound, .artefactNotFound, .invalidTier, .invalidMetadata, .invalidSetting, .vaultExists: .usage
-        case .ownerRestricted, .ownerErased: .rejectedInput
+        case .ownerRestricted, .ownerErased, .ownerHeld: .rejectedInput
         case .vaultMissing, .io: .failure
         }
     }

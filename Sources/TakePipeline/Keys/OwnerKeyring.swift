@@ -13,8 +13,7 @@ public struct OwnerKeyring: Sendable {
     public func currentKey(owner: String) async throws -> OwnerKey? {
         try Identifier.validate(owner, kind: "owner id")
         if let record = try vault.catalog.ownerKeys(owner).last {
-            return try OwnerKey.unwrap(record.wrapped, owner: owner, under: vault.masterKey,
-                                       objectName: ObjectNames.keyObject(owner: owner, version: record.version))
+            return try vault.masterKeys.unwrap(record.wrapped, owner: owner, objectName: ObjectNames.keyObject(owner: owner, version: record.version))
         }
         let objects = try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: owner))
         let versions = objects.compactMap { info -> Int? in
@@ -29,13 +28,13 @@ public struct OwnerKeyring: Sendable {
     public func key(owner: String, version: Int) async throws -> OwnerKey {
         let name = ObjectNames.keyObject(owner: owner, version: version)
         if let record = try vault.catalog.ownerKeys(owner).first(where: { $0.version == version }) {
-            return try OwnerKey.unwrap(record.wrapped, owner: owner, under: vault.masterKey, objectName: name)
+            return try vault.masterKeys.unwrap(record.wrapped, owner: owner, objectName: name)
         }
         let object: [UInt8]
         do { object = try await vault.store.get(name) } catch StoreError.notFound {
             throw ArchiveError.authenticationFailed(object: name)
         }
-        return try OwnerKey.unwrap(object, owner: owner, under: vault.masterKey, objectName: name)
+        return try vault.masterKeys.unwrap(object, owner: owner, objectName: name)
     }
 
     /// The owner's current key, creating the owner (with `tier`) and their first key if needed.
@@ -55,8 +54,11 @@ public struct OwnerKeyring: Sendable {
             // Another ingest created it first: use theirs.
             stored = try await vault.store.get(name)
         }
-        let winner = try OwnerKey.unwrap(stored, owner: owner, under: vault.masterKey, objectName: name)
-        try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.rawValue, createdAt: created))
+        let winner = try vault.masterKeys.unwrap(stored, owner: owner, objectName: name)
+        if try vault.catalog.owner(owner) == nil {
+            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.rawValue, createdAt: created))
+            try vault.catalog.appendTierChange(TierChangeRecord(ownerID: owner, tier: tier.rawValue, at: created))
+        }
         try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: 1, wrapped: stored, masterKeyID: vault.masterKey.id.hex, createdAt: created))
         return winner
     }

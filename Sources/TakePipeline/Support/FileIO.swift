@@ -94,3 +94,19 @@ enum FileIO {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
+
+extension FileIO {
+    static func removeFile(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw error("remove", path) }
+    }
+}
+
+extension FileIO {
+    /// fsyncs a directory so a rename in it survives a power cut (best effort).
+    static func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}

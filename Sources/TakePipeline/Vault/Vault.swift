@@ -24,7 +24,9 @@ public final class Vault: Sendable {
     public let root: String
     public let store: any ObjectStore
     public let catalog: Catalog
-    public let masterKey: MasterKey
+    public let masterKeys: MasterKeyRing
+    /// The key file, or `nil` when the environment supplies the key.
+    public let masterKeyPath: String?
     public let settings: PipelineSettings
     public let clock: PipelineClock
 
@@ -39,11 +41,15 @@ public final class Vault: Sendable {
         return (environment["HOME"] ?? ".") + "/.local/share/takevault"
     }
 
-    init(root: String, store: any ObjectStore, catalog: Catalog, masterKey: MasterKey, settings: PipelineSettings, clock: PipelineClock) {
+    /// The key that wraps new owner keys.
+    public var masterKey: MasterKey { masterKeys.primary }
+
+    init(root: String, store: any ObjectStore, catalog: Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings, clock: PipelineClock) {
         self.root = root
         self.store = store
         self.catalog = catalog
-        self.masterKey = masterKey
+        self.masterKeys = masterKeys
+        self.masterKeyPath = masterKeyPath
         self.settings = settings
         self.clock = clock
     }
@@ -84,11 +90,11 @@ public final class Vault: Sendable {
         try settings.applyEnvironment(environment)
         overrides(&settings)
         try settings.validate()
-        let masterKey = try MasterKeySource.load(vault: path, environment: environment)
+        let (masterKeys, masterKeyPath) = try MasterKeySource.load(vault: path, environment: environment)
         let store = try LocalStore(root: config.storePath.map { $0.hasPrefix("/") ? $0 : path + "/" + $0 } ?? path + "/store")
         let catalog = try Catalog(path: path + "/catalog.sqlite")
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
-        return Vault(root: path, store: store, catalog: catalog, masterKey: masterKey, settings: settings, clock: clock)
+        return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings, clock: clock)
     }
 }
 
@@ -120,9 +126,20 @@ enum MasterKeySource {
         return nil
     }
 
-    static func load(vault: String, environment: [String: String]) throws -> MasterKey {
-        if let hex = environment["TAKEVAULT_MASTER_KEY"], !hex.isEmpty { return try MasterKey(hex: hex) }
-        let path = environment["TAKEVAULT_MASTER_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? vault + "/master.key"
+    /// The key ring and the vault's key file (`nil` when the key comes from the environment). A
+    /// `master.key.next` beside the key file means a rotation was interrupted: both keys are loaded
+    /// and the next one wraps.
+    static func load(vault: String, environment: [String: String]) throws -> (MasterKeyRing, String?) {
+        if let hex = environment["TAKEVAULT_MASTER_KEY"], !hex.isEmpty { return (MasterKeyRing(primary: try MasterKey(hex: hex)), nil) }
+        if let file = environment["TAKEVAULT_MASTER_KEY_FILE"], !file.isEmpty { return (MasterKeyRing(primary: try read(file)), nil) }
+        let current = try read(vault + "/master.key")
+        if FileIO.exists(vault + "/master.key.next") {
+            return (MasterKeyRing(primary: try read(vault + "/master.key.next"), others: [current]), vault + "/master.key")
+        }
+        return (MasterKeyRing(primary: current), vault + "/master.key")
+    }
+
+    static func read(_ path: String) throws -> MasterKey {
         guard let bytes = try? FileIO.read(path) else {
             throw ArchiveError.masterKeyUnavailable(detail: "cannot read \(path) (set TAKEVAULT_MASTER_KEY or TAKEVAULT_MASTER_KEY_FILE, or run init)")
         }

@@ -73,7 +73,7 @@ public struct Verify: Sendable {
             report.objectsChecked += 1
             do {
                 let object = try await vault.store.get(name)
-                let key = try OwnerKey.unwrap(object, owner: owner, under: vault.masterKey, objectName: name)
+                let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: name)
                 keys[owner, default: [:]][key.version] = key
             } catch let error as ReasonCoded {
                 report.failures.append(Failure(object: name, code: error.code, message: error.message))

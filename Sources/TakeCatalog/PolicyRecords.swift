@@ -1,0 +1,148 @@
+import GRDB
+
+/// A legal or investigative hold: while active, nothing it covers may be deleted.
+public struct HoldRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "holds"
+    public var id: String
+    public var ownerID: String
+    /// `nil`: the hold covers every take of the owner (and the owner itself).
+    public var takeID: String?
+    public var reason: String
+    public var setBy: String
+    public var setAt: String
+    public var liftedAt: String?
+    public var liftedBy: String?
+
+    public init(id: String, ownerID: String, takeID: String?, reason: String, setBy: String, setAt: String) {
+        self.id = id
+        self.ownerID = ownerID
+        self.takeID = takeID
+        self.reason = reason
+        self.setBy = setBy
+        self.setAt = setAt
+    }
+
+    public var isActive: Bool { liftedAt == nil }
+
+    enum CodingKeys: String, CodingKey {
+        case id, ownerID = "owner_id", takeID = "take_id", reason, setBy = "set_by", setAt = "set_at", liftedAt = "lifted_at", liftedBy = "lifted_by"
+    }
+}
+
+/// What remains of an erased owner: a random id and the time. Nothing else.
+public struct TombstoneRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "tombstones"
+    public var id: String
+    public var at: String
+
+    public init(id: String, at: String) {
+        self.id = id
+        self.at = at
+    }
+}
+
+/// An owner's tier from a moment on.
+public struct TierChangeRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "tier_history"
+    public var id: Int64?
+    public var ownerID: String
+    public var tier: String
+    public var at: String
+
+    public init(ownerID: String, tier: String, at: String) {
+        self.ownerID = ownerID
+        self.tier = tier
+        self.at = at
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    enum CodingKeys: String, CodingKey { case id, ownerID = "owner_id", tier, at }
+}
+
+extension Catalog {
+    // MARK: Holds
+
+    public func insertHold(_ hold: HoldRecord) throws { try write { try hold.insert($0) } }
+
+    public func updateHold(_ hold: HoldRecord) throws { try write { try hold.update($0) } }
+
+    /// Active holds, optionally of one owner.
+    public func activeHolds(owner: String? = nil) throws -> [HoldRecord] {
+        try read { db in
+            var request = HoldRecord.filter(Column("lifted_at") == nil).order(Column("set_at"))
+            if let owner { request = request.filter(Column("owner_id") == owner) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    public func holds(owner: String) throws -> [HoldRecord] {
+        try read { try HoldRecord.filter(Column("owner_id") == owner).order(Column("set_at"), Column("id")).fetchAll($0) }
+    }
+
+    // MARK: Tombstones
+
+    public func insertTombstone(_ tombstone: TombstoneRecord) throws { try write { try tombstone.insert($0) } }
+
+    public func tombstones() throws -> [TombstoneRecord] { try read { try TombstoneRecord.order(Column("at")).fetchAll($0) } }
+
+    public func deleteTombstone(_ id: String) throws { try write { _ = try TombstoneRecord.deleteOne($0, key: id) } }
+
+    // MARK: Tiers
+
+    public func appendTierChange(_ change: TierChangeRecord) throws {
+        var change = change
+        try write { try change.insert($0) }
+    }
+
+    public func tierHistory(owner: String) throws -> [TierChangeRecord] {
+        try read { try TierChangeRecord.filter(Column("owner_id") == owner).order(Column("at"), Column("id")).fetchAll($0) }
+    }
+
+    // MARK: Deletion
+
+    public func deleteTake(_ takeID: String, event: EventRecord?) throws {
+        try write { db in
+            _ = try TakeRecord.deleteOne(db, key: takeID)
+            if var event { try event.insert(db) }
+        }
+    }
+
+    /// Removes every row that names `owner` (keys, takes, holds, tier history) and the owner row,
+    /// and strips the owner id from past events: after erasure only the anonymous tombstone is left.
+    public func eraseOwner(_ owner: String, tombstone: TombstoneRecord) throws {
+        try write { db in
+            try OwnerKeyRecord.filter(Column("owner_id") == owner).deleteAll(db)
+            try TakeRecord.filter(Column("owner_id") == owner).deleteAll(db)
+            try HoldRecord.filter(Column("owner_id") == owner).deleteAll(db)
+            try TierChangeRecord.filter(Column("owner_id") == owner).deleteAll(db)
+            try db.execute(sql: "UPDATE events SET owner_id = NULL, take_id = NULL, detail = '{}' WHERE owner_id = ?", arguments: [owner])
+            _ = try OwnerRecord.deleteOne(db, key: owner)
+            try tombstone.insert(db)
+        }
+    }
+
+    /// Events and finished jobs recorded before `cutoff` (ISO 8601).
+    public func countRecords(before cutoff: String) throws -> Int {
+        try read { db in
+            try EventRecord.filter(Column("at") < cutoff).fetchCount(db)
+                + JobRecord.filter(Column("updated_at") < cutoff && ["done", "rejected", "failed"].contains(Column("state"))).fetchCount(db)
+        }
+    }
+
+    /// Deletes events and finished jobs recorded before `cutoff` (ISO 8601).
+    public func deleteRecords(before cutoff: String) throws -> Int {
+        try write { db in
+            let events = try EventRecord.filter(Column("at") < cutoff).deleteAll(db)
+            let jobs = try JobRecord.filter(Column("updated_at") < cutoff && ["done", "rejected", "failed"].contains(Column("state"))).deleteAll(db)
+            return events + jobs
+        }
+    }
+
+    /// Takes whose retention ended at or before `instant` (ISO 8601), oldest first.
+    public func takes(expiredBy instant: String) throws -> [TakeRecord] {
+        try read { try TakeRecord.filter(Column("retain_until") != nil && Column("retain_until") <= instant).order(Column("retain_until")).fetchAll($0) }
+    }
+
+    public func updateTake(_ take: TakeRecord) throws { try write { try take.update($0) } }
+}

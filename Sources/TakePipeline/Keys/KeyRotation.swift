@@ -1,0 +1,63 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+/// Replaces the master key: a new key is written beside the old (`master.key.next`), every owner
+/// key object is rewrapped under it, and only then does it replace `master.key` — the old key is
+/// gone, and with it the ability to open any copy of an old key object. Interrupted, it resumes
+/// where it stopped: until the last step both keys unwrap, so no owner is ever unreadable. Audio
+/// is never touched.
+public struct KeyRotation: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    public struct Result: Sendable, Encodable {
+        public var masterKeyID: String
+        public var rewrapped: Int
+        enum CodingKeys: String, CodingKey { case masterKeyID = "master_key_id", rewrapped }
+    }
+
+    public func run() async throws -> Result {
+        guard vault.masterKeyPath != nil else {
+            throw PipelineError.invalidSetting(
+                name: "master key", value: "from the environment",
+                allowed: "rotation replaces the vault's key file; rotate an environment-supplied key where it is kept")
+        }
+        let keyPath = vault.root + "/master.key", nextPath = vault.root + "/master.key.next"
+        let next: MasterKey
+        if FileIO.exists(nextPath) {
+            next = try MasterKey(fileContents: try FileIO.read(nextPath))    // resuming
+        } else {
+            next = MasterKey.generate()
+            try FileIO.writeNew(nextPath, next.fileContents(), mode: 0o600)
+            FileIO.syncDirectory(vault.root)
+        }
+        vault.masterKeys.replace(primary: next, others: [try MasterKeySource.read(keyPath)])
+
+        var rewrapped = 0
+        for info in try await vault.store.list(prefix: ObjectNames.root) {
+            guard case .key(let owner, let version) = ObjectNames.parse(info.name) else { continue }
+            let object = try await vault.store.get(info.name)
+            guard OwnerKey.masterKeyID(ofKeyObject: object) != next.id else { continue }
+            let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
+            let wrapped = try key.wrapped(under: next)
+            try await vault.store.put(info.name, data: wrapped, tags: info.tags, createOnly: false)
+            try vault.catalog.replaceOwnerKey(OwnerKeyRecord(ownerID: owner, version: version, wrapped: wrapped, masterKeyID: next.id.hex,
+                                                             createdAt: Timestamp.string(vault.clock.now())))
+            rewrapped += 1
+        }
+        guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
+        FileIO.syncDirectory(vault.root)
+        vault.masterKeys.replace(primary: next, others: [])
+        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "key_rotation", ownerID: nil, takeID: nil,
+                                             detail: #"{"master_key_id":"\#(next.id.hex)","rewrapped":\#(rewrapped)}"#))
+        return Result(masterKeyID: next.id.hex, rewrapped: rewrapped)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,52 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+/// The right to erasure. In this order, each step safe to repeat after a crash:
+/// 1. destroy the owner's wrapped keys — the key objects in the store and the catalog's copies —
+///    and rotate the master key (``KeyRotation``), so that a copy of the store taken earlier, whose
+///    key objects were wrapped under the old master key, can no longer be opened either
+///    (crypto-shredding: from here nothing of theirs decrypts, from this store or any copy of it);
+/// 2. delete their manifests, then every other object under their prefix;
+/// 3. remove every catalog row naming them, strip their id from past events, and write a
+///    tombstone holding a random id and the time only.
+/// Refused while a hold covers the owner. A crash after step 1 leaves objects without a key:
+/// the next sweep deletes them as an erased owner's leftovers.
+public struct Erasure: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    public struct Result: Sendable, Encodable {
+        public var tombstone: String
+        public var objectsDeleted: Int
+        /// `false` when the master key comes from the environment and could not be rotated here:
+        /// copies of the store made before the erasure stay readable until it is rotated.
+        public var earlierCopiesUnreadable: Bool
+        enum CodingKeys: String, CodingKey { case tombstone, objectsDeleted = "objects_deleted", earlierCopiesUnreadable = "earlier_copies_unreadable" }
+    }
+
+    public func erase(owner id: String) async throws -> Result {
+        try Identifier.validate(id, kind: "owner id")
+        let holds = try vault.catalog.activeHolds(owner: id)
+        if let hold = holds.first(where: { $0.takeID == nil }) ?? holds.first {
+            throw PipelineError.ownerHeld(owner: id, reason: hold.reason, hold: hold.id)
+        }
+        // 1. Crypto-shred.
+        for info in try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: id)) {
+            try await vault.store.delete(info.name)
+        }
+        try vault.catalog.deleteOwnerKeys(id)
+        let rotated = vault.masterKeyPath != nil
+        if rotated { _ = try await KeyRotation(vault: vault).run() }
+        // 2. Objects: manifests first, so no take is ever half there.
+        let objects = try await vault.store.list(prefix: ObjectNames.ownerPrefix(id))
+        let ordered = objects.sorted { (Sweep.isManifest($0.name) ? 0 : 1, $0.name) < (Sweep.isManifest($1.name) ? 0 : 1, $1.name) }
+        for info in ordered { try await vault.store.delete(info.name) }
+        // 3. Catalog and tombstone.
+        let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
+        try vault.catalog.eraseOwner(id, tombstone: tombstone)
+        try vault.catalog.append(EventRecord(at: tombstone.at, kind: "erasure", ownerID: nil, takeID: nil, detail: #"{"tombstone":"\#(tombstone.id)"}"#))
+        return Result(tombstone: tombstone.id, objectsDeleted: objects.count, earlierCopiesUnreadable: rotated)
+    }
+}

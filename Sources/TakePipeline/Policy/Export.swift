@@ -1,0 +1,61 @@
+import TakeArchive
+import TakeCatalog
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The right of access and to portability: everything takevault holds about an owner as one JSON
+/// document (docs/OPERATIONS.md, "Export"), and with audio, each take's master beside it.
+/// Deterministic: the same vault state gives the same bytes.
+public struct Export: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    public struct Document: Sendable, Encodable {
+        public var schema = 1
+        public var owner: OwnerRecord
+        public var tierHistory: [TierChangeRecord]
+        public var holds: [HoldRecord]
+        public var takes: [ManifestBody]
+        /// Files written beside the document, by take id (with `--with-audio`).
+        public var audio: [String: String]
+
+        enum CodingKeys: String, CodingKey { case schema, owner, tierHistory = "tier_history", holds, takes, audio }
+    }
+
+    /// Writes `export.json` (and `audio/<take>.<ext>` with `withAudio`) into `directory`.
+    public func run(owner id: String, to directory: String, withAudio: Bool) async throws -> Document {
+        try Identifier.validate(id, kind: "owner id")
+        guard let owner = try vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
+        if withAudio, owner.restricted { throw PipelineError.ownerRestricted(id) }
+        try FileIO.makeDirectory(directory)
+        let locator = ManifestLocator(vault: vault)
+        var bodies: [ManifestBody] = []
+        var audio: [String: String] = [:]
+        for take in try vault.catalog.takes(owner: id).sorted(by: { ($0.ingestedAt, $0.id) < ($1.ingestedAt, $1.id) }) {
+            let manifest = try await locator.current(take: take.id)
+            bodies.append(manifest.body)
+            if withAudio, let master = manifest.body.artefact("master") {
+                try FileIO.makeDirectory(directory + "/audio")
+                let ext = master.codec == "flac" ? "flac" : (manifest.body.original.fileName.split(separator: ".").last.map(String.init) ?? "bin")
+                let name = "audio/\(take.id).\(ext)"
+                _ = try await Restore(vault: vault).run(take: take.id, artefact: "master", to: directory + "/" + name)
+                audio[take.id] = name
+            }
+        }
+        let document = Document(owner: owner, tierHistory: try vault.catalog.tierHistory(owner: id), holds: try vault.catalog.holds(owner: id),
+                                takes: bodies, audio: audio)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let bytes = Array(try encoder.encode(document)) + [0x0a]
+        try? FileIO.removeFile(directory + "/export.json")
+        try FileIO.writeNew(directory + "/export.json", bytes, mode: 0o600)
+        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "export", ownerID: id, takeID: nil,
+                                             detail: #"{"takes":\#(bodies.count),"with_audio":\#(withAudio)}"#))
+        return document
+    }
+}

@@ -1,0 +1,125 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The privacy policy's per-owner operations: tier changes, holds, restriction of processing,
+/// erasure. Every change is an audit event.
+public struct OwnerAdministration: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    func existingOwner(_ id: String) throws -> OwnerRecord {
+        try Identifier.validate(id, kind: "owner id")
+        guard let owner = try vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
+        return owner
+    }
+
+    func audit(_ kind: String, owner: String?, take: String? = nil, detail: String) throws {
+        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: kind, ownerID: owner, takeID: take, detail: detail))
+    }
+
+    // MARK: Tier
+
+    /// Changes the owner's tier; recomputes every take's retain-until (``RetentionPolicy``'s rule),
+    /// rewrites each take's manifest with the new header and re-tags its objects. Returns the takes
+    /// with their new ends.
+    @discardableResult
+    public func setTier(owner id: String, to tier: Tier) async throws -> [(take: String, retainUntil: String?)] {
+        var owner = try existingOwner(id)
+        let now = vault.clock.now()
+        var changed: [(String, String?)] = []
+        let locator = ManifestLocator(vault: vault)
+        for take in try vault.catalog.takes(owner: id) {
+            guard let ingested = Timestamp.date(take.ingestedAt) else { continue }
+            let previous = take.retainUntil.flatMap(Timestamp.date)
+            let end = vault.settings.retention.retainUntil(tier: tier, ingestedAt: ingested, previous: previous, changedAt: now).map(Timestamp.string)
+            let manifest = try await locator.current(take: take.id)
+            var header = manifest.header
+            var body = manifest.body
+            header.tier = tier.rawValue
+            header.retainUntil = end
+            body.tier = tier.rawValue
+            body.retainUntil = end
+            let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
+            let tags = ObjectTags(owner: id, tier: tier.rawValue, kind: "manifest", retainUntil: end)
+            try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
+            for object in try vault.catalog.objects(ofTake: take.id) where object.kind == "chunk" {
+                try await vault.store.setTags(object.objectName, tags: ObjectTags(owner: id, tier: tier.rawValue, kind: "chunk", retainUntil: end))
+            }
+            var updated = take
+            updated.tier = tier.rawValue
+            updated.retainUntil = end
+            try vault.catalog.updateTake(updated)
+            changed.append((take.id, end))
+        }
+        owner.tier = tier.rawValue
+        try vault.catalog.updateOwner(owner)
+        try vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier.rawValue, at: Timestamp.string(now)))
+        try audit("tier_change", owner: id, detail: #"{"tier":"\#(tier.rawValue)","takes":\#(changed.count)}"#)
+        return changed
+    }
+
+    // MARK: Holds
+
+    /// Places a hold on an owner (all their takes) or one take. Nothing it covers is deleted until
+    /// it is lifted. Returns the hold's id.
+    public func hold(owner id: String, take: String? = nil, reason: String, by actor: String) throws -> String {
+        _ = try existingOwner(id)
+        if let take {
+            guard try vault.catalog.take(take)?.ownerID == id else { throw PipelineError.takeNotFound(take) }
+        }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw PipelineError.invalidMetadata("a hold needs a reason") }
+        let holdID = "h_" + Array((0..<8).map { _ in UInt8.random(in: 0...255) }).hex
+        try vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
+        try audit("hold", owner: id, take: take, detail: #"{"hold":"\#(holdID)","by":"\#(actor.jsonEscaped)"}"#)
+        return holdID
+    }
+
+    /// Lifts holds: one by id, or every active hold of the owner (or of one take).
+    public func liftHolds(owner id: String, take: String? = nil, holdID: String? = nil, by actor: String) throws -> [String] {
+        var lifted: [String] = []
+        for var hold in try vault.catalog.activeHolds(owner: id) {
+            if let holdID, hold.id != holdID { continue }
+            if holdID == nil, hold.takeID != take { continue }
+            hold.liftedAt = Timestamp.string(vault.clock.now())
+            hold.liftedBy = actor
+            try vault.catalog.updateHold(hold)
+            lifted.append(hold.id)
+            try audit("hold_lifted", owner: id, take: hold.takeID, detail: #"{"hold":"\#(hold.id)","by":"\#(actor.jsonEscaped)"}"#)
+        }
+        return lifted
+    }
+
+    // MARK: Restriction
+
+    /// Restricts (or lifts the restriction of) processing of the owner's data: no ingest, reprocess
+    /// or export with audio; nothing of theirs is deleted by sweeps meanwhile.
+    public func restrict(owner id: String, lift: Bool = false) throws {
+        var owner = try existingOwner(id)
+        owner.restricted = !lift
+        try vault.catalog.updateOwner(owner)
+        try audit(lift ? "restriction_lifted" : "restriction", owner: id, detail: "{}")
+    }
+}
+
+extension String {
+    var jsonEscaped: String {
+        var out = ""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,65 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+/// Deletes takes in the crash-safe order (OPERATIONS.md): every manifest, oldest generation first
+/// (the take disappears with its current manifest, atomically); then the chunks no remaining
+/// manifest of the owner references; then the catalog row, with an audit event. Rerunning after
+/// a crash at any point finishes the job: a take without manifests is gone, and its chunks are
+/// unreferenced.
+struct TakeDeleter {
+    let vault: Vault
+
+    struct Outcome {
+        var objects: [String] = []
+        var bytes: Int64 = 0
+    }
+
+    /// Deletes `takes` (all of one owner) and returns what was removed.
+    func delete(takes: [String], owner: String, reason: String) async throws -> Outcome {
+        var outcome = Outcome()
+        let locator = ManifestLocator(vault: vault)
+        for take in takes {
+            for manifest in try await locator.manifests(owner: owner, take: take) {
+                if let info = try await vault.store.head(manifest.name) { outcome.bytes += info.size }
+                try await vault.store.delete(manifest.name)
+                outcome.objects.append(manifest.name)
+            }
+        }
+        let referenced = try await referencedChunks(owner: owner)
+        for info in try await vault.store.list(prefix: ObjectNames.chunksPrefix(owner: owner)) where !referenced.contains(info.name) {
+            // Only chunks of the deleted takes: orphans of unrelated, still-running ingests wait for
+            // their grace period (the sweep's orphan rule).
+            guard try chunkBelongs(info.name, toAnyOf: takes) else { continue }
+            try await vault.store.delete(info.name)
+            outcome.objects.append(info.name)
+            outcome.bytes += info.size
+        }
+        let now = Timestamp.string(vault.clock.now())
+        for take in takes {
+            try vault.catalog.deleteTake(take, event: EventRecord(at: now, kind: "delete_take", ownerID: owner, takeID: take,
+                                                                  detail: #"{"reason":"\#(reason)"}"#))
+        }
+        return outcome
+    }
+
+    /// Chunk names referenced by any manifest of `owner` in the store (the truth, not the catalog:
+    /// a take whose catalog row a crash lost still protects its chunks).
+    func referencedChunks(owner: String) async throws -> Set<String> {
+        var referenced = Set<String>()
+        let locator = ManifestLocator(vault: vault)
+        for info in try await vault.store.list(prefix: ObjectNames.takesPrefix(owner: owner)) {
+            guard case .manifest = ObjectNames.parse(info.name) else { continue }
+            let opened = try await locator.open(name: info.name, owner: owner)
+            for artefact in opened.body.artefacts {
+                for chunk in artefact.chunks { referenced.insert(ObjectNames.chunk(owner: owner, id: chunk.id)) }
+            }
+        }
+        return referenced
+    }
+
+    private func chunkBelongs(_ name: String, toAnyOf takes: [String]) throws -> Bool {
+        let objects = try Set(takes.flatMap { try vault.catalog.objects(ofTake: $0).map(\.objectName) })
+        return objects.contains(name)
+    }
+}

@@ -1,0 +1,209 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+import TakePipeline
+import Testing
+import TestSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The privacy policy's retention promises, travelling in time with an injected clock. The clock
+/// starts after the files' real modification times, so an object written now counts as written
+/// before `start` (that is what the orphan grace period looks at).
+@Suite("Retention and privacy operations")
+struct RetentionTests {
+    static let start = Timestamp.date("2030-01-01T00:00:00Z")!
+    static func day(_ days: Double, seconds: Double = 0) -> Date { start.addingTimeInterval(days * 86_400 + seconds) }
+    static let sample = RepositoryPaths.samples + "/keys-48k24-stereo.wav"
+
+    /// Objects under the owner's takes and chunks.
+    static func ownerObjects(_ vault: Vault, _ owner: String) async throws -> [String] {
+        try await vault.store.list(prefix: ObjectNames.ownerPrefix(owner)).map(\.name).filter { !$0.contains("/keys/") }
+    }
+
+    @Test("a take lives exactly its tier's window: free 7 days, pro 30 days", arguments: [(Tier.free, 7.0), (.pro, 30.0)])
+    func tierWindow(tier: Tier, days: Double) async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample, tier: tier).takeID
+        let sweep = Sweep(vault: vault.vault)
+        let early = try await sweep.run(asOf: Self.day(days, seconds: -1), dryRun: false)
+        #expect(early.deletedTakes.isEmpty)
+        #expect(try vault.vault.catalog.take(take) != nil)
+        _ = try await Restore(vault: vault.vault).run(take: take, artefact: "master", to: vault.directory.file("m.flac"))
+        let due = try await sweep.run(asOf: Self.day(days), dryRun: false)
+        #expect(due.deletedTakes == [take])
+        #expect(try vault.vault.catalog.take(take) == nil)
+        #expect(try await Self.ownerObjects(vault.vault, "alice").isEmpty)
+        #expect(try vault.vault.catalog.events(owner: "alice").contains { $0.kind == "delete_take" && $0.takeID == take })
+    }
+
+    @Test("a studio take is still there after ten years")
+    func studioForever() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample, tier: .studio).takeID
+        let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(3_653), dryRun: false)
+        #expect(!report.deletedTakes.contains(take))
+        #expect(try vault.vault.catalog.take(take)?.retainUntil == nil)
+        _ = try await Restore(vault: vault.vault).run(take: take, artefact: "master", to: vault.directory.file("m.flac"))
+    }
+
+    @Test("upgrading free → pro on day 5 keeps the take to day 30")
+    func upgrade() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample, tier: .free).takeID
+        let later = try vault.reopen(clock: .fixed(Self.day(5)))
+        try await OwnerAdministration(vault: later).setTier(owner: "alice", to: .pro)
+        #expect(try later.catalog.take(take)?.retainUntil == Timestamp.string(Self.day(30)))
+        let manifest = try await Inspect(vault: later).run(take: take)
+        #expect(manifest.header.tier == "pro" && manifest.header.retainUntil == Timestamp.string(Self.day(30)))
+        #expect(try await later.store.head(manifest.name)?.tags.retainUntil == Timestamp.string(Self.day(30)))
+        #expect(try await Sweep(vault: later).run(asOf: Self.day(29), dryRun: false).deletedTakes.isEmpty)
+        #expect(try await Sweep(vault: later).run(asOf: Self.day(30), dryRun: false).deletedTakes == [take])
+    }
+
+    @Test("downgrading studio → free on day 100 leaves the new window from the change: gone on day 107")
+    func downgrade() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample, tier: .studio).takeID
+        let later = try vault.reopen(clock: .fixed(Self.day(100)))
+        try await OwnerAdministration(vault: later).setTier(owner: "alice", to: .free)
+        #expect(try later.catalog.take(take)?.retainUntil == Timestamp.string(Self.day(107)))
+        #expect(try await Sweep(vault: later).run(asOf: Self.day(106), dryRun: false).deletedTakes.isEmpty)
+        #expect(try await Sweep(vault: later).run(asOf: Self.day(107), dryRun: false).deletedTakes == [take])
+        #expect(try later.catalog.tierHistory(owner: "alice").map(\.tier) == ["studio", "free"])
+    }
+
+    @Test("a hold keeps what it covers past its time and blocks erasure; lifting it lets the sweep delete")
+    func holds() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let held = try await vault.ingest(Self.sample).takeID
+        let free = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav").takeID
+        let admin = OwnerAdministration(vault: vault.vault)
+        let hold = try admin.hold(owner: "alice", take: held, reason: "investigation 42", by: "ops@example")
+        let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(8), dryRun: false)
+        #expect(report.deletedTakes == [free])
+        #expect(report.kept.map(\.id) == [held] && report.kept.first?.reason == "held")
+        _ = try admin.hold(owner: "alice", reason: "litigation", by: "legal@example")
+        await #expect(throws: PipelineError.self) { _ = try await Erasure(vault: vault.vault).erase(owner: "alice") }
+        _ = try admin.liftHolds(owner: "alice", by: "legal@example")       // the owner-wide hold
+        _ = try admin.liftHolds(owner: "alice", holdID: hold, by: "ops@example")
+        #expect(try await Sweep(vault: vault.vault).run(asOf: Self.day(8), dryRun: false).deletedTakes == [held])
+    }
+
+    @Test("restriction: no ingest, no export with audio, nothing deleted; lifting restores it all")
+    func restriction() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample).takeID
+        let admin = OwnerAdministration(vault: vault.vault)
+        try admin.restrict(owner: "alice")
+        await #expect(throws: PipelineError.ownerRestricted("alice")) { _ = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav") }
+        await #expect(throws: PipelineError.ownerRestricted("alice")) {
+            _ = try await Export(vault: vault.vault).run(owner: "alice", to: vault.directory.file("export"), withAudio: true)
+        }
+        let kept = try await Sweep(vault: vault.vault).run(asOf: Self.day(30), dryRun: false)
+        #expect(kept.kept.map(\.reason) == ["owner restricted"])
+        #expect(try vault.vault.catalog.take(take) != nil)
+        try admin.restrict(owner: "alice", lift: true)
+        _ = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav")
+        #expect(try await Sweep(vault: vault.vault).run(asOf: Self.day(30), dryRun: false).deletedTakes.count == 2)
+    }
+
+    @Test("a dry run reports exactly the plan the real run carries out, and changes nothing")
+    func dryRunEqualsRun() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        _ = try await vault.ingest(Self.sample, tier: .free)
+        _ = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav", tier: .pro)
+        _ = try await vault.ingest(Self.sample, owner: "bob", tier: .studio)
+        // An orphaned chunk, as a crash before a commit would leave, and an old quarantine entry.
+        let sealer = ChunkSealer(key: try await OwnerKeyring(vault: vault.vault).currentKey(owner: "bob")!)
+        let orphan = try sealer.seal([1, 2, 3, 4])
+        try await vault.vault.store.put(ObjectNames.chunk(owner: "bob", id: orphan.id), data: orphan.object,
+                                        tags: ObjectTags(owner: "bob", tier: "studio", kind: "chunk", retainUntil: nil), createOnly: true)
+        let before = try await vault.vault.store.list(prefix: "v1/")
+        let sweep = Sweep(vault: vault.vault)
+        let plan = try await sweep.run(asOf: Self.day(9), dryRun: true)
+        #expect(try await vault.vault.store.list(prefix: "v1/") == before)
+        let real = try await sweep.run(asOf: Self.day(9), dryRun: false)
+        #expect(plan.deleted == real.deleted)
+        #expect(plan.kept == real.kept)
+        #expect(plan.bytesFreed == real.bytesFreed)
+        #expect(real.deleted.contains { $0.kind == "orphan_chunk" && $0.id.hasSuffix(orphan.id.hex) })
+        #expect(real.deleted.contains { $0.kind == "take" && $0.owner == "alice" })
+        #expect(try await Verify(vault: vault.vault).run(readData: true).ok)
+    }
+
+    @Test("erasure: at once nothing of the owner decrypts, not even from a copy of the store made before; no object of theirs remains; the tombstone is anonymous and goes after a year")
+    func erasure() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample, owner: "alice", tier: .studio).takeID
+        let bob = try await vault.ingest(Self.sample, owner: "bob", tier: .studio).takeID
+        let copy = vault.directory.file("store-copy")
+        #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
+        let result = try await Erasure(vault: vault.vault).erase(owner: "alice")
+        #expect(result.earlierCopiesUnreadable)
+        // From the copy made before: alice's key object is there, but wrapped under a master key that
+        // no longer exists.
+        let reopened = try vault.reopen(clock: .fixed(Self.day(1)))
+        let copied = try LocalStore(root: copy)
+        let keyObject = try await copied.get(ObjectNames.keyObject(owner: "alice", version: 1))
+        #expect(throws: ArchiveError.self) { _ = try reopened.masterKeys.unwrap(keyObject, owner: "alice", objectName: "copy") }
+        // Nothing of alice's remains in the store or the catalog; bob is untouched.
+        #expect(try await reopened.store.list(prefix: ObjectNames.ownerPrefix("alice")).isEmpty)
+        #expect(try reopened.catalog.owner("alice") == nil && reopened.catalog.take(take) == nil)
+        #expect(try reopened.catalog.events().allSatisfy { $0.ownerID != "alice" && !$0.detail.contains("alice") })
+        _ = try await Restore(vault: reopened).run(take: bob, artefact: "master", to: vault.directory.file("bob.flac"))
+        #expect(try await Verify(vault: reopened).run(readData: true).ok)
+        let tombstones = try reopened.catalog.tombstones()
+        #expect(tombstones.count == 1 && !tombstones[0].id.contains("alice"))
+        #expect(try await Sweep(vault: reopened).run(asOf: Self.day(364), dryRun: false).deleted.allSatisfy { $0.kind != "tombstone" })
+        #expect(try await Sweep(vault: reopened).run(asOf: Self.day(366), dryRun: false).deleted.contains { $0.kind == "tombstone" })
+        #expect(try reopened.catalog.tombstones().isEmpty)
+    }
+
+    @Test("key rotation: a new master key, every owner key rewrapped, every take still restores, the old key no longer needed")
+    func rotation() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample).takeID
+        let old = vault.vault.masterKey.id
+        let result = try await KeyRotation(vault: vault.vault).run()
+        #expect(result.rewrapped == 1 && result.masterKeyID != old.hex)
+        #expect(!vault.directory.exists(vault.directory.file("vault/master.key.next")))
+        let reopened = try vault.reopen()
+        #expect(reopened.masterKey.id.hex == result.masterKeyID)
+        _ = try await Restore(vault: reopened).run(take: take, artefact: "master", to: vault.directory.file("m.flac"))
+        for suffix in ["", "-wal", "-shm"] { unlink(vault.directory.file("vault/catalog.sqlite" + suffix)) }
+        _ = try await CatalogRebuild(vault: try vault.reopen()).run()
+    }
+
+    @Test("export holds every field of every manifest, deterministically, with audio beside it")
+    func export() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let metadata = try TakeMetadata.parse(#"{"session_id":"s9","participants":[{"id":"bob","role":"engineer"}],"daw_transport":{"tempo":128}}"#)
+        let take = try await vault.ingest(Self.sample, metadata: metadata).takeID
+        _ = try OwnerAdministration(vault: vault.vault).hold(owner: "alice", take: take, reason: "audit", by: "ops")
+        let first = try await Export(vault: vault.vault).run(owner: "alice", to: vault.directory.file("e1"), withAudio: true)
+        _ = try await Export(vault: vault.vault).run(owner: "alice", to: vault.directory.file("e2"), withAudio: true)
+        #expect(readBytes(vault.directory.file("e1/export.json")) == readBytes(vault.directory.file("e2/export.json")))
+        let manifest = try await Inspect(vault: vault.vault).run(take: take)
+        #expect(first.takes == [manifest.body])
+        let exported = try JSONDecoder().decode(JSONValue.self, from: Data(readBytes(vault.directory.file("e1/export.json"))))
+        let body = try JSONDecoder().decode(JSONValue.self, from: Data(try ManifestSealer.canonicalJSON(manifest.body)))
+        guard case .array(let takes)? = exported["takes"] else { Issue.record("no takes"); return }
+        #expect(takes.first == body)   // every field, as stored
+        #expect(exported["holds"].map { if case .array(let holds) = $0 { return holds.count } else { return 0 } } == 1)
+        #expect(try flacSamples(vault.directory.file("e1/" + first.audio[take]!)) == integerSamples(Self.sample))
+    }
+}
+
+extension Sweep.Report {
+    /// Ids of the takes deleted (other kinds — records, orphans — left out).
+    var deletedTakes: [String] { deleted.filter { $0.kind == "take" }.map(\.id) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
