@@ -12,7 +12,8 @@ struct Takevault: AsyncParsableCommand {
         discussion: "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected input, 4 integrity failure.",
         subcommands: [
             InitCommand.self, IngestCommand.self, ListCommand.self, InspectCommand.self, RestoreCommand.self, VerifyCommand.self,
-            CatalogCommand.self, ProbeCommand.self, AnalyzeCommand.self, TranscodeCommand.self,
+            SweepCommand.self, OwnerCommand.self, KeysCommand.self, CatalogCommand.self, ProbeCommand.self, AnalyzeCommand.self,
+            TranscodeCommand.self,
         ]
     )
 
