@@ -36,8 +36,9 @@ public struct ObjectInfo: Sendable, Equatable {
     }
 }
 
-/// The tags on every object (architecture note): whose it is, their tier, what it is, and until
-/// when the policy keeps it. S3 stores them as object tags; the local store beside the object.
+/// The tags on every object (architecture note): whose it is, their tier, what it is, until when
+/// the policy keeps it, and the region it must stay in. S3 stores them as object tags; the local
+/// store beside the object.
 public struct ObjectTags: Sendable, Equatable, Codable {
     public var owner: String
     public var tier: String
@@ -45,20 +46,24 @@ public struct ObjectTags: Sendable, Equatable, Codable {
     public var kind: String
     /// ISO 8601, or `nil` for "until deleted".
     public var retainUntil: String?
+    /// The data-residency region (e.g. `eu-west-1`), when the writer states it.
+    public var region: String?
 
-    public init(owner: String, tier: String, kind: String, retainUntil: String?) {
+    public init(owner: String, tier: String, kind: String, retainUntil: String?, region: String? = nil) {
         self.owner = owner
         self.tier = tier
         self.kind = kind
         self.retainUntil = retainUntil
+        self.region = region
     }
 
-    enum CodingKeys: String, CodingKey { case owner, tier, kind, retainUntil = "retain_until" }
+    enum CodingKeys: String, CodingKey { case owner, tier, kind, retainUntil = "retain_until", region }
 
     /// As key/value pairs (`retain-until` absent when unlimited), the form S3 tagging takes.
     public var pairs: [(key: String, value: String)] {
         var result = [("owner", owner), ("tier", tier), ("kind", kind)]
         if let retainUntil { result.append(("retain-until", retainUntil)) }
+        if let region { result.append(("region", region)) }
         return result
     }
 }

@@ -207,3 +207,27 @@ extension Sweep.Report {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Data residency: every object carries the store's region, and a store outside the allowed
+/// regions is refused before anything is written.
+@Suite("Residency")
+struct ResidencyTests {
+    @Test("every object is tagged with the store's region (the policy's eu-west-1 by default)")
+    func tagged() async throws {
+        let vault = try TestVault()
+        _ = try await vault.ingest(RetentionTests.sample)
+        let objects = try await vault.vault.store.list(prefix: "v1/")
+        #expect(!objects.isEmpty)
+        #expect(objects.allSatisfy { $0.tags.region == "eu-west-1" })
+    }
+
+    @Test("a store configured outside the allowed regions is refused")
+    func refused() throws {
+        let vault = try TestVault()
+        let config = vault.directory.file("vault/config.json")
+        let text = String(decoding: readBytes(config), as: UTF8.self).replacingOccurrences(of: "\"region\" : \"eu-west-1\"", with: "\"region\" : \"us-east-1\"")
+        #expect(text.contains("us-east-1"))
+        writeBytes(config, Array(text.utf8))
+        #expect(throws: PipelineError.regionNotAllowed(region: "us-east-1", allowed: ["eu-west-1"])) { _ = try vault.reopen() }
+    }
+}

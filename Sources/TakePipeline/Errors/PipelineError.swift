@@ -17,6 +17,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case ownerErased(String)
     /// A hold covers the owner: their data may not be deleted until it is lifted.
     case ownerHeld(owner: String, reason: String, hold: String)
+    /// The store is configured in a region the policy does not allow.
+    case regionNotAllowed(region: String, allowed: [String])
 
     public var code: String {
         switch self {
@@ -31,6 +33,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .ownerRestricted: "owner_restricted"
         case .ownerErased: "owner_erased"
         case .ownerHeld: "owner_held"
+        case .regionNotAllowed: "region_not_allowed"
         }
     }
 
@@ -48,6 +51,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .ownerErased(let owner): "Owner \(owner) has been erased."
         case .ownerHeld(let owner, let reason, let hold):
             "Owner \(owner) is under hold \(hold) (\(reason)); nothing of theirs can be deleted until it is lifted (`takevault owner hold --lift`)."
+        case .regionNotAllowed(let region, let allowed):
+            "The store is in region \(region), which the policy does not allow (allowed: \(allowed.joined(separator: ", "))); nothing is written."
         }
     }
 
@@ -55,7 +60,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         switch self {
         case .takeNotFound, .artefactNotFound, .invalidTier, .invalidMetadata, .invalidSetting, .vaultExists: .usage
         case .ownerRestricted, .ownerErased, .ownerHeld: .rejectedInput
-        case .vaultMissing, .io: .failure
+        case .vaultMissing, .io, .regionNotAllowed: .failure
         }
     }
 }

@@ -48,10 +48,10 @@ public struct OwnerAdministration: Sendable {
             body.tier = tier.rawValue
             body.retainUntil = end
             let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
-            let tags = ObjectTags(owner: id, tier: tier.rawValue, kind: "manifest", retainUntil: end)
+            let tags = ObjectTags(owner: id, tier: tier.rawValue, kind: "manifest", retainUntil: end, region: vault.region)
             try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
             for object in try vault.catalog.objects(ofTake: take.id) where object.kind == "chunk" {
-                try await vault.store.setTags(object.objectName, tags: ObjectTags(owner: id, tier: tier.rawValue, kind: "chunk", retainUntil: end))
+                try await vault.store.setTags(object.objectName, tags: ObjectTags(owner: id, tier: tier.rawValue, kind: "chunk", retainUntil: end, region: vault.region))
             }
             var updated = take
             updated.tier = tier.rawValue

@@ -29,6 +29,8 @@ public final class Vault: Sendable {
     public let masterKeyPath: String?
     public let settings: PipelineSettings
     public let clock: PipelineClock
+    /// The store's data-residency region, tagged on every object written.
+    public let region: String
 
     public var quarantineDirectory: String { root + "/quarantine" }
     public var workDirectory: String { root + "/work" }
@@ -44,7 +46,9 @@ public final class Vault: Sendable {
     /// The key that wraps new owner keys.
     public var masterKey: MasterKey { masterKeys.primary }
 
-    init(root: String, store: any ObjectStore, catalog: Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings, clock: PipelineClock) {
+    init(root: String, store: any ObjectStore, catalog: Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings,
+         clock: PipelineClock, region: String) {
+        self.region = region
         self.root = root
         self.store = store
         self.catalog = catalog
@@ -90,29 +94,40 @@ public final class Vault: Sendable {
         try settings.applyEnvironment(environment)
         overrides(&settings)
         try settings.validate()
+        // Residency: refuse a store outside the regions the privacy policy allows.
+        guard config.allowedRegions.contains(config.region) else {
+            throw PipelineError.regionNotAllowed(region: config.region, allowed: config.allowedRegions)
+        }
         let (masterKeys, masterKeyPath) = try MasterKeySource.load(vault: path, environment: environment)
         let store = try LocalStore(root: config.storePath.map { $0.hasPrefix("/") ? $0 : path + "/" + $0 } ?? path + "/store")
         let catalog = try Catalog(path: path + "/catalog.sqlite")
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
-        return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings, clock: clock)
+        return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
+                     clock: clock, region: config.region)
     }
 }
 
-/// `config.json`: the pipeline settings and where the store is.
+/// `config.json`: the pipeline settings, where the store is and which region it is in.
 public struct VaultConfig: Sendable, Codable {
     public var format = 1
     /// A local store folder, relative to the vault (default `store`).
     public var storePath: String?
+    /// The store's region; the privacy policy keeps all data in AWS eu-west-1 (Ireland).
+    public var region = "eu-west-1"
+    /// Regions a store may be in; opening a vault whose store is elsewhere fails.
+    public var allowedRegions = ["eu-west-1"]
     public var pipeline = PipelineSettings()
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case format, storePath = "store_path", pipeline }
+    enum CodingKeys: String, CodingKey { case format, storePath = "store_path", region, allowedRegions = "allowed_regions", pipeline }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         format = try container.decodeIfPresent(Int.self, forKey: .format) ?? 1
         storePath = try container.decodeIfPresent(String.self, forKey: .storePath)
+        region = try container.decodeIfPresent(String.self, forKey: .region) ?? "eu-west-1"
+        allowedRegions = try container.decodeIfPresent([String].self, forKey: .allowedRegions) ?? ["eu-west-1"]
         pipeline = try container.decodeIfPresent(PipelineSettings.self, forKey: .pipeline) ?? PipelineSettings()
     }
 }
