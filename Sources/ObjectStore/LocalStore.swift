@@ -37,7 +37,13 @@ public struct LocalStore: ObjectStore {
         if createOnly, access(target, F_OK) == 0 { throw StoreError.alreadyExists(name) }
         try writeTags(name, tags)
         let temporary = directory + "/.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        try Self.writeDurably(temporary, data, name: name)
+        do {
+            try Self.writeDurably(temporary, data, name: name)
+        } catch {
+            // A delete of the folder's last object may have pruned it between the two steps.
+            try Self.makeDirectories(directory)
+            try Self.writeDurably(temporary, data, name: name)
+        }
         if createOnly {
             let linked = link(temporary, target)
             let code = errno
@@ -78,6 +84,16 @@ public struct LocalStore: ObjectStore {
         }
         unlink(tagsPath(name))
         try? Self.syncDirectory(Self.parent(path(name)), name: name)
+        // Empty folders go too: a folder named after an erased owner would still name them.
+        pruneEmptyDirectories(from: Self.parent(path(name)), upTo: root)
+        pruneEmptyDirectories(from: Self.parent(tagsPath(name)), upTo: root + "/.tags")
+    }
+
+    private func pruneEmptyDirectories(from directory: String, upTo stop: String) {
+        var current = directory
+        while current.count > stop.count, current.hasPrefix(stop + "/"), rmdir(current) == 0 {
+            current = Self.parent(current)
+        }
     }
 
     public func list(prefix: String) async throws -> [ObjectInfo] {
@@ -109,7 +125,12 @@ public struct LocalStore: ObjectStore {
         encoder.outputFormatting = [.sortedKeys]
         let data = Array((try? encoder.encode(tags)) ?? Data())
         let temporary = Self.parent(target) + "/.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        try Self.writeDurably(temporary, data, name: name)
+        do {
+            try Self.writeDurably(temporary, data, name: name)
+        } catch {
+            try Self.makeDirectories(Self.parent(target))
+            try Self.writeDurably(temporary, data, name: name)
+        }
         guard rename(temporary, target) == 0 else {
             let code = errno
             unlink(temporary)
@@ -139,6 +160,9 @@ public struct LocalStore: ObjectStore {
             guard stat(root + "/" + child, &status) == 0 else { continue }
             if (status.st_mode & S_IFMT) == S_IFDIR {
                 try walk(relative: child, visit)
+                // An empty folder (left by a delete interrupted before it pruned) goes; rmdir
+                // refuses a folder that is not empty, so nothing else is touched.
+                rmdir(root + "/" + child)
             } else if (status.st_mode & S_IFMT) == S_IFREG {
                 try visit(child, Int64(status.st_size), Int64(status.st_mtim.tv_sec))
             }

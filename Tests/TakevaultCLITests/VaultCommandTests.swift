@@ -108,3 +108,56 @@ struct VaultCommandTests {
         #expect(listed.count == files.count)
     }
 }
+
+/// Sweep, erase and key rotation killed at random moments, then rerun: the vault converges to the
+/// same end state — nothing deleted that should stay, nothing readable that should be gone.
+@Suite("takevault policy operations under SIGKILL")
+struct PolicyCrashTests {
+    @Test("kill -9 during rotate, sweep and erase, then rerun: the same end state", .timeLimit(.minutes(5)))
+    func converges() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        // Twelve owners: free takes (expire), studio takes (stay), and one owner to erase.
+        var studio: [String] = []
+        for index in 0..<12 {
+            let file = directory.file("take-\(index).wav")
+            run("sox", ["-n", "-r", "48000", "-b", "16", "-c", "1", file, "synth", "1", "sine", "\(300 + index * 20)", "vol", "0.4"])
+            let tier = index % 3 == 0 ? "studio" : "free"
+            let owner = index == 11 ? "gone" : "owner-\(index)"
+            let result = CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", tier, "--chunk-size", "65536", "--json", file)
+            #expect(result.status == 0)
+            if tier == "studio", owner != "gone", let id = (CLI.json(result) as? [String: Any])?["take_id"] as? String { studio.append(id) }
+        }
+        var generator = SplitMix64(seed: 77)
+        func killedRuns(_ arguments: [String], times: Int, within microseconds: UInt32) {
+            for _ in 0..<times {
+                let pid = startProcess(CLI.binary, arguments)
+                usleep(UInt32.random(in: 0...microseconds, using: &generator))
+                killProcess(pid)
+            }
+        }
+        killedRuns(["keys", "rotate", "--vault", vault], times: 8, within: 60_000)
+        #expect(CLI.run("keys", "rotate", "--vault", vault).status == 0)
+        let future = "2030-01-01T00:00:00Z"
+        killedRuns(["sweep", "--vault", vault, "--as-of", future], times: 8, within: 150_000)
+        #expect(CLI.run("sweep", "--vault", vault, "--as-of", future).status == 0)
+        killedRuns(["owner", "erase", "--vault", vault, "gone"], times: 6, within: 80_000)
+        let erase = CLI.run("owner", "erase", "--vault", vault, "gone")
+        #expect(erase.status == 0 || erase.standardError.contains("owner_erased"))
+        #expect(CLI.run("sweep", "--vault", vault, "--as-of", future).status == 0)
+
+        // End state: every studio take whole and restorable; no free take and nothing of "gone" left.
+        let verify = try #require(CLI.json(CLI.run("verify", "--vault", vault, "--read-data", "--json")) as? [String: Any])
+        #expect(verify["ok"] as? Bool == true)
+        #expect((verify["orphans"] as? [String])?.isEmpty == true)
+        let listed = Set(((CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]]) ?? []).compactMap { $0["take_id"] as? String })
+        #expect(listed == Set(studio))
+        for take in studio {
+            #expect(CLI.run("restore", "--vault", vault, take, "-o", directory.file("\(take).flac")).status == 0)
+        }
+        let leftovers = run("/bin/sh", ["-c", "ls \(vault)/store/v1/owners/ | tr '\\n' ' '"]).standardOutput
+        #expect(!leftovers.contains("gone"))
+        #expect(!FileManager.default.fileExists(atPath: vault + "/master.key.next"))
+    }
+}

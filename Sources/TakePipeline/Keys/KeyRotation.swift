@@ -29,8 +29,12 @@ public struct KeyRotation: Sendable {
         if FileIO.exists(nextPath) {
             next = try MasterKey(fileContents: try FileIO.read(nextPath))    // resuming
         } else {
+            // Written whole or not at all: a half-written next key would lock the vault.
             next = MasterKey.generate()
-            try FileIO.writeNew(nextPath, next.fileContents(), mode: 0o600)
+            let temporary = nextPath + ".tmp"
+            try? FileIO.removeFile(temporary)
+            try FileIO.writeNew(temporary, next.fileContents(), mode: 0o600)
+            guard rename(temporary, nextPath) == 0 else { throw FileIO.error("install", nextPath) }
             FileIO.syncDirectory(vault.root)
         }
         vault.masterKeys.replace(primary: next, others: [try MasterKeySource.read(keyPath)])
@@ -38,14 +42,18 @@ public struct KeyRotation: Sendable {
         var rewrapped = 0
         for info in try await vault.store.list(prefix: ObjectNames.root) {
             guard case .key(let owner, let version) = ObjectNames.parse(info.name) else { continue }
-            let object = try await vault.store.get(info.name)
-            guard OwnerKey.masterKeyID(ofKeyObject: object) != next.id else { continue }
-            let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
-            let wrapped = try key.wrapped(under: next)
-            try await vault.store.put(info.name, data: wrapped, tags: info.tags, createOnly: false)
-            try vault.catalog.replaceOwnerKey(OwnerKeyRecord(ownerID: owner, version: version, wrapped: wrapped, masterKeyID: next.id.hex,
-                                                             createdAt: Timestamp.string(vault.clock.now())))
-            rewrapped += 1
+            var object = try await vault.store.get(info.name)
+            if OwnerKey.masterKeyID(ofKeyObject: object) != next.id {
+                let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
+                object = try key.wrapped(under: next)
+                try await vault.store.put(info.name, data: object, tags: info.tags, createOnly: false)
+                rewrapped += 1
+            }
+            // The catalog's copy follows the store's (also when an earlier run stopped between the two).
+            if try vault.catalog.ownerKeys(owner).first(where: { $0.version == version })?.wrapped != object, try vault.catalog.owner(owner) != nil {
+                try vault.catalog.replaceOwnerKey(OwnerKeyRecord(ownerID: owner, version: version, wrapped: object, masterKeyID: next.id.hex,
+                                                                 createdAt: Timestamp.string(vault.clock.now())))
+            }
         }
         guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
         FileIO.syncDirectory(vault.root)

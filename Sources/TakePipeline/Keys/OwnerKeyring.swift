@@ -13,7 +13,7 @@ public struct OwnerKeyring: Sendable {
     public func currentKey(owner: String) async throws -> OwnerKey? {
         try Identifier.validate(owner, kind: "owner id")
         if let record = try vault.catalog.ownerKeys(owner).last {
-            return try vault.masterKeys.unwrap(record.wrapped, owner: owner, objectName: ObjectNames.keyObject(owner: owner, version: record.version))
+            return try await key(owner: owner, version: record.version)
         }
         let objects = try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: owner))
         let versions = objects.compactMap { info -> Int? in
@@ -24,10 +24,12 @@ public struct OwnerKeyring: Sendable {
         return try await key(owner: owner, version: latest)
     }
 
-    /// A specific version of the owner's key, from the catalog or the store.
+    /// A specific version of the owner's key, from the catalog's copy or, when that copy is missing
+    /// or wrapped under a master key the vault no longer has, from the store's key object.
     public func key(owner: String, version: Int) async throws -> OwnerKey {
         let name = ObjectNames.keyObject(owner: owner, version: version)
-        if let record = try vault.catalog.ownerKeys(owner).first(where: { $0.version == version }) {
+        if let record = try vault.catalog.ownerKeys(owner).first(where: { $0.version == version }),
+           let id = OwnerKey.masterKeyID(ofKeyObject: record.wrapped), vault.masterKeys.key(id: id) != nil {
             return try vault.masterKeys.unwrap(record.wrapped, owner: owner, objectName: name)
         }
         let object: [UInt8]

@@ -28,6 +28,10 @@ public struct Erasure: Sendable {
 
     public func erase(owner id: String) async throws -> Result {
         try Identifier.validate(id, kind: "owner id")
+        if try vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty {
+            // Nothing of theirs is left (erased already, or never here): no second tombstone.
+            throw PipelineError.ownerErased(id)
+        }
         let holds = try vault.catalog.activeHolds(owner: id)
         if let hold = holds.first(where: { $0.takeID == nil }) ?? holds.first {
             throw PipelineError.ownerHeld(owner: id, reason: hold.reason, hold: hold.id)
