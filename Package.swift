@@ -110,9 +110,10 @@ let package = Package(
         .executableTarget(
             name: "takevault-pipeline-bench",
             dependencies: [
-                "TakePipeline", "TakeArchive", "ObjectStore", "AudioCodecs", "CLibCrypto",
+                "TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/Pipeline",
             swiftSettings: ourSettings

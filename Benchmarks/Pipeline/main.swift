@@ -2,8 +2,9 @@
 // and peak memory of a long ingest against a short one. Exit 1 when a threshold is breached (the
 // message names the benchmark and both numbers).
 //
-// Usage: takevault-pipeline-bench [--gate] [--markdown FILE]
-//   --gate: the CI set (RSS compares 5 minutes with 1 hour instead of 3 hours, fewer rounds)
+// Usage: takevault-pipeline-bench [--gate] [--markdown FILE] [--only rss|seal|ingest|sweep]
+//   --gate: the CI set (RSS compares 5 minutes with 1 hour instead of 3 hours)
+//   --only: run one benchmark (while working on it)
 
 import Logging
 
@@ -22,11 +23,13 @@ LoggingSystem.bootstrap { label in
 
 var gate = false
 var markdownPath: String?
+var only: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--gate": gate = true
     case "--markdown": markdownPath = arguments.next()
+    case "--only": only = arguments.next()
     case "--write-take":
         // Writes the benchmark's synthetic take (for looking at a stage on its own) and exits.
         SyntheticTake.write(arguments.next() ?? "take.wav", seconds: Int(arguments.next() ?? "300") ?? 300)
@@ -51,6 +54,13 @@ let sealRatioThreshold = 0.65
 let ingestRatioThreshold = 1.6
 /// Memory flat in take length: a 3-hour take's peak RSS within 1.2× a 5-minute one's.
 let rssRatioThreshold = 1.2
+/// Sweep planning over a million takes, in seconds: the figure for this machine. An
+/// absolute time (nothing to take a ratio against): the plan is one scan of a covering index,
+/// measured at 0.6 s for half a million due takes.
+let sweepPlanSeconds = 2.0
+
+@MainActor
+func wanted(_ name: String) -> Bool { only == nil || only == name }
 
 let scratch = "/tmp/takevault-bench-\(getpid())"
 mkdir(scratch, 0o755)
@@ -67,14 +77,16 @@ func report(_ name: String, ours: String, anchor: String, figure: Double, thresh
     if !ok { failures.append("FAIL: \(name): \(String(format3: figure)) against a threshold of \(relation) \(threshold) (\(ours); \(anchor))") }
 }
 
+let fiveMinutes = scratch + "/five-minutes.wav"
+if wanted("rss") || wanted("ingest") { SyntheticTake.write(fiveMinutes, seconds: 300) }
+
 // 1. Peak RSS of a long ingest against a short one, each in its own process. First, while this
 // process is small: a child started with posix_spawn (vfork) inherits the parent's peak RSS in
 // ru_maxrss until it execs.
 let binary = CommandLine.arguments[0].split(separator: "/").dropLast().joined(separator: "/")
 let takevault = (CommandLine.arguments[0].hasPrefix("/") ? "/" : "") + binary + "/takevault"
 let longSeconds = gate ? 3_600 : 10_800
-let fiveMinutes = scratch + "/five-minutes.wav"
-SyntheticTake.write(fiveMinutes, seconds: 300)
+if wanted("rss") {
 let long = scratch + "/long.wav"
 SyntheticTake.write(long, seconds: longSeconds)
 // Cheapest codec settings: memory is what is measured here, not codec time.
@@ -91,13 +103,17 @@ for (index, file) in [fiveMinutes, long].enumerated() {
 unlink(long)
 report("peak RSS, \(longSeconds / 3_600)-hour take vs 5-minute take", ours: "\(rss[1] / 1_048_576) MiB for \(longSeconds / 3_600) h",
        anchor: "\(rss[0] / 1_048_576) MiB for 5 min", figure: Double(rss[1]) / Double(max(rss[0], 1)), threshold: rssRatioThreshold, higherIsBetter: false)
+}
 
-// 1. Sealing.
+// 2. Sealing.
+if wanted("seal") {
 let seal = try await SealBenchmark.run(megabytes: gate ? 128 : 512, directory: scratch + "/store")
 report("seal 4 MiB chunks (HMAC id + AES-256-GCM)", ours: "seal \(String(format3: seal.sealGBps)) GB/s, open+check \(String(format3: seal.openGBps)) GB/s, store (fsync) \(String(format3: seal.storeGBps)) GB/s",
        anchor: "HMAC-SHA256 + AES-256-GCM (OpenSSL) alone \(String(format3: seal.anchorGBps)) GB/s", figure: seal.sealGBps / seal.anchorGBps, threshold: sealRatioThreshold, higherIsBetter: true)
+}
 
-// 2. Ingest CPU against the codecs alone, alternating, median of rounds.
+// 3. Ingest CPU against the codecs alone, alternating, median of rounds.
+if wanted("ingest") {
 var ingestRatios: [Double] = [], oursTimes: [Double] = [], anchorTimes: [Double] = [], oursSystem: [Double] = [], anchorSystem: [Double] = []
 for round in 0..<3 {
     let vault = scratch + "/vault-\(round)"
@@ -120,6 +136,15 @@ report("ingest CPU (user), 5-minute 48 kHz/24-bit stereo take",
        ours: "ingest \(String(format3: Measure.median(oursTimes))) s user + \(String(format3: Measure.median(oursSystem))) s system",
        anchor: "decode + libFLAC + libopus alone \(String(format3: Measure.median(anchorTimes))) s user + \(String(format3: Measure.median(anchorSystem))) s system",
        figure: Measure.median(ingestRatios), threshold: ingestRatioThreshold, higherIsBetter: false)
+}
+
+// 4. Sweep planning over a catalog of a million takes.
+if wanted("sweep") {
+let sweepPlan = try await SweepPlanBenchmark.run(vaultDirectory: scratch + "/sweep-vault", takes: 1_000_000)
+report("sweep planning, 1,000,000 takes", ours: "\(String(format3: sweepPlan.seconds)) s for \(sweepPlan.due) due takes",
+       anchor: "(absolute: the issue's 2 s)", figure: sweepPlan.seconds, threshold: sweepPlanSeconds, higherIsBetter: false)
+_ = system("rm -rf '\(scratch)/sweep-vault'")
+}
 
 if let markdownPath {
     var text = "\n## Pipeline\n\nWritten by `scripts/bench.sh` (`takevault-pipeline-bench`). CPU time is user + system of the process, all threads.\n\n"

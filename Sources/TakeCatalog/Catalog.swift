@@ -101,6 +101,7 @@ public final class Catalog: Sendable {
             try TakeObjectRecord.filter(Column("take_id") == take.id).deleteAll(db)
             try take.save(db)
             for object in objects { try object.save(db) }
+            try db.execute(sql: "UPDATE takes SET sealed_bytes = ? WHERE id = ?", arguments: [objects.reduce(Int64(0)) { $0 + $1.size }, take.id])
             if var event { try event.insert(db) }
         }
     }

@@ -31,6 +31,10 @@ public struct Sweep: Sendable {
         public var owner: String?
         public var reason: String
         public var bytes: Int64
+        /// For takes: when their retention ended.
+        public var retainUntil: String? = nil
+
+        enum CodingKeys: String, CodingKey { case kind, id, owner, reason, bytes, retainUntil = "retain_until" }
     }
 
     public struct Report: Sendable, Encodable {
@@ -51,29 +55,17 @@ public struct Sweep: Sendable {
         var report = Report(asOf: now, dryRun: dryRun)
         let holds = try vault.catalog.activeHolds()
         let heldOwners = Set(holds.filter { $0.takeID == nil }.map(\.ownerID))
-        let heldTakes = Set(holds.compactMap(\.takeID))
 
-        // 1. Expired takes, by owner.
-        var expiredByOwner: [String: [TakeRecord]] = [:]
-        for take in try vault.catalog.takes(expiredBy: now) {
-            let owner = try vault.catalog.owner(take.ownerID)
-            // Bytes: the take's sealed objects as the catalog records them (chunks shared with
-            // another take of the owner counted here too).
-            let bytes = try vault.catalog.objects(ofTake: take.id).reduce(Int64(0)) { $0 + $1.size }
-            let item = Item(kind: "take", id: take.id, owner: take.ownerID, reason: "retention ended \(take.retainUntil ?? "")", bytes: bytes)
-            if heldOwners.contains(take.ownerID) || heldTakes.contains(take.id) {
-                report.kept.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "held", bytes: take.storedBytes))
-            } else if owner?.restricted == true {
-                report.kept.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "owner restricted", bytes: take.storedBytes))
-            } else {
-                expiredByOwner[take.ownerID, default: []].append(take)
-                report.deleted.append(item)
-            }
-        }
+        // 1. Expired takes, by owner (one catalog query: see `plan`).
+        var expiredByOwner: [String: [String]] = [:]
+        let (deleted, kept) = try plan(asOf: asOf)
+        report.kept = kept
+        report.deleted = deleted
+        for item in deleted { expiredByOwner[item.owner ?? "", default: []].append(item.id) }
         report.bytesFreed += report.deleted.reduce(0) { $0 + $1.bytes }
         if !dryRun {
             for (owner, takes) in expiredByOwner.sorted(by: { $0.key < $1.key }) {
-                _ = try await TakeDeleter(vault: vault).delete(takes: takes.map(\.id), owner: owner, reason: "retention")
+                _ = try await TakeDeleter(vault: vault).delete(takes: takes, owner: owner, reason: "retention")
             }
         }
 
@@ -101,13 +93,13 @@ public struct Sweep: Sendable {
             }
             if heldOwners.contains(owner) { continue }
             let referenced = try await dryRun
-                ? referencedChunks(owner: owner, excluding: Set(expiredByOwner[owner]?.map(\.id) ?? []))
+                ? referencedChunks(owner: owner, excluding: Set(expiredByOwner[owner] ?? []))
                 : TakeDeleter(vault: vault).referencedChunks(owner: owner)
             for info in objects where !referenced.contains(info.name) {
                 guard case .chunk = ObjectNames.parse(info.name) else { continue }
                 if report.deleted.contains(where: { $0.id == info.name }) { continue }
                 // Chunks of takes deleted above are counted there; the rest are orphans.
-                if dryRun, let expired = expiredByOwner[owner], try expired.contains(where: { try vault.catalog.objects(ofTake: $0.id).contains { $0.objectName == info.name } }) {
+                if dryRun, let expired = expiredByOwner[owner], try expired.contains(where: { try vault.catalog.objects(ofTake: $0).contains { $0.objectName == info.name } }) {
                     continue
                 }
                 guard (info.lastModified ?? 0) <= graceCutoff else { continue }
@@ -144,6 +136,25 @@ public struct Sweep: Sendable {
                                                  detail: #"{"as_of":"\#(now)","deleted":\#(report.deleted.count),"bytes_freed":\#(report.bytesFreed)}"#))
         }
         return report
+    }
+
+    /// The takes due at `asOf`: those to delete, and those kept because a hold covers them or their
+    /// owner's processing is restricted. Reads the catalog once.
+    public func plan(asOf: Date) throws -> (delete: [Item], keep: [Item]) {
+        let holds = try vault.catalog.activeHolds()
+        let heldOwners = Set(holds.filter { $0.takeID == nil }.map(\.ownerID))
+        let heldTakes = Set(holds.compactMap(\.takeID))
+        var delete: [Item] = [], keep: [Item] = []
+        for take in try vault.catalog.expiredTakes(at: Timestamp.string(asOf)) {
+            if heldOwners.contains(take.ownerID) || heldTakes.contains(take.id) {
+                keep.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "held", bytes: take.bytes, retainUntil: take.retainUntil))
+            } else if take.ownerRestricted {
+                keep.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "owner restricted", bytes: take.bytes, retainUntil: take.retainUntil))
+            } else {
+                delete.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "retention ended", bytes: take.bytes, retainUntil: take.retainUntil))
+            }
+        }
+        return (delete, keep)
     }
 
     /// For a dry run: chunks referenced by the owner's manifests other than those of `excluded` takes.

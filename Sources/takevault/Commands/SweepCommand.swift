@@ -26,7 +26,9 @@ struct SweepCommand: AsyncParsableCommand {
             let report = try await Sweep(vault: opened).run(asOf: instant, dryRun: dryRun)
             if json { try JSONOutput.print(report); return }
             var lines = ["sweep as of \(report.asOf)\(dryRun ? " (dry run: nothing deleted)" : ""): \(report.deleted.count) deleted, \(report.kept.count) kept, \(report.bytesFreed) bytes freed"]
-            for item in report.deleted { lines.append("  \(dryRun ? "would delete" : "deleted") \(item.kind) \(item.id)\(item.owner.map { " (\($0))" } ?? ""): \(item.reason)") }
+            for item in report.deleted {
+                lines.append("  \(dryRun ? "would delete" : "deleted") \(item.kind) \(item.id)\(item.owner.map { " (\($0))" } ?? ""): \(item.reason)\(item.retainUntil.map { " \($0)" } ?? "")")
+            }
             for item in report.kept { lines.append("  kept \(item.kind) \(item.id)\(item.owner.map { " (\($0))" } ?? ""): \(item.reason)") }
             FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
         } catch let error as ValidationError {
