@@ -134,6 +134,10 @@ struct RetentionTests {
         #expect(real.deleted.contains { $0.kind == "orphan_chunk" && $0.id.hasSuffix(orphan.id.hex) })
         #expect(real.deleted.contains { $0.kind == "take" && $0.owner == "alice" })
         #expect(try await Verify(vault: vault.vault).run(readData: true).ok)
+        // Every deletion left an audit event.
+        let events = try vault.vault.catalog.events()
+        #expect(events.contains { $0.kind == "delete_orphan_chunk" && $0.detail.contains(orphan.id.hex) })
+        #expect(events.filter { $0.kind == "delete_take" }.count == real.deletedTakes.count)
     }
 
     @Test("erasure: at once nothing of the owner decrypts, not even from a copy of the store made before; no object of theirs remains; the tombstone is anonymous and goes after a year")

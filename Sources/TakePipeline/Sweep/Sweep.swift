@@ -132,6 +132,12 @@ public struct Sweep: Sendable {
         if records > 0 { report.deleted.append(Item(kind: "records", id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)) }
         if !dryRun {
             _ = try vault.catalog.deleteRecords(before: recordCutoff)
+            // Every deletion is an audit event: takes have theirs (TakeDeleter); the rest here.
+            let at = Timestamp.string(vault.clock.now())
+            for item in report.deleted where item.kind != "take" && item.kind != "records" {
+                try vault.catalog.append(EventRecord(at: at, kind: "delete_" + item.kind, ownerID: item.owner, takeID: nil,
+                                                     detail: #"{"id":"\#(item.id.jsonEscaped)","reason":"\#(item.reason.jsonEscaped)"}"#))
+            }
             try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "sweep", ownerID: nil, takeID: nil,
                                                  detail: #"{"as_of":"\#(now)","deleted":\#(report.deleted.count),"bytes_freed":\#(report.bytesFreed)}"#))
         }
