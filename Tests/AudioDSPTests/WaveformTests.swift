@@ -55,3 +55,26 @@ struct WaveformTests {
         #expect(bytes[24...].map { Int8(bitPattern: $0) } == [-32, 64, -32, 64])
     }
 }
+
+extension WaveformTests {
+    @Test("drained batches followed by the tail are the whole waveform")
+    func drainKeepsEverything() {
+        var generator = SplitMix64(seed: 4)
+        let samples = (0..<10_000).map { _ in Float.random(in: -1...1, using: &generator) }
+        let whole = Self.build([samples], zoom: 100)
+        var builder = WaveformBuilder(sampleRate: 48_000, channels: 1, samplesPerPixel: 100)
+        var streamed: [Int16] = []
+        var offset = 0
+        while offset < samples.count {
+            let count = min(777, samples.count - offset)
+            samples.withUnsafeBufferPointer { buffer in
+                [buffer.baseAddress! + offset].withUnsafeBufferPointer { builder.process($0, frames: count) }
+            }
+            if builder.pendingValues > 30 { streamed += builder.drainPairs() }
+            offset += count
+        }
+        streamed += builder.result().data
+        #expect(streamed == whole.data)
+        #expect(builder.drainedPixels + builder.result().length == whole.length)
+    }
+}

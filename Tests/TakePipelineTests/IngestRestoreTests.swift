@@ -141,3 +141,18 @@ struct IngestRestoreTests {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The waveform ingest streams to its file is the one the analyser builds in memory.
+@Suite("Streamed waveform")
+struct StreamedWaveformTests {
+    @Test("the stored waveform equals audiowaveform data built in one piece", arguments: [8, 16])
+    func sameBytes(bits: Int) async throws {
+        let vault = try TestVault { $0.waveformBits = bits; $0.waveformZoom = 64 }
+        let upload = RepositoryPaths.samples + "/voice-take-48k16-mono.wav"
+        let take = try await vault.ingest(upload).takeID
+        let stored = vault.directory.file("w.dat")
+        _ = try await Restore(vault: vault.vault).run(take: take, artefact: "waveform", to: stored)
+        let whole = try FileAnalysis.analyze(path: upload, options: AnalysisOptions(waveform: WaveformOptions(samplesPerPixel: 64, bits: bits == 8 ? .eight : .sixteen)))
+        #expect(readBytes(stored) == whole.waveform!.datBytes())
+    }
+}

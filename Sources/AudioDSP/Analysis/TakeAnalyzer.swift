@@ -28,6 +28,12 @@ public struct TakeAnalyzer: Sendable {
         frames += Int64(count)
     }
 
+    /// Waveform values waiting to be drained (0 without a waveform).
+    public var pendingWaveformValues: Int { waveform?.pendingValues ?? 0 }
+
+    /// Hands over the waveform's complete pixels so far (see ``WaveformBuilder/drainPairs()``).
+    public mutating func drainWaveform() -> [Int16] { waveform?.drainPairs() ?? [] }
+
     /// The report, and the waveform data if it was asked for.
     public func result() -> (report: AnalysisReport, waveform: WaveformData?) {
         let level = loudness.result()

@@ -4,8 +4,9 @@
 /// Every ``samplesPerPixel`` frames become one (min, max) pair per output channel. By default the
 /// channels are mixed to one (their mean, as audiowaveform does); `splitChannels` keeps each.
 /// Values are 16-bit (full scale ±32767) or 8-bit (the 16-bit value / 256, as audiowaveform
-/// converts). The pairs are the product, so their storage grows with the take — reserve it with
-/// `expectedFrames` and ``process(_:frames:)`` allocates nothing.
+/// converts). The pairs are the product: either kept (reserve them with `expectedFrames` and
+/// ``process(_:frames:)`` allocates nothing) or handed over as they accumulate with
+/// ``drainPairs()``, so a writer can stream them to a file and memory stays flat in take length.
 public struct WaveformBuilder: Sendable {
     public enum Bits: Int, Sendable, Codable { case eight = 8, sixteen = 16 }
 
@@ -18,6 +19,8 @@ public struct WaveformBuilder: Sendable {
     private var pixelMin: [Float]
     private var pixelMax: [Float]
     private var framesInPixel = 0
+    /// Pixels handed over by ``drainPairs()`` so far.
+    public private(set) var drainedPixels = 0
 
     public init(sampleRate: Int, channels: Int, samplesPerPixel: Int = 256, bits: Bits = .sixteen, splitChannels: Bool = false, expectedFrames: Int64 = 0) {
         precondition(samplesPerPixel >= 2, "at least two samples per pixel")
@@ -71,7 +74,19 @@ public struct WaveformBuilder: Sendable {
         return bits == .sixteen ? sixteen : sixteen >> 8
     }
 
-    /// The finished data (a last partial pixel included).
+    /// Values (min/max pairs × channels) waiting to be drained.
+    public var pendingValues: Int { pairs.count }
+
+    /// Hands over the complete pixels so far (their min/max values) and forgets them.
+    public mutating func drainPairs() -> [Int16] {
+        let drained = pairs
+        drainedPixels += pairs.count / (2 * outputChannels)
+        pairs.removeAll(keepingCapacity: true)
+        return drained
+    }
+
+    /// The finished data (a last partial pixel included) — after ``drainPairs()``, only the pixels
+    /// not yet drained; ``WaveformData/length`` then counts those.
     public func result() -> WaveformData {
         var closing = self
         if closing.framesInPixel > 0 { closing.closePixel() }

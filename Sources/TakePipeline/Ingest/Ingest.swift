@@ -65,13 +65,13 @@ public struct Ingest: Sendable {
         progress(.analysing, 0)
         let pass: MasterPass.Result
         do {
-            pass = try MasterPass.run(upload: request.path, masterPath: work + "/master.flac", settings: vault.settings) { progress(.analysing, $0) }
+            pass = try MasterPass.run(upload: request.path, masterPath: work + "/master.flac", waveformPath: work + "/waveform.dat",
+                                      settings: vault.settings) { progress(.analysing, $0) }
         } catch let rejection as UploadRejected {
             throw try quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
         }
         let reportJSON = try JSONValue.from(pass.report)
         try FileIO.writeNew(work + "/report.json", ManifestSealer.canonicalJSON(pass.report), mode: 0o600)
-        try FileIO.writeNew(work + "/waveform.dat", pass.waveform.datBytes(), mode: 0o600)
 
         let ingestedAt = vault.clock.now()
         let retainUntil = vault.settings.retention.retainUntil(tier: request.tier, ingestedAt: ingestedAt).map(Timestamp.string)
