@@ -92,6 +92,7 @@ let package = Package(
                 "AudioCodecs",
                 "AudioDSP",
                 "TakePipeline",
+                "TakeArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

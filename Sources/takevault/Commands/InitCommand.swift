@@ -1,4 +1,5 @@
 import ArgumentParser
+import TakeArchive
 import TakePipeline
 
 /// `takevault init`: creates a vault with a new master key.
@@ -28,8 +29,4 @@ struct InitCommand: AsyncParsableCommand {
             throw report(error, json: json)
         }
     }
-}
-
-extension Array where Element == UInt8 {
-    var hex: String { map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 }
