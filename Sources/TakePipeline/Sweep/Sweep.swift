@@ -95,13 +95,12 @@ public struct Sweep: Sendable {
             let referenced = try await dryRun
                 ? referencedChunks(owner: owner, excluding: Set(expiredByOwner[owner] ?? []))
                 : TakeDeleter(vault: vault).referencedChunks(owner: owner)
+            // For a dry run, chunks of the takes above are counted there, not as orphans.
+            let ofExpiredTakes = dryRun ? try TakeDeleter(vault: vault).objectNames(of: expiredByOwner[owner] ?? []) : []
             for info in objects where !referenced.contains(info.name) {
                 guard case .chunk = ObjectNames.parse(info.name) else { continue }
-                if report.deleted.contains(where: { $0.id == info.name }) { continue }
                 // Chunks of takes deleted above are counted there; the rest are orphans.
-                if dryRun, let expired = expiredByOwner[owner], try expired.contains(where: { try vault.catalog.objects(ofTake: $0).contains { $0.objectName == info.name } }) {
-                    continue
-                }
+                if ofExpiredTakes.contains(info.name) { continue }
                 guard (info.lastModified ?? 0) <= graceCutoff else { continue }
                 report.deleted.append(Item(kind: "orphan_chunk", id: info.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: info.size))
                 report.bytesFreed += info.size

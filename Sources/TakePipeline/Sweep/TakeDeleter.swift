@@ -27,10 +27,11 @@ struct TakeDeleter {
             }
         }
         let referenced = try await referencedChunks(owner: owner)
+        // Only chunks of the deleted takes: orphans of unrelated, still-running ingests wait for
+        // their grace period (the sweep's orphan rule).
+        let ofDeletedTakes = try objectNames(of: takes)
         for info in try await vault.store.list(prefix: ObjectNames.chunksPrefix(owner: owner)) where !referenced.contains(info.name) {
-            // Only chunks of the deleted takes: orphans of unrelated, still-running ingests wait for
-            // their grace period (the sweep's orphan rule).
-            guard try chunkBelongs(info.name, toAnyOf: takes) else { continue }
+            guard ofDeletedTakes.contains(info.name) else { continue }
             try await vault.store.delete(info.name)
             outcome.objects.append(info.name)
             outcome.bytes += info.size
@@ -58,8 +59,8 @@ struct TakeDeleter {
         return referenced
     }
 
-    private func chunkBelongs(_ name: String, toAnyOf takes: [String]) throws -> Bool {
-        let objects = try Set(takes.flatMap { try vault.catalog.objects(ofTake: $0).map(\.objectName) })
-        return objects.contains(name)
+    /// The objects the catalog records for `takes`, read once.
+    func objectNames(of takes: [String]) throws -> Set<String> {
+        try Set(takes.flatMap { try vault.catalog.objects(ofTake: $0).map(\.objectName) })
     }
 }
