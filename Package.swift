@@ -39,6 +39,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // S3Store's transport (streaming bodies, connection pooling, timeouts). The S3 protocol on
+        // top — SigV4 signing, XML, multipart, retries — is ours: no S3 SDK is available here.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -68,7 +72,15 @@ let package = Package(
         ),
         .target(
             name: "ObjectStore",
-            dependencies: ["ReasonCodes"],
+            dependencies: [
+                "ReasonCodes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: ourSettings
         ),
         .target(
@@ -125,7 +137,7 @@ let package = Package(
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
         .testTarget(name: "AudioCodecsTests", dependencies: ["ReasonCodes", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "ReasonCodes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "TestSupport"]),
         .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "TestSupport"]),
     ],

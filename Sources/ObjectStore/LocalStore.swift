@@ -96,16 +96,13 @@ public struct LocalStore: ObjectStore {
         }
     }
 
-    public func list(prefix: String) async throws -> [ObjectInfo] {
-        var results: [ObjectInfo] = []
+    public func list(prefix: String) async throws -> [ListedObject] {
+        var results: [ListedObject] = []
         // Walk only the directory the prefix names (or its parent), not the whole store.
         let slash = prefix.lastIndex(of: "/")
         let base = slash.map { String(prefix[..<$0]) } ?? ""
         try walk(relative: base) { name, size, modified in
-            if name.hasPrefix(prefix) {
-                let tags = (try? readTags(name)) ?? ObjectTags(owner: "", tier: "", kind: "", retainUntil: nil)
-                results.append(ObjectInfo(name: name, size: size, tags: tags, lastModified: modified))
-            }
+            if name.hasPrefix(prefix) { results.append(ListedObject(name: name, size: size, lastModified: modified)) }
         }
         return results.sorted { $0.name < $1.name }
     }

@@ -14,8 +14,11 @@ public protocol ObjectStore: Sendable {
     func head(_ name: String) async throws -> ObjectInfo?
     /// Removes the object; removing one that does not exist is not an error.
     func delete(_ name: String) async throws
-    /// Every object whose name starts with `prefix`, sorted by name.
-    func list(prefix: String) async throws -> [ObjectInfo]
+    /// Removes every object named (missing ones are not an error); S3 does it in batches.
+    func delete(_ names: [String]) async throws
+    /// Every object whose name starts with `prefix`, sorted by name: names, sizes and times. Tags
+    /// are not listed (S3 needs a request per object for them); ``head(_:)`` has them.
+    func list(prefix: String) async throws -> [ListedObject]
     /// Replaces the object's tags.
     func setTags(_ name: String, tags: ObjectTags) async throws
 }
@@ -32,6 +35,27 @@ public struct ObjectInfo: Sendable, Equatable {
         self.name = name
         self.size = size
         self.tags = tags
+        self.lastModified = lastModified
+    }
+}
+
+extension ObjectStore {
+    /// One at a time: right for a store where a delete is a local system call.
+    public func delete(_ names: [String]) async throws {
+        for name in names { try await delete(name) }
+    }
+}
+
+/// An object as a listing shows it.
+public struct ListedObject: Sendable, Equatable {
+    public var name: String
+    public var size: Int64
+    /// Seconds since 1970 when the object was last written, when the store knows.
+    public var lastModified: Int64?
+
+    public init(name: String, size: Int64, lastModified: Int64? = nil) {
+        self.name = name
+        self.size = size
         self.lastModified = lastModified
     }
 }

@@ -222,7 +222,9 @@ struct ResidencyTests {
         _ = try await vault.ingest(RetentionTests.sample)
         let objects = try await vault.vault.store.list(prefix: "v1/")
         #expect(!objects.isEmpty)
-        #expect(objects.allSatisfy { $0.tags.region == "eu-west-1" })
+        for object in objects {
+            #expect(try await vault.vault.store.head(object.name)?.tags.region == "eu-west-1", "\(object.name)")
+        }
     }
 
     @Test("a store configured outside the allowed regions is refused")

@@ -27,7 +27,9 @@ public struct CatalogRebuild: Sendable {
                 let object = try await vault.store.get(info.name)
                 let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
                 if try vault.catalog.owner(owner) == nil {
-                    try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: info.tags.tier.isEmpty ? "free" : info.tags.tier, createdAt: now))
+                    // The key object's tags carry the owner's tier (listings do not carry tags).
+                    let tier = try await vault.store.head(info.name)?.tags.tier ?? ""
+                    try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.isEmpty ? "free" : tier, createdAt: now))
                     summary.owners += 1
                 }
                 try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,

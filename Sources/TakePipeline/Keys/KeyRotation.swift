@@ -46,7 +46,8 @@ public struct KeyRotation: Sendable {
             if OwnerKey.masterKeyID(ofKeyObject: object) != next.id {
                 let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
                 object = try key.wrapped(under: next)
-                try await vault.store.put(info.name, data: object, tags: info.tags, createOnly: false)
+                guard let tags = try await vault.store.head(info.name)?.tags else { throw StoreError.notFound(info.name) }
+                try await vault.store.put(info.name, data: object, tags: tags, createOnly: false)
                 rewrapped += 1
             }
             // The catalog's copy follows the store's (also when an earlier run stopped between the two).

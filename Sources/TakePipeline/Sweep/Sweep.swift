@@ -72,7 +72,7 @@ public struct Sweep: Sendable {
         // 2. Store objects: erased owners' leftovers and orphaned chunks.
         let graceCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
         let everything = try await vault.store.list(prefix: ObjectNames.root)
-        var byOwner: [String: [ObjectInfo]] = [:]
+        var byOwner: [String: [ListedObject]] = [:]
         for info in everything {
             switch ObjectNames.parse(info.name) {
             case .key(let owner, _), .chunk(let owner, _), .manifest(let owner, _, _): byOwner[owner, default: []].append(info)
