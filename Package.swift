@@ -105,6 +105,7 @@ let package = Package(
                 "AudioDSP",
                 "TakePipeline",
                 "TakeArchive",
+                "ObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -139,7 +140,7 @@ let package = Package(
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "ReasonCodes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "TestSupport"]),
-        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "TestSupport"]),
+        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -35,7 +35,7 @@ enum SweepPlanBenchmark {
                 try objectStatement.execute(arguments: [id, "v1/owners/\(owner)/chunks/\(id)\(id)", "chunk", 1_400])
             }
         }
-        for owner in [1, 2, 3] { _ = try OwnerAdministration(vault: vault).hold(owner: "owner-\(owner)", reason: "benchmark", by: "bench") }
+        for owner in [1, 2, 3] { _ = try await OwnerAdministration(vault: vault).hold(owner: "owner-\(owner)", reason: "benchmark", by: "bench") }
         let clockStart = Measure.wall()
         let plan = try Sweep(vault: vault).plan(asOf: start.addingTimeInterval(182 * 86_400))
         return (Measure.wall() - clockStart, plan.delete.count + plan.keep.count)

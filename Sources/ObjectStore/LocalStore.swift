@@ -108,9 +108,20 @@ public struct LocalStore: ObjectStore {
     }
 
     public func setTags(_ name: String, tags: ObjectTags) async throws {
+        try replaceTags(name, tags: tags)
+    }
+
+    private func replaceTags(_ name: String, tags: ObjectTags) throws {
         try ObjectName.validate(name)
         guard access(path(name), F_OK) == 0 else { throw StoreError.notFound(name) }
         try writeTags(name, tags)
+    }
+
+    public func renew(_ name: String, tags: ObjectTags) async throws {
+        try replaceTags(name, tags: tags)
+        guard utimes(path(name), nil) == 0 else {
+            throw errno == ENOENT ? StoreError.notFound(name) : StoreError.io(operation: "renew", name: name, detail: String(cString: strerror(errno)))
+        }
     }
 
     // MARK: Tags

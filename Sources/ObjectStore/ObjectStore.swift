@@ -21,6 +21,11 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String) async throws -> [ListedObject]
     /// Replaces the object's tags.
     func setTags(_ name: String, tags: ObjectTags) async throws
+    /// Replaces the object's tags and makes it count as written now, without sending its bytes
+    /// again: S3 lifecycle rules age an object from its last write, so an object whose retention
+    /// starts anew (a tier change, a chunk shared by a newer take) is renewed. Fails with
+    /// ``StoreError/notFound(_:)`` when the object does not exist.
+    func renew(_ name: String, tags: ObjectTags) async throws
 }
 
 /// An object's name, size, tags and when it was last written.
@@ -72,22 +77,37 @@ public struct ObjectTags: Sendable, Equatable, Codable {
     public var retainUntil: String?
     /// The data-residency region (e.g. `eu-west-1`), when the writer states it.
     public var region: String?
+    /// Under a hold or a restriction: no deletion, by the sweep or by the S3 lifecycle backstop
+    /// (whose rules match `held=no` only).
+    public var held: Bool
 
-    public init(owner: String, tier: String, kind: String, retainUntil: String?, region: String? = nil) {
+    public init(owner: String, tier: String, kind: String, retainUntil: String?, region: String? = nil, held: Bool = false) {
         self.owner = owner
         self.tier = tier
         self.kind = kind
         self.retainUntil = retainUntil
         self.region = region
+        self.held = held
     }
 
-    enum CodingKeys: String, CodingKey { case owner, tier, kind, retainUntil = "retain_until", region }
+    enum CodingKeys: String, CodingKey { case owner, tier, kind, retainUntil = "retain_until", region, held }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        owner = try container.decode(String.self, forKey: .owner)
+        tier = try container.decode(String.self, forKey: .tier)
+        kind = try container.decode(String.self, forKey: .kind)
+        retainUntil = try container.decodeIfPresent(String.self, forKey: .retainUntil)
+        region = try container.decodeIfPresent(String.self, forKey: .region)
+        held = try container.decodeIfPresent(Bool.self, forKey: .held) ?? false
+    }
 
     /// As key/value pairs (`retain-until` absent when unlimited), the form S3 tagging takes.
     public var pairs: [(key: String, value: String)] {
         var result = [("owner", owner), ("tier", tier), ("kind", kind)]
         if let retainUntil { result.append(("retain-until", retainUntil)) }
         if let region { result.append(("region", region)) }
+        result.append(("held", held ? "yes" : "no"))
         return result
     }
 }

@@ -93,6 +93,22 @@ enum StoreConformance {
         try await store.put("d/x", data: [3], tags: tags, createOnly: true)
     }
 
+    static func renewal(_ store: any ObjectStore) async throws {
+        let data = bytes(3_000, seed: 5)
+        try await store.put("n/x", data: data, tags: tags, createOnly: true)
+        let before = try #require(try await store.head("n/x"))
+        try await Task.sleep(nanoseconds: 1_100_000_000)
+        var renewed = tags
+        renewed.tier = "pro"
+        renewed.held = true
+        try await store.renew("n/x", tags: renewed)
+        let after = try #require(try await store.head("n/x"))
+        #expect(after.tags == renewed)
+        #expect((after.lastModified ?? 0) > (before.lastModified ?? 0))
+        #expect(try await store.get("n/x") == data)
+        await #expect(throws: StoreError.notFound("n/missing")) { try await store.renew("n/missing", tags: tags) }
+    }
+
     static let invalidNames = ["", "/abs", "a//b", "../x", "a/../b", "a/./b", ".hidden", "a/.tmp-1", "sp ace", "nul\u{0}", "ü", String(repeating: "a", count: 1_025)]
 
     static func invalidNamesRejected(_ store: any ObjectStore) async throws {
@@ -113,6 +129,6 @@ enum StoreConformance {
     static let all: [(String, @Sendable (any ObjectStore) async throws -> Void)] = [
         ("round trip", roundTrip), ("create-only", createOnly), ("concurrent create-only", concurrentCreateOnlyHasOneWinner),
         ("missing objects", missingObjects), ("ranges", ranges), ("listing", listing), ("delete and retag", deleteAndRetag),
-        ("invalid names", invalidNamesRejected), ("large object", largeObject),
+        ("invalid names", invalidNamesRejected), ("large object", largeObject), ("renewal", renewal),
     ]
 }

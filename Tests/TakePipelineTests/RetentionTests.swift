@@ -83,14 +83,14 @@ struct RetentionTests {
         let held = try await vault.ingest(Self.sample).takeID
         let free = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav").takeID
         let admin = OwnerAdministration(vault: vault.vault)
-        let hold = try admin.hold(owner: "alice", take: held, reason: "investigation 42", by: "ops@example")
+        let hold = try await admin.hold(owner: "alice", take: held, reason: "investigation 42", by: "ops@example")
         let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(8), dryRun: false)
         #expect(report.deletedTakes == [free])
         #expect(report.kept.map(\.id) == [held] && report.kept.first?.reason == "held")
-        _ = try admin.hold(owner: "alice", reason: "litigation", by: "legal@example")
+        _ = try await admin.hold(owner: "alice", reason: "litigation", by: "legal@example")
         await #expect(throws: PipelineError.self) { _ = try await Erasure(vault: vault.vault).erase(owner: "alice") }
-        _ = try admin.liftHolds(owner: "alice", by: "legal@example")       // the owner-wide hold
-        _ = try admin.liftHolds(owner: "alice", holdID: hold, by: "ops@example")
+        _ = try await admin.liftHolds(owner: "alice", by: "legal@example")       // the owner-wide hold
+        _ = try await admin.liftHolds(owner: "alice", holdID: hold, by: "ops@example")
         #expect(try await Sweep(vault: vault.vault).run(asOf: Self.day(8), dryRun: false).deletedTakes == [held])
     }
 
@@ -99,7 +99,7 @@ struct RetentionTests {
         let vault = try TestVault(clock: .fixed(Self.start))
         let take = try await vault.ingest(Self.sample).takeID
         let admin = OwnerAdministration(vault: vault.vault)
-        try admin.restrict(owner: "alice")
+        try await admin.restrict(owner: "alice")
         await #expect(throws: PipelineError.ownerRestricted("alice")) { _ = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav") }
         await #expect(throws: PipelineError.ownerRestricted("alice")) {
             _ = try await Export(vault: vault.vault).run(owner: "alice", to: vault.directory.file("export"), withAudio: true)
@@ -107,7 +107,7 @@ struct RetentionTests {
         let kept = try await Sweep(vault: vault.vault).run(asOf: Self.day(30), dryRun: false)
         #expect(kept.kept.map(\.reason) == ["owner restricted"])
         #expect(try vault.vault.catalog.take(take) != nil)
-        try admin.restrict(owner: "alice", lift: true)
+        try await admin.restrict(owner: "alice", lift: true)
         _ = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav")
         #expect(try await Sweep(vault: vault.vault).run(asOf: Self.day(30), dryRun: false).deletedTakes.count == 2)
     }
@@ -188,7 +188,7 @@ struct RetentionTests {
         let vault = try TestVault(clock: .fixed(Self.start))
         let metadata = try TakeMetadata.parse(#"{"session_id":"s9","participants":[{"id":"bob","role":"engineer"}],"daw_transport":{"tempo":128}}"#)
         let take = try await vault.ingest(Self.sample, metadata: metadata).takeID
-        _ = try OwnerAdministration(vault: vault.vault).hold(owner: "alice", take: take, reason: "audit", by: "ops")
+        _ = try await OwnerAdministration(vault: vault.vault).hold(owner: "alice", take: take, reason: "audit", by: "ops")
         let first = try await Export(vault: vault.vault).run(owner: "alice", to: vault.directory.file("e1"), withAudio: true)
         _ = try await Export(vault: vault.vault).run(owner: "alice", to: vault.directory.file("e2"), withAudio: true)
         #expect(readBytes(vault.directory.file("e1/export.json")) == readBytes(vault.directory.file("e2/export.json")))

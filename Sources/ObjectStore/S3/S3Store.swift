@@ -105,7 +105,7 @@ public struct S3Store: ObjectStore {
             if let key = tag.value("Key") { values[key] = tag.value("Value") ?? "" }
         }
         return ObjectTags(owner: values["owner"] ?? "", tier: values["tier"] ?? "", kind: values["kind"] ?? "",
-                          retainUntil: values["retain-until"], region: values["region"])
+                          retainUntil: values["retain-until"], region: values["region"], held: values["held"] == "yes")
     }
 
     public func setTags(_ name: String, tags: ObjectTags) async throws {
@@ -116,6 +116,22 @@ public struct S3Store: ObjectStore {
         let response = try await transport.send(request, operation: "tag", name: name)
         if response.status == 404 { throw StoreError.notFound(name) }
         guard response.status == 200 || response.status == 204 else { throw failure(response, operation: "tag", name: name) }
+    }
+
+    /// CopyObject onto itself with the metadata and tagging directives `REPLACE`: S3 copies
+    /// server-side, and the copy is a new write (single-request copies reach 5 GiB, far above the
+    /// chunk size).
+    public func renew(_ name: String, tags: ObjectTags) async throws {
+        try ObjectName.validate(name)
+        let source = SigV4Signer.uriEncode("/\(configuration.bucket)/\(key(name))", keepSlash: true)
+        let request = S3Request(method: .PUT, key: key(name), headers: [
+            ("x-amz-copy-source", source), ("x-amz-metadata-directive", "REPLACE"), ("x-amz-tagging-directive", "REPLACE"),
+            ("x-amz-tagging", Self.taggingHeader(tags)), ("content-type", "application/octet-stream"),
+        ])
+        let response = try await transport.send(request, operation: "renew", name: name)
+        if response.status == 404 { throw StoreError.notFound(name) }
+        // A copy can fail after S3 has answered 200: the error is then in the body.
+        guard response.status == 200, S3XML.parse(response.body)?.name != "Error" else { throw failure(response, operation: "renew", name: name) }
     }
 
     // MARK: Delete

@@ -44,8 +44,13 @@ struct ArtefactWriter: Sendable {
     private func storeChunk(id: ChunkID, object: [UInt8]) async throws {
         let name = ObjectNames.chunk(owner: sealer.key.owner, id: id)
         if let existing = try await store.head(name), existing.size == Int64(object.count) {
-            // Deduplicated: keep the longest retention among the takes that share it.
-            if Self.later(tags.retainUntil, than: existing.tags.retainUntil) { try await store.setTags(name, tags: tags) }
+            // Deduplicated: keep the longest retention among the takes that share it, and make the
+            // object as young as this take (S3 lifecycle rules count age from the last write).
+            if Self.later(tags.retainUntil, than: existing.tags.retainUntil) {
+                var renewed = tags
+                renewed.held = existing.tags.held
+                try await store.renew(name, tags: renewed)
+            }
             return
         }
         do {

@@ -75,7 +75,9 @@ public struct Ingest: Sendable {
 
         let ingestedAt = vault.clock.now()
         let retainUntil = vault.settings.retention.retainUntil(tier: request.tier, ingestedAt: ingestedAt).map(Timestamp.string)
-        let tags = ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "chunk", retainUntil: retainUntil, region: vault.region)
+        // Under an owner-wide hold, new objects are born held (the lifecycle backstop skips them).
+        let held = try ProtectionTags(vault: vault).heldTakes(owner: owner)("")
+        let tags = ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "chunk", retainUntil: retainUntil, region: vault.region, held: held)
         let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: key), chunkSize: vault.settings.chunkSize, tags: tags)
         let settings = vault.settings
 
@@ -118,7 +120,7 @@ public struct Ingest: Sendable {
         let manifestName = ObjectNames.manifest(owner: owner, take: takeID, generation: 1)
         let sealed = try ManifestSealer.seal(header: header, body: body, key: key)
         do {
-            try await vault.store.put(manifestName, data: sealed, tags: ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "manifest", retainUntil: retainUntil, region: vault.region), createOnly: true)
+            try await vault.store.put(manifestName, data: sealed, tags: ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "manifest", retainUntil: retainUntil, region: vault.region, held: held), createOnly: true)
         } catch StoreError.alreadyExists {
             logger.notice("another ingest committed this take first")
             if let existing = try await existingTake(owner: owner, takeID: takeID) { return existing }

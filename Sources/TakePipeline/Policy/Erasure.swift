@@ -45,8 +45,8 @@ public struct Erasure: Sendable {
         if rotated { _ = try await KeyRotation(vault: vault).run() }
         // 2. Objects: manifests first, so no take is ever half there.
         let objects = try await vault.store.list(prefix: ObjectNames.ownerPrefix(id))
-        let ordered = objects.sorted { (Sweep.isManifest($0.name) ? 0 : 1, $0.name) < (Sweep.isManifest($1.name) ? 0 : 1, $1.name) }
-        for info in ordered { try await vault.store.delete(info.name) }
+        try await vault.store.delete(objects.map(\.name).filter(Sweep.isManifest))
+        try await vault.store.delete(objects.map(\.name).filter { !Sweep.isManifest($0) })
         // 3. Catalog and tombstone.
         let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
         try vault.catalog.eraseOwner(id, tombstone: tombstone)

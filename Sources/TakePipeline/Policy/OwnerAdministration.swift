@@ -36,6 +36,7 @@ public struct OwnerAdministration: Sendable {
         let now = vault.clock.now()
         var changed: [(String, String?)] = []
         let locator = ManifestLocator(vault: vault)
+        let isHeld = try ProtectionTags(vault: vault).heldTakes(owner: id)
         for take in try vault.catalog.takes(owner: id) {
             guard let ingested = Timestamp.date(take.ingestedAt) else { continue }
             let previous = take.retainUntil.flatMap(Timestamp.date)
@@ -48,10 +49,12 @@ public struct OwnerAdministration: Sendable {
             body.tier = tier.rawValue
             body.retainUntil = end
             let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
-            let tags = ObjectTags(owner: id, tier: tier.rawValue, kind: "manifest", retainUntil: end, region: vault.region)
+            let tags = ObjectTags(owner: id, tier: tier.rawValue, kind: "manifest", retainUntil: end, region: vault.region, held: isHeld(take.id))
             try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
             for object in try vault.catalog.objects(ofTake: take.id) where object.kind == "chunk" {
-                try await vault.store.setTags(object.objectName, tags: ObjectTags(owner: id, tier: tier.rawValue, kind: "chunk", retainUntil: end, region: vault.region))
+                // Renewed, not just re-tagged: the lifecycle backstop counts the new window from now.
+                try await vault.store.renew(object.objectName, tags: ObjectTags(owner: id, tier: tier.rawValue, kind: "chunk", retainUntil: end, region: vault.region,
+                                                                                   held: isHeld(take.id)))
             }
             var updated = take
             updated.tier = tier.rawValue
@@ -70,7 +73,7 @@ public struct OwnerAdministration: Sendable {
 
     /// Places a hold on an owner (all their takes) or one take. Nothing it covers is deleted until
     /// it is lifted. Returns the hold's id.
-    public func hold(owner id: String, take: String? = nil, reason: String, by actor: String) throws -> String {
+    public func hold(owner id: String, take: String? = nil, reason: String, by actor: String) async throws -> String {
         _ = try existingOwner(id)
         if let take {
             guard try vault.catalog.take(take)?.ownerID == id else { throw PipelineError.takeNotFound(take) }
@@ -79,11 +82,12 @@ public struct OwnerAdministration: Sendable {
         let holdID = "h_" + Array((0..<8).map { _ in UInt8.random(in: 0...255) }).hex
         try vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
         try audit("hold", owner: id, take: take, detail: #"{"hold":"\#(holdID)","by":"\#(actor.jsonEscaped)"}"#)
+        try await ProtectionTags(vault: vault).apply(owner: id)
         return holdID
     }
 
     /// Lifts holds: one by id, or every active hold of the owner (or of one take).
-    public func liftHolds(owner id: String, take: String? = nil, holdID: String? = nil, by actor: String) throws -> [String] {
+    public func liftHolds(owner id: String, take: String? = nil, holdID: String? = nil, by actor: String) async throws -> [String] {
         var lifted: [String] = []
         for var hold in try vault.catalog.activeHolds(owner: id) {
             if let holdID, hold.id != holdID { continue }
@@ -94,6 +98,7 @@ public struct OwnerAdministration: Sendable {
             lifted.append(hold.id)
             try audit("hold_lifted", owner: id, take: hold.takeID, detail: #"{"hold":"\#(hold.id)","by":"\#(actor.jsonEscaped)"}"#)
         }
+        try await ProtectionTags(vault: vault).apply(owner: id)
         return lifted
     }
 
@@ -101,11 +106,12 @@ public struct OwnerAdministration: Sendable {
 
     /// Restricts (or lifts the restriction of) processing of the owner's data: no ingest, reprocess
     /// or export with audio; nothing of theirs is deleted by sweeps meanwhile.
-    public func restrict(owner id: String, lift: Bool = false) throws {
+    public func restrict(owner id: String, lift: Bool = false) async throws {
         var owner = try existingOwner(id)
         owner.restricted = !lift
         try vault.catalog.updateOwner(owner)
         try audit(lift ? "restriction_lifted" : "restriction", owner: id, detail: "{}")
+        try await ProtectionTags(vault: vault).apply(owner: id)
     }
 }
 

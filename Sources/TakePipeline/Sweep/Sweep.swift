@@ -87,7 +87,10 @@ public struct Sweep: Sendable {
                 for info in ordered {
                     report.deleted.append(Item(kind: "erased_owner_object", id: info.name, owner: nil, reason: "owner erased", bytes: info.size))
                     report.bytesFreed += info.size
-                    if !dryRun { try await vault.store.delete(info.name) }
+                }
+                if !dryRun {
+                    try await vault.store.delete(ordered.map(\.name).filter(Self.isManifest))
+                    try await vault.store.delete(ordered.map(\.name).filter { !Self.isManifest($0) })
                 }
                 continue
             }
@@ -106,6 +109,17 @@ public struct Sweep: Sendable {
                 report.bytesFreed += info.size
                 if !dryRun { try await vault.store.delete(info.name) }
             }
+        }
+
+        // Uploads to S3 that a crash left open: invisible, but stored (and billed) until aborted.
+        if let s3 = vault.store as? S3Store {
+            let cutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
+            let stale = try await s3.pendingUploads().filter { ($0.initiated ?? Int64.max) <= cutoff }
+            for upload in stale {
+                report.deleted.append(Item(kind: "multipart_upload", id: upload.name, owner: nil,
+                                           reason: "multipart upload left open for over \(policy.orphanGraceHours) h", bytes: 0))
+            }
+            if !dryRun, !stale.isEmpty { _ = try await s3.abortStaleUploads(startedBefore: cutoff + 1) }
         }
 
         // 3. Quarantine and work folders.

@@ -62,7 +62,7 @@ public final class Vault: Sendable {
     /// the environment supplies one, the default `config.json`, and an empty catalog. Refuses to
     /// touch an existing vault.
     @discardableResult
-    public static func initialize(at path: String, environment: [String: String], clock: PipelineClock = .system) throws -> Vault {
+    public static func initialize(at path: String, environment: [String: String], store: String? = nil, clock: PipelineClock = .system) throws -> Vault {
         if access(path + "/config.json", F_OK) == 0 { throw PipelineError.vaultExists(path: path) }
         // The vault holds keys and personal data: only its owner may enter it.
         try FileIO.makeDirectory(path)
@@ -73,16 +73,20 @@ public final class Vault: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        var config = Array(try encoder.encode(VaultConfig()))
+        var settings = VaultConfig()
+        // An S3 store named at creation is remembered; later commands need no --store.
+        if let store, S3Configuration.isS3URL(store) { settings.store = store }
+        var config = Array(try encoder.encode(settings))
         config.append(0x0a)
         try FileIO.writeNew(path + "/config.json", config, mode: 0o644)
-        return try open(at: path, environment: environment, clock: clock)
+        return try open(at: path, environment: environment, store: store, clock: clock)
     }
 
     /// Opens the vault at `path`, with settings from its config and the environment (then
     /// `overrides`, the command line's).
     public static func open(
-        at path: String, environment: [String: String], overrides: (inout PipelineSettings) -> Void = { _ in }, clock: PipelineClock = .system
+        at path: String, environment: [String: String], store storeFlag: String? = nil, overrides: (inout PipelineSettings) -> Void = { _ in },
+        clock: PipelineClock = .system
     ) throws -> Vault {
         guard access(path + "/config.json", F_OK) == 0 else { throw PipelineError.vaultMissing(path: path) }
         let configBytes = try FileIO.read(path + "/config.json")
@@ -99,7 +103,8 @@ public final class Vault: Sendable {
             throw PipelineError.regionNotAllowed(region: config.region, allowed: config.allowedRegions)
         }
         let (masterKeys, masterKeyPath) = try MasterKeySource.load(vault: path, environment: environment)
-        let store = try LocalStore(root: config.storePath.map { $0.hasPrefix("/") ? $0 : path + "/" + $0 } ?? path + "/store")
+        let location = StoreLocation.resolve(flag: storeFlag, environment: environment, config: config)
+        let store = try StoreLocation.open(location, vault: path, region: config.region, environment: environment)
         let catalog = try Catalog(path: path + "/catalog.sqlite")
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
         return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
@@ -110,6 +115,8 @@ public final class Vault: Sendable {
 /// `config.json`: the pipeline settings, where the store is and which region it is in.
 public struct VaultConfig: Sendable, Codable {
     public var format = 1
+    /// The object store, `s3://bucket[/prefix]` (see ``StoreLocation``); `nil` for the local folder.
+    public var store: String?
     /// A local store folder, relative to the vault (default `store`).
     public var storePath: String?
     /// The store's region; the privacy policy keeps all data in AWS eu-west-1 (Ireland).
@@ -120,11 +127,12 @@ public struct VaultConfig: Sendable, Codable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case format, storePath = "store_path", region, allowedRegions = "allowed_regions", pipeline }
+    enum CodingKeys: String, CodingKey { case format, store, storePath = "store_path", region, allowedRegions = "allowed_regions", pipeline }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         format = try container.decodeIfPresent(Int.self, forKey: .format) ?? 1
+        store = try container.decodeIfPresent(String.self, forKey: .store)
         storePath = try container.decodeIfPresent(String.self, forKey: .storePath)
         region = try container.decodeIfPresent(String.self, forKey: .region) ?? "eu-west-1"
         allowedRegions = try container.decodeIfPresent([String].self, forKey: .allowedRegions) ?? ["eu-west-1"]

@@ -10,7 +10,8 @@ struct InitCommand: AsyncParsableCommand {
         discussion: """
             The master key is written to <vault>/master.key unless TAKEVAULT_MASTER_KEY (64 hex digits) or \
             TAKEVAULT_MASTER_KEY_FILE supplies it. Keep a copy of it apart from the vault: without it nothing \
-            in the vault can be read. init refuses to touch an existing vault.
+            in the vault can be read. init refuses to touch an existing vault. With --store s3://bucket/prefix the \
+            vault keeps its objects in that bucket (its config remembers it); the catalog stays in the vault folder.
             """
     )
 
@@ -19,7 +20,7 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let created = try Vault.initialize(at: vault.path, environment: Environment.current)
+            let created = try Vault.initialize(at: vault.path, environment: Environment.current, store: vault.store)
             if json {
                 try JSONOutput.print(["vault": created.root, "master_key_id": created.masterKey.id.hex])
             } else {

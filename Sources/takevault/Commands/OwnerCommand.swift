@@ -43,11 +43,11 @@ struct OwnerCommand: AsyncParsableCommand {
             do {
                 let admin = OwnerAdministration(vault: try vault.open())
                 if lift {
-                    let lifted = try admin.liftHolds(owner: owner, take: take, holdID: id, by: by)
+                    let lifted = try await admin.liftHolds(owner: owner, take: take, holdID: id, by: by)
                     if json { try JSONOutput.print(["lifted": lifted]) } else { FileDescriptorOutput.standardOutput.write("lifted \(lifted.count) hold(s)\n") }
                 } else {
                     guard let reason else { throw ValidationError("--reason is required to place a hold") }
-                    let hold = try admin.hold(owner: owner, take: take, reason: reason, by: by)
+                    let hold = try await admin.hold(owner: owner, take: take, reason: reason, by: by)
                     if json { try JSONOutput.print(["hold": hold]) } else { FileDescriptorOutput.standardOutput.write("hold \(hold) placed on \(take ?? owner)\n") }
                 }
             } catch let error as ValidationError { throw error } catch { throw report(error, json: json) }
@@ -64,7 +64,7 @@ struct OwnerCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                try OwnerAdministration(vault: try vault.open()).restrict(owner: owner, lift: lift)
+                try await OwnerAdministration(vault: try vault.open()).restrict(owner: owner, lift: lift)
                 if json { try JSONOutput.print(["owner": owner, "restricted": lift ? "false" : "true"]) } else {
                     FileDescriptorOutput.standardOutput.write("\(owner): processing \(lift ? "no longer restricted" : "restricted")\n")
                 }

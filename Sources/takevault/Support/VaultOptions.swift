@@ -7,16 +7,21 @@ import Glibc
 import Darwin
 #endif
 
-/// `--vault DIR`, on every command that touches a vault; `TAKEVAULT_VAULT` sets the default, else
-/// `~/.local/share/takevault`.
+/// `--vault DIR` and `--store LOCATION`, on every command that touches a vault; `TAKEVAULT_VAULT`
+/// sets the default vault, else `~/.local/share/takevault`.
 struct VaultOptions: ParsableArguments {
     @Option(help: "The vault folder (default: $TAKEVAULT_VAULT, else ~/.local/share/takevault).")
     var vault: String?
 
+    @Option(help: ArgumentHelp(
+        "The object store: s3://bucket[/prefix], or a folder (default: $TAKEVAULT_STORE, else the vault's config, else <vault>/store).",
+        discussion: "S3 reads TAKEVAULT_S3_ENDPOINT, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the shared credentials file."))
+    var store: String?
+
     var path: String { vault ?? Vault.defaultPath(environment: Environment.current) }
 
     func open(overrides: (inout PipelineSettings) -> Void = { _ in }) throws -> Vault {
-        try Vault.open(at: path, environment: Environment.current, overrides: overrides)
+        try Vault.open(at: path, environment: Environment.current, store: store, overrides: overrides)
     }
 }
 

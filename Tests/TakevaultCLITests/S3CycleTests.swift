@@ -1,0 +1,96 @@
+import Foundation
+import ObjectStore
+import Testing
+import TestSupport
+
+/// The whole life of takes on S3 (a real SeaweedFS), through the binary: init with `--store
+/// s3://…`, ingest, verify, catalog rebuild from the bucket alone, holds and the sweep, erasure —
+/// and the lifecycle backstop's rules, which must match the tags the objects really carry.
+@Suite("takevault on S3 (SeaweedFS)", .enabled(if: S3TestServer.current != nil, "no S3 test server (scripts/test.sh starts one)"))
+struct S3CycleTests {
+    let server = S3TestServer.current!
+
+    func takevault(_ arguments: String...) -> ProcessResult {
+        let environment = server.environment(extra: ["TAKEVAULT_S3_PAYLOAD_SIGNING": "always"]).map { "\($0.key)=\($0.value)" }
+        return run("/usr/bin/env", environment + [CLI.binary] + arguments)
+    }
+
+    func store(prefix: String) throws -> S3Store {
+        S3Store(configuration: try S3Configuration.from(url: "s3://\(server.bucket)/\(prefix)", region: "eu-west-1", environment: server.environment()))
+    }
+
+    @Test("ingest → verify → rebuild → hold → sweep → erase, every object tagged, nothing left behind", .timeLimit(.minutes(5)))
+    func cycle() async throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        let prefix = S3TestServer.freshPrefix("cycle")
+        let location = "s3://\(server.bucket)/\(prefix)"
+        #expect(takevault("init", "--vault", vault, "--store", location).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: vault + "/store/v1"))
+
+        // Config remembers the store: no --store from here on.
+        let free = takevault("ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--json", CLI.samples + "/voice-take-48k16-mono.wav")
+        #expect(free.status == 0, "\(free.standardError)")
+        let freeTake = try #require((CLI.json(free) as? [String: Any])?["take_id"] as? String)
+        let pro = takevault("ingest", "--vault", vault, "--owner", "u2", "--tier", "pro", "--json", CLI.samples + "/drums-44k16-stereo.flac")
+        #expect(pro.status == 0, "\(pro.standardError)")
+        let proTake = try #require((CLI.json(pro) as? [String: Any])?["take_id"] as? String)
+        #expect(takevault("verify", "--vault", vault, "--read-data").status == 0)
+
+        // Every object is in the bucket under the prefix, tagged as the lifecycle rules expect.
+        let s3 = try store(prefix: prefix)
+        let objects = try await s3.list(prefix: "v1/")
+        #expect(objects.count > 6)
+        for object in objects {
+            let tags = try #require(try await s3.head(object.name)?.tags)
+            #expect(tags.region == "eu-west-1" && !tags.held && ["chunk", "manifest", "owner-key"].contains(tags.kind), "\(object.name)")
+        }
+        let rules = takevault("lifecycle", "print", "--vault", vault)
+        #expect(rules.status == 0)
+        #expect(rules.standardOutput.contains("<Prefix>\(prefix)/v1/owners/</Prefix>"))
+
+        // The catalog is an index: rebuilt from the bucket alone, the same takes restore.
+        try FileManager.default.removeItem(atPath: vault + "/catalog.sqlite")
+        #expect(takevault("catalog", "rebuild", "--vault", vault).status == 0)
+        let restored = directory.file("master.flac")
+        #expect(takevault("restore", "--vault", vault, proTake, "--artefact", "master", "-o", restored).status == 0)
+        #expect(run("flac", ["--test", "--silent", restored]).status == 0)
+
+        // A hold marks u1's objects held (the backstop skips them) and keeps the take past its time.
+        #expect(takevault("owner", "hold", "u1", "--vault", vault, "--reason", "investigation", "--by", "ops").status == 0)
+        for object in try await s3.list(prefix: "v1/owners/u1/takes/") {
+            #expect(try await s3.head(object.name)?.tags.held == true)
+        }
+        let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(8 * 86_400))
+        #expect(takevault("sweep", "--vault", vault, "--as-of", future).status == 0)
+        #expect(takevault("inspect", "--vault", vault, freeTake).status == 0)
+        #expect(takevault("owner", "hold", "u1", "--vault", vault, "--lift", "--by", "ops").status == 0)
+        #expect(try await s3.head(try #require(try await s3.list(prefix: "v1/owners/u1/takes/").first).name)?.tags.held == false)
+        let sweep = takevault("sweep", "--vault", vault, "--as-of", future, "--json")
+        #expect(sweep.status == 0, "\(sweep.standardError)")
+        #expect(try await s3.list(prefix: "v1/owners/u1/takes/").isEmpty)
+        #expect(try await s3.list(prefix: "v1/owners/u1/chunks/").isEmpty)
+        #expect(takevault("inspect", "--vault", vault, proTake).status == 0)
+
+        // Erasure: keys first, then every object; the bucket keeps nothing of u2.
+        #expect(takevault("owner", "erase", "u2", "--vault", vault).status == 0)
+        #expect(try await s3.list(prefix: "v1/owners/u2/").isEmpty)
+        #expect(takevault("verify", "--vault", vault).status == 0)
+    }
+
+    @Test("a wrong secret fails the command with a clear error and exit 1, nothing written")
+    func wrongSecret() async throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        let prefix = S3TestServer.freshPrefix("denied")
+        #expect(takevault("init", "--vault", vault, "--store", "s3://\(server.bucket)/\(prefix)").status == 0)
+        let environment = server.environment(extra: ["AWS_SECRET_ACCESS_KEY": "wrong"]).map { "\($0.key)=\($0.value)" }
+        let result = run("/usr/bin/env", environment + [CLI.binary, "ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--json",
+                                                         CLI.samples + "/voice-take-48k16-mono.wav"])
+        #expect(result.status == 1)
+        let error = (CLI.json(result) as? [String: Any])?["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "store_access_denied")
+        #expect(!result.standardOutput.contains("wrong") && !result.standardError.contains("wrong"))
+        #expect(try await store(prefix: prefix).list(prefix: "").isEmpty)
+    }
+}
