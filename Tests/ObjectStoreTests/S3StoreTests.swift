@@ -61,6 +61,30 @@ struct S3StoreTests {
         #expect(try await store.get("m/manifest-000001") == data)
     }
 
+    @Test("create-only puts whose answers are lost after S3 acted still succeed once each, never as a conflict")
+    func lostAnswers() async throws {
+        let directory = TestDirectory()
+        let server = try #require(S3TestServer.current)
+        let (proxy, endpoint) = try #require(server.startFaultProxy(in: directory, ["--lost-answer", "0.5", "--seed", "11"]))
+        defer { killProcess(proxy) }
+        let direct = try Self.store("lost-answers")
+        var configuration = direct.configuration
+        let parts = try S3Configuration.from(url: "s3://\(server.bucket)", region: "eu-west-1",
+                                             environment: server.environment(extra: ["TAKEVAULT_S3_ENDPOINT": endpoint]))
+        configuration.port = parts.port
+        configuration.retry = RetryPolicy(maxAttempts: 12, baseDelay: 0.01, maxDelay: 0.05)
+        let flaky = S3Store(configuration: configuration)
+        for index in 0..<20 {
+            let data = StoreConformance.bytes(2_000, seed: UInt64(100 + index))
+            try await flaky.put("m/manifest-\(index)", data: data, tags: StoreConformance.tags, createOnly: true)
+            #expect(try await direct.get("m/manifest-\(index)") == data)
+        }
+        // A genuine conflict is still one, however many answers are lost on the way.
+        await #expect(throws: StoreError.alreadyExists("m/manifest-0")) {
+            try await flaky.put("m/manifest-0", data: [1, 2, 3], tags: StoreConformance.tags, createOnly: true)
+        }
+    }
+
     @Test("a 200 MiB file goes up in parts and comes back identical, with memory bounded by the parts in flight")
     func multipartFlatMemory() async throws {
         let directory = TestDirectory()

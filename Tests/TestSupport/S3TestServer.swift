@@ -34,6 +34,20 @@ public struct S3TestServer: Sendable {
         "tests/\(label)-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     }
 
+    /// Starts Tests/Fixtures/s3-fault-proxy.py in front of this server with `faults` (its flags);
+    /// returns the proxy's PID (stop it with ``killProcess(_:)``) and endpoint.
+    public func startFaultProxy(in directory: TestDirectory, _ faults: [String]) -> (pid: pid_t, endpoint: String)? {
+        let portFile = directory.file("proxy-\(UInt32.random(in: 0...UInt32.max)).port")
+        let pid = startProcess("python3", [RepositoryPaths.root + "/Tests/Fixtures/s3-fault-proxy.py", "--upstream", endpoint, "--port-file", portFile] + faults)
+        for _ in 0..<100 where access(portFile, F_OK) != 0 { usleep(100_000) }
+        let port = String(decoding: readBytes(portFile), as: UTF8.self)
+        guard !port.isEmpty else {
+            killProcess(pid)
+            return nil
+        }
+        return (pid, "http://127.0.0.1:\(port)")
+    }
+
     /// The environment a `takevault` process needs to use this server (`--store s3://…`).
     public func environment(extra: [String: String] = [:]) -> [String: String] {
         var result = ["TAKEVAULT_S3_ENDPOINT": endpoint, "AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey]

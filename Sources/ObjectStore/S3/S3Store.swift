@@ -53,7 +53,10 @@ public struct S3Store: ObjectStore {
         case 412 where createOnly:
             // Lost a race, or an earlier attempt of this very put landed and only its answer was
             // lost: the latter left an object whose ETag is the MD5 of these bytes.
-            if response.attempts > 1, try await etag(of: name) == Self.md5Hex(data) { return }
+            if response.attempts > 1, try await etag(of: name) == Self.md5Hex(data) {
+                transport.logger.info("create-only put landed on an earlier attempt", metadata: ["object": "\(name)"])
+                return
+            }
             throw StoreError.alreadyExists(name)
         default:
             throw failure(response, operation: "put", name: name)

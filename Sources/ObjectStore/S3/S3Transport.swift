@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -56,6 +57,7 @@ struct S3Transport: Sendable {
     let signer: SigV4Signer
     let limiter: ConcurrencyLimiter
     let client: HTTPClient
+    let logger = Logger(label: "takevault.s3")
 
     init(configuration: S3Configuration, client: HTTPClient = .shared) {
         self.configuration = configuration
@@ -98,6 +100,15 @@ struct S3Transport: Sendable {
                 }
             }
             let seconds = configuration.retry.delay(beforeRetry: attempt - 1)
+            let reason: String
+            switch outcome {
+            case .success(let response): reason = "HTTP \(response.status) \(response.errorCode ?? "")"
+            case .failure(let error): reason = Self.describe(error)
+            }
+            logger.warning("retrying S3 request", metadata: [
+                "operation": "\(operation)", "object": "\(name)", "attempt": "\(attempt + 1)/\(configuration.retry.maxAttempts)",
+                "after": "\(reason)", "delay_ms": "\(Int(seconds * 1_000))",
+            ])
             try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
         }
     }
