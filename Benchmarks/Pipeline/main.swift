@@ -2,7 +2,7 @@
 // and peak memory of a long ingest against a short one. Exit 1 when a threshold is breached (the
 // message names the benchmark and both numbers).
 //
-// Usage: takevault-pipeline-bench [--gate] [--markdown FILE] [--only rss|seal|ingest|sweep]
+// Usage: takevault-pipeline-bench [--gate] [--markdown FILE] [--only rss|seal|ingest|sweep|s3]
 //   --gate: the CI set (RSS compares 5 minutes with 1 hour instead of 3 hours)
 //   --only: run one benchmark (while working on it)
 
@@ -146,10 +146,37 @@ report("sweep planning, 1,000,000 takes", ours: "\(String(format3: sweepPlan.sec
 _ = system("rm -rf '\(scratch)/sweep-vault'")
 }
 
+// 5. S3 (SeaweedFS) against the local store and aws s3 cp; needs the TAKEVAULT_TEST_S3_* server that
+// scripts/bench.sh starts. Reported, not gated.
+var s3Rows: [(String, String, String)] = []
+if wanted("s3"), !gate, let endpoint = getenv("TAKEVAULT_TEST_S3_ENDPOINT") {
+    var server: [String: String] = ["TAKEVAULT_TEST_S3_ENDPOINT": String(cString: endpoint)]
+    for name in ["TAKEVAULT_TEST_S3_BUCKET", "TAKEVAULT_TEST_S3_ACCESS_KEY", "TAKEVAULT_TEST_S3_SECRET_KEY"] { server[name] = getenv(name).map { String(cString: $0) } }
+    if access(fiveMinutes, F_OK) != 0 { SyntheticTake.write(fiveMinutes, seconds: 300) }
+    let s3 = try await S3TransferBenchmark.run(server: server, scratch: scratch, take: fiveMinutes)
+    s3Rows = [
+        ("put 64 × 4 MiB chunks, 8 at a time", "S3Store → SeaweedFS \(String(format3: s3.chunkPutMBps)) MB/s", "LocalStore (fsync) \(String(format3: s3.localPutMBps)) MB/s"),
+        ("get 64 × 4 MiB chunks, 8 at a time", "S3Store ← SeaweedFS \(String(format3: s3.chunkGetMBps)) MB/s", "LocalStore \(String(format3: s3.localGetMBps)) MB/s"),
+        ("upload one 256 MiB file (multipart)", "S3Store \(String(format3: s3.fileUploadMBps)) MB/s", "aws s3 cp \(String(format3: s3.awsUploadMBps)) MB/s"),
+        ("download one 256 MiB file (streamed)", "S3Store \(String(format3: s3.fileDownloadMBps)) MB/s", "aws s3 cp \(String(format3: s3.awsDownloadMBps)) MB/s"),
+        ("ingest a 5-minute 48 kHz/24-bit stereo take (wall)", "to SeaweedFS \(String(format3: s3.ingestS3Seconds)) s", "to LocalStore \(String(format3: s3.ingestLocalSeconds)) s"),
+    ]
+    for row in s3Rows { print("\(row.0): \(row.1); \(row.2)") }
+}
+
 if let markdownPath {
-    var text = "\n## Pipeline\n\nWritten by `scripts/bench.sh` (`takevault-pipeline-bench`). CPU time is user + system of the process, all threads.\n\n"
-    text += "| benchmark | takevault | anchor (same run) | figure (threshold) |\n|---|---|---|---|\n"
-    for row in rows { text += "| \(row.0) | \(row.1) | \(row.2) | \(row.3) |\n" }
+    var text = ""
+    if !rows.isEmpty {
+        text += "\n## Pipeline\n\nWritten by `scripts/bench.sh` (`takevault-pipeline-bench`). CPU time is user + system of the process, all threads.\n\n"
+        text += "| benchmark | takevault | anchor (same run) | figure (threshold) |\n|---|---|---|---|\n"
+        for row in rows { text += "| \(row.0) | \(row.1) | \(row.2) | \(row.3) |\n" }
+    }
+    if !s3Rows.isEmpty {
+        text += "\n## S3 store (SeaweedFS on loopback)\n\nReported, not gated: on loopback these figures are this machine's disk and SeaweedFS as much as takevault, and LocalStore reads come from the page cache. "
+        text += "Same run, same server, same file for S3Store and `aws s3 cp` (awscli).\n\n"
+        text += "| transfer | takevault | anchor (same run) |\n|---|---|---|\n"
+        for row in s3Rows { text += "| \(row.0) | \(row.1) | \(row.2) |\n" }
+    }
     let file = fopen(markdownPath, "a")
     fputs(text, file)
     fclose(file)
