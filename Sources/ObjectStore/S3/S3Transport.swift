@@ -178,6 +178,10 @@ struct S3Transport: Sendable {
                     let response = try await client.execute(http, timeout: .nanoseconds(Int64(configuration.requestTimeout * 1e9)))
                     let status = Int(response.status.code)
                     if status == 404 { throw StoreError.notFound(name) }
+                    if received > 0 && status == 200 {
+                        // The server ignored the resume's range: appending would duplicate bytes.
+                        throw StoreError.remote(operation: operation, name: name, status: status, detail: "the range to resume from was not honoured")
+                    }
                     guard status == 200 || status == 206 else {
                         var body = try await response.body.collect(upTo: 1 << 20)
                         let detail = S3Response(status: status, headers: response.headers, body: body.readBytes(length: body.readableBytes) ?? [], attempts: attempt)
