@@ -195,17 +195,12 @@ public struct LocalStore: ObjectStore {
     static func writeDurably(_ path: String, _ data: [UInt8], name: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard descriptor >= 0 else { throw StoreError.io(operation: "create", name: name, detail: String(cString: strerror(errno))) }
-        var offset = 0
-        while offset < data.count {
-            let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                let code = errno
-                close(descriptor)
-                unlink(path)
-                throw StoreError.io(operation: "write", name: name, detail: String(cString: strerror(code)))
-            }
-            offset += written
+        do {
+            try data.withUnsafeBytes { try FileDescriptorIO.writeAll(descriptor, $0, name: name) }
+        } catch {
+            close(descriptor)
+            unlink(path)
+            throw error
         }
         guard fsync(descriptor) == 0 else {
             let code = errno
@@ -236,14 +231,6 @@ public struct LocalStore: ObjectStore {
         let start = min(max(range?.lowerBound ?? 0, 0), size)
         let end = min(range?.upperBound ?? size, size)
         let count = Int(max(0, end - start))
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(start) + off_t(done)) }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { throw StoreError.io(operation: "read", name: name, detail: got == 0 ? "unexpected end of file" : String(cString: strerror(errno))) }
-            done += got
-        }
-        return bytes
+        return try FileDescriptorIO.read(descriptor, offset: start, count: count, name: name)
     }
 }

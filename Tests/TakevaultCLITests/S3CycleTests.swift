@@ -1,5 +1,5 @@
 import Foundation
-import ObjectStore
+@testable import ObjectStore
 import Testing
 import TestSupport
 
@@ -61,8 +61,11 @@ struct S3CycleTests {
         for object in try await s3.list(prefix: "v1/owners/u1/takes/") {
             #expect(try await s3.head(object.name)?.tags.held == true)
         }
+        // A multipart upload a crashed process left open: the sweep aborts it once past the grace period.
+        _ = try await s3.createUpload("v1/owners/u2/chunks/crashed", tags: ObjectTags(owner: "u2", tier: "pro", kind: "chunk", retainUntil: nil))
         let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(8 * 86_400))
         #expect(takevault("sweep", "--vault", vault, "--as-of", future).status == 0)
+        #expect(try await s3.pendingUploads().isEmpty)
         #expect(takevault("inspect", "--vault", vault, freeTake).status == 0)
         #expect(takevault("owner", "hold", "u1", "--vault", vault, "--lift", "--by", "ops").status == 0)
         #expect(try await s3.head(try #require(try await s3.list(prefix: "v1/owners/u1/takes/").first).name)?.tags.held == false)
@@ -71,6 +74,13 @@ struct S3CycleTests {
         #expect(try await s3.list(prefix: "v1/owners/u1/takes/").isEmpty)
         #expect(try await s3.list(prefix: "v1/owners/u1/chunks/").isEmpty)
         #expect(takevault("inspect", "--vault", vault, proTake).status == 0)
+
+        // A tier change renews u2's objects: new tags, and S3's age for lifecycle restarts.
+        let chunk = try #require(try await s3.list(prefix: "v1/owners/u2/chunks/").first)
+        #expect(takevault("owner", "tier", "u2", "studio", "--vault", vault).status == 0)
+        let renewed = try #require(try await s3.head(chunk.name))
+        #expect(renewed.tags.tier == "studio" && renewed.tags.retainUntil == nil)
+        #expect((renewed.lastModified ?? 0) >= (chunk.lastModified ?? .max))
 
         // Erasure: keys first, then every object; the bucket keeps nothing of u2.
         #expect(takevault("owner", "erase", "u2", "--vault", vault).status == 0)

@@ -201,15 +201,7 @@ public struct S3Store: ObjectStore {
         guard descriptor >= 0 else { throw StoreError.io(operation: "create", name: path, detail: String(cString: strerror(errno))) }
         defer { close(descriptor) }
         try await transport.stream(key: key(name), name: name, operation: "get") { buffer in
-            try buffer.withUnsafeReadableBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    guard written > 0 else { throw StoreError.io(operation: "write", name: path, detail: String(cString: strerror(errno))) }
-                    offset += written
-                }
-            }
+            try buffer.withUnsafeReadableBytes { try FileDescriptorIO.writeAll(descriptor, $0, name: path) }
         }
         guard fsync(descriptor) == 0 else { throw StoreError.io(operation: "fsync", name: path, detail: String(cString: strerror(errno))) }
     }
@@ -225,15 +217,7 @@ public struct S3Store: ObjectStore {
         fstat(descriptor, &status)
         let size = Int64(status.st_size)
         let readPart: @Sendable (Int64, Int) throws -> [UInt8] = { offset, count in
-            var bytes = [UInt8](repeating: 0, count: count)
-            var done = 0
-            while done < count {
-                let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { throw StoreError.io(operation: "read", name: path, detail: got == 0 ? "file shrank while uploading" : String(cString: strerror(errno))) }
-                done += got
-            }
-            return bytes
+            try FileDescriptorIO.read(descriptor, offset: offset, count: count, name: path, shortMessage: "file shrank while uploading")
         }
         if size <= Int64(configuration.partSize) {
             try await put(name, data: try readPart(0, Int(size)), tags: tags, createOnly: createOnly)
