@@ -68,15 +68,17 @@ for workload in Workloads.all {
     let row = (workload, median(oursTimes), median(anchorTimes), median(ratios))
     rows.append(row)
     let verdict = row.3 >= workload.threshold ? "ok" : "BELOW THRESHOLD"
-    print("\(workload.name): ours \(format(audioSeconds / row.1))× real time, \(workload.anchorName) \(format(audioSeconds / row.2))× real time, ratio \(format(row.3)) (threshold \(format(workload.threshold))) \(verdict)")
+    print("\(workload.name): ours \(format(audioSeconds / row.1))× real time, \(workload.anchorName) \(format(audioSeconds / row.2))× real time, ratio \(format(row.3)) (threshold \(String(workload.threshold))) \(verdict)")
     if row.3 < workload.threshold {
         failed = true
-        print("FAIL: \(workload.name): ratio \(format(row.3)) is below its threshold \(format(workload.threshold)) (ours \(format(row.1 * 1000)) ms, \(workload.anchorName) \(format(row.2 * 1000)) ms)")
+        print("FAIL: \(workload.name): ratio \(format(row.3)) is below its threshold \(String(workload.threshold)) (ours \(format(row.1 * 1000)) ms, \(workload.anchorName) \(format(row.2 * 1000)) ms)")
     }
 }
 
 func format(_ value: Double) -> String {
-    let rounded = (value * 10).rounded() / 10
+    // Two decimals below 1 (ratios near a floor), one above.
+    let scale = value < 1 ? 100.0 : 10.0
+    let rounded = (value * scale).rounded() / scale
     return rounded >= 100 ? String(Int(rounded)) : String(rounded)
 }
 
@@ -96,7 +98,7 @@ if let markdownPath {
 
         """
     for row in rows {
-        text += "| \(row.workload.name) | \(format(audioSeconds / row.ours)) | \(row.workload.anchorName) | \(format(audioSeconds / row.anchor)) | \(format(row.ratio)) | ≥ \(format(row.workload.threshold)) |\n"
+        text += "| \(row.workload.name) | \(format(audioSeconds / row.ours)) | \(row.workload.anchorName) | \(format(audioSeconds / row.anchor)) | \(format(row.ratio)) | ≥ \(String(row.workload.threshold)) |\n"
     }
     text += "\nMachine: \(machineDescription())\n"
     let file = fopen(markdownPath, "w")
