@@ -43,6 +43,9 @@ let package = Package(
         // top — SigV4 signing, XML, multipart, retries — is ours: no S3 SDK is available here.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Allocation counts for the benchmark gate (Benchmarks/Allocations). Only the malloc
+        // interposer trait: the default traits want a runtime interposer that is not available here.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -131,6 +134,15 @@ let package = Package(
             ],
             path: "Benchmarks/Pipeline",
             swiftSettings: ourSettings
+        ),
+
+        // Allocation counts per block and per chunk, gated against Thresholds/ (scripts/bench.sh).
+        .executableTarget(
+            name: "Allocations",
+            dependencies: ["AudioDSP", "TakeArchive", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/Allocations",
+            swiftSettings: ourSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
 
         // Helpers every test target shares: temporary directories, child processes, seeded noise.

@@ -3,7 +3,8 @@
 # sealing against HMAC + AES-GCM alone, ingest against decode + libFLAC + libopus alone, and memory
 # of a long ingest against a short one — and fails (exit 1) when a figure breaches the threshold
 # written beside it (Benchmarks/Ratios/Workloads.swift, Benchmarks/Pipeline/main.swift). The full run
-# adds S3 transfers against SeaweedFS and aws s3 cp (reported, not gated).
+# adds S3 transfers against SeaweedFS and aws s3 cp (reported, not gated). Allocation counts
+# (ordo-one/benchmark, Benchmarks/Allocations) are checked in both.
 #
 # Usage: scripts/bench.sh          full set (3-hour RSS take), writes docs/BENCHMARKS.md
 #        scripts/bench.sh --gate   the CI set (fewer rounds, 1-hour RSS take), writes nothing
@@ -15,12 +16,18 @@ swift build -c release --product takevault-ratios >&2
 swift build -c release --product takevault-pipeline-bench >&2
 swift build -c release --product takevault >&2
 bin="$(swift build -c release --show-bin-path)"
+# Allocation counts (ordo-one/benchmark): deterministic, checked equal to Thresholds/.
+allocations() {
+  swift package benchmark thresholds check --target Allocations --no-progress
+}
 if [ "${1:-}" = "--gate" ]; then
   status=0
+  allocations || status=1
   "$bin/takevault-ratios" --rounds 3 || status=1
   "$bin/takevault-pipeline-bench" --gate || status=1
   exit $status
 fi
+allocations
 # The full run also measures S3Store against a private SeaweedFS (and aws s3 cp on the same server).
 seaweed_dir="$PWD/.build/seaweedfs-bench"
 mkdir -p "$seaweed_dir"
@@ -28,3 +35,20 @@ trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
 eval "$(scripts/seaweedfs.sh start "$seaweed_dir")"
 "$bin/takevault-ratios" --rounds 7 --markdown docs/BENCHMARKS.md
 "$bin/takevault-pipeline-bench" --markdown docs/BENCHMARKS.md
+python3 - >>docs/BENCHMARKS.md <<'PY'
+import glob, json, os, re
+print("\n## Allocations\n")
+print("Written by `scripts/bench.sh` after `swift package benchmark thresholds check --target Allocations` passed:")
+print("each count was measured equal to its threshold in `Thresholds/` (any change fails). DSP counts are for")
+print("3,516 blocks of 4096 frames (5 minutes at 48 kHz, stereo), measured after the kernel is set up.\n")
+print("| benchmark | allocations | per block / per chunk |\n|---|---|---|")
+for path in sorted(glob.glob("Thresholds/Allocations.*.p90.json")):
+    name = os.path.basename(path)[len("Allocations."):-len(".p90.json")]
+    count = json.load(open(path))["mallocCountTotal"]
+    chunks = re.search(r"(\d+)-chunks", name)
+    if chunks:
+        per = f"{count / int(chunks.group(1)):g} per chunk"
+    else:
+        per = f"{count / 3516:g} per block"
+    print(f"| {name} | {count} | {per} |")
+PY
