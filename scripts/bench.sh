@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
+if [ "${1:-}" = "--gate" ]; then scripts/deps.sh; else scripts/deps.sh --bench; fi
 swift build -c release --product takevault-ratios >&2
 swift build -c release --product takevault-pipeline-bench >&2
 swift build -c release --product takevault >&2
@@ -35,6 +35,11 @@ trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
 eval "$(scripts/seaweedfs.sh start "$seaweed_dir")"
 "$bin/takevault-ratios" --rounds 7 --markdown docs/BENCHMARKS.md
 "$bin/takevault-pipeline-bench" --markdown docs/BENCHMARKS.md
+# Whole command-line chains against takevault ingest, same files (for the README's comparison).
+chains_take="$seaweed_dir/five-minutes.wav"
+"$bin/takevault-pipeline-bench" --write-take "$chains_take" 300
+python3 scripts/compare-chains.py "$bin/takevault" "$chains_take" samples/drums-44k16-stereo.flac --rounds 3 --markdown docs/BENCHMARKS.md
+rm -f "$chains_take"
 python3 - >>docs/BENCHMARKS.md <<'PY'
 import glob, json, os, re
 print("\n## Allocations\n")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian and PyPI packages takevault needs to build and test, if any are missing.
+# `--bench` adds what only the full benchmark run needs (ffmpeg, for the command-line chains).
 # Safe to run repeatedly: it only calls apt-get when a package is absent.
 set -euo pipefail
 
@@ -18,6 +19,9 @@ packages=(
   # S3Store parses S3's XML with Foundation's XMLParser (libxml2); curl waits for SeaweedFS
   libxml2 curl
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(ffmpeg)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

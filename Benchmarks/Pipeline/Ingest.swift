@@ -19,6 +19,18 @@ enum IngestBenchmark {
         return Cost(user: end.user - start.user, system: end.system - start.system)
     }
 
+    /// Restores the master and the preview of the take `path` was ingested as (wall seconds, bytes).
+    static func restore(_ path: String, vaultDirectory: String) async throws -> (seconds: Double, bytes: Int64) {
+        let vault = try Vault.open(at: vaultDirectory, environment: [:])
+        let result = try await Ingest(vault: vault).run(IngestRequest(path: path, owner: "bench", tier: .studio))
+        let start = Measure.wall()
+        var bytes: Int64 = 0
+        for kind in ["master", "preview"] {
+            bytes += try await Restore(vault: vault).run(take: result.takeID, artefact: kind, to: vaultDirectory + "/restored-" + kind).bytes
+        }
+        return (Measure.wall() - start, bytes)
+    }
+
     /// Decode → FLAC (level 5, verify on) and decode → Opus (128 kbps, complexity 10), nothing else.
     static func anchor(_ path: String, scratch: String) throws -> Cost {
         let start = Measure.cpu()
