@@ -146,7 +146,7 @@ for take in options.takes + [peaky]:
         print(f"{os.path.basename(take)}: {name}: wall {wall:.2f} s, CPU {cpu:.2f} s ({cpu / base:.2f}× takevault); preview {loudness:.2f} LUFS, {peak:.2f} dBTP")
 
 if options.markdown:
-    versions = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    versions = " ".join(subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split()[:3])
     with open(options.markdown, "a") as handle:
         handle.write("\n## Command-line chains\n\n")
         handle.write(f"Written by `scripts/compare-chains.py` ({options.rounds} rounds, medians), each take through each chain; "
