@@ -25,7 +25,10 @@ public struct TruePeakLimiter: Sendable {
     private let releaseCoefficient: Double
 
     private let taps: [SIMD4<Float>]
-    private var history: [Float]          // channels × 11, true-peak filter state
+    /// Per channel, the last 11 inputs (oldest first) and then the chunk being detected.
+    private var padded: [Float]
+    /// Each frame's need in the chunk being processed.
+    private var needs: [Float]
     private var delayLine: [Float]        // channels × delay, ring
     private var delayIndex = 0
     private var holdValues: [Float]       // monotonic deque of (value, index) for the sliding minimum
@@ -55,7 +58,8 @@ public struct TruePeakLimiter: Sendable {
         releaseCoefficient = exp(-1 / (releaseMilliseconds / 1_000 * Double(sampleRate)))
         let phases = TruePeakFilter.phases
         taps = (0..<TruePeakFilter.tapsPerPhase).map { k in SIMD4(phases[0][k], phases[1][k], phases[2][k], phases[3][k]) }
-        history = [Float](repeating: 0, count: channels * (TruePeakFilter.tapsPerPhase - 1))
+        padded = [Float](repeating: 0, count: channels * (Self.historyLength + Self.chunkFrames))
+        needs = [Float](repeating: 1, count: Self.chunkFrames)
         delayLine = [Float](repeating: 0, count: channels * delay)
         holdValues = [Float](repeating: 1, count: holdLength + 1)
         holdIndices = [Int64](repeating: 0, count: holdLength + 1)
@@ -71,9 +75,12 @@ public struct TruePeakLimiter: Sendable {
     ) -> Int {
         precondition(input.count == channels && output.count == channels, "channel count mismatch")
         var written = 0
-        for n in 0..<frames {
-            let index = written
-            if step(frame: { input[$0][n] }, write: { output[$0][index] = $1 }) { written += 1 }
+        var offset = 0
+        while offset < frames {
+            let count = min(Self.chunkFrames, frames - offset)
+            let start = offset
+            written = run(count: count, written: written, sample: { input[$0][start + $1] }, write: { output[$0][$1] = $2 })
+            offset += count
         }
         return written
     }
@@ -83,62 +90,150 @@ public struct TruePeakLimiter: Sendable {
     public mutating func finish(into output: UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Int {
         let inputFrames = sampleIndex
         var written = 0
+        // Each silent frame fed emits one (once past the delay): feed exactly what is still owed.
         while emittedFrames < inputFrames {
-            let index = written
-            if step(frame: { _ in 0 }, write: { output[$0][index] = $1 }) { written += 1 }
+            let count = Int(min(Int64(Self.chunkFrames), inputFrames - emittedFrames))
+            written = run(count: count, written: written, sample: { _, _ in 0 }, write: { output[$0][$1] = $2 })
         }
         return written
     }
 
-    /// One frame in; returns whether a delayed frame came out (not during the first ``delay``).
+    static let historyLength = TruePeakFilter.tapsPerPhase - 1
+    /// Frames detected at once: the need of a whole chunk is computed first (the 4× interpolation,
+    /// vectorised over the phases, on contiguous memory), then the gain runs frame by frame.
+    static let chunkFrames = 1_024
+
+    /// `count` frames (≤ ``chunkFrames``) through detection and then the gain; `write(channel,
+    /// frame, value)` receives output frames from `written` on. Returns the new `written`.
     @inline(__always)
-    private mutating func step(frame sample: (Int) -> Float, write: (Int, Float) -> Void) -> Bool {
-        // 1. The need of this sample, linked over channels.
-        var peak: Float = 0
-        let historyLength = TruePeakFilter.tapsPerPhase - 1
-        for channel in 0..<channels {
-            let x = sample(channel)
-            let base = channel * historyLength
-            var y = taps[0] * x
-            for k in 1..<TruePeakFilter.tapsPerPhase { y.addProduct(taps[k], history[base + k - 1]) }
-            peak = max(peak, max(magnitude(y).max(), abs(x)))
-            for k in stride(from: historyLength - 1, to: 0, by: -1) { history[base + k] = history[base + k - 1] }
-            history[base] = x
+    private mutating func run(count: Int, written start: Int, sample: (Int, Int) -> Float, write: (Int, Int, Float) -> Void) -> Int {
+        detect(count: count, sample: sample)
+        // The state moves into locals for the loop (arrays swapped out, not copied), so the loop
+        // works on plain pointers without exclusivity or uniqueness checks per sample.
+        var holdValues: [Float] = [], holdIndices: [Int64] = [], boxValues: [Double] = [], delayLine: [Float] = [], needs: [Float] = []
+        swap(&holdValues, &self.holdValues)
+        swap(&holdIndices, &self.holdIndices)
+        swap(&boxValues, &self.boxValues)
+        swap(&delayLine, &self.delayLine)
+        swap(&needs, &self.needs)
+        defer {
+            swap(&holdValues, &self.holdValues)
+            swap(&holdIndices, &self.holdIndices)
+            swap(&boxValues, &self.boxValues)
+            swap(&delayLine, &self.delayLine)
+            swap(&needs, &self.needs)
         }
-        let need: Float = peak > ceiling ? ceiling / peak : 1
-        // 2. Sliding minimum over the hold window (monotonic deque in a ring).
-        let capacity = holdValues.count
-        while holdCount > 0 && holdValues[(holdHead + holdCount - 1) % capacity] >= need { holdCount -= 1 }
-        holdValues[(holdHead + holdCount) % capacity] = need
-        holdIndices[(holdHead + holdCount) % capacity] = sampleIndex
-        holdCount += 1
-        while holdIndices[holdHead] <= sampleIndex - Int64(holdLength) {
-            holdHead = (holdHead + 1) % capacity
-            holdCount -= 1
+        var holdHead = self.holdHead, holdCount = self.holdCount, released = self.released
+        var boxIndex = self.boxIndex, boxSum = self.boxSum, delayIndex = self.delayIndex
+        var sampleIndex = self.sampleIndex, emittedFrames = self.emittedFrames
+        var engaged = self.engaged, minimumGain = self.minimumGain
+        let capacity = holdValues.count, lookahead = self.lookahead, delay = self.delay, channels = self.channels
+        let holdLength = Int64(self.holdLength), releaseCoefficient = self.releaseCoefficient
+        let lookaheadLimit = Double(lookahead)
+        var written = start
+        holdValues.withUnsafeMutableBufferPointer { holdValues in
+        holdIndices.withUnsafeMutableBufferPointer { holdIndices in
+        boxValues.withUnsafeMutableBufferPointer { boxValues in
+        delayLine.withUnsafeMutableBufferPointer { delayLine in
+        needs.withUnsafeBufferPointer { needs in
+            for n in 0..<count {
+                let need = needs[n]
+                // 2. Sliding minimum over the hold window (monotonic deque in a ring).
+                while holdCount > 0 {
+                    var last = holdHead + holdCount - 1
+                    if last >= capacity { last -= capacity }
+                    guard holdValues[last] >= need else { break }
+                    holdCount -= 1
+                }
+                var tail = holdHead + holdCount
+                if tail >= capacity { tail -= capacity }
+                holdValues[tail] = need
+                holdIndices[tail] = sampleIndex
+                holdCount += 1
+                while holdIndices[holdHead] <= sampleIndex - holdLength {
+                    holdHead += 1
+                    if holdHead == capacity { holdHead = 0 }
+                    holdCount -= 1
+                }
+                let held = Double(holdValues[holdHead])
+                // 3. Release upwards exponentially, never above the held need.
+                released = held < released ? held : held - (held - released) * releaseCoefficient
+                // 4. Average over the look-ahead.
+                boxSum += released - boxValues[boxIndex]
+                boxValues[boxIndex] = released
+                boxIndex += 1
+                if boxIndex == lookahead { boxIndex = 0 }
+                let gain = boxSum >= lookaheadLimit ? 1 : Float(boxSum / lookaheadLimit)
+                if gain < 1 {
+                    engaged = true
+                    minimumGain = min(minimumGain, gain)
+                }
+                // 5. Delay the audio to meet its gain.
+                let emits = sampleIndex >= Int64(delay)
+                for channel in 0..<channels {
+                    let slot = channel * delay + delayIndex
+                    if emits { write(channel, written, delayLine[slot] * gain) }
+                    delayLine[slot] = sample(channel, n)
+                }
+                delayIndex += 1
+                if delayIndex == delay { delayIndex = 0 }
+                sampleIndex += 1
+                if emits {
+                    emittedFrames += 1
+                    written += 1
+                }
+            }
         }
-        let held = Double(holdValues[holdHead])
-        // 3. Release upwards exponentially, never above the held need.
-        released = held < released ? held : held - (held - released) * releaseCoefficient
-        // 4. Average over the look-ahead.
-        boxSum += released - boxValues[boxIndex]
-        boxValues[boxIndex] = released
-        boxIndex = (boxIndex + 1) % lookahead
-        let gain = boxSum >= Double(lookahead) ? 1 : Float(boxSum / Double(lookahead))
-        if gain < 1 {
-            engaged = true
-            minimumGain = min(minimumGain, gain)
         }
-        // 5. Delay the audio to meet its gain.
-        let emits = sampleIndex >= Int64(delay)
-        for channel in 0..<channels {
-            let slot = channel * delay + delayIndex
-            if emits { write(channel, delayLine[slot] * gain) }
-            delayLine[slot] = sample(channel)
         }
-        delayIndex = (delayIndex + 1) % delay
-        sampleIndex += 1
-        if emits { emittedFrames += 1 }
-        return emits
+        }
+        }
+        self.holdHead = holdHead
+        self.holdCount = holdCount
+        self.released = released
+        self.boxIndex = boxIndex
+        self.boxSum = boxSum
+        self.delayIndex = delayIndex
+        self.sampleIndex = sampleIndex
+        self.emittedFrames = emittedFrames
+        self.engaged = engaged
+        self.minimumGain = minimumGain
+        return written
+    }
+
+    /// 1. Each frame's need, linked over channels: min(1, ceiling / peak), the peak being the
+    /// largest of the sample and its four interpolated phases on any channel.
+    @inline(__always)
+    private mutating func detect(count: Int, sample: (Int, Int) -> Float) {
+        let history = Self.historyLength
+        let stride = history + Self.chunkFrames
+        let taps = self.taps
+        let ceiling = self.ceiling
+        let channels = self.channels
+        taps.withUnsafeBufferPointer { taps in
+        needs.withUnsafeMutableBufferPointer { needs in
+            padded.withUnsafeMutableBufferPointer { padded in
+                for n in 0..<count { needs[n] = 0 }
+                for channel in 0..<channels {
+                    let row = padded.baseAddress! + channel * stride
+                    for n in 0..<count { row[history + n] = sample(channel, n) }
+                    for n in 0..<count {
+                        let i = history + n
+                        let x = row[i]
+                        var y = taps[0] * x
+                        for k in 1..<TruePeakFilter.tapsPerPhase { y.addProduct(taps[k], row[i - k]) }
+                        needs[n] = max(needs[n], max(magnitude(y).max(), abs(x)))
+                    }
+                    // The last 11 inputs become the history of the next chunk.
+                    for k in 0..<history { row[k] = row[count + k] }
+                }
+                for n in 0..<count {
+                    let peak = needs[n]
+                    needs[n] = peak > ceiling ? ceiling / peak : 1
+                }
+            }
+        }
+        }
     }
 }
 
