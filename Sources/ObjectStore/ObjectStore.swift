@@ -26,6 +26,10 @@ public protocol ObjectStore: Sendable {
     /// starts anew (a tier change, a chunk shared by a newer take) is renewed. Fails with
     /// ``StoreError/notFound(_:)`` when the object does not exist.
     func renew(_ name: String, tags: ObjectTags) async throws
+    /// Uploads started and neither completed nor aborted (S3 multipart uploads a crash left open).
+    func pendingUploads() async throws -> [PendingUpload]
+    /// Aborts every pending upload started before `cutoff` (seconds since 1970); returns them.
+    func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload]
 }
 
 /// An object's name, size, tags and when it was last written.
@@ -49,6 +53,19 @@ extension ObjectStore {
     public func delete(_ names: [String]) async throws {
         for name in names { try await delete(name) }
     }
+
+    /// None: a store that writes whole objects at once leaves nothing pending.
+    public func pendingUploads() async throws -> [PendingUpload] { [] }
+
+    public func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload] { [] }
+}
+
+/// An upload that was started and neither completed nor aborted.
+public struct PendingUpload: Sendable, Equatable {
+    public var name: String
+    public var uploadID: String
+    /// Seconds since 1970 when it was started.
+    public var initiated: Int64?
 }
 
 /// An object as a listing shows it.

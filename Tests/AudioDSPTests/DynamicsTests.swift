@@ -7,7 +7,12 @@ import TestSupport
 struct DynamicsTests {
     /// Runs planar `channels` through a limiter in blocks and finishes.
     static func limit(_ channels: [[Float]], ceilingDB: Double, rate: Int = 48_000, block: Int = 1_000) -> (output: [[Float]], limiter: TruePeakLimiter) {
-        var limiter = TruePeakLimiter(sampleRate: rate, channels: channels.count, ceilingDB: ceilingDB)
+        run(channels, through: TruePeakLimiter(sampleRate: rate, channels: channels.count, ceilingDB: ceilingDB), block: block)
+    }
+
+    /// Runs planar `channels` through `limiter` in blocks of `block` frames, then finishes.
+    static func run<Limiter: BlockLimiter>(_ channels: [[Float]], through limiter: Limiter, block: Int) -> (output: [[Float]], limiter: Limiter) {
+        var limiter = limiter
         let frames = channels[0].count
         var output = [[Float]](repeating: [], count: channels.count)
         let scratch = (0..<channels.count).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(block, limiter.delay)) }

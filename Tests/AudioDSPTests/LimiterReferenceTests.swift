@@ -12,22 +12,9 @@ import Glibc
 struct LimiterReferenceTests {
     /// Runs `channels` through the reference in blocks of `block` frames, then finishes.
     static func reference(_ channels: [[Float]], ceilingDB: Double, rate: Int, block: Int) -> (output: [[Float]], engaged: Bool, minimumGain: Float) {
-        var limiter = ReferenceTruePeakLimiter(sampleRate: rate, channels: channels.count, ceilingDB: ceilingDB)
-        let frames = channels[0].count
-        var output = [[Float]](repeating: [], count: channels.count)
-        let scratch = (0..<channels.count).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(block, limiter.delay)) }
-        defer { scratch.forEach { $0.deallocate() } }
-        var offset = 0
-        while offset < frames {
-            let count = min(block, frames - offset)
-            let pointers = channels.map { $0.withUnsafeBufferPointer { $0.baseAddress! + offset } }
-            let written = pointers.withUnsafeBufferPointer { source in scratch.withUnsafeBufferPointer { limiter.process(source, frames: count, into: $0) } }
-            for c in channels.indices { output[c] += UnsafeBufferPointer(start: scratch[c], count: written) }
-            offset += count
-        }
-        let written = scratch.withUnsafeBufferPointer { limiter.finish(into: $0) }
-        for c in channels.indices { output[c] += UnsafeBufferPointer(start: scratch[c], count: written) }
-        return withExtendedLifetime(channels) { (output, limiter.engaged, limiter.minimumGain) }
+        let (output, limiter) = DynamicsTests.run(
+            channels, through: ReferenceTruePeakLimiter(sampleRate: rate, channels: channels.count, ceilingDB: ceilingDB), block: block)
+        return (output, limiter.engaged, limiter.minimumGain)
     }
 
     /// Loud noise with sharp bursts, `count` channels: the limiter works hard and often.

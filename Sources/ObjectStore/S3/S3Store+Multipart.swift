@@ -92,14 +92,6 @@ extension S3Store {
         }
     }
 
-    /// A multipart upload that was started and neither completed nor aborted.
-    public struct PendingUpload: Sendable, Equatable {
-        public var name: String
-        public var uploadID: String
-        /// Seconds since 1970 when it was started.
-        public var initiated: Int64?
-    }
-
     /// Multipart uploads under the store's prefix that are still open.
     public func pendingUploads() async throws -> [PendingUpload] {
         var results: [PendingUpload] = []

@@ -121,25 +121,7 @@ struct S3Transport: Sendable {
         } else {
             payloadHash = SigV4Signer.emptyPayloadHash
         }
-        let path = encodedPath(key: request.key)
-        let amzDate = SigV4Signer.amzDate(secondsSince1970: Int64(time(nil)))
-        var headers = request.headers
-        headers.append(("host", configuration.hostHeader))
-        headers.append(("x-amz-date", amzDate))
-        headers.append(("x-amz-content-sha256", payloadHash))
-        if let token = configuration.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
-        let signature = signer.sign(
-            SigV4Signer.Request(method: request.method.rawValue, encodedPath: path, query: request.query, headers: headers, payloadHash: payloadHash),
-            amzDate: amzDate
-        )
-
-        let query = SigV4Signer.canonicalQuery(request.query)
-        let base = "\(configuration.scheme)://\(configuration.addressing == .virtualHost ? configuration.bucket + "." : "")\(configuration.host):\(configuration.port)"
-        var http = HTTPClientRequest(url: base + path + (query.isEmpty ? "" : "?" + query))
-        http.method = request.method
-        for (name, value) in headers where name != "host" { http.headers.add(name: name, value: value) }
-        http.headers.replaceOrAdd(name: "Host", value: configuration.hostHeader)
-        http.headers.add(name: "Authorization", value: signature.authorization)
+        var http = signed(request, payloadHash: payloadHash)
         if let body = request.body {
             http.body = .bytes(ByteBuffer(bytes: body))
         } else if request.method == .PUT || request.method == .POST {
@@ -153,6 +135,29 @@ struct S3Transport: Sendable {
         return S3Response(status: Int(response.status.code), headers: response.headers, body: bytes, attempts: 1)
     }
 
+    /// `request` as an HTTP request signed now (its body is the caller's to attach).
+    private func signed(_ request: S3Request, payloadHash: String) -> HTTPClientRequest {
+        let path = encodedPath(key: request.key)
+        let amzDate = SigV4Signer.amzDate(secondsSince1970: Int64(time(nil)))
+        var headers = request.headers
+        headers.append(("host", configuration.hostHeader))
+        headers.append(("x-amz-date", amzDate))
+        headers.append(("x-amz-content-sha256", payloadHash))
+        if let token = configuration.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
+        let signature = signer.sign(
+            SigV4Signer.Request(method: request.method.rawValue, encodedPath: path, query: request.query, headers: headers, payloadHash: payloadHash),
+            amzDate: amzDate
+        )
+        let query = SigV4Signer.canonicalQuery(request.query)
+        let base = "\(configuration.scheme)://\(configuration.addressing == .virtualHost ? configuration.bucket + "." : "")\(configuration.host):\(configuration.port)"
+        var http = HTTPClientRequest(url: base + path + (query.isEmpty ? "" : "?" + query))
+        http.method = request.method
+        for (name, value) in headers where name != "host" { http.headers.add(name: name, value: value) }
+        http.headers.replaceOrAdd(name: "Host", value: configuration.hostHeader)
+        http.headers.add(name: "Authorization", value: signature.authorization)
+        return http
+    }
+
     /// Streams the body of a GET into `sink`, retrying the request as a whole on failure before any
     /// byte reached the sink, and resuming with a range after.
     func stream(key: String, name: String, operation: String, into sink: (ByteBuffer) async throws -> Void) async throws {
@@ -161,18 +166,8 @@ struct S3Transport: Sendable {
         while true {
             attempt += 1
             do {
-                let path = encodedPath(key: key)
-                let amzDate = SigV4Signer.amzDate(secondsSince1970: Int64(time(nil)))
-                var headers: [(name: String, value: String)] = [("host", configuration.hostHeader), ("x-amz-date", amzDate),
-                                                                 ("x-amz-content-sha256", SigV4Signer.emptyPayloadHash)]
-                if received > 0 { headers.append(("range", "bytes=\(received)-")) }
-                if let token = configuration.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
-                let signature = signer.sign(.init(method: "GET", encodedPath: path, headers: headers, payloadHash: SigV4Signer.emptyPayloadHash), amzDate: amzDate)
-                let base = "\(configuration.scheme)://\(configuration.addressing == .virtualHost ? configuration.bucket + "." : "")\(configuration.host):\(configuration.port)"
-                var http = HTTPClientRequest(url: base + path)
-                for (name, value) in headers where name != "host" { http.headers.add(name: name, value: value) }
-                http.headers.replaceOrAdd(name: "Host", value: configuration.hostHeader)
-                http.headers.add(name: "Authorization", value: signature.authorization)
+                let range: [(name: String, value: String)] = received > 0 ? [("range", "bytes=\(received)-")] : []
+                let http = signed(S3Request(method: .GET, key: key, headers: range), payloadHash: SigV4Signer.emptyPayloadHash)
                 await limiter.acquire()
                 do {
                     let response = try await client.execute(http, timeout: .nanoseconds(Int64(configuration.requestTimeout * 1e9)))

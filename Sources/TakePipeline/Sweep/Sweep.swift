@@ -111,16 +111,14 @@ public struct Sweep: Sendable {
             }
         }
 
-        // Uploads to S3 that a crash left open: invisible, but stored (and billed) until aborted.
-        if let s3 = vault.store as? S3Store {
-            let cutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
-            let stale = try await s3.pendingUploads().filter { ($0.initiated ?? Int64.max) <= cutoff }
-            for upload in stale {
-                report.deleted.append(Item(kind: "multipart_upload", id: upload.name, owner: nil,
-                                           reason: "multipart upload left open for over \(policy.orphanGraceHours) h", bytes: 0))
-            }
-            if !dryRun, !stale.isEmpty { _ = try await s3.abortStaleUploads(startedBefore: cutoff + 1) }
+        // Uploads a crash left open (S3 multipart): invisible, but stored (and billed) until aborted.
+        let uploadCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
+        let staleUploads = try await vault.store.pendingUploads().filter { ($0.initiated ?? Int64.max) <= uploadCutoff }
+        for upload in staleUploads {
+            report.deleted.append(Item(kind: "multipart_upload", id: upload.name, owner: nil,
+                                       reason: "multipart upload left open for over \(policy.orphanGraceHours) h", bytes: 0))
         }
+        if !dryRun, !staleUploads.isEmpty { _ = try await vault.store.abortStaleUploads(startedBefore: uploadCutoff + 1) }
 
         // 3. Quarantine and work folders.
         let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970

@@ -1,5 +1,17 @@
 import AudioDSP
 
+/// What the tests need of a limiter: the shipped one and its reference both run through
+/// ``DynamicsTests/run(_:through:block:)``.
+protocol BlockLimiter {
+    var delay: Int { get }
+    var engaged: Bool { get }
+    var minimumGain: Float { get }
+    mutating func process(_ input: UnsafeBufferPointer<UnsafePointer<Float>>, frames: Int, into output: UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Int
+    mutating func finish(into output: UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Int
+}
+
+extension TruePeakLimiter: BlockLimiter {}
+
 /// The true-peak limiter as first written: one frame at a time, every stage in one step. Kept as
 /// the reference the block-wise ``TruePeakLimiter`` must match sample for sample.
 ///
@@ -21,7 +33,7 @@ import AudioDSP
 ///
 /// Where no peak comes near the ceiling the gain is exactly 1 and the output is the input, delayed.
 /// ``process(_:frames:into:)`` allocates nothing.
-struct ReferenceTruePeakLimiter {
+struct ReferenceTruePeakLimiter: BlockLimiter {
     let channels: Int
     let ceiling: Float
     /// Look-ahead (attack) length in samples.
