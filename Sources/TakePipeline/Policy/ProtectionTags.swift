@@ -16,25 +16,19 @@ struct ProtectionTags {
         guard try vault.catalog.owner(id) != nil else { return 0 }
         let isHeld = try heldTakes(owner: id)
 
-        // Per object: whether held, and the longest retention of the takes that use it.
-        var desired: [String: ObjectTags] = [:]
+        // Per object: held when any take that uses it is.
+        var held: [String: Bool] = [:]
         for take in try vault.catalog.takes(owner: id) {
-            let held = isHeld(take.id)
+            let takeHeld = isHeld(take.id)
             for object in try vault.catalog.objects(ofTake: take.id) {
-                var tags = ObjectTags(owner: id, tier: take.tier, kind: object.kind, retainUntil: take.retainUntil, region: vault.region, held: held)
-                if let other = desired[object.objectName] {
-                    tags.held = tags.held || other.held
-                    if ArtefactWriter.later(other.retainUntil, than: tags.retainUntil) { tags.retainUntil = other.retainUntil }
-                }
-                desired[object.objectName] = tags
+                held[object.objectName] = (held[object.objectName] ?? false) || takeHeld
             }
         }
         var changed = 0
-        for (name, tags) in desired.sorted(by: { $0.key < $1.key }) {
-            guard let current = try await vault.store.head(name)?.tags, current.held != tags.held else { continue }
-            var updated = current
-            updated.held = tags.held
-            try await vault.store.setTags(name, tags: updated)
+        for (name, shouldHold) in held.sorted(by: { $0.key < $1.key }) {
+            guard var tags = try await vault.store.head(name)?.tags, tags.held != shouldHold else { continue }
+            tags.held = shouldHold
+            try await vault.store.setTags(name, tags: tags)
             changed += 1
         }
         return changed
