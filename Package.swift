@@ -43,6 +43,13 @@ let package = Package(
         // top — SigV4 signing, XML, multipart, retries — is ours: no S3 SDK is available here.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The relay hand-off service (`takevault serve`): HTTP server, graceful shutdown, metrics.
+        // Hummingbird without its default traits: takevault reads its own configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Allocation counts for the benchmark gate (Benchmarks/Allocations). Only the malloc
         // interposer trait: the default traits want a runtime interposer that is not available here.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
@@ -100,9 +107,41 @@ let package = Package(
             ],
             swiftSettings: ourSettings
         ),
+        // The relay's wire protocol (request signing, metadata, job documents) and its client.
+        .target(
+            name: "RelayAPI",
+            dependencies: [
+                "ReasonCodes", "TakeArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: ourSettings
+        ),
+        // `takevault serve`: signed uploads to the spool, the job queue and workers, health, metrics.
+        .target(
+            name: "RelayServer",
+            dependencies: [
+                "ReasonCodes", "RelayAPI", "TakePipeline", "TakeCatalog", "TakeArchive", "AudioCodecs", "ObjectStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: ourSettings
+        ),
         .executableTarget(
             name: "takevault",
             dependencies: [
+                "RelayAPI",
+                "RelayServer",
                 "ReasonCodes",
                 "AudioCodecs",
                 "AudioDSP",
@@ -147,12 +186,15 @@ let package = Package(
 
         // Helpers every test target shares: temporary directories, child processes, seeded noise.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Synthesised WAVs and exact decoding (libsndfile, libFLAC) for tests that check samples.
+        .target(name: "AudioTestSupport", dependencies: ["AudioCodecs", "TestSupport"], path: "Tests/AudioTestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
         .testTarget(name: "AudioCodecsTests", dependencies: ["ReasonCodes", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "ReasonCodes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "TestSupport"]),
-        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "TestSupport"]),
+        .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "TestSupport", "AudioTestSupport"]),
+        .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "RelayAPI", "AudioCodecs", "TestSupport", "AudioTestSupport"]),
+        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "RelayAPI", "TestSupport", "AudioTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

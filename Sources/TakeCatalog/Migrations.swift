@@ -92,6 +92,27 @@ enum CatalogMigrations {
             // Covers the sweep's query: expired takes come straight from the index, in order.
             try db.create(index: "takes_expiry", on: "takes", columns: ["retain_until", "owner_id", "id", "sealed_bytes"])
         }
+        migrator.registerMigration("v4-relay-jobs") { db in
+            // The relay's jobs: which relay sent them, under which idempotency key, for which body.
+            try db.alter(table: "jobs") { t in
+                t.add(column: "relay_key_id", .text)
+                t.add(column: "idempotency_key", .text)
+                t.add(column: "upload_sha256", .text)
+                t.add(column: "attempts", .integer).notNull().defaults(to: 0)
+                t.add(column: "callback_state", .text)
+            }
+            // One job per relay and idempotency key: a retried upload finds its job.
+            try db.create(index: "jobs_idempotency", on: "jobs", columns: ["relay_key_id", "idempotency_key"], unique: true,
+                          condition: Column("idempotency_key") != nil)
+            try db.create(index: "jobs_queue", on: "jobs", columns: ["kind", "state", "created_at"])
+            // Request nonces seen inside the signature's validity window: a replayed request is refused.
+            try db.create(table: "relay_nonces") { t in
+                t.column("key_id", .text).notNull()
+                t.column("nonce", .text).notNull()
+                t.column("expires_at", .text).notNull().indexed()
+                t.primaryKey(["key_id", "nonce"])
+            }
+        }
         return migrator
     }
 }

@@ -134,7 +134,11 @@ public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     enum CodingKeys: String, CodingKey { case id, at, kind, ownerID = "owner_id", takeID = "take_id", detail }
 }
 
-/// A unit of background work (the relay's uploads); created here so its table exists from the start.
+/// A unit of background work: a relay upload waiting for, in or past the pipeline.
+///
+/// States: `queued`, `processing`, `done`, `rejected` (the upload is not audio takevault can take),
+/// `failed` (the pipeline or the store failed). `detail` is JSON the job's owner (the relay server)
+/// defines.
 public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "jobs"
     public var id: String
@@ -145,8 +149,18 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var createdAt: String
     public var updatedAt: String
     public var detail: String
+    /// The relay that submitted the job and the idempotency key it gave (unique together).
+    public var relayKeyID: String?
+    public var idempotencyKey: String?
+    /// SHA-256 (hex) of the uploaded body.
+    public var uploadSHA256: String?
+    /// How many times a worker has started the job.
+    public var attempts: Int
+    /// `pending`, `delivered` or `failed` once a final state must be reported to a callback URL.
+    public var callbackState: String?
 
-    public init(id: String, kind: String, state: String, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String) {
+    public init(id: String, kind: String, state: String, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String,
+                relayKeyID: String? = nil, idempotencyKey: String? = nil, uploadSHA256: String? = nil, attempts: Int = 0, callbackState: String? = nil) {
         self.id = id
         self.kind = kind
         self.state = state
@@ -155,7 +169,20 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.detail = detail
+        self.relayKeyID = relayKeyID
+        self.idempotencyKey = idempotencyKey
+        self.uploadSHA256 = uploadSHA256
+        self.attempts = attempts
+        self.callbackState = callbackState
     }
 
-    enum CodingKeys: String, CodingKey { case id, kind, state, ownerID = "owner_id", takeID = "take_id", createdAt = "created_at", updatedAt = "updated_at", detail }
+    /// The states a job ends in.
+    public static let finalStates = ["done", "rejected", "failed"]
+    public var isFinal: Bool { Self.finalStates.contains(state) }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, state, ownerID = "owner_id", takeID = "take_id", createdAt = "created_at", updatedAt = "updated_at", detail
+        case relayKeyID = "relay_key_id", idempotencyKey = "idempotency_key", uploadSHA256 = "upload_sha256", attempts
+        case callbackState = "callback_state"
+    }
 }

@@ -5,6 +5,7 @@ import TakeArchive
 import TakePipeline
 import Testing
 import TestSupport
+import AudioTestSupport
 
 /// Ingest → restore gives back exactly what was uploaded.
 @Suite("Ingest and restore")

@@ -4,6 +4,7 @@ import TakeCatalog
 import TakePipeline
 import Testing
 import TestSupport
+import AudioTestSupport
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

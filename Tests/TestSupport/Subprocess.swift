@@ -85,3 +85,46 @@ public func killProcess(_ pid: pid_t) {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
 }
+
+/// Starts `executable` in the background with stdout and stderr appended to `outputPath`, and
+/// `environment` added to this process's; returns its pid.
+public func startProcess(_ executable: String, _ arguments: [String], outputPath: String, environment: [String: String] = [:]) -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var variables: [String] = []
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let name = text.split(separator: "=", maxSplits: 1).first, environment[String(name)] == nil { variables.append(text) }
+        pointer += 1
+    }
+    variables += environment.map { "\($0.key)=\($0.value)" }
+    let envp = variables.map { strdup($0) } + [nil]
+    defer { envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
+    posix_spawn_file_actions_destroy(&actions)
+    precondition(spawned == 0, "could not start \(executable)")
+    return pid
+}
+
+/// Sends `signal` to `pid` and waits up to `seconds` for it to exit; returns its exit status, or
+/// `nil` if it was still running (it is then killed).
+@discardableResult
+public func stopProcess(_ pid: pid_t, signal: Int32, seconds: Double) -> Int32? {
+    kill(pid, signal)
+    var status: Int32 = 0
+    var waited = 0.0
+    while waited < seconds {
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+        usleep(50_000)
+        waited += 0.05
+    }
+    killProcess(pid)
+    return nil
+}

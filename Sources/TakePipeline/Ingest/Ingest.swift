@@ -86,9 +86,9 @@ public struct Ingest: Sendable {
         let masterIsFLAC = pass.flac != nil
         let masterSource = masterIsFLAC ? work + "/master.flac" : request.path
         let masterSettings: JSONValue = masterIsFLAC ? try JSONValue.from(pass.flac!) : .object(["kind": .string(info.sampleKind.rawValue)])
-        async let previewReport = Task.detached {
-            try PreviewChain.render(sourcePath: request.path, outputPath: work + "/preview.opus", analysis: pass.report, settings: settings.preview)
-        }.value
+        // A child task, so it runs on whatever executor the caller prefers (the relay gives its
+        // workers threads of their own).
+        async let previewReport = PreviewChain.render(sourcePath: request.path, outputPath: work + "/preview.opus", analysis: pass.report, settings: settings.preview)
         let master = try await writer.write(
             masterSource, kind: "master", codec: masterIsFLAC ? "flac" : "original",
             mediaType: masterIsFLAC ? "audio/flac" : Self.mediaType(info), settings: masterSettings)

@@ -23,6 +23,11 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     func update(stage: IngestStage, fraction: Double) {
+        update(stageName: stage.rawValue, fraction: fraction)
+    }
+
+    /// Draws `stageName` and the bar (at most ten times a second).
+    func update(stageName: String, fraction: Double) {
         guard enabled else { return }
         lock.withLock {
             let now = Self.now()
@@ -33,7 +38,7 @@ final class ProgressBar: @unchecked Sendable {
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             let elapsed = max(now - start, 0.001)
             let speed = audioSeconds > 0 ? " \(Int(audioSeconds / elapsed))× real time" : ""
-            FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(label) \(stage.rawValue.padding(16)) \(bar) \(Int(fraction * 100))%\(speed)")
+            FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(label) \(stageName.padding(16)) \(bar) \(Int(fraction * 100))%\(speed)")
         }
     }
 

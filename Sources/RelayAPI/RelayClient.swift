@@ -1,0 +1,206 @@
+import AsyncHTTPClient
+import Crypto
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A relay's identity: its key id and shared secret.
+public struct RelayCredentials: Sendable {
+    public var keyID: String
+    public var secret: [UInt8]
+
+    public init(keyID: String, secret: [UInt8]) {
+        self.keyID = keyID
+        self.secret = secret
+    }
+}
+
+/// A client of the relay API (docs/RELAY.md): signs requests, streams uploads from disk, waits
+/// out `503 Retry-After`, follows jobs. `takevault push` is built on it.
+public struct RelayClient: Sendable {
+    public let baseURL: String
+    public let credentials: RelayCredentials
+    let httpClient: HTTPClient
+
+    public init(baseURL: String, credentials: RelayCredentials, httpClient: HTTPClient = .shared) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.credentials = credentials
+        self.httpClient = httpClient
+    }
+
+    /// A response: status, headers and the (small, JSON) body.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: [UInt8]
+
+        public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            do { return try JSONDecoder().decode(type, from: Data(body)) } catch {
+                throw RelayClientError.unexpectedResponse(status: status, detail: String(decoding: body.prefix(300), as: UTF8.self))
+            }
+        }
+
+        /// The error this answer carries, if its status is not a success.
+        public var failure: RelayClientError? {
+            guard status >= 300 else { return nil }
+            if let response = try? JSONDecoder().decode(ErrorResponse.self, from: Data(body)) {
+                return .refused(status: status, code: response.error.code, message: response.error.message)
+            }
+            return .refused(status: status, code: "http_\(status)", message: String(decoding: body.prefix(300), as: UTF8.self))
+        }
+    }
+
+    /// What to put in a signed request; the signing fields default to now and a fresh nonce.
+    public struct Request: Sendable {
+        public var method: HTTPMethod
+        public var path: String
+        public var idempotencyKey: String = ""
+        public var metadataHeader: String = ""
+        public var bodySHA256: String = RelaySignature.emptyBodySHA256
+        public var timestamp: Int64 = Int64(time(nil))
+        public var nonce: String = RelayClient.newNonce()
+        /// The body: a file streamed from disk, or bytes.
+        public var file: String?
+        public var bytes: [UInt8]?
+
+        public init(method: HTTPMethod, path: String) {
+            self.method = method
+            self.path = path
+        }
+
+        var signature: RelaySignature {
+            RelaySignature(method: method.rawValue, path: path, timestamp: timestamp, nonce: nonce, idempotencyKey: idempotencyKey,
+                           metadataHeader: metadataHeader, bodySHA256: bodySHA256)
+        }
+    }
+
+    /// The signed headers of `request` (exposed so tests can build forged variants).
+    public func headers(for request: Request) -> [(String, String)] {
+        var headers: [(String, String)] = [
+            (RelayHeaders.date, String(request.timestamp)),
+            (RelayHeaders.nonce, request.nonce),
+            (RelayHeaders.contentSHA256, request.bodySHA256),
+            (RelayHeaders.authorization, RelaySignature.authorization(keyID: credentials.keyID, signature: request.signature.sign(secret: credentials.secret))),
+        ]
+        if !request.idempotencyKey.isEmpty { headers.append((RelayHeaders.idempotencyKey, request.idempotencyKey)) }
+        if !request.metadataHeader.isEmpty { headers.append((RelayHeaders.metadata, request.metadataHeader)) }
+        return headers
+    }
+
+    /// Sends `request` signed (or with `headers` in place of the signed ones) and returns the answer.
+    public func send(_ request: Request, headers override: [(String, String)]? = nil, timeout: TimeAmount = .seconds(300)) async throws -> Answer {
+        var outgoing = HTTPClientRequest(url: baseURL + request.path)
+        outgoing.method = request.method
+        for (name, value) in override ?? headers(for: request) { outgoing.headers.add(name: name, value: value) }
+        if let file = request.file {
+            let size = try Self.fileSize(file)
+            outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
+            outgoing.body = .stream(FileBodyStream(path: file), length: .known(size))
+        } else if let bytes = request.bytes {
+            outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
+            outgoing.body = .bytes(bytes)
+        }
+        do {
+            let response = try await httpClient.execute(outgoing, timeout: timeout)
+            var body = try await response.body.collect(upTo: 1 << 20)
+            return Answer(status: Int(response.status.code), headers: response.headers, body: body.readBytes(length: body.readableBytes) ?? [])
+        } catch let error as RelayClientError {
+            throw error
+        } catch {
+            throw RelayClientError.unreachable(url: baseURL, detail: String(describing: error))
+        }
+    }
+
+    /// Uploads `file` as a take. Waits out `503` answers (honouring `Retry-After`) for up to
+    /// `patience`, signing each attempt afresh. Returns the accepted job, or throws the refusal.
+    public func upload(file: String, metadata: UploadMetadata, idempotencyKey: String, patience: Duration = .seconds(600)) async throws -> AcceptedUpload {
+        let bodySHA256 = try Self.sha256(file: file)
+        let metadataHeader = try metadata.headerValue()
+        let clock = ContinuousClock()
+        let deadline = clock.now + patience
+        while true {
+            var request = Request(method: .POST, path: "/v1/takes")
+            request.idempotencyKey = idempotencyKey
+            request.metadataHeader = metadataHeader
+            request.bodySHA256 = bodySHA256
+            request.file = file
+            let answer = try await send(request)
+            if answer.status == 503 {
+                let wait = Duration.seconds(Int(answer.headers.first(name: RelayHeaders.retryAfter) ?? "") ?? 1)
+                guard clock.now + wait < deadline else { throw RelayClientError.busy(seconds: Int(patience.components.seconds)) }
+                try await Task.sleep(for: wait)
+                continue
+            }
+            if let failure = answer.failure { throw failure }
+            return try answer.decode(AcceptedUpload.self)
+        }
+    }
+
+    /// The job's current state.
+    public func job(_ id: String) async throws -> JobDocument {
+        let answer = try await send(Request(method: .GET, path: "/v1/jobs/" + id), timeout: .seconds(30))
+        if let failure = answer.failure { throw failure }
+        return try answer.decode(JobDocument.self)
+    }
+
+    /// Polls the job until it reaches a final state, reporting each answer.
+    public func waitForJob(_ id: String, interval: Duration = .milliseconds(250), onUpdate: @Sendable (JobDocument) -> Void = { _ in }) async throws -> JobDocument {
+        while true {
+            let document = try await job(id)
+            onUpdate(document)
+            if document.isFinal { return document }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// 128 random bits, hex.
+    public static func newNonce() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16).leftPadded(to: 16) }.joined()
+    }
+
+    /// SHA-256 (hex) of a file, read in 1 MiB pieces.
+    public static func sha256(file: String) throws -> String {
+        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw RelayClientError.fileUnreadable(path: file, detail: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RelayClientError.fileUnreadable(path: file, detail: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+        }
+        return hasher.finalize().relayHex
+    }
+
+    /// SHA-256 (hex) of bytes.
+    public static func sha256(bytes: [UInt8]) -> String { SHA256.hash(data: bytes).relayHex }
+
+    static func fileSize(_ path: String) throws -> Int {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw RelayClientError.fileUnreadable(path: path, detail: String(cString: strerror(errno))) }
+        return Int(status.st_size)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

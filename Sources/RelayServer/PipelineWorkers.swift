@@ -1,0 +1,180 @@
+import Logging
+import ReasonCodes
+import RelayAPI
+import ServiceLifecycle
+import Synchronization
+import TakeArchive
+import TakeCatalog
+import TakePipeline
+
+/// The worker pool: each worker claims the oldest queued job, ingests its spooled upload, and
+/// records the outcome. The spool file is deleted only after the take's manifest has committed,
+/// so a crash at any moment leaves the job to be run again on restart — and ingest, being
+/// idempotent, turns a second run into the same take.
+///
+/// On graceful shutdown workers stop claiming, finish the take in hand and return; a job cut off
+/// harder than that stays `processing` and is queued again at the next start.
+final class PipelineWorkers: Service, Sendable {
+    let vault: Vault
+    let spool: UploadSpool
+    let jobs: RelayJobs
+    let board: JobProgressBoard
+    let metrics: RelayMetrics
+    let notifier: CallbackNotifier
+    let configuration: RelayConfiguration
+    let executor: PipelineExecutor
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    init(vault: Vault, spool: UploadSpool, jobs: RelayJobs, board: JobProgressBoard, metrics: RelayMetrics, notifier: CallbackNotifier,
+         configuration: RelayConfiguration, logger: Logger) {
+        self.vault = vault
+        self.spool = spool
+        self.jobs = jobs
+        self.board = board
+        self.metrics = metrics
+        self.notifier = notifier
+        self.configuration = configuration
+        // Each ingest runs two things at once (the preview beside sealing the master).
+        self.executor = PipelineExecutor(threads: configuration.workers * 2)
+        self.logger = logger
+    }
+
+    func run() async throws {
+        // Without workers (an operator draining the queue elsewhere, or tests holding jobs queued)
+        // the service still lives until shutdown: a service that returns stops the server.
+        guard configuration.workers > 0 else {
+            try? await gracefulShutdown()
+            return
+        }
+        try await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for index in 0..<configuration.workers {
+                    group.addTask { await self.work(worker: index) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+    }
+
+    private func work(worker: Int) async {
+        var idle = Duration.milliseconds(20)
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            let job: JobRecord?
+            do { job = try jobs.catalog.claimQueuedJob(kind: RelayJobs.kind, at: jobs.now) } catch {
+                logger.error("cannot claim a job", metadata: ["error": "\(error)"])
+                job = nil
+            }
+            guard let job else {
+                // Nothing queued: look again soon (an upload's 202 is at most this far from its start).
+                try? await Task.sleep(for: idle)
+                idle = min(idle * 2, .milliseconds(200))
+                continue
+            }
+            idle = .milliseconds(20)
+            await process(job)
+        }
+    }
+
+    private func process(_ job: JobRecord) async {
+        var logger = self.logger
+        logger[metadataKey: "job_id"] = "\(job.id)"
+        let detail: RelayJobDetail
+        do { detail = try jobs.detail(of: job) } catch {
+            finish(job, state: "failed", error: ErrorDetail(code: "job_unreadable", message: "The job's record cannot be read: \(error)."), logger: logger)
+            return
+        }
+        guard spool.contains(job: job.id) else {
+            finish(job, state: "failed", error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
+            return
+        }
+        let metadata = detail.metadata
+        let request: IngestRequest
+        do {
+            request = IngestRequest(
+                path: spool.acceptedPath(job: job.id), owner: metadata.owner, tier: try Tier(validating: metadata.tier), originalName: metadata.fileName,
+                metadata: TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
+                                       dawTransport: metadata.dawTransport))
+        } catch {
+            reject(job, error: error, logger: logger)
+            return
+        }
+        logger.info("processing", metadata: ["owner": "\(metadata.owner)", "attempt": "\(job.attempts)"])
+        let clock = ContinuousClock()
+        let stageClock = Mutex<(stage: String, started: ContinuousClock.Instant)>(("start", clock.now))
+        let board = self.board
+        let metrics = self.metrics
+        board.update(job.id, stage: "start", fraction: 0)
+        do {
+            let ingest = Ingest(vault: vault)
+            let result = try await withTaskExecutorPreference(executor) {
+                try await ingest.run(request) { stage, fraction in
+                    board.update(job.id, stage: stage.rawValue, fraction: fraction)
+                    let now = clock.now
+                    stageClock.withLock { current in
+                        if current.stage != stage.rawValue {
+                            metrics.stage(current.stage, now - current.started)
+                            current = (stage.rawValue, now)
+                        }
+                    }
+                }
+            }
+            stageClock.withLock { metrics.stage($0.stage, clock.now - $0.started) }
+            // The manifest has committed. Record that first, then let the spooled upload go: a crash
+            // in between leaves a finished job whose file the next start deletes.
+            let finished = try jobs.finish(job, state: "done", takeID: result.takeID, callback: wantsCallback(job)) { detail in
+                detail.summary = RelayJobs.summary(of: result)
+                detail.alreadyArchived = !result.created
+                detail.error = nil
+            }
+            spool.remove(job: job.id)
+            board.clear(job.id)
+            metrics.jobFinished("done")
+            logger.info("archived", metadata: ["take_id": "\(result.takeID)", "created": "\(result.created)"])
+            notifier.notify(finished)
+        } catch let error as ReasonCoded where error.category == .rejectedInput {
+            reject(job, error: error, logger: logger)
+        } catch {
+            board.clear(job.id)
+            let detail = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "pipeline_error", message: (error as? ReasonCoded)?.message ?? "\(error)")
+            if detail.code.hasPrefix("store") { metrics.storeError() }
+            if job.attempts < configuration.maxAttempts {
+                logger.warning("failed; queued again", metadata: ["code": "\(detail.code)", "error": "\(detail.message)"])
+                // Back off before the next attempt: what failed (the store, the disk) may need a moment.
+                try? await Task.sleep(for: .seconds(job.attempts))
+                try? jobs.requeue(job, error: detail)
+            } else {
+                finish(job, state: "failed", error: detail, logger: logger)
+            }
+        }
+    }
+
+    /// The upload is not a take takevault can keep (not decodable, owner restricted or erased): the
+    /// job ends `rejected`. Undecodable uploads were copied to quarantine by ingest; the spool lets go.
+    private func reject(_ job: JobRecord, error: Error, logger: Logger) {
+        board.clear(job.id)
+        let reason = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "rejected", message: (error as? ReasonCoded)?.message ?? "\(error)")
+        metrics.rejection(reason.code)
+        metrics.jobFinished("rejected")
+        logger.warning("rejected", metadata: ["code": "\(reason.code)"])
+        if let finished = try? jobs.finish(job, state: "rejected", callback: wantsCallback(job), update: { $0.reason = reason; $0.error = nil }) {
+            spool.remove(job: job.id)
+            notifier.notify(finished)
+        }
+    }
+
+    /// Failed for good: the upload stays in the spool (nothing is lost) and the job says why.
+    private func finish(_ job: JobRecord, state: String, error: ErrorDetail, logger: Logger) {
+        board.clear(job.id)
+        metrics.jobFinished(state)
+        logger.error("failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+        if let finished = try? jobs.finish(job, state: state, callback: wantsCallback(job), update: { $0.error = error }) {
+            notifier.notify(finished)
+        }
+    }
+
+    private func wantsCallback(_ job: JobRecord) -> Bool {
+        job.relayKeyID.flatMap { configuration.relay($0)?.callbackURL } != nil
+    }
+}

@@ -1,0 +1,118 @@
+import RelayAPI
+import TakeArchive
+import TakeCatalog
+import TakePipeline
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a relay job keeps in the catalog's `detail` column.
+struct RelayJobDetail: Codable, Sendable {
+    var metadata: UploadMetadata
+    var uploadBytes: Int64
+    var format: String
+    var summary: JSONValue?
+    var alreadyArchived: Bool?
+    var reason: ErrorDetail?
+    var error: ErrorDetail?
+
+    enum CodingKeys: String, CodingKey {
+        case metadata, uploadBytes = "upload_bytes", format, summary, alreadyArchived = "already_archived", reason, error
+    }
+}
+
+/// Relay jobs in the catalog: creating, reading and finishing them, and their JSON documents.
+struct RelayJobs: Sendable {
+    static let kind = "relay_upload"
+    let catalog: Catalog
+    let clock: PipelineClock
+
+    var now: String { Timestamp.string(clock.now()) }
+
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "job_" + (0..<2).map { _ in
+            let text = String(generator.next() as UInt64, radix: 36)
+            return String(repeating: "0", count: max(0, 13 - text.count)) + text
+        }.joined()
+    }
+
+    func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail) throws -> Catalog.JobInsertion {
+        let stamp = now
+        return try catalog.insertJob(JobRecord(
+            id: id, kind: Self.kind, state: "queued", ownerID: detail.metadata.owner, takeID: nil, createdAt: stamp, updatedAt: stamp,
+            detail: try Self.encode(detail), relayKeyID: relay, idempotencyKey: idempotencyKey, uploadSHA256: sha256))
+    }
+
+    func detail(of job: JobRecord) throws -> RelayJobDetail {
+        try JSONDecoder().decode(RelayJobDetail.self, from: Data(job.detail.utf8))
+    }
+
+    /// Records a final state, and marks the callback pending when the relay wants one.
+    func finish(_ job: JobRecord, state: String, takeID: String? = nil, callback: Bool, update: (inout RelayJobDetail) -> Void) throws -> JobRecord {
+        var job = job
+        var detail = try detail(of: job)
+        update(&detail)
+        job.state = state
+        job.takeID = takeID ?? job.takeID
+        job.updatedAt = now
+        job.detail = try Self.encode(detail)
+        job.callbackState = callback ? "pending" : nil
+        try catalog.updateJob(job)
+        return job
+    }
+
+    /// Puts a job back in the queue (a failure that may pass).
+    func requeue(_ job: JobRecord, error: ErrorDetail) throws {
+        var job = job
+        var detail = try detail(of: job)
+        detail.error = error
+        job.state = "queued"
+        job.updatedAt = now
+        job.detail = try Self.encode(detail)
+        try catalog.updateJob(job)
+    }
+
+    /// The job as the API shows it, with live progress when a worker has it.
+    func document(_ job: JobRecord, progress: JobProgressBoard.Progress?) throws -> JobDocument {
+        let detail = try detail(of: job)
+        var document = JobDocument(jobID: job.id, state: job.state, owner: job.ownerID, createdAt: job.createdAt, updatedAt: job.updatedAt, attempts: job.attempts)
+        document.takeID = job.takeID
+        switch job.state {
+        case "processing":
+            document.stage = progress?.stage ?? "starting"
+            document.percent = ((progress?.fraction ?? 0) * 1000).rounded() / 10
+        case "done":
+            document.summary = detail.summary
+            document.alreadyArchived = detail.alreadyArchived
+        case "rejected":
+            document.reason = detail.reason
+        case "failed":
+            document.error = detail.error
+        default:
+            break
+        }
+        return document
+    }
+
+    static func encode(_ detail: RelayJobDetail) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(detail), as: UTF8.self)
+    }
+
+    /// The summary a finished job reports: the take's loudness, peak, length and preview.
+    static func summary(of result: IngestResult) -> JSONValue {
+        var fields: [String: JSONValue] = [:]
+        for key in ["integrated_lufs", "true_peak_dbtp", "loudness_range_lu", "sample_peak_dbfs", "duration_s", "flags"] {
+            if let value = result.analysis[key] { fields[key] = value }
+        }
+        if let preview = result.preview { fields["preview"] = preview }
+        fields["retain_until"] = result.retainUntil.map(JSONValue.string) ?? .null
+        fields["tier"] = .string(result.tier)
+        return .object(fields)
+    }
+}

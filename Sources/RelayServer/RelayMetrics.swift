@@ -1,0 +1,71 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+
+/// The relay's metrics (swift-metrics, exported by swift-prometheus at `/metrics`). Each server has
+/// its own registry: nothing is bootstrapped globally, so several servers can share a process.
+final class RelayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+        ]
+        self.factory = factory
+    }
+
+    /// Uploads by outcome: `accepted`, `duplicate` (an idempotent retry), `refused`.
+    func upload(_ outcome: String) {
+        Counter(label: "takevault_relay_uploads_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    func uploadedBytes(_ bytes: Int64) {
+        Counter(label: "takevault_relay_upload_bytes_total", factory: factory).increment(by: bytes)
+    }
+
+    /// Refused requests and rejected jobs, by reason code.
+    func rejection(_ code: String) {
+        Counter(label: "takevault_relay_rejections_total", dimensions: [("reason", code)], factory: factory).increment()
+    }
+
+    /// Jobs that ended, by final state.
+    func jobFinished(_ state: String) {
+        Counter(label: "takevault_relay_jobs_total", dimensions: [("state", state)], factory: factory).increment()
+    }
+
+    func storeError() {
+        Counter(label: "takevault_relay_store_errors_total", factory: factory).increment()
+    }
+
+    func queueDepth(queued: Int, processing: Int) {
+        Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", "queued")], factory: factory).record(queued)
+        Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", "processing")], factory: factory).record(processing)
+    }
+
+    func spoolBytes(_ bytes: Int64) {
+        Gauge(label: "takevault_relay_spool_bytes", factory: factory).record(bytes)
+    }
+
+    /// Time from the request's arrival to its `202`.
+    func acknowledgement(_ duration: Duration) {
+        Metrics.Timer(label: "takevault_relay_ack_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Time a job spent in a pipeline stage.
+    func stage(_ stage: String, _ duration: Duration) {
+        Metrics.Timer(label: "takevault_relay_stage_seconds", dimensions: [("stage", stage)], factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// The Prometheus text exposition.
+    func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let parts = components
+        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,114 @@
+import Hummingbird
+import HTTPTypes
+import Logging
+import ReasonCodes
+import RelayAPI
+import TakeCatalog
+import TakePipeline
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The HTTP surface (docs/RELAY.md): uploads, job status, health, readiness, metrics.
+struct RelayRoutes: Sendable {
+    let vault: Vault
+    let uploads: UploadHandler
+    let authenticator: RelayAuthenticator
+    let jobs: RelayJobs
+    let board: JobProgressBoard
+    let spool: UploadSpool
+    let metrics: RelayMetrics
+    let logger: Logger
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/v1/takes") { request, _ in await self.upload(request) }
+        router.get("/v1/jobs/:id") { request, context in self.job(request, id: context.parameters.get("id") ?? "") }
+        router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
+        router.get("/readyz") { _, _ in await self.readiness() }
+        router.get("/metrics") { _, _ in self.exposition() }
+        return router
+    }
+
+    private func upload(_ request: Request) async -> Response {
+        let started = ContinuousClock.now
+        do {
+            let accepted = try await uploads.accept(request)
+            metrics.upload(accepted.duplicate ? "duplicate" : "accepted")
+            metrics.acknowledgement(ContinuousClock.now - started)
+            let location = "/v1/jobs/" + accepted.job.id
+            logger.info("upload accepted", metadata: ["job_id": "\(accepted.job.id)", "duplicate": "\(accepted.duplicate)", "owner": "\(accepted.job.ownerID ?? "")"])
+            var response = Self.json(.accepted, AcceptedUpload(jobID: accepted.job.id, state: accepted.job.state, location: location, duplicate: accepted.duplicate))
+            response.headers[.location] = location
+            return response
+        } catch {
+            metrics.upload("refused")
+            return refusalResponse(error, route: "upload")
+        }
+    }
+
+    private func job(_ request: Request, id: String) -> Response {
+        do {
+            let verified = try authenticator.authenticate(request)
+            guard verified.declaredBodySHA256 == RelaySignature.emptyBodySHA256 else {
+                throw RelayRefusal.unauthenticated("auth_body_mismatch", "A GET is signed with the SHA-256 of an empty body.")
+            }
+            // Relays see only their own jobs; another's job is as absent as a missing one.
+            guard let job = try jobs.catalog.job(id), job.kind == RelayJobs.kind, job.relayKeyID == verified.relay.keyID else {
+                throw RelayRefusal(status: .notFound, code: "job_not_found", message: "No job \(id.prefix(64)) for relay \(verified.relay.keyID).")
+            }
+            return Self.json(.ok, try jobs.document(job, progress: board.progress(job.id)))
+        } catch {
+            return refusalResponse(error, route: "job")
+        }
+    }
+
+    /// Ready when the catalog answers, the store answers and the spool takes a synced write.
+    private func readiness() async -> Response {
+        var checks: [String: String] = [:]
+        do { try vault.catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = "\(error)" }
+        do { _ = try await vault.store.head("readyz-probe"); checks["store"] = "ok" } catch { checks["store"] = "\(error)" }
+        checks["spool"] = spool.isWritable() ? "ok" : "not writable"
+        let ready = checks.values.allSatisfy { $0 == "ok" }
+        return Self.json(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not ready"].merging(checks) { a, _ in a })
+    }
+
+    private func exposition() -> Response {
+        if let counts = try? jobs.catalog.jobCounts(kind: RelayJobs.kind) {
+            metrics.queueDepth(queued: counts["queued"] ?? 0, processing: counts["processing"] ?? 0)
+        }
+        metrics.spoolBytes(spool.bytesInUse)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
+
+    private func refusalResponse(_ error: Error, route: String) -> Response {
+        let refusal: RelayRefusal
+        if let known = error as? RelayRefusal {
+            refusal = known
+        } else if let coded = error as? ReasonCoded {
+            refusal = RelayRefusal(status: .internalServerError, code: coded.code, message: coded.message)
+            if coded.code.hasPrefix("store") { metrics.storeError() }
+        } else {
+            refusal = RelayRefusal(status: .internalServerError, code: "relay_error", message: "\(error)")
+        }
+        metrics.rejection(refusal.code)
+        logger.notice("refused", metadata: ["route": "\(route)", "status": "\(refusal.status.code)", "code": "\(refusal.code)"])
+        var response = Self.json(refusal.status, ErrorResponse(code: refusal.code, message: refusal.message))
+        if let seconds = refusal.retryAfter { response.headers[.retryAfter] = String(seconds) }
+        return response
+    }
+
+    static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(value)).map(Array.init) ?? Array(#"{"error":{"code":"relay_error","message":"unencodable"}}"#.utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes + [0x0a])))
+    }
+}

@@ -1,0 +1,74 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TakeCatalog
+import TakePipeline
+
+/// `takevault serve`: the relay hand-off service. Uploads are spooled and acknowledged, workers
+/// ingest them into the vault, jobs live in the catalog. SIGTERM or SIGINT stops it gracefully:
+/// no new connections, requests in flight answered, takes in hand finished.
+public struct RelayServer: Sendable {
+    public let vault: Vault
+    public let configuration: RelayConfiguration
+    public let logger: Logger
+
+    public init(vault: Vault, configuration: RelayConfiguration, logger: Logger = Logger(label: "takevault.relay")) {
+        self.vault = vault
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until a shutdown signal. `onListening` receives the bound host and port.
+    public func run(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
+        let spool = try UploadSpool(root: vault.root + "/spool", limit: configuration.spoolLimitBytes)
+        let jobs = RelayJobs(catalog: vault.catalog, clock: vault.clock)
+        try recover(spool: spool, jobs: jobs)
+        let board = JobProgressBoard()
+        let metrics = RelayMetrics()
+        let notifier = CallbackNotifier(jobs: jobs, board: board, configuration: configuration, logger: logger)
+        let workers = PipelineWorkers(vault: vault, spool: spool, jobs: jobs, board: board, metrics: metrics, notifier: notifier,
+                                      configuration: configuration, logger: logger)
+        let authenticator = RelayAuthenticator(configuration: configuration, catalog: vault.catalog, clock: vault.clock)
+        let routes = RelayRoutes(
+            vault: vault,
+            uploads: UploadHandler(vault: vault, configuration: configuration, authenticator: authenticator, spool: spool, jobs: jobs, metrics: metrics),
+            authenticator: authenticator, jobs: jobs, board: board, spool: spool, metrics: metrics, logger: logger)
+        let host = configuration.host
+        let application = Application(
+            router: routes.router(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "takevault"),
+            services: [workers, notifier],
+            onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// Brings the spool and the jobs back in step after a stop, clean or not: jobs cut off while
+    /// processing are queued again; failed jobs whose upload is still spooled get another chance;
+    /// spooled files no job knows (written but never acknowledged) are deleted.
+    func recover(spool: UploadSpool, jobs: RelayJobs) throws {
+        let requeued = try vault.catalog.requeueProcessingJobs(kind: RelayJobs.kind, at: jobs.now)
+        var retried = 0
+        var orphans = 0
+        for id in spool.acceptedJobs() {
+            guard let job = try vault.catalog.job(id) else {
+                spool.remove(job: id)
+                orphans += 1
+                continue
+            }
+            if job.state == "failed" {
+                var again = job
+                again.state = "queued"
+                again.updatedAt = jobs.now
+                try vault.catalog.updateJob(again)
+                retried += 1
+            } else if job.isFinal {
+                spool.remove(job: id)
+            }
+        }
+        if requeued + retried + orphans > 0 {
+            logger.notice("recovered", metadata: ["requeued": "\(requeued)", "failed_retried": "\(retried)", "unacknowledged_removed": "\(orphans)"])
+        }
+    }
+}

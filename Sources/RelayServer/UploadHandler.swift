@@ -1,0 +1,127 @@
+import AudioCodecs
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hummingbird
+import HTTPTypes
+import NIOPosix
+import RelayAPI
+import TakeArchive
+import TakeCatalog
+import TakePipeline
+
+/// `POST /v1/takes`: authenticate, check the metadata and the idempotency key, make room, stream
+/// the body to the spool, check it against its signed hash, sync it, and only then record the job
+/// and answer `202`. Every refusal leaves nothing behind.
+struct UploadHandler: Sendable {
+    let vault: Vault
+    let configuration: RelayConfiguration
+    let authenticator: RelayAuthenticator
+    let spool: UploadSpool
+    let jobs: RelayJobs
+    let metrics: RelayMetrics
+
+    /// What an accepted (or recognised duplicate) upload answers.
+    struct Acceptance {
+        var job: JobRecord
+        var duplicate: Bool
+    }
+
+    func accept(_ request: Request) async throws -> Acceptance {
+        let verified = try authenticator.authenticate(request)
+        let key = verified.idempotencyKey
+        guard (1...128).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw RelayRefusal.badRequest("idempotency_key_invalid", "Idempotency-Key must be 1–128 printable characters, the same on every retry of one upload.")
+        }
+        let metadata = try checkedMetadata(verified.metadataHeader)
+
+        // A retry of an upload already accepted: the same job, without reading the body again.
+        if let existing = try jobs.catalog.job(relayKeyID: verified.relay.keyID, idempotencyKey: key) {
+            return try duplicate(existing, sha256: verified.declaredBodySHA256)
+        }
+
+        // Room in the queue and the spool, before a byte is read.
+        let counts = try jobs.catalog.jobCounts(kind: RelayJobs.kind)
+        let waiting = (counts["queued"] ?? 0) + (counts["processing"] ?? 0)
+        guard waiting < configuration.queueCapacity else {
+            throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(configuration.queueCapacity).", retryAfter: configuration.retryAfterSeconds)
+        }
+        let declaredLength = request.headers[.contentLength].flatMap { Int64($0) }
+        if let declaredLength, declaredLength > configuration.maxUploadBytes {
+            throw RelayRefusal.tooLarge("upload_too_large", "The upload is \(declaredLength) bytes; the limit is \(configuration.maxUploadBytes).")
+        }
+        let reservation = declaredLength ?? configuration.maxUploadBytes
+        guard spool.reserve(reservation) else {
+            throw RelayRefusal.busy("The spool is full (\(spool.bytesInUse) of \(spool.limit) bytes).", retryAfter: configuration.retryAfterSeconds)
+        }
+        defer { spool.release(reservation) }
+
+        let receiver = UploadReceiver(maxBytes: configuration.maxUploadBytes, maxDurationSeconds: configuration.maxDurationSeconds)
+        let received = try await receiver.receive(request.body, into: spool.incomingPath())
+        var kept = false
+        defer { if !kept { unlink(received.path) } }
+        guard received.sha256 == verified.declaredBodySHA256 else {
+            throw RelayRefusal.unauthenticated("auth_body_mismatch", "The body's SHA-256 is not the one the request signed.")
+        }
+        // Formats whose header carries no duration are measured now that the whole file is here.
+        let probed = try? await NIOThreadPool.singleton.runIfActive { try AudioProbe.probe(path: received.path) }
+        if let probed { try receiver.checkDuration(probed.durationS) }
+
+        let id = RelayJobs.newID()
+        try spool.accept(received.path, job: id)
+        kept = true
+        let detail = RelayJobDetail(metadata: metadata, uploadBytes: received.bytes, format: probed?.format ?? received.format.rawValue)
+        switch try jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail) {
+        case .inserted(let job):
+            metrics.uploadedBytes(received.bytes)
+            return Acceptance(job: job, duplicate: false)
+        case .existing(let existing):
+            // Another request with this key won the race: ours is the duplicate.
+            spool.remove(job: id)
+            return try duplicate(existing, sha256: received.sha256)
+        }
+    }
+
+    private func duplicate(_ existing: JobRecord, sha256: String) throws -> Acceptance {
+        guard existing.uploadSHA256 == sha256 else {
+            throw RelayRefusal(status: .conflict, code: "idempotency_conflict",
+                               message: "Idempotency-Key already names job \(existing.id), whose upload had a different body.")
+        }
+        return Acceptance(job: existing, duplicate: true)
+    }
+
+    /// Decodes and checks the metadata: ids, tier, timestamp; the owner must not be restricted or erased.
+    private func checkedMetadata(_ header: String) throws -> UploadMetadata {
+        guard !header.isEmpty else {
+            throw RelayRefusal.badRequest("metadata_missing", "\(RelayHeaders.metadata) is missing: it names at least the owner and tier.")
+        }
+        let metadata: UploadMetadata
+        switch UploadMetadata.decode(headerValue: header) {
+        case .success(let decoded): metadata = decoded
+        case .failure(let problem): throw RelayRefusal.badRequest("metadata_invalid", problem.message)
+        }
+        guard Identifier.isValid(metadata.owner) else {
+            throw RelayRefusal.badRequest("metadata_invalid", "owner \"\(metadata.owner.prefix(80))\" is not a valid id.")
+        }
+        guard Tier(rawValue: metadata.tier) != nil else {
+            throw RelayRefusal.badRequest("metadata_invalid", "tier \"\(metadata.tier.prefix(20))\" is not free, pro or studio.")
+        }
+        if let name = metadata.fileName, name.utf8.count > 255 || name.contains("\0") {
+            throw RelayRefusal.badRequest("metadata_invalid", "file_name must be at most 255 bytes, without NUL.")
+        }
+        do {
+            try TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
+                             dawTransport: metadata.dawTransport).validate()
+        } catch let error as PipelineError {
+            throw RelayRefusal.badRequest("metadata_invalid", error.message)
+        }
+        if let owner = try vault.catalog.owner(metadata.owner) {
+            if owner.erasedAt != nil { throw RelayRefusal(status: .forbidden, code: "owner_erased", message: "Owner \(metadata.owner) has been erased.") }
+            if owner.restricted {
+                throw RelayRefusal(status: .forbidden, code: "owner_restricted",
+                                   message: "Processing of owner \(metadata.owner)'s data is restricted; no upload is taken until it is lifted.")
+            }
+        }
+        return metadata
+    }
+}

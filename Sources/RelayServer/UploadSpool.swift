@@ -1,0 +1,131 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The spool (`<vault>/spool`): uploads on disk between acknowledgement and archive.
+///
+/// `incoming/` holds bodies still arriving (cleared at start: nothing there was acknowledged);
+/// `accepted/<job id>.upload` holds acknowledged uploads, fsync'd, until their take commits. The
+/// spool counts its bytes (held plus reserved by uploads in flight) against a limit, so a flood
+/// of uploads meets `503` rather than a full disk.
+final class UploadSpool: Sendable {
+    let root: String
+    let limit: Int64
+    private let usage: Mutex<Usage>
+
+    struct Usage {
+        var stored: Int64 = 0
+        var reserved: Int64 = 0
+    }
+
+    var incomingDirectory: String { root + "/incoming" }
+    var acceptedDirectory: String { root + "/accepted" }
+
+    init(root: String, limit: Int64) throws {
+        self.root = root
+        self.limit = limit
+        for directory in [root, root + "/incoming", root + "/accepted"] {
+            if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+                throw RelayRefusal.spool("cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+        for name in Self.names(in: root + "/incoming") { unlink(root + "/incoming/" + name) }
+        var stored: Int64 = 0
+        for name in Self.names(in: root + "/accepted") { stored += Self.size(root + "/accepted/" + name) ?? 0 }
+        usage = Mutex(Usage(stored: stored))
+    }
+
+    /// Bytes held and reserved.
+    var bytesInUse: Int64 { usage.withLock { $0.stored + $0.reserved } }
+
+    /// Reserves room for an upload of up to `bytes`; `false` when the spool is full.
+    func reserve(_ bytes: Int64) -> Bool {
+        usage.withLock { usage in
+            guard usage.stored + usage.reserved + bytes <= limit else { return false }
+            usage.reserved += bytes
+            return true
+        }
+    }
+
+    func release(_ bytes: Int64) {
+        usage.withLock { $0.reserved -= bytes }
+    }
+
+    /// A new path in `incoming/` for a body about to arrive.
+    func incomingPath() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return incomingDirectory + "/" + String(generator.next() as UInt64, radix: 36) + ".part"
+    }
+
+    func acceptedPath(job: String) -> String { acceptedDirectory + "/" + job + ".upload" }
+
+    /// Moves a complete, fsync'd body to `accepted/` under its job id and syncs the directory: from
+    /// here on the upload survives a crash.
+    func accept(_ incoming: String, job: String) throws {
+        let size = Self.size(incoming) ?? 0
+        guard rename(incoming, acceptedPath(job: job)) == 0 else {
+            throw RelayRefusal.spool("cannot move the upload into the spool: \(String(cString: strerror(errno)))")
+        }
+        Self.syncDirectory(acceptedDirectory)
+        usage.withLock { $0.stored += size }
+    }
+
+    /// Deletes an accepted upload (its take committed, or it was refused after all).
+    func remove(job: String) {
+        let path = acceptedPath(job: job)
+        let size = Self.size(path) ?? 0
+        if unlink(path) == 0 {
+            usage.withLock { $0.stored -= size }
+            Self.syncDirectory(acceptedDirectory)
+        }
+    }
+
+    func contains(job: String) -> Bool { access(acceptedPath(job: job), F_OK) == 0 }
+
+    /// Job ids with an accepted upload on disk.
+    func acceptedJobs() -> [String] {
+        Self.names(in: acceptedDirectory).filter { $0.hasSuffix(".upload") }.map { String($0.dropLast(".upload".count)) }
+    }
+
+    /// Whether a file can be created, written and synced in the spool (for `/readyz`).
+    func isWritable() -> Bool {
+        let path = incomingPath() + ".probe"
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor); unlink(path) }
+        return write(descriptor, "ok", 2) == 2 && fsync(descriptor) == 0
+    }
+
+    static func size(_ path: String) -> Int64? {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int64(status.st_size) : nil
+    }
+
+    static func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+
+    static func names(in directory: String) -> [String] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(cString: raw.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
+
+extension RelayRefusal {
+    static func spool(_ message: String) -> RelayRefusal {
+        RelayRefusal(status: .internalServerError, code: "spool_error", message: message)
+    }
+}

@@ -1,0 +1,93 @@
+import GRDB
+
+/// The job queue's operations. Every state change is one transaction, so a crash leaves each job
+/// in exactly one state and a restart can tell what was in flight.
+extension Catalog {
+    /// The outcome of ``insertJob(_:)``.
+    public enum JobInsertion: Sendable, Equatable {
+        /// The job was new and is now queued.
+        case inserted(JobRecord)
+        /// A job with the same relay and idempotency key already exists (returned as stored).
+        case existing(JobRecord)
+    }
+
+    /// Inserts `job` unless one with the same relay key id and idempotency key exists.
+    public func insertJob(_ job: JobRecord) throws -> JobInsertion {
+        try write { db in
+            if let key = job.idempotencyKey, let relay = job.relayKeyID,
+               let existing = try JobRecord.filter(Column("relay_key_id") == relay && Column("idempotency_key") == key).fetchOne(db) {
+                return .existing(existing)
+            }
+            try job.insert(db)
+            return .inserted(job)
+        }
+    }
+
+    public func job(_ id: String) throws -> JobRecord? {
+        try read { try JobRecord.fetchOne($0, key: id) }
+    }
+
+    /// The job a relay submitted under `idempotencyKey`, if any.
+    public func job(relayKeyID: String, idempotencyKey: String) throws -> JobRecord? {
+        try read { try JobRecord.filter(Column("relay_key_id") == relayKeyID && Column("idempotency_key") == idempotencyKey).fetchOne($0) }
+    }
+
+    /// Moves the oldest queued job of `kind` to `processing` (counting the attempt) and returns it.
+    public func claimQueuedJob(kind: String, at now: String) throws -> JobRecord? {
+        try write { db in
+            guard var job = try JobRecord.filter(Column("kind") == kind && Column("state") == "queued")
+                .order(Column("created_at"), Column("id")).fetchOne(db)
+            else { return nil }
+            job.state = "processing"
+            job.attempts += 1
+            job.updatedAt = now
+            try job.update(db)
+            return job
+        }
+    }
+
+    public func updateJob(_ job: JobRecord) throws {
+        try write { try job.update($0) }
+    }
+
+    /// Puts jobs of `kind` that were `processing` back in the queue (after a crash or shutdown);
+    /// returns how many.
+    @discardableResult
+    public func requeueProcessingJobs(kind: String, at now: String) throws -> Int {
+        try write { db in
+            try db.execute(sql: "UPDATE jobs SET state = 'queued', updated_at = ? WHERE kind = ? AND state = 'processing'", arguments: [now, kind])
+            return db.changesCount
+        }
+    }
+
+    /// How many jobs of `kind` are in each state.
+    public func jobCounts(kind: String) throws -> [String: Int] {
+        try read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs WHERE kind = ? GROUP BY state", arguments: [kind]) {
+                counts[row["state"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// Finished jobs of `kind` whose callback is still to be delivered.
+    public func jobsAwaitingCallback(kind: String) throws -> [JobRecord] {
+        try read { try JobRecord.filter(Column("kind") == kind && Column("callback_state") == "pending").order(Column("updated_at")).fetchAll($0) }
+    }
+
+    /// Records a request nonce; `false` if the same relay already used it (a replay). Nonces past
+    /// their expiry are forgotten first: by then the signature's timestamp is refused anyway.
+    public func recordNonce(keyID: String, nonce: String, expiresAt: String, now: String) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM relay_nonces WHERE expires_at < ?", arguments: [now])
+            try db.execute(sql: "INSERT OR IGNORE INTO relay_nonces (key_id, nonce, expires_at) VALUES (?, ?, ?)", arguments: [keyID, nonce, expiresAt])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Answers a trivial query: the catalog's file is there and readable.
+    public func ping() throws {
+        _ = try read { try Int.fetchOne($0, sql: "SELECT 1") }
+    }
+}

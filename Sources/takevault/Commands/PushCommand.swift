@@ -1,0 +1,148 @@
+import ArgumentParser
+import AudioCodecs
+import Crypto
+import RelayAPI
+import ReasonCodes
+import TakeArchive
+import TakePipeline
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `takevault push FILE… --relay URL --owner ID --tier T`: what a relay does, from the command line.
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Upload takes to a `takevault serve` as a relay would: signed, streamed, safe to retry.",
+        discussion: """
+            Credentials: --key-id or TAKEVAULT_RELAY_KEY_ID, and the secret from --secret-file or \
+            TAKEVAULT_RELAY_SECRET. The idempotency key defaults to a hash of the owner and the file's content, so \
+            pushing the same file again is a retry that finds the same job. Waits out 503 answers. With --wait, \
+            follows each job to its end (exit 3 if rejected, 1 if failed).
+            """
+    )
+
+    @Argument(help: "Audio files to upload.") var files: [String]
+    @Option(help: "The relay server's URL, e.g. http://127.0.0.1:8080.") var relay: String
+    @Option(help: "Owner (account) id.") var owner: String
+    @Option(help: "The owner's tier: free, pro or studio.") var tier: String
+    @Option(help: "Session id.") var session: String?
+    @Option(help: #"Take metadata as JSON: {"session_id", "participants": [{"id","role"}], "recorded_at", "daw_transport": {…}}."#)
+    var meta: String?
+    @Option(help: "Idempotency key (default: derived from owner and content; only with one file).") var idempotencyKey: String?
+    @Option(help: "Relay key id (default: $TAKEVAULT_RELAY_KEY_ID).") var keyID: String?
+    @Option(help: "File holding the relay secret (default: $TAKEVAULT_RELAY_SECRET).") var secretFile: String?
+    @Option(help: "Seconds to keep retrying while the server answers 503.") var patience: Int = 600
+    @Flag(help: "Follow each job until it is done, rejected or failed.") var wait = false
+    @Flag(help: "Print JSON (one object per file; an array for several).") var json = false
+
+    func run() async throws {
+        let client: RelayClient
+        var metadata: UploadMetadata
+        do {
+            let environment = Environment.current
+            guard let keyID = keyID ?? environment["TAKEVAULT_RELAY_KEY_ID"], !keyID.isEmpty else {
+                throw ValidationError("Give the relay key id: --key-id or TAKEVAULT_RELAY_KEY_ID.")
+            }
+            let secret: [UInt8]
+            if let secretFile {
+                secret = Array(try readSecret(secretFile).utf8)
+            } else if let value = environment["TAKEVAULT_RELAY_SECRET"], !value.isEmpty {
+                secret = Array(value.utf8)
+            } else {
+                throw ValidationError("Give the relay secret: --secret-file or TAKEVAULT_RELAY_SECRET.")
+            }
+            _ = try Tier(validating: tier)
+            var takeMetadata = TakeMetadata()
+            if let meta { takeMetadata = try TakeMetadata.parse(meta) }
+            if let session { takeMetadata.sessionID = session }
+            try takeMetadata.validate()
+            if idempotencyKey != nil && files.count > 1 { throw ValidationError("--idempotency-key names one upload: give one file.") }
+            metadata = UploadMetadata(owner: owner, tier: tier, sessionID: takeMetadata.sessionID,
+                                      participants: takeMetadata.participants.isEmpty ? nil : takeMetadata.participants,
+                                      recordedAt: takeMetadata.recordedAt, dawTransport: takeMetadata.dawTransport)
+            client = RelayClient(baseURL: relay, credentials: RelayCredentials(keyID: keyID, secret: secret))
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw report(error, json: json)
+        }
+
+        var documents: [PushDocument] = []
+        var worst = ExitStatus.success
+        for file in files {
+            metadata.fileName = file.split(separator: "/").last.map(String.init) ?? file
+            var document = PushDocument(file: file)
+            do {
+                let contentHash = try RelayClient.sha256(file: file)
+                let key = idempotencyKey ?? SHA256.hash(data: Array((owner + "\n" + contentHash).utf8)).relayHex
+                let accepted = try await client.upload(file: file, metadata: metadata, idempotencyKey: key, patience: .seconds(patience))
+                document.jobID = accepted.jobID
+                document.duplicate = accepted.duplicate
+                document.state = accepted.state
+                if !json { FileDescriptorOutput.standardOutput.write("\(file): \(accepted.duplicate ? "already accepted" : "accepted") as \(accepted.jobID)\n") }
+                if wait {
+                    let seconds = (try? AudioProbe.probe(path: file).durationS) ?? 0
+                    let bar = ProgressBar(label: document.jobID ?? file, audioSeconds: seconds)
+                    let final = try await client.waitForJob(accepted.jobID) { job in
+                        if job.state == "processing" { bar.update(stageName: job.stage ?? "processing", fraction: (job.percent ?? 0) / 100) }
+                        else if job.state == "queued" { bar.update(stageName: "queued", fraction: 0) }
+                    }
+                    bar.finish()
+                    document.job = final
+                    document.state = final.state
+                    switch final.state {
+                    case "rejected": worst = max(worst, .rejectedInput)
+                    case "failed": worst = max(worst, .failure)
+                    default: break
+                    }
+                    if !json { FileDescriptorOutput.standardOutput.write(Self.describe(file: file, job: final)) }
+                }
+            } catch {
+                worst = max(worst, ExitStatus(for: error))
+                document.error = ErrorDocument(error).error
+                if !json { _ = report(error, json: false) }
+            }
+            documents.append(document)
+        }
+        if json {
+            if documents.count == 1 { try JSONOutput.print(documents[0]) } else { try JSONOutput.print(documents) }
+        }
+        if worst != .success { throw worst.exitCode }
+    }
+
+    private func readSecret(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RelayClientError.fileUnreadable(path: path, detail: "no such file or not readable")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        return String(text.reversed().drop { $0 == "\n" || $0 == "\r" }.reversed())
+    }
+
+    static func describe(file: String, job: JobDocument) -> String {
+        switch job.state {
+        case "done":
+            let loudness = job.summary?["integrated_lufs"]?.doubleValue.map { String(format1: $0) + " LUFS" } ?? "silent"
+            return "\(file): archived as \(job.takeID ?? "?")\(job.alreadyArchived == true ? " (already archived)" : ""); \(loudness)\n"
+        case "rejected":
+            return "\(file): rejected [\(job.reason?.code ?? "?")]: \(job.reason?.message ?? "")\n"
+        default:
+            return "\(file): \(job.state) [\(job.error?.code ?? "?")]: \(job.error?.message ?? "")\n"
+        }
+    }
+}
+
+/// One file's push as JSON.
+struct PushDocument: Encodable {
+    var file: String
+    var jobID: String?
+    var duplicate: Bool?
+    var state: String?
+    var job: JobDocument?
+    var error: ErrorDocument.Detail?
+
+    enum CodingKeys: String, CodingKey { case file, jobID = "job_id", duplicate, state, job, error }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import RelayServer
+import TakePipeline
+
+/// `takevault serve`: the relay hand-off service on HTTP (docs/RELAY.md).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Take finished takes from relays over HTTP: signed uploads, a durable queue, the pipeline behind it.",
+        discussion: """
+            Relays and their secrets come from <vault>/relays.json (mode 0600; `takevault relay add-key` writes it) \
+            or --relay-keys. Uploads are acknowledged (202) only once on disk and synced in <vault>/spool; workers \
+            ingest them into the vault. Prints "listening on http://HOST:PORT" when ready. SIGTERM or SIGINT stops \
+            gracefully: takes in hand are finished, queued ones wait for the next start.
+            """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).") var listen = "127.0.0.1:8080"
+    @Option(help: "Relay key file (default: $TAKEVAULT_RELAY_KEYS, else <vault>/relays.json).") var relayKeys: String?
+    @Option(help: "Pipeline workers (default: one per core).") var workers: Int?
+    @Option(help: "Takes waiting or in progress before uploads get 503.") var queueCapacity: Int?
+    @Option(help: "Bytes the spool may hold before uploads get 503.") var spoolLimitBytes: Int64?
+    @Option(help: "Largest upload, bytes (413 beyond).") var maxUploadBytes: Int64?
+    @Option(help: "Longest take, seconds (413 beyond).") var maxDurationSeconds: Double?
+
+    func run() async throws {
+        let server: RelayServer
+        do {
+            let opened = try vault.open()
+            var configuration = RelayConfiguration()
+            let (host, port) = try Self.parse(listen: listen)
+            configuration.host = host
+            configuration.port = port
+            if let workers {
+                guard workers >= 0, workers <= 64 else { throw RelayConfigurationError.invalid(name: "--workers", problem: "0–64") }
+                configuration.workers = workers
+            }
+            if let queueCapacity {
+                guard queueCapacity >= 1 else { throw RelayConfigurationError.invalid(name: "--queue-capacity", problem: "at least 1") }
+                configuration.queueCapacity = queueCapacity
+            }
+            if let spoolLimitBytes { configuration.spoolLimitBytes = spoolLimitBytes }
+            if let maxUploadBytes { configuration.maxUploadBytes = maxUploadBytes }
+            if let maxDurationSeconds { configuration.maxDurationSeconds = maxDurationSeconds }
+            let keyFile = relayKeys ?? Environment.current["TAKEVAULT_RELAY_KEYS"] ?? opened.root + "/relays.json"
+            configuration.relays = try RelayKeyFile.load(keyFile)
+            guard !configuration.relays.isEmpty else { throw RelayConfigurationError.noRelays(path: keyFile) }
+            server = RelayServer(vault: opened, configuration: configuration)
+        } catch {
+            throw report(error, json: false)
+        }
+        do {
+            try await server.run { host, port in
+                FileDescriptorOutput.standardOutput.write("listening on http://\(host):\(port)\n")
+            }
+        } catch {
+            throw report(error, json: false)
+        }
+    }
+
+    static func parse(listen: String) throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw RelayConfigurationError.invalid(name: "--listen", problem: "\(listen) is not HOST:PORT")
+        }
+        let host = String(listen[..<colon]).trimmingBrackets()
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}
+
+extension String {
+    /// `[::1]` → `::1`.
+    func trimmingBrackets() -> String {
+        hasPrefix("[") && hasSuffix("]") ? String(dropFirst().dropLast()) : self
+    }
+}

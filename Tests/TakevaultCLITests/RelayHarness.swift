@@ -1,0 +1,102 @@
+import Foundation
+import RelayAPI
+import TestSupport
+
+/// A real `takevault serve` on loopback (port chosen by the kernel) over a fresh vault, with two
+/// relays, for the relay tests.
+final class RelayTestServer: @unchecked Sendable {
+    let directory: TestDirectory
+    let vault: String
+    let arguments: [String]
+    private(set) var pid: pid_t = 0
+    private(set) var url = ""
+    static let relayA = RelayCredentials(keyID: "relay-a", secret: Array("relay-a-secret-0123456789abcdef0123456789".utf8))
+    static let relayB = RelayCredentials(keyID: "relay-b", secret: Array("relay-b-secret-0123456789abcdef0123456789".utf8))
+
+    /// Creates the vault and relay keys, then starts the server with `arguments` added.
+    init(_ arguments: [String] = [], callbackURL: String? = nil, directory: TestDirectory = TestDirectory()) throws {
+        self.directory = directory
+        vault = directory.file("vault")
+        self.arguments = arguments
+        guard CLI.run("init", "--vault", vault).status == 0 else { throw HarnessError("init failed") }
+        var relayA: [String: String] = ["key_id": Self.relayA.keyID, "secret": String(decoding: Self.relayA.secret, as: UTF8.self)]
+        if let callbackURL { relayA["callback_url"] = callbackURL }
+        let relayB = ["key_id": Self.relayB.keyID, "secret": String(decoding: Self.relayB.secret, as: UTF8.self)]
+        let keys = try JSONSerialization.data(withJSONObject: ["relays": [relayA, relayB]])
+        FileManager.default.createFile(atPath: vault + "/relays.json", contents: keys, attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(atPath: directory.file("relay-a.secret"), contents: Data(Self.relayA.secret), attributes: [.posixPermissions: 0o600])
+        try start()
+    }
+
+    /// Starts (or restarts) the server and waits until it listens.
+    func start(extra: [String] = []) throws {
+        let log = directory.file("serve-\(UInt32.random(in: 0...UInt32.max)).log")
+        pid = startProcess(CLI.binary, ["serve", "--vault", vault, "--listen", "127.0.0.1:0"] + arguments + extra, outputPath: log,
+                           environment: ["TAKEVAULT_LOG_LEVEL": "info"])
+        for _ in 0..<600 {
+            let text = String(decoding: readBytes(log), as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
+                url = String(line.dropFirst("listening on ".count))
+                return
+            }
+            usleep(50_000)
+        }
+        killProcess(pid)
+        throw HarnessError("serve did not start: \(String(decoding: readBytes(log), as: UTF8.self))")
+    }
+
+    /// SIGKILL: no chance to tidy up.
+    func crash() {
+        killProcess(pid)
+        pid = 0
+    }
+
+    /// SIGTERM, waiting for a graceful exit; returns the exit status.
+    func stop(seconds: Double = 120) -> Int32? {
+        defer { pid = 0 }
+        return stopProcess(pid, signal: SIGTERM, seconds: seconds)
+    }
+
+    var client: RelayClient { RelayClient(baseURL: url, credentials: Self.relayA) }
+    func client(_ credentials: RelayCredentials) -> RelayClient { RelayClient(baseURL: url, credentials: credentials) }
+
+    /// `takevault push` as relay A.
+    func push(_ file: String, owner: String = "u1", tier: String = "pro", _ extra: String...) -> ProcessResult {
+        TestSupport.run(CLI.binary, ["push", file, "--relay", url, "--owner", owner, "--tier", tier, "--key-id", Self.relayA.keyID,
+                                     "--secret-file", directory.file("relay-a.secret")] + extra)
+    }
+
+    /// A signed upload request for `file` (tests alter it to forge).
+    func uploadRequest(_ file: String, owner: String = "u1", tier: String = "pro", key: String? = nil) throws -> RelayClient.Request {
+        var request = RelayClient.Request(method: .POST, path: "/v1/takes")
+        request.file = file
+        request.bodySHA256 = try RelayClient.sha256(file: file)
+        request.metadataHeader = try UploadMetadata(owner: owner, tier: tier, fileName: "take.wav").headerValue()
+        request.idempotencyKey = key ?? "key-\(UInt64.random(in: 0...UInt64.max))"
+        return request
+    }
+
+    /// Takes in the vault, via `takevault ls --json`.
+    func takes() -> [[String: Any]] {
+        (CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]]) ?? []
+    }
+
+    /// Files in the spool (accepted and incoming).
+    func spoolFiles() -> [String] {
+        ["accepted", "incoming"].flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/spool/" + folder)) ?? []).map { folder + "/" + $0 }
+        }
+    }
+
+    /// A raw, unsigned GET.
+    func get(_ path: String) async throws -> RelayClient.Answer {
+        try await client.send(RelayClient.Request(method: .GET, path: path), headers: [])
+    }
+
+    deinit { if pid > 0 { stopProcess(pid, signal: SIGKILL, seconds: 5) } }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
