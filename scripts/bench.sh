@@ -4,7 +4,8 @@
 # of a long ingest against a short one — and fails (exit 1) when a figure breaches the threshold
 # written beside it (Benchmarks/Ratios/Workloads.swift, Benchmarks/Pipeline/main.swift). The full run
 # adds S3 transfers against SeaweedFS and aws s3 cp (reported, not gated). Allocation counts
-# (ordo-one/benchmark, Benchmarks/Allocations) are checked in both.
+# (ordo-one/benchmark, Benchmarks/Allocations) are checked in both, and so is the relay under load
+# (scripts/relay-load.py: every acknowledged upload archived exactly once, 503s retried, RSS bounded).
 #
 # Usage: scripts/bench.sh          full set (3-hour RSS take), writes docs/BENCHMARKS.md
 #        scripts/bench.sh --gate   the CI set (fewer rounds, 1-hour RSS take), writes nothing
@@ -25,6 +26,7 @@ if [ "${1:-}" = "--gate" ]; then
   allocations || status=1
   "$bin/takevault-ratios" --rounds 3 || status=1
   "$bin/takevault-pipeline-bench" --gate || status=1
+  python3 scripts/relay-load.py "$bin/takevault" || status=1
   exit $status
 fi
 allocations
@@ -40,6 +42,7 @@ chains_take="$seaweed_dir/five-minutes.wav"
 "$bin/takevault-pipeline-bench" --write-take "$chains_take" 300
 python3 scripts/compare-chains.py "$bin/takevault" "$chains_take" samples/drums-44k16-stereo.flac --rounds 3 --markdown docs/BENCHMARKS.md
 rm -f "$chains_take"
+python3 scripts/relay-load.py "$bin/takevault" --markdown docs/BENCHMARKS.md
 python3 - >>docs/BENCHMARKS.md <<'PY'
 import glob, json, os, re
 print("\n## Allocations\n")

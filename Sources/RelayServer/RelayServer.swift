@@ -21,7 +21,7 @@ public struct RelayServer: Sendable {
 
     /// Runs until a shutdown signal. `onListening` receives the bound host and port.
     public func run(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
-        let spool = try UploadSpool(root: vault.root + "/spool", limit: configuration.spoolLimitBytes)
+        let spool = try UploadSpool(root: vault.spoolDirectory, limit: configuration.spoolLimitBytes)
         let jobs = RelayJobs(catalog: vault.catalog, clock: vault.clock)
         try recover(spool: spool, jobs: jobs)
         let board = JobProgressBoard()

@@ -86,6 +86,11 @@ extension Catalog {
         }
     }
 
+    /// Ids of every job naming `owner` (erasure deletes their spooled uploads).
+    public func jobIDs(owner: String) throws -> [String] {
+        try read { try String.fetchAll($0, sql: "SELECT id FROM jobs WHERE owner_id = ?", arguments: [owner]) }
+    }
+
     /// Answers a trivial query: the catalog's file is there and readable.
     public func ping() throws {
         _ = try read { try Int.fetchOne($0, sql: "SELECT 1") }

@@ -116,6 +116,7 @@ extension Catalog {
             try TakeRecord.filter(Column("owner_id") == owner).deleteAll(db)
             try HoldRecord.filter(Column("owner_id") == owner).deleteAll(db)
             try TierChangeRecord.filter(Column("owner_id") == owner).deleteAll(db)
+            try JobRecord.filter(Column("owner_id") == owner).deleteAll(db)
             try db.execute(sql: "UPDATE events SET owner_id = NULL, take_id = NULL, detail = '{}' WHERE owner_id = ?", arguments: [owner])
             _ = try OwnerRecord.deleteOne(db, key: owner)
             try tombstone.insert(db)

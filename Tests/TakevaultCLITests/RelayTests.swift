@@ -181,6 +181,22 @@ struct RelayTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("erasing an owner removes their queued uploads and jobs with everything else", .timeLimit(.minutes(2)))
+    func erasureReachesTheSpool() async throws {
+        let server = try RelayTestServer(["--workers", "0"])
+        let first = Self.take(server.directory, "first.wav", seconds: 1)
+        let queued = Self.take(server.directory, "queued.wav", seconds: 1, seed: 5)
+        #expect(CLI.run("ingest", "--vault", server.vault, "--owner", "u5", "--tier", "pro", first.path).status == 0)
+        let accepted = try await server.client.upload(file: queued.path, metadata: UploadMetadata(owner: "u5", tier: "pro"), idempotencyKey: "q")
+        #expect(server.spoolFiles().count == 1)
+        let erased = CLI.run("owner", "erase", "u5", "--vault", server.vault)
+        #expect(erased.status == 0, "\(erased.standardError)")
+        #expect(server.spoolFiles().isEmpty)
+        let answer = try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/jobs/" + accepted.jobID))
+        #expect(answer.status == 404)
+        #expect(server.stop() == 0)
+    }
+
     @Test("kill -9 while a take is processing, restart: processed exactly once", .timeLimit(.minutes(4)))
     func crashWhileProcessing() async throws {
         let server = try RelayTestServer(["--workers", "1"])

@@ -2,14 +2,20 @@ import ObjectStore
 import TakeArchive
 import TakeCatalog
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The right to erasure. In this order, each step safe to repeat after a crash:
 /// 1. destroy the owner's wrapped keys — the key objects in the store and the catalog's copies —
 ///    and rotate the master key (``KeyRotation``), so that a copy of the store taken earlier, whose
 ///    key objects were wrapped under the old master key, can no longer be opened either
 ///    (crypto-shredding: from here nothing of theirs decrypts, from this store or any copy of it);
 /// 2. delete their manifests, then every other object under their prefix;
-/// 3. remove every catalog row naming them, strip their id from past events, and write a
-///    tombstone holding a random id and the time only.
+/// 3. remove every catalog row naming them (relay jobs too, with their spooled uploads), strip
+///    their id from past events, and write a tombstone holding a random id and the time only.
 /// Refused while a hold covers the owner. A crash after step 1 leaves objects without a key:
 /// the next sweep deletes them as an erased owner's leftovers.
 public struct Erasure: Sendable {
@@ -47,6 +53,9 @@ public struct Erasure: Sendable {
         let objects = try await vault.store.list(prefix: ObjectNames.ownerPrefix(id))
         try await vault.store.delete(objects.map(\.name).filter(Sweep.isManifest))
         try await vault.store.delete(objects.map(\.name).filter { !Sweep.isManifest($0) })
+        // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
+        // (the job rows go in step 3).
+        for job in try vault.catalog.jobIDs(owner: id) { unlink(vault.spoolDirectory + "/accepted/" + job + ".upload") }
         // 3. Catalog and tombstone.
         let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
         try vault.catalog.eraseOwner(id, tombstone: tombstone)

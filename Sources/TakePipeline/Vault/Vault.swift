@@ -19,7 +19,8 @@ import Foundation
 ///
 /// On disk (`--vault DIR`): `config.json`, `master.key` (mode 0600, unless the key comes from the
 /// environment), `catalog.sqlite`, `store/` (the local object store, unless the config names
-/// another), `quarantine/`, `work/` (temporary files of running ingests).
+/// another), `quarantine/`, `work/` (temporary files of running ingests), `spool/` (uploads the relay server
+/// has acknowledged and not yet archived).
 public final class Vault: Sendable {
     public let root: String
     public let store: any ObjectStore
@@ -34,6 +35,8 @@ public final class Vault: Sendable {
 
     public var quarantineDirectory: String { root + "/quarantine" }
     public var workDirectory: String { root + "/work" }
+    /// Uploads `takevault serve` has acknowledged and not yet archived (docs/RELAY.md).
+    public var spoolDirectory: String { root + "/spool" }
 
     /// The default vault folder: `$TAKEVAULT_VAULT`, else `$XDG_DATA_HOME/takevault`, else
     /// `~/.local/share/takevault`.
