@@ -73,6 +73,9 @@ public struct RelayClient: Sendable {
         /// The body: a file streamed from disk, or bytes.
         public var file: String?
         public var bytes: [UInt8]?
+        /// Send the file without a length (chunked transfer encoding), as a relay streaming a take
+        /// it is still reading would.
+        public var chunked = false
 
         public init(method: HTTPMethod, path: String) {
             self.method = method
@@ -106,7 +109,7 @@ public struct RelayClient: Sendable {
         if let file = request.file {
             let size = try Self.fileSize(file)
             outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
-            outgoing.body = .stream(FileBodyStream(path: file), length: .known(size))
+            outgoing.body = .stream(FileBodyStream(path: file), length: request.chunked ? .unknown : .known(size))
         } else if let bytes = request.bytes {
             outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
             outgoing.body = .bytes(bytes)

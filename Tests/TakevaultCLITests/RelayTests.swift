@@ -127,10 +127,16 @@ struct RelayTests {
             let answer = try await client.send(request)
             return (answer.status, answer.failure?.code)
         }
-        let large = Self.take(server.directory, "large.wav", seconds: 30)            // 8.6 MB
+        let large = Self.take(server.directory, "large.wav", seconds: 8, channels: 8)   // 9.2 MB, within the duration limit
         #expect(try await status(try server.uploadRequest(large.path)) == (413, "upload_too_large"))
+        var streamed = try server.uploadRequest(large.path)
+        streamed.chunked = true                                                              // no Content-Length: counted while streaming
+        #expect(try await status(streamed) == (413, "upload_too_large"))
         let long = Self.take(server.directory, "long.wav", seconds: 20, bits: 16, channels: 1)   // 1.9 MB, 20 s
         #expect(try await status(try server.uploadRequest(long.path)) == (413, "upload_too_long"))
+        var longStreamed = try server.uploadRequest(long.path)
+        longStreamed.chunked = true
+        #expect(try await status(longStreamed) == (413, "upload_too_long"))
         let text = server.directory.write("notes.wav", bytes: Array(String(repeating: "not audio at all\n", count: 1000).utf8))
         #expect(try await status(try server.uploadRequest(text)) == (415, "unsupported_format"))
         let fine = Self.take(server.directory, "fine.wav", seconds: 1)
