@@ -109,7 +109,7 @@ public struct RelayClient: Sendable {
         if let file = request.file {
             let size = try Self.fileSize(file)
             outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
-            outgoing.body = .stream(FileBodyStream(path: file), length: request.chunked ? .unknown : .known(size))
+            outgoing.body = .stream(FileBodyStream(path: file), length: request.chunked ? .unknown : .known(Int64(size)))
         } else if let bytes = request.bytes {
             outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
             outgoing.body = .bytes(bytes)

@@ -47,7 +47,7 @@ final class PipelineWorkers: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for index in 0..<configuration.workers {
                     group.addTask { await self.work(worker: index) }

@@ -12,6 +12,10 @@ enum CLI {
         TestSupport.run(binary, arguments)
     }
 
+    static func run(_ arguments: [String]) -> ProcessResult {
+        TestSupport.run(binary, arguments)
+    }
+
     /// Parses stdout as JSON.
     static func json(_ result: ProcessResult) -> Any? {
         try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))

@@ -88,7 +88,8 @@ public struct Ingest: Sendable {
         let masterSettings: JSONValue = masterIsFLAC ? try JSONValue.from(pass.flac!) : .object(["kind": .string(info.sampleKind.rawValue)])
         // A child task, so it runs on whatever executor the caller prefers (the relay gives its
         // workers threads of their own).
-        async let previewReport = PreviewChain.render(sourcePath: request.path, outputPath: work + "/preview.opus", analysis: pass.report, settings: settings.preview)
+        async let previewReport = PreviewChain.render(sourcePath: request.path, outputPath: work + "/preview.opus", analysis: pass.report,
+                                                      settings: settings.preview(take: takeID))
         let master = try await writer.write(
             masterSource, kind: "master", codec: masterIsFLAC ? "flac" : "original",
             mediaType: masterIsFLAC ? "audio/flac" : Self.mediaType(info), settings: masterSettings)

@@ -14,10 +14,11 @@ struct MasterPass {
     /// Waveform values are written out once this many are waiting (256 KiB of 16-bit values).
     static let waveformFlushValues = 131_072
 
-    /// Decodes `upload` once: analysis, the FLAC master at `masterPath` and the waveform `.dat`
-    /// at `waveformPath`, streamed so memory does not grow with the take.
+    /// Decodes `upload` once: analysis, the FLAC master at `masterPath` (none when `nil`: reprocess
+    /// reads an existing master) and the waveform `.dat` at `waveformPath`, streamed so memory does
+    /// not grow with the take.
     static func run(
-        upload: String, masterPath: String, waveformPath: String, settings: PipelineSettings, progress: (Double) -> Void
+        upload: String, masterPath: String?, waveformPath: String, settings: PipelineSettings, progress: (Double) -> Void
     ) throws -> Result {
         let reader = try AudioFileReader(path: upload)
         let info = reader.info
@@ -29,7 +30,7 @@ struct MasterPass {
                                       bits: waveformOptions.bits))
         let waveformFile = try WaveformFileWriter(path: waveformPath, sampleRate: info.sampleRate, samplesPerPixel: waveformOptions.samplesPerPixel,
                                                   bits: waveformOptions.bits.rawValue, channels: 1)
-        let encoder = try reader.integerBits.map { bits in
+        let encoder = try masterPath.flatMap { masterPath in reader.integerBits.map { (masterPath, $0) } }.map { masterPath, bits in
             try FLACMasterEncoder(
                 path: masterPath, sampleRate: info.sampleRate, channels: info.channels, bitsPerSample: bits,
                 expectedFrames: info.frames, metadata: info.metadata,

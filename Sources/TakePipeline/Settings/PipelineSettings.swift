@@ -1,4 +1,5 @@
 import AudioCodecs
+import Crypto
 import AudioDSP
 
 #if canImport(FoundationEssentials)
@@ -83,6 +84,16 @@ public struct PipelineSettings: Sendable, Equatable, Codable {
 
     public var preview: PreviewSettings {
         PreviewSettings(targetLUFS: targetLUFS, ceilingDBTP: ceilingDBTP, opus: OpusPreviewSettings(bitrate: opusBitrate, complexity: opusComplexity))
+    }
+
+    /// The preview settings for one take: the Ogg stream's serial number comes from the take id,
+    /// so the same master and settings always make the same preview bytes (an interrupted
+    /// reprocess redoes exactly the chunks it had written; a repeated one deduplicates).
+    func preview(take: String) -> PreviewSettings {
+        var settings = preview
+        let digest = Array(SHA256.hash(data: Array(("takevault/ogg-serial\n" + take).utf8)))
+        settings.opus.serialNumber = Int32(bitPattern: UInt32(digest[0]) << 24 | UInt32(digest[1]) << 16 | UInt32(digest[2]) << 8 | UInt32(digest[3]))
+        return settings
     }
 
     public var flac: FLACSettings { FLACSettings(compressionLevel: flacLevel) }

@@ -95,12 +95,36 @@ public struct Sweep: Sendable {
                 continue
             }
             if heldOwners.contains(owner) { continue }
+            // Superseded generations that reprocess kept because a hold covered the take: retired
+            // once no hold does (their chunks are counted here, not as orphans).
+            var retired = Set<String>()
+            var generationsByTake: [String: [Int]] = [:]
+            for info in objects {
+                if case .manifest(_, let take, let generation) = ObjectNames.parse(info.name) { generationsByTake[take, default: []].append(generation) }
+            }
+            let sizes = Dictionary(objects.map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
+            let expiring = Set(expiredByOwner[owner] ?? [])
+            for (take, generations) in generationsByTake.sorted(by: { $0.key < $1.key }) where generations.count > 1 && !expiring.contains(take) {
+                let current = generations.max()!
+                let retirement = GenerationRetirement(vault: vault)
+                if try retirement.isHeld(owner: owner, take: take) {
+                    report.kept.append(Item(kind: "superseded_generation", id: take, owner: owner, reason: "held: kept until the hold is lifted", bytes: 0))
+                    continue
+                }
+                let plan = try await retirement.plan(owner: owner, current: [take: current])
+                let bytes = (plan.manifests + plan.chunks).reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
+                report.deleted.append(Item(kind: "superseded_generation", id: take, owner: owner,
+                                           reason: "generation \((plan.generations[take] ?? []).map(String.init).joined(separator: ", ")) superseded by \(current)", bytes: bytes))
+                report.bytesFreed += bytes
+                retired.formUnion(plan.manifests + plan.chunks)
+                if !dryRun { try await retirement.retire(owner: owner, current: [take: current]) }
+            }
             let referenced = try await dryRun
                 ? referencedChunks(owner: owner, excluding: Set(expiredByOwner[owner] ?? []))
                 : TakeDeleter(vault: vault).referencedChunks(owner: owner)
             // For a dry run, chunks of the takes above are counted there, not as orphans.
             let ofExpiredTakes = dryRun ? try TakeDeleter(vault: vault).objectNames(of: expiredByOwner[owner] ?? []) : []
-            for info in objects where !referenced.contains(info.name) {
+            for info in objects where !referenced.contains(info.name) && !retired.contains(info.name) {
                 guard case .chunk = ObjectNames.parse(info.name) else { continue }
                 // Chunks of takes deleted above are counted there; the rest are orphans.
                 if ofExpiredTakes.contains(info.name) { continue }

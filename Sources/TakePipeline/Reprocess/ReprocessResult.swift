@@ -1,0 +1,58 @@
+/// What reprocess did with one take.
+public struct ReprocessResult: Sendable, Encodable, Equatable {
+    public var takeID: String
+    public var owner: String
+    /// `done`, `skipped`, `failed`, or `would_reprocess` (dry run).
+    public var outcome = "failed"
+    /// Why a take was skipped or failed.
+    public var reason: Reason?
+    /// What changes (`name: old → new`).
+    public var changes: [String] = []
+    /// The take's generation after the run.
+    public var generation: Int?
+    /// The new preview as measured after decoding.
+    public var preview: PreviewMeasurement?
+    /// `true` when a hold keeps the previous generation until it is lifted and the sweep runs.
+    public var oldGenerationKept = false
+    public var durationS: Double
+    /// Generations older than this are to be retired once the run's derivations are done.
+    var retireOlderThan: Int?
+
+    public struct Reason: Sendable, Encodable, Equatable {
+        public var code: String
+        public var message: String
+    }
+
+    init(takeID: String, owner: String, durationS: Double) {
+        self.takeID = takeID
+        self.owner = owner
+        self.durationS = durationS
+    }
+
+    func skipped(_ code: String, _ message: String) -> ReprocessResult {
+        var copy = self
+        copy.outcome = "skipped"
+        copy.reason = Reason(code: code, message: message)
+        return copy
+    }
+
+    func failed(_ code: String, _ message: String) -> ReprocessResult {
+        var copy = self
+        copy.outcome = "failed"
+        copy.reason = Reason(code: code, message: message)
+        return copy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case takeID = "take_id", owner, outcome, reason, changes, generation, preview, oldGenerationKept = "old_generation_kept", durationS = "duration_s"
+    }
+}
+
+/// A decoded preview's loudness and peak.
+public struct PreviewMeasurement: Sendable, Encodable, Equatable {
+    public var integratedLUFS: Double?
+    public var truePeakDBTP: Double?
+    public var limiterEngaged: Bool
+
+    enum CodingKeys: String, CodingKey { case integratedLUFS = "integrated_lufs", truePeakDBTP = "true_peak_dbtp", limiterEngaged = "limiter_engaged" }
+}

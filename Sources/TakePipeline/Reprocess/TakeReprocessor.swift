@@ -1,0 +1,202 @@
+import AudioCodecs
+import AudioDSP
+import Crypto
+import Logging
+import ObjectStore
+import ReasonCodes
+import TakeArchive
+import TakeCatalog
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Re-derives one take from its master: unseal the master to the work folder, analyse it again
+/// (with the waveform), render the preview with the new settings, measure the decoded preview
+/// independently, seal the new artefacts and commit generation g+1 (create-only). Generation g is
+/// retired afterwards by ``Reprocess``, unless a hold covers the take. The master's chunks are
+/// referenced, never rewritten.
+///
+/// Readers see one whole generation at every moment: the new manifest appears atomically and only
+/// after everything it names is stored; the old one is deleted only after that.
+struct TakeReprocessor: Sendable {
+    let vault: Vault
+    let derivation: Derivation
+    let pipelineOlderThan: Int?
+    let dryRun: Bool
+
+    /// The decoded preview must measure within this of the target, LU (the issue's promise).
+    static let loudnessTolerance = 0.5
+    /// Room for two measurements of the same decoded preview to disagree on its true peak, dB.
+    static let ceilingTolerance = 0.05
+
+    func run(_ take: TakeRecord, progress: @escaping @Sendable (Double) -> Void = { _ in }) async -> ReprocessResult {
+        var result = ReprocessResult(takeID: take.id, owner: take.ownerID, durationS: take.durationS)
+        var logger = Logger(label: "takevault.reprocess")
+        logger[metadataKey: "take_id"] = "\(take.id)"
+        do {
+            if let owner = try vault.catalog.owner(take.ownerID), owner.restricted {
+                return result.skipped("owner_restricted", "Processing of owner \(take.ownerID)'s data is restricted.")
+            }
+            let manifest = try await ManifestLocator(vault: vault).current(take: take.id)
+            let recorded = Derivation(recorded: manifest.body.pipeline)
+            result.generation = manifest.header.generation
+            if let pipelineOlderThan, let number = recorded.flatMap({ Derivation.versionNumber($0.pipelineVersion) }), number >= pipelineOlderThan {
+                return result.skipped("pipeline_current", "Made by \(manifest.body.pipeline.version), not older than version \(pipelineOlderThan).")
+            }
+            let held = try GenerationRetirement(vault: vault).isHeld(owner: take.ownerID, take: take.id)
+            if recorded == derivation {
+                // Up to date. A run interrupted after its commit may have left the old generation.
+                if !dryRun && !held { result.retireOlderThan = manifest.header.generation }
+                return result.skipped("up_to_date", "Already made by \(derivation.pipelineVersion) with these settings.")
+            }
+            result.changes = derivation.differences(from: recorded)
+            if dryRun {
+                result.outcome = "would_reprocess"
+                return result
+            }
+            try await reprocess(manifest, held: held, result: &result, logger: logger, progress: progress)
+            return result
+        } catch {
+            let coded = error as? ReasonCoded
+            logger.error("reprocess failed", metadata: ["code": "\(coded?.code ?? "internal_error")", "error": "\(error)"])
+            return result.failed(coded?.code ?? "internal_error", coded?.message ?? "\(error)")
+        }
+    }
+
+    private func reprocess(_ manifest: OpenedManifest, held: Bool, result: inout ReprocessResult, logger: Logger,
+                           progress: @escaping @Sendable (Double) -> Void) async throws {
+        let owner = manifest.header.owner
+        let take = manifest.header.takeID
+        guard let master = manifest.body.artefact("master") else { throw PipelineError.artefactNotFound(take: take, kind: "master") }
+        let work = vault.workDirectory + "/reprocess-" + take + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        try FileIO.makeDirectory(work)
+        defer { FileIO.removeTree(work) }
+
+        // 1. The master, unsealed and checked against its SHA-256.
+        let masterPath = work + "/master" + (master.codec == "flac" ? ".flac" : "")
+        try await unseal(master, of: manifest, to: masterPath)
+        progress(0.1)
+
+        // 2. Analysis and waveform from the master (no new master), then the preview.
+        var settings = vault.settings
+        settings.targetLUFS = derivation.targetLUFS
+        settings.ceilingDBTP = derivation.ceilingDBTP
+        settings.opusBitrate = derivation.opusBitrate
+        settings.opusComplexity = derivation.opusComplexity
+        settings.waveformZoom = derivation.waveformZoom
+        settings.waveformBits = derivation.waveformBits
+        let pass = try MasterPass.run(upload: masterPath, masterPath: nil, waveformPath: work + "/waveform.dat", settings: settings) {
+            progress(0.1 + 0.3 * $0)
+        }
+        try FileIO.writeNew(work + "/report.json", ManifestSealer.canonicalJSON(pass.report), mode: 0o600)
+        let preview = try PreviewChain.render(sourcePath: masterPath, outputPath: work + "/preview.opus", analysis: pass.report,
+                                              settings: settings.preview(take: take))
+        progress(0.8)
+
+        // 3. The decoded preview, measured independently of the chain, must meet the target.
+        let measured = try FileAnalysis.analyze(path: work + "/preview.opus").report
+        result.preview = PreviewMeasurement(integratedLUFS: measured.integratedLufs, truePeakDBTP: measured.truePeakDbtp, limiterEngaged: preview.limiterEngaged)
+        try check(measured, source: pass.report, settings: settings)
+
+        // 4. Seal the derived artefacts; the master's chunks are reused as they are.
+        let tags = ObjectTags(owner: owner, tier: manifest.header.tier, kind: "chunk", retainUntil: manifest.header.retainUntil, region: vault.region,
+                              held: try ProtectionTags(vault: vault).heldTakes(owner: owner)(take))
+        let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: manifest.key), chunkSize: master.chunkSize, tags: tags)
+        let previewArtefact = try await writer.write(work + "/preview.opus", kind: "preview", codec: "opus", mediaType: "audio/ogg; codecs=opus",
+                                                     settings: try JSONValue.from(preview))
+        let waveform = try await writer.write(
+            work + "/waveform.dat", kind: "waveform", codec: "audiowaveform-dat", mediaType: "application/octet-stream",
+            settings: .object(["samples_per_pixel": .number(Double(settings.waveformZoom)), "bits": .number(Double(settings.waveformBits)), "version": .number(2)]))
+        let report = try await writer.write(work + "/report.json", kind: "report", codec: "json", mediaType: "application/json", settings: .object([:]))
+        progress(0.9)
+
+        // 5. Commit generation g+1 (create-only), index it, then retire g unless held.
+        let generation = manifest.header.generation + 1
+        var body = manifest.body
+        body.analysis = try JSONValue.from(pass.report)
+        body.preview = try JSONValue.from(preview)
+        body.artefacts = [master, previewArtefact, waveform, report]
+        body.generation = generation
+        let recordedSettings = derivation.applied(to: manifest.body.pipeline.settings)
+        body.pipeline = PipelineRecord(version: derivation.pipelineVersion, settings: recordedSettings,
+                                       settingsHash: Array(SHA256.hash(data: try ManifestSealer.canonicalJSON(recordedSettings))).hex,
+                                       codecVersions: CodecVersions.all)
+        var header = manifest.header
+        header.generation = generation
+        let name = ObjectNames.manifest(owner: owner, take: take, generation: generation)
+        let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
+        let manifestTags = ObjectTags(owner: owner, tier: header.tier, kind: "manifest", retainUntil: header.retainUntil, region: vault.region, held: tags.held)
+        do {
+            try await vault.store.put(name, data: sealed, tags: manifestTags, createOnly: true)
+        } catch StoreError.alreadyExists {
+            // Another reprocess of this take committed this generation first: its result stands.
+            logger.notice("generation already committed", metadata: ["manifest": "\(name)"])
+            result.outcome = "done"
+            result.generation = generation
+            return
+        }
+        try CatalogIndexer(catalog: vault.catalog).record(
+            ManifestLocator.Opened(name: name, header: header, body: body, objectBytes: Int64(sealed.count)), event: "reprocess",
+            at: Timestamp.string(vault.clock.now()))
+        result.outcome = "done"
+        result.generation = generation
+        // Retired once every take of the run is derived (``Reprocess``), unless held.
+        if held { result.oldGenerationKept = true } else { result.retireOlderThan = generation }
+        logger.info("reprocessed", metadata: ["manifest": "\(name)", "held": "\(held)"])
+        progress(1)
+    }
+
+    private func unseal(_ artefact: Artefact, of manifest: OpenedManifest, to path: String) async throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw FileIO.error("create", path) }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        try await Restore(vault: vault).forEachChunk(of: artefact, owner: manifest.header.owner, key: manifest.key) { plaintext in
+            hasher.update(data: plaintext)
+            try FileIO.writeAll(descriptor, plaintext, path: path)
+        }
+        guard Array(hasher.finalize()).hex == artefact.sha256 else {
+            throw ArchiveError.contentMismatch(object: manifest.name, detail: "the master does not match its SHA-256")
+        }
+    }
+
+    /// The decoded preview against the target: loudness within ±0.5 LU (when the take has a
+    /// loudness to level), true peak at or under the ceiling.
+    private func check(_ measured: AnalysisReport, source: AnalysisReport, settings: PipelineSettings) throws {
+        if source.integratedLufs != nil {
+            guard let loudness = measured.integratedLufs, abs(loudness - settings.targetLUFS) <= Self.loudnessTolerance else {
+                throw ReprocessError.previewOffTarget(measured: measured.integratedLufs, target: settings.targetLUFS)
+            }
+        }
+        if let peak = measured.truePeakDbtp, peak > settings.ceilingDBTP + Self.ceilingTolerance, source.integratedLufs != nil {
+            throw ReprocessError.previewOverCeiling(measured: peak, ceiling: settings.ceilingDBTP)
+        }
+    }
+}
+
+/// Why a take's new preview was not committed.
+enum ReprocessError: ReasonCoded {
+    case previewOffTarget(measured: Double?, target: Double)
+    case previewOverCeiling(measured: Double, ceiling: Double)
+
+    var code: String {
+        switch self {
+        case .previewOffTarget: "preview_off_target"
+        case .previewOverCeiling: "preview_over_ceiling"
+        }
+    }
+
+    var message: String {
+        switch self {
+        case .previewOffTarget(let measured, let target):
+            "The new preview measures \(measured.map { "\(($0 * 100).rounded() / 100) LUFS" } ?? "silent"), not \(target) ± 0.5 LU; the previous generation stays."
+        case .previewOverCeiling(let measured, let ceiling):
+            "The new preview peaks at \((measured * 100).rounded() / 100) dBTP, over the \(ceiling) dBTP ceiling; the previous generation stays."
+        }
+    }
+
+    var category: ErrorCategory { .integrity }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import TakePipeline
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `takevault reprocess`: re-derive previews, waveforms and analyses from the archived masters.
+struct ReprocessCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reprocess",
+        abstract: "Re-derive takes' previews, waveforms and analyses from their masters with new settings; masters are never touched.",
+        discussion: """
+            Selectors combine with AND; --all selects everything. Without settings, takes are brought to the vault's \
+            current settings and pipeline version. Takes already made that way are skipped, so a second run (or a run \
+            after an interruption) does only what is left. Each new preview is decoded and measured before it is \
+            committed as a new manifest generation; the old generation is then retired, unless a hold covers the take \
+            (the sweep retires it once the hold is lifted). Restricted owners are skipped. Exit 1 if a take failed.
+            """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @Option(name: .customLong("take"), parsing: .upToNextOption, help: "Take ids.") var takes: [String] = []
+    @Option(help: "Only this owner's takes.") var owner: String?
+    @Option(help: "Only this session's takes.") var session: String?
+    @Option(help: "Only takes of this tier.") var tier: String?
+    @Option(help: "Only takes ingested before this instant (ISO 8601 or YYYY-MM-DD).") var ingestedBefore: String?
+    @Option(help: "Only takes ingested at or after this instant (ISO 8601 or YYYY-MM-DD).") var ingestedAfter: String?
+    @Option(help: "Only takes made by a pipeline version older than this (e.g. 2).") var pipelineOlderThan: Int?
+    @Flag(help: "Select every take.") var all = false
+    @Option(parsing: .unconditional, help: "Preview loudness target, LUFS.") var targetLufs: Double?
+    @Option(parsing: .unconditional, help: "Preview true-peak ceiling, dBTP.") var ceilingDbtp: Double?
+    @Option(help: "Opus bitrate, bit/s.") var opusBitrate: Int?
+    @Option(help: "Opus complexity, 0–10.") var opusComplexity: Int?
+    @Option(help: "Waveform samples per pixel.") var waveformZoom: Int?
+    @Option(help: "A JSON settings file (config.json's pipeline keys: target_lufs, ceiling_dbtp, opus_bitrate, …).") var settings: String?
+    @Option(help: "Takes processed at once (default 2).") var jobs = 2
+    @Flag(help: "List what would change; change nothing.") var dryRun = false
+    @Flag(help: "Print JSON: the summary and one object per take.") var json = false
+
+    func run() async throws {
+        let opened: Vault
+        var selection = ReprocessSelection()
+        do {
+            selection.takes = takes
+            selection.owner = owner
+            selection.session = session
+            selection.tier = try tier.map { try Tier(validating: $0) }
+            selection.ingestedBefore = try ingestedBefore.map { try Self.instant($0, flag: "--ingested-before") }
+            selection.ingestedAfter = try ingestedAfter.map { try Self.instant($0, flag: "--ingested-after") }
+            selection.pipelineOlderThan = pipelineOlderThan
+            selection.all = all
+            guard selection.isSpecified else {
+                throw ValidationError("Say which takes: --take, --owner, --session, --tier, --ingested-before/after, --pipeline-older-than, or --all.")
+            }
+            guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be 1–16.") }
+            let fromFile = try settings.map(Self.readSettings)
+            opened = try vault.open { settings in
+                if let fromFile {
+                    settings.targetLUFS = fromFile.targetLUFS
+                    settings.ceilingDBTP = fromFile.ceilingDBTP
+                    settings.opusBitrate = fromFile.opusBitrate
+                    settings.opusComplexity = fromFile.opusComplexity
+                    settings.waveformZoom = fromFile.waveformZoom
+                    settings.waveformBits = fromFile.waveformBits
+                }
+                if let targetLufs { settings.targetLUFS = targetLufs }
+                if let ceilingDbtp { settings.ceilingDBTP = ceilingDbtp }
+                if let opusBitrate { settings.opusBitrate = opusBitrate }
+                if let opusComplexity { settings.opusComplexity = opusComplexity }
+                if let waveformZoom { settings.waveformZoom = waveformZoom }
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw report(error, json: json)
+        }
+
+        let display = BatchProgress(label: dryRun ? "reprocess (dry run)" : "reprocess", quiet: json)
+        let result: Reprocess.Report
+        do {
+            result = try await Reprocess(vault: opened).run(selection, dryRun: dryRun, concurrency: jobs) { event in display.handle(event) }
+        } catch {
+            display.finish()
+            throw report(error, json: json)
+        }
+        display.finish()
+        if json {
+            try JSONOutput.print(result)
+        } else {
+            FileDescriptorOutput.standardOutput.write(Self.summary(result))
+        }
+        if result.failed > 0 { throw ExitStatus.failure.exitCode }
+    }
+
+    static func instant(_ text: String, flag: String) throws -> String {
+        let full = text.count == 10 ? text + "T00:00:00Z" : text
+        guard let date = Timestamp.date(full) else { throw ValidationError("\(flag) must be ISO 8601 or YYYY-MM-DD.") }
+        return Timestamp.string(date)
+    }
+
+    static func readSettings(_ path: String) throws -> PipelineSettings {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PipelineError.invalidSetting(name: "--settings", value: path, allowed: "a readable JSON file")
+        }
+        do { return try JSONDecoder().decode(PipelineSettings.self, from: data) } catch {
+            throw PipelineError.invalidSetting(name: "--settings", value: path, allowed: "JSON with config.json's pipeline keys (\(error))")
+        }
+    }
+
+    static func summary(_ report: Reprocess.Report) -> String {
+        var lines: [String] = []
+        for take in report.takes {
+            switch take.outcome {
+            case "done":
+                let level = take.preview?.integratedLUFS.map { String(format1: $0) + " LUFS" } ?? "silent"
+                let peak = take.preview?.truePeakDBTP.map { String(format1: $0) + " dBTP" } ?? "—"
+                lines.append("\(take.takeID) (\(take.owner)): generation \(take.generation ?? 0); preview \(level), \(peak)\(take.oldGenerationKept ? "; old generation kept (held)" : "")")
+            case "would_reprocess":
+                lines.append("\(take.takeID) (\(take.owner)): would reprocess — \(take.changes.joined(separator: ", "))")
+            case "skipped":
+                lines.append("\(take.takeID) (\(take.owner)): skipped [\(take.reason?.code ?? "")]")
+            default:
+                lines.append("\(take.takeID) (\(take.owner)): FAILED [\(take.reason?.code ?? "")] \(take.reason?.message ?? "")")
+            }
+        }
+        let counts = report.dryRun
+            ? "\(report.wouldReprocess) would be reprocessed, \(report.skipped) skipped"
+            : "\(report.done) reprocessed, \(report.skipped) skipped, \(report.failed) failed"
+        let d = report.derivation
+        lines.append("\(counts) (\(d.pipelineVersion): \(String(format1: d.targetLUFS)) LUFS, \(String(format1: d.ceilingDBTP)) dBTP, Opus \(d.opusBitrate / 1000) kbit/s c\(d.opusComplexity), waveform 1:\(d.waveformZoom))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
