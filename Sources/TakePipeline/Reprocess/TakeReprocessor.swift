@@ -14,8 +14,9 @@ import Darwin
 #endif
 
 /// Re-derives one take from its master: unseal the master to the work folder, analyse it again
-/// (with the waveform), render the preview with the new settings, measure the decoded preview
-/// independently, seal the new artefacts and commit generation g+1 (create-only). Generation g is
+/// (with the waveform), render the preview with the new settings, check the decoded preview's
+/// loudness and true peak against the target, seal the new artefacts and commit generation g+1
+/// (create-only). Generation g is
 /// retired afterwards by ``Reprocess``, unless a hold covers the take. The master's chunks are
 /// referenced, never rewritten.
 ///
@@ -29,8 +30,6 @@ struct TakeReprocessor: Sendable {
 
     /// The decoded preview must measure within this of the target, LU (the promise).
     static let loudnessTolerance = 0.5
-    /// Room for two measurements of the same decoded preview to disagree on its true peak, dB.
-    static let ceilingTolerance = 0.05
 
     func run(_ take: TakeRecord, progress: @escaping @Sendable (Double) -> Void = { _ in }) async -> ReprocessResult {
         var result = ReprocessResult(takeID: take.id, owner: take.ownerID, durationS: take.durationS)
@@ -96,10 +95,12 @@ struct TakeReprocessor: Sendable {
                                               settings: settings.preview(take: take))
         progress(0.8)
 
-        // 3. The decoded preview, measured independently of the chain, must meet the target.
-        let measured = try FileAnalysis.analyze(path: work + "/preview.opus").report
-        result.preview = PreviewMeasurement(integratedLUFS: measured.integratedLufs, truePeakDBTP: measured.truePeakDbtp, limiterEngaged: preview.limiterEngaged)
-        try check(measured, source: pass.report, settings: settings)
+        // 3. The preview as decoded must meet the target before it may replace the old one. The
+        // chain's figures are that measurement: the file it leaves, decoded by libsndfile and
+        // measured by the BS.1770 meter after the final render. The chain keeps its closest attempt
+        // even when none is on target; here that is a failure, and the old generation stays.
+        result.preview = PreviewMeasurement(integratedLUFS: preview.integratedLUFS, truePeakDBTP: preview.truePeakDBTP, limiterEngaged: preview.limiterEngaged)
+        try check(preview, source: pass.report, settings: settings)
 
         // 4. Seal the derived artefacts; the master's chunks are reused as they are.
         let tags = ObjectTags(owner: owner, tier: manifest.header.tier, kind: "chunk", retainUntil: manifest.header.retainUntil, region: vault.region,
@@ -165,13 +166,13 @@ struct TakeReprocessor: Sendable {
 
     /// The decoded preview against the target: loudness within ±0.5 LU (when the take has a
     /// loudness to level), true peak at or under the ceiling.
-    private func check(_ measured: AnalysisReport, source: AnalysisReport, settings: PipelineSettings) throws {
+    private func check(_ measured: PreviewReport, source: AnalysisReport, settings: PipelineSettings) throws {
         if source.integratedLufs != nil {
-            guard let loudness = measured.integratedLufs, abs(loudness - settings.targetLUFS) <= Self.loudnessTolerance else {
-                throw ReprocessError.previewOffTarget(measured: measured.integratedLufs, target: settings.targetLUFS)
+            guard let loudness = measured.integratedLUFS, abs(loudness - settings.targetLUFS) <= Self.loudnessTolerance else {
+                throw ReprocessError.previewOffTarget(measured: measured.integratedLUFS, target: settings.targetLUFS)
             }
         }
-        if let peak = measured.truePeakDbtp, peak > settings.ceilingDBTP + Self.ceilingTolerance, source.integratedLufs != nil {
+        if let peak = measured.truePeakDBTP, peak > settings.ceilingDBTP, source.integratedLufs != nil {
             throw ReprocessError.previewOverCeiling(measured: peak, ceiling: settings.ceilingDBTP)
         }
     }
