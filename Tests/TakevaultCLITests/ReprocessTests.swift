@@ -137,12 +137,14 @@ struct ReprocessTests {
         let directory = TestDirectory()
         let vault = directory.file("vault")
         #expect(CLI.run("init", "--vault", vault).status == 0)
-        func ingest(_ owner: String, _ sample: String) throws -> String {
-            let result = CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", "studio", "--json", CLI.samples + "/" + sample)
+        func ingest(_ owner: String, _ sample: String, tier: String = "studio") throws -> String {
+            let result = CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", tier, "--json", CLI.samples + "/" + sample)
             return try #require((CLI.json(result) as? [String: Any])?["take_id"] as? String)
         }
         let held = try ingest("a", "keys-48k24-stereo.wav")
-        let free = try ingest("a", "voice-take-48k16-mono.wav")
+        let free = try ingest("a", "voice-take-48k16-mono.wav", tier: "pro")
+        let retention = (try Self.manifest(vault, free)["header"] as? [String: Any])?["retain_until"] as? String
+        #expect(retention != nil)
         let restricted = try ingest("r", "guitar-44k16-stereo.wav")
         #expect(CLI.run("owner", "hold", "a", "--vault", vault, "--take", held, "--reason", "investigation").status == 0)
         #expect(CLI.run("owner", "restrict", "r", "--vault", vault).status == 0)
@@ -158,6 +160,7 @@ struct ReprocessTests {
         #expect(result(free)?["outcome"] as? String == "done" && result(free)?["old_generation_kept"] as? Bool == false)
         #expect(Self.manifestNames(vault, take: held).count == 2, "held: both generations stay")
         #expect(Self.manifestNames(vault, take: free).count == 1)
+        #expect((try Self.manifest(vault, free)["header"] as? [String: Any])?["retain_until"] as? String == retention, "retention does not change")
         #expect(Self.manifestNames(vault, take: restricted).count == 1)
         #expect(Self.artefacts(try Self.manifest(vault, restricted))["preview"] != nil)
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
