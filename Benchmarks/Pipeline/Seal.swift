@@ -21,19 +21,17 @@ enum SealBenchmark {
         let chunks = stride(from: 0, to: data.count, by: chunk).map { Array(data[$0..<min($0 + chunk, data.count)]) }
         let gigabytes = Double(data.count) / 1e9
 
-        var start = Measure.wall()
-        let sealed = try chunks.map { try sealer.seal($0) }
-        let sealTime = Measure.wall() - start
-
-        start = Measure.wall()
-        for (id, object) in sealed { _ = try sealer.open(object, id: id, objectName: "bench") }
-        let openTime = Measure.wall() - start
-
-        let store = try LocalStore(root: directory)
-        let tags = ObjectTags(owner: "bench", tier: "free", kind: "chunk", retainUntil: nil)
-        start = Measure.wall()
-        for (id, object) in sealed { try await store.put("v1/owners/bench/chunks/" + id.hex, data: object, tags: tags, createOnly: true) }
-        let storeTime = Measure.wall() - start
+        // Sealing as ArtefactWriter does it: one chunk at a time, each object released once stored,
+        // so the allocator hands the next chunk the same pages. (Keeping every sealed object alive
+        // instead makes each chunk's 4 MiB fresh pages, whose first-touch faults cost 25–30 %:
+        // measured 0.83 against 1.24 GB/s.)
+        func sealPass() throws -> Double {
+            let start = Measure.wall()
+            var total = 0
+            for piece in chunks { total &+= try sealer.seal(piece).object.count }
+            precondition(total == data.count + chunks.count * ChunkSealer.overhead)
+            return Measure.wall() - start
+        }
 
         // The anchor: the two primitives the format requires per chunk, HMAC-SHA256 (the id) and
         // OpenSSL's AES-256-GCM into one reused buffer, with nothing around them.
@@ -42,17 +40,44 @@ enum SealBenchmark {
         var output = [UInt8](repeating: 0, count: chunk + 16)
         let context = EVP_CIPHER_CTX_new()
         defer { EVP_CIPHER_CTX_free(context) }
-        start = Measure.wall()
-        for piece in chunks {
-            _ = HMAC<SHA256>.authenticationCode(for: piece, using: raw)
-            var length: Int32 = 0
-            EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, keyBytes, nonce)
-            output.withUnsafeMutableBufferPointer { out in
-                _ = EVP_EncryptUpdate(context, out.baseAddress, &length, piece, Int32(piece.count))
-                _ = EVP_EncryptFinal_ex(context, out.baseAddress! + piece.count, &length)
+        func anchorPass() -> Double {
+            let start = Measure.wall()
+            for piece in chunks {
+                _ = HMAC<SHA256>.authenticationCode(for: piece, using: raw)
+                var length: Int32 = 0
+                EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, keyBytes, nonce)
+                output.withUnsafeMutableBufferPointer { out in
+                    _ = EVP_EncryptUpdate(context, out.baseAddress, &length, piece, Int32(piece.count))
+                    _ = EVP_EncryptFinal_ex(context, out.baseAddress! + piece.count, &length)
+                }
+            }
+            return Measure.wall() - start
+        }
+
+        // Alternating rounds; the medians.
+        var sealTimes: [Double] = [], anchorTimes: [Double] = []
+        for round in 0..<5 {
+            if round % 2 == 0 {
+                sealTimes.append(try sealPass())
+                anchorTimes.append(anchorPass())
+            } else {
+                anchorTimes.append(anchorPass())
+                sealTimes.append(try sealPass())
             }
         }
-        let anchorTime = Measure.wall() - start
+        let sealTime = Measure.median(sealTimes), anchorTime = Measure.median(anchorTimes)
+
+        // The objects the open and store measurements need, sealed untimed.
+        let sealed = try chunks.map { try sealer.seal($0) }
+        var start = Measure.wall()
+        for (id, object) in sealed { _ = try sealer.open(object, id: id, objectName: "bench") }
+        let openTime = Measure.wall() - start
+
+        let store = try LocalStore(root: directory)
+        let tags = ObjectTags(owner: "bench", tier: "free", kind: "chunk", retainUntil: nil)
+        start = Measure.wall()
+        for (id, object) in sealed { try await store.put("v1/owners/bench/chunks/" + id.hex, data: object, tags: tags, createOnly: true) }
+        let storeTime = Measure.wall() - start
         return Result(sealGBps: gigabytes / sealTime, openGBps: gigabytes / openTime, storeGBps: gigabytes / storeTime, anchorGBps: gigabytes / anchorTime)
     }
 }
