@@ -189,7 +189,7 @@ let package = Package(
         // Synthesised WAVs and exact decoding (libsndfile, libFLAC) for tests that check samples.
         .target(name: "AudioTestSupport", dependencies: ["AudioCodecs", "TestSupport"], path: "Tests/AudioTestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
-        .testTarget(name: "AudioCodecsTests", dependencies: ["ReasonCodes", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport"]),
+        .testTarget(name: "AudioCodecsTests", dependencies: ["ReasonCodes", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "ReasonCodes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "TestSupport", "AudioTestSupport"]),

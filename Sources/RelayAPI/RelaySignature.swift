@@ -1,4 +1,5 @@
 import Crypto
+import TakeArchive
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -48,7 +49,7 @@ public struct RelaySignature: Sendable, Equatable {
 
     /// The string the HMAC covers.
     public var canonicalString: String {
-        let metadataHash = Self.hex(SHA256.hash(data: Array(metadataHeader.utf8)))
+        let metadataHash = SHA256.hash(data: Array(metadataHeader.utf8)).relayHex
         return [Self.algorithm, method.uppercased(), path, String(timestamp), nonce, idempotencyKey, metadataHash, bodySHA256.lowercased()]
             .joined(separator: "\n")
     }
@@ -56,12 +57,12 @@ public struct RelaySignature: Sendable, Equatable {
     /// The signature (lower-case hex) under `secret`.
     public func sign(secret: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(canonicalString.utf8), using: SymmetricKey(data: secret))
-        return Self.hex(mac)
+        return Array(mac).hex
     }
 
     /// Whether `signature` (hex) is this request's signature under `secret`; compares in constant time.
     public func verify(signature: String, secret: [UInt8]) -> Bool {
-        guard let given = Self.bytes(hex: signature), given.count == SHA256.byteCount else { return false }
+        guard let given = [UInt8](hex: signature), given.count == SHA256.byteCount else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Array(canonicalString.utf8), using: SymmetricKey(data: secret))
     }
 
@@ -83,41 +84,9 @@ public struct RelaySignature: Sendable, Equatable {
         guard let keyID, !keyID.isEmpty, let signature, !signature.isEmpty else { return nil }
         return (keyID, signature)
     }
-
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let scalars = Array(hex.utf8)
-        guard scalars.count % 2 == 0 else { return nil }
-        func value(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(scalars.count / 2)
-        var index = 0
-        while index < scalars.count {
-            guard let high = value(scalars[index]), let low = value(scalars[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
 }
 
 extension Digest {
     /// Lower-case hex of the digest.
-    public var relayHex: String { RelaySignature.hex(self) }
+    public var relayHex: String { Array(self).hex }
 }

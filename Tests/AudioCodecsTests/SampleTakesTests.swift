@@ -1,5 +1,6 @@
 import TestSupport
 import AudioCodecs
+import AudioTestSupport
 import Testing
 
 /// The shipped sample takes: probe agrees with SoX's `soxi`, and each yields its artefacts.
@@ -44,7 +45,7 @@ struct SampleTakesTests {
         if info.sampleKind == .integer {
             _ = try Transcoder.transcode(path, to: .flac, outputPath: directory.file("master.flac"))
             let master = try decodeFLAC(directory.file("master.flac"))
-            #expect(firstDifference(master.channels, try decodeIntegers(path)) == nil)
+            #expect(firstDifference(master.channels, try integerSamples(path)) == nil)
         }
     }
 }

@@ -23,8 +23,9 @@ final class RelayTestServer: @unchecked Sendable {
         if let callbackURL { relayA["callback_url"] = callbackURL }
         let relayB = ["key_id": Self.relayB.keyID, "secret": String(decoding: Self.relayB.secret, as: UTF8.self)]
         let keys = try JSONSerialization.data(withJSONObject: ["relays": [relayA, relayB]])
-        FileManager.default.createFile(atPath: vault + "/relays.json", contents: keys, attributes: [.posixPermissions: 0o600])
-        FileManager.default.createFile(atPath: directory.file("relay-a.secret"), contents: Data(Self.relayA.secret), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: vault + "/relays.json", contents: keys, attributes: [.posixPermissions: 0o600]),
+              FileManager.default.createFile(atPath: directory.file("relay-a.secret"), contents: Data(Self.relayA.secret), attributes: [.posixPermissions: 0o600])
+        else { throw HarnessError("cannot write the relay keys") }
         try start()
     }
 

@@ -220,5 +220,12 @@ struct ReprocessTests {
         #expect(selected("--pipeline-older-than", "1") == 0)
         #expect(selected("--pipeline-older-than", "2") == 3)
         #expect(CLI.run("reprocess", "--vault", vault, "--target-lufs", "-14").status == 2)
+
+        // A settings file changes what it names; the rest stays the vault's; a typo is refused.
+        let file = directory.write("settings.json", bytes: Array(#"{"opus_bitrate": 96000}"#.utf8))
+        let derivation = (CLI.json(CLI.run("reprocess", "--vault", vault, "--all", "--settings", file, "--dry-run", "--json")) as? [String: Any])?["derivation"] as? [String: Any]
+        #expect(derivation?["opus_bitrate"] as? Int == 96_000 && derivation?["target_lufs"] as? Double == -16)
+        let typo = directory.write("typo.json", bytes: Array(#"{"target_lufts": -14}"#.utf8))
+        #expect(CLI.run("reprocess", "--vault", vault, "--all", "--settings", typo, "--dry-run").status == 2)
     }
 }

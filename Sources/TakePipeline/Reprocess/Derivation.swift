@@ -29,6 +29,16 @@ public struct Derivation: Sendable, Equatable, Codable {
         waveformBits = settings.waveformBits
     }
 
+    /// Sets these derivation settings in `settings` (the pipeline version is not a setting).
+    public func apply(to settings: inout PipelineSettings) {
+        settings.targetLUFS = targetLUFS
+        settings.ceilingDBTP = ceilingDBTP
+        settings.opusBitrate = opusBitrate
+        settings.opusComplexity = opusComplexity
+        settings.waveformZoom = waveformZoom
+        settings.waveformBits = waveformBits
+    }
+
     /// The derivation a manifest records (its pipeline version and effective settings).
     public init?(recorded pipeline: PipelineRecord) {
         guard case .object(let settings) = pipeline.settings,

@@ -81,12 +81,7 @@ struct TakeReprocessor: Sendable {
 
         // 2. Analysis and waveform from the master (no new master), then the preview.
         var settings = vault.settings
-        settings.targetLUFS = derivation.targetLUFS
-        settings.ceilingDBTP = derivation.ceilingDBTP
-        settings.opusBitrate = derivation.opusBitrate
-        settings.opusComplexity = derivation.opusComplexity
-        settings.waveformZoom = derivation.waveformZoom
-        settings.waveformBits = derivation.waveformBits
+        derivation.apply(to: &settings)
         let pass = try MasterPass.run(upload: masterPath, masterPath: nil, waveformPath: work + "/waveform.dat", settings: settings) {
             progress(0.1 + 0.3 * $0)
         }

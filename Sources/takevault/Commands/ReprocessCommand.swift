@@ -1,4 +1,5 @@
 import ArgumentParser
+import TakeArchive
 import TakePipeline
 
 #if canImport(FoundationEssentials)
@@ -35,7 +36,7 @@ struct ReprocessCommand: AsyncParsableCommand {
     @Option(help: "Opus bitrate, bit/s.") var opusBitrate: Int?
     @Option(help: "Opus complexity, 0–10.") var opusComplexity: Int?
     @Option(help: "Waveform samples per pixel.") var waveformZoom: Int?
-    @Option(help: "A JSON settings file (config.json's pipeline keys: target_lufs, ceiling_dbtp, opus_bitrate, …).") var settings: String?
+    @Option(help: "A JSON settings file: any of target_lufs, ceiling_dbtp, opus_bitrate, opus_complexity, waveform_zoom, waveform_bits (flags override it).") var settings: String?
     @Option(help: "Takes processed at once (default 2).") var jobs = 2
     @Flag(help: "List what would change; change nothing.") var dryRun = false
     @Flag(help: "Print JSON: the summary and one object per take.") var json = false
@@ -58,14 +59,7 @@ struct ReprocessCommand: AsyncParsableCommand {
             guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be 1–16.") }
             let fromFile = try settings.map(Self.readSettings)
             opened = try vault.open { settings in
-                if let fromFile {
-                    settings.targetLUFS = fromFile.targetLUFS
-                    settings.ceilingDBTP = fromFile.ceilingDBTP
-                    settings.opusBitrate = fromFile.opusBitrate
-                    settings.opusComplexity = fromFile.opusComplexity
-                    settings.waveformZoom = fromFile.waveformZoom
-                    settings.waveformBits = fromFile.waveformBits
-                }
+                if let fromFile { fromFile(&settings) }
                 if let targetLufs { settings.targetLUFS = targetLufs }
                 if let ceilingDbtp { settings.ceilingDBTP = ceilingDbtp }
                 if let opusBitrate { settings.opusBitrate = opusBitrate }
@@ -101,12 +95,34 @@ struct ReprocessCommand: AsyncParsableCommand {
         return Timestamp.string(date)
     }
 
-    static func readSettings(_ path: String) throws -> PipelineSettings {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PipelineError.invalidSetting(name: "--settings", value: path, allowed: "a readable JSON file")
+    /// The settings file: a JSON object with any of `target_lufs`, `ceiling_dbtp`, `opus_bitrate`,
+    /// `opus_complexity`, `waveform_zoom`, `waveform_bits`; keys it leaves out keep the vault's
+    /// values, unknown keys are refused (a typo must not pass for "no change").
+    static func readSettings(_ path: String) throws -> @Sendable (inout PipelineSettings) -> Void {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+            throw PipelineError.invalidSetting(name: "--settings", value: path, allowed: "a readable JSON object")
         }
-        do { return try JSONDecoder().decode(PipelineSettings.self, from: data) } catch {
-            throw PipelineError.invalidSetting(name: "--settings", value: path, allowed: "JSON with config.json's pipeline keys (\(error))")
+        let known = ["target_lufs", "ceiling_dbtp", "opus_bitrate", "opus_complexity", "waveform_zoom", "waveform_bits"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw PipelineError.invalidSetting(name: "--settings", value: unknown, allowed: known.joined(separator: ", "))
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let value = object[key] else { return nil }
+            guard let number = value.doubleValue else {
+                throw PipelineError.invalidSetting(name: key, value: "\(value)", allowed: "a number")
+            }
+            return number
+        }
+        let target = try number("target_lufs"), ceiling = try number("ceiling_dbtp"), bitrate = try number("opus_bitrate")
+        let complexity = try number("opus_complexity"), zoom = try number("waveform_zoom"), bits = try number("waveform_bits")
+        return { settings in
+            if let target { settings.targetLUFS = target }
+            if let ceiling { settings.ceilingDBTP = ceiling }
+            if let bitrate { settings.opusBitrate = Int(bitrate) }
+            if let complexity { settings.opusComplexity = Int(complexity) }
+            if let zoom { settings.waveformZoom = Int(zoom) }
+            if let bits { settings.waveformBits = Int(bits) }
         }
     }
 

@@ -11,17 +11,6 @@ func decodeFLAC(_ path: String) throws -> (decoder: FLACDecoder, channels: [[Int
     return (decoder, channels)
 }
 
-/// Decodes any file with takevault's reader into planar integer channels (integer PCM only).
-func decodeIntegers(_ path: String) throws -> [[Int32]] {
-    let reader = try AudioFileReader(path: path)
-    let block = reader.makeBlock(capacity: 1_000)
-    var channels = [[Int32]](repeating: [], count: reader.info.channels)
-    while try reader.read(into: block) > 0 {
-        for channel in 0..<block.channels { channels[channel] += block.integerChannel(channel) }
-    }
-    return channels
-}
-
 /// Decodes any file with takevault's reader into planar float channels.
 func decodeFloats(_ path: String) throws -> [[Float]] {
     let reader = try AudioFileReader(path: path)
