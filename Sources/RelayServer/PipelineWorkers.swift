@@ -15,7 +15,9 @@ import TakePipeline
 /// On graceful shutdown workers stop claiming, finish the take in hand and return; a job cut off
 /// harder than that stays `processing` and is queued again at the next start.
 final class PipelineWorkers: Service, Sendable {
-    let vault: Vault
+    /// Opens the vault afresh for each job, so a master key rotated by `takevault keys rotate` or
+    /// an erasure while the server runs is the one new owner keys are wrapped under.
+    let openVault: @Sendable () throws -> Vault
     let spool: UploadSpool
     let jobs: RelayJobs
     let board: JobProgressBoard
@@ -26,9 +28,9 @@ final class PipelineWorkers: Service, Sendable {
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
 
-    init(vault: Vault, spool: UploadSpool, jobs: RelayJobs, board: JobProgressBoard, metrics: RelayMetrics, notifier: CallbackNotifier,
+    init(openVault: @escaping @Sendable () throws -> Vault, spool: UploadSpool, jobs: RelayJobs, board: JobProgressBoard, metrics: RelayMetrics, notifier: CallbackNotifier,
          configuration: RelayConfiguration, logger: Logger) {
-        self.vault = vault
+        self.openVault = openVault
         self.spool = spool
         self.jobs = jobs
         self.board = board
@@ -107,6 +109,7 @@ final class PipelineWorkers: Service, Sendable {
         let metrics = self.metrics
         board.update(job.id, stage: "start", fraction: 0)
         do {
+            let vault = try openVault()
             let ingest = Ingest(vault: vault)
             let result = try await withTaskExecutorPreference(executor) {
                 try await ingest.run(request) { stage, fraction in
@@ -121,6 +124,15 @@ final class PipelineWorkers: Service, Sendable {
                 }
             }
             stageClock.withLock { metrics.stage($0.stage, clock.now - $0.started) }
+            // Erasure deletes an owner's jobs with everything else. If it landed while this take
+            // was being ingested, the commit above came after it: finish the erasure's work.
+            guard try jobs.catalog.job(job.id) != nil else {
+                logger.notice("owner erased during ingest; erasing what was committed after it")
+                board.clear(job.id)
+                _ = try await Erasure(vault: vault).erase(owner: metadata.owner)
+                spool.remove(job: job.id)
+                return
+            }
             // The manifest has committed. Record that first, then let the spooled upload go: a crash
             // in between leaves a finished job whose file the next start deletes.
             let finished = try jobs.finish(job, state: "done", takeID: result.takeID, callback: wantsCallback(job)) { detail in

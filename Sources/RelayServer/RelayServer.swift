@@ -12,11 +12,17 @@ public struct RelayServer: Sendable {
     public let vault: Vault
     public let configuration: RelayConfiguration
     public let logger: Logger
+    /// Opens the vault again (for each job: settings and master keys as they are now).
+    let openVault: @Sendable () throws -> Vault
 
-    public init(vault: Vault, configuration: RelayConfiguration, logger: Logger = Logger(label: "takevault.relay")) {
+    /// `openVault` reopens the vault the way the server opened `vault`; without it, jobs use
+    /// `vault` as it was opened.
+    public init(vault: Vault, configuration: RelayConfiguration, logger: Logger = Logger(label: "takevault.relay"),
+                openVault: (@Sendable () throws -> Vault)? = nil) {
         self.vault = vault
         self.configuration = configuration
         self.logger = logger
+        self.openVault = openVault ?? { vault }
     }
 
     /// Runs until a shutdown signal. `onListening` receives the bound host and port.
@@ -27,7 +33,7 @@ public struct RelayServer: Sendable {
         let board = JobProgressBoard()
         let metrics = RelayMetrics()
         let notifier = CallbackNotifier(jobs: jobs, board: board, configuration: configuration, logger: logger)
-        let workers = PipelineWorkers(vault: vault, spool: spool, jobs: jobs, board: board, metrics: metrics, notifier: notifier,
+        let workers = PipelineWorkers(openVault: openVault, spool: spool, jobs: jobs, board: board, metrics: metrics, notifier: notifier,
                                       configuration: configuration, logger: logger)
         let authenticator = RelayAuthenticator(configuration: configuration, catalog: vault.catalog, clock: vault.clock)
         let routes = RelayRoutes(

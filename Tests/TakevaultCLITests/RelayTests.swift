@@ -203,6 +203,49 @@ struct RelayTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("a full spool answers 503 with Retry-After before reading the body", .timeLimit(.minutes(2)))
+    func spoolLimit() async throws {
+        let server = try RelayTestServer(["--workers", "0", "--spool-limit-bytes", "1500000"])
+        let first = Self.take(server.directory, "first.wav", seconds: 3, bits: 16, channels: 2)     // 576 KB
+        let second = Self.take(server.directory, "second.wav", seconds: 4, bits: 16, channels: 2, seed: 2)   // 768 KB
+        let third = Self.take(server.directory, "third.wav", seconds: 2, bits: 16, channels: 2, seed: 3)
+        #expect(try await server.client.send(try server.uploadRequest(first.path)).status == 202)
+        // 576 KB held + 768 KB arriving fits in 1.5 MB; then the third does not.
+        #expect(try await server.client.send(try server.uploadRequest(second.path)).status == 202)
+        let busy = try await server.client.send(try server.uploadRequest(third.path))
+        #expect(busy.status == 503 && busy.failure?.code == "relay_busy")
+        #expect(busy.headers.first(name: "Retry-After") != nil)
+        #expect(server.spoolFiles().count == 2)
+        #expect(server.stop() == 0)
+    }
+
+    @Test("an erasure that lands while the owner's take is being ingested leaves nothing of the owner", .timeLimit(.minutes(3)))
+    func erasureDuringIngest() async throws {
+        let server = try RelayTestServer(["--workers", "1"])
+        let take = Self.take(server.directory, "long.wav", seconds: 90)
+        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u7", tier: "pro"), idempotencyKey: "e")
+        while try await server.client.job(accepted.jobID).state == "queued" { try await Task.sleep(for: .milliseconds(10)) }
+        // Ingest has created the owner and its key by now; erase while the take is in flight.
+        var erased = CLI.run("owner", "erase", "u7", "--vault", server.vault)
+        while erased.status != 0 && erased.standardError.contains("not found") {
+            try await Task.sleep(for: .milliseconds(20))
+            erased = CLI.run("owner", "erase", "u7", "--vault", server.vault)
+        }
+        #expect(erased.status == 0, "\(erased.standardError)")
+        // Whatever the worker was doing, it ends with nothing of u7 stored, listed or spooled.
+        var remaining: [String] = ["?"]
+        for _ in 0..<300 {
+            remaining = ((try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store/v1/owners/u7")) ?? [])
+            if remaining.isEmpty && server.spoolFiles().isEmpty && server.takes().isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(remaining.isEmpty, "\(remaining)")
+        #expect(server.takes().isEmpty && server.spoolFiles().isEmpty)
+        #expect(try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/jobs/" + accepted.jobID)).status == 404)
+        #expect(server.stop() == 0)
+        #expect(server.takes().isEmpty, "nothing committed after the check either")
+    }
+
     @Test("kill -9 while a take is processing, restart: processed exactly once", .timeLimit(.minutes(4)))
     func crashWhileProcessing() async throws {
         let server = try RelayTestServer(["--workers", "1"])

@@ -46,7 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
             let keyFile = relayKeys ?? Environment.current["TAKEVAULT_RELAY_KEYS"] ?? opened.root + "/relays.json"
             configuration.relays = try RelayKeyFile.load(keyFile)
             guard !configuration.relays.isEmpty else { throw RelayConfigurationError.noRelays(path: keyFile) }
-            server = RelayServer(vault: opened, configuration: configuration)
+            let options = vault
+            server = RelayServer(vault: opened, configuration: configuration, openVault: { try options.open() })
         } catch {
             throw report(error, json: false)
         }
