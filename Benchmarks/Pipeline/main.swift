@@ -53,12 +53,13 @@ let sealRatioThreshold = 0.9
 /// of ingest (second read, analysis, waveform, hashing, sealing, fsync'd stores) adds 10–15 %.
 /// Measured 1.32–1.38× on user time; the threshold catches anything new on top.
 let ingestRatioThreshold = 1.6
-/// Reprocess against decode + DSP + libopus alone. The goal is 1.10×; measured 1.4–1.5×
-/// (`takevault-pipeline-bench --only reprocess`). On top of the anchor: the preview is decoded and
+/// Reprocess against decode + DSP + libopus alone. The goal is 1.10×; measured 1.44–1.50×
+/// (`takevault-pipeline-bench --only reprocess`, and the CI gate's batch of two). On top of the anchor: the preview is decoded and
 /// measured before it may commit (the ceiling is a promise, and Opus moves peaks), 25–30 % of a
 /// complexity-10 encode; the master is unsealed and read twice (analysis, then the preview); the new
-/// artefacts are sealed and stored. The threshold catches anything new on top.
-let reprocessRatioThreshold = 1.6
+/// artefacts are sealed and stored. The threshold leaves the gate's two-take batch room for a shared
+/// machine's noise and catches anything new on top.
+let reprocessRatioThreshold = 1.7
 /// Memory flat in take length: a 3-hour take's peak RSS within 1.2× a 5-minute one's.
 let rssRatioThreshold = 1.2
 /// Sweep planning over a million takes, in seconds: the figure for this machine. An
