@@ -225,10 +225,11 @@ struct RelayTests {
         let take = Self.take(server.directory, "long.wav", seconds: 90)
         let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u7", tier: "pro"), idempotencyKey: "e")
         while try await server.client.job(accepted.jobID).state == "queued" { try await Task.sleep(for: .milliseconds(10)) }
-        // Ingest has created the owner and its key by now; erase while the take is in flight.
+        // Erase as soon as ingest has created the owner (with its key): until then the vault knows no
+        // u7 and erase answers owner_erased (exit 3), so try again.
         var erased = CLI.run("owner", "erase", "u7", "--vault", server.vault)
-        while erased.status != 0 && erased.standardError.contains("not found") {
-            try await Task.sleep(for: .milliseconds(20))
+        for _ in 0..<400 where erased.status != 0 {
+            try await Task.sleep(for: .milliseconds(25))
             erased = CLI.run("owner", "erase", "u7", "--vault", server.vault)
         }
         #expect(erased.status == 0, "\(erased.standardError)")
