@@ -51,8 +51,8 @@ final class PipelineWorkers: Service, Sendable {
         }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for index in 0..<configuration.workers {
-                    group.addTask { await self.work(worker: index) }
+                for _ in 0..<configuration.workers {
+                    group.addTask { await self.work() }
                 }
             }
         } onGracefulShutdown: {
@@ -60,7 +60,7 @@ final class PipelineWorkers: Service, Sendable {
         }
     }
 
-    private func work(worker: Int) async {
+    private func work() async {
         var idle = Duration.milliseconds(20)
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let job: JobRecord?

@@ -220,6 +220,11 @@ struct ReprocessTests {
         #expect(selected("--pipeline-older-than", "1") == 0)
         #expect(selected("--pipeline-older-than", "2") == 3)
         #expect(CLI.run("reprocess", "--vault", vault, "--target-lufs", "-14").status == 2)
+        // A named take the other selectors exclude is simply not selected; an unknown one is an error.
+        let ofA = try #require((CLI.json(CLI.run("ls", "--vault", vault, "--owner", "a", "--json")) as? [[String: Any]])?.first?["take_id"] as? String)
+        #expect(selected("--take", ofA, "--owner", "b") == 0)
+        #expect(selected("--take", ofA) == 1)
+        #expect(CLI.run("reprocess", "--vault", vault, "--take", "0000000000000000000000000000000f", "--dry-run").status == 2)
 
         // A settings file changes what it names; the rest stays the vault's; a typo is refused.
         let file = directory.write("settings.json", bytes: Array(#"{"opus_bitrate": 96000}"#.utf8))

@@ -39,10 +39,11 @@ public struct Reprocess: Sendable {
     public func run(_ selection: ReprocessSelection, dryRun: Bool = false, concurrency: Int = 2,
                     onEvent: @escaping @Sendable (Event) -> Void = { _ in }) async throws -> Report {
         let derivation = Derivation(settings: vault.settings)
-        let selected = try vault.catalog.takes().filter(selection.matches).sorted { ($0.ingestedAt, $0.id) < ($1.ingestedAt, $1.id) }
-        for take in selection.takes where !selected.contains(where: { $0.id == take }) {
-            throw PipelineError.takeNotFound(take)
-        }
+        let catalogued = try vault.catalog.takes()
+        // A named take that does not exist is an error; one the other selectors exclude is not.
+        let known = Set(catalogued.map(\.id))
+        if let missing = selection.takes.first(where: { !known.contains($0) }) { throw PipelineError.takeNotFound(missing) }
+        let selected = catalogued.filter(selection.matches).sorted { ($0.ingestedAt, $0.id) < ($1.ingestedAt, $1.id) }
         onEvent(.planned(takes: selected.count, seconds: selected.reduce(0) { $0 + $1.durationS }))
         let worker = TakeReprocessor(vault: vault, derivation: derivation, pipelineOlderThan: selection.pipelineOlderThan, dryRun: dryRun)
         var report = Report(derivation: derivation, dryRun: dryRun)

@@ -7,12 +7,6 @@ import ReasonCodes
 import TakeArchive
 import TakeCatalog
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Re-derives one take from its master: unseal the master to the work folder, analyse it again
 /// (with the waveform), render the preview with the new settings, check the decoded preview's
 /// loudness and true peak against the target, seal the new artefacts and commit generation g+1
@@ -76,7 +70,7 @@ struct TakeReprocessor: Sendable {
 
         // 1. The master, unsealed and checked against its SHA-256.
         let masterPath = work + "/master" + (master.codec == "flac" ? ".flac" : "")
-        try await unseal(master, of: manifest, to: masterPath)
+        try await Restore(vault: vault).write(master, of: manifest, to: masterPath)
         progress(0.1)
 
         // 2. Analysis and waveform from the master (no new master), then the preview.
@@ -143,20 +137,6 @@ struct TakeReprocessor: Sendable {
         if held { result.oldGenerationKept = true } else { result.retireOlderThan = generation }
         logger.info("reprocessed", metadata: ["manifest": "\(name)", "held": "\(held)"])
         progress(1)
-    }
-
-    private func unseal(_ artefact: Artefact, of manifest: OpenedManifest, to path: String) async throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw FileIO.error("create", path) }
-        defer { close(descriptor) }
-        var hasher = SHA256()
-        try await Restore(vault: vault).forEachChunk(of: artefact, owner: manifest.header.owner, key: manifest.key) { plaintext in
-            hasher.update(data: plaintext)
-            try FileIO.writeAll(descriptor, plaintext, path: path)
-        }
-        guard Array(hasher.finalize()).hex == artefact.sha256 else {
-            throw ArchiveError.contentMismatch(object: manifest.name, detail: "the master does not match its SHA-256")
-        }
     }
 
     /// The decoded preview against the target: loudness within ±0.5 LU (when the take has a

@@ -18,6 +18,14 @@ public struct Restore: Sendable {
         let manifest = try await ManifestLocator(vault: vault).current(take: take)
         if let record = try vault.catalog.owner(manifest.header.owner), record.erasedAt != nil { throw PipelineError.ownerErased(manifest.header.owner) }
         guard let artefact = manifest.body.artefact(kind) else { throw PipelineError.artefactNotFound(take: take, kind: kind) }
+        try await write(artefact, of: manifest, to: path)
+        return artefact
+    }
+
+    /// Writes `artefact` of an opened manifest to `path`: chunks fetched, opened and checked, the
+    /// whole checked against its SHA-256, the file moved into place only then.
+    func write(_ artefact: Artefact, of manifest: OpenedManifest, to path: String) async throws {
+        let kind = artefact.kind
         let output = try AtomicOutput(finalPath: path)
         do {
             let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
@@ -36,7 +44,6 @@ public struct Restore: Sendable {
             throw error
         }
         try output.commit()
-        return artefact
     }
 
     /// Fetches, opens and hands over each chunk of `artefact` in order.
