@@ -60,6 +60,8 @@ let package = Package(
         .systemLibrary(name: "CFLAC", pkgConfig: "flac", providers: [.apt(["libflac-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
+        // libogg: page parsing for reading previews back (OggOpusReader).
+        .systemLibrary(name: "COgg", pkgConfig: "ogg", providers: [.apt(["libogg-dev"])]),
         // OpenSSL's libcrypto, for AES-256-GCM on chunks only (see Sources/CLibCrypto/shim.h).
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The reference loudness meter: tests and benchmarks compare against it; nothing ships with it.
@@ -72,7 +74,7 @@ let package = Package(
         .target(name: "AudioDSP", swiftSettings: dspSettings),
         .target(
             name: "AudioCodecs",
-            dependencies: ["ReasonCodes", "AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc"],
+            dependencies: ["ReasonCodes", "AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc", "COgg"],
             swiftSettings: ourSettings
         ),
         .target(
@@ -178,7 +180,7 @@ let package = Package(
         // Allocation counts per block and per chunk, gated against Thresholds/ (scripts/bench.sh).
         .executableTarget(
             name: "Allocations",
-            dependencies: ["AudioDSP", "TakeArchive", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["AudioDSP", "AudioCodecs", "TakeArchive", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/Allocations",
             swiftSettings: ourSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -192,7 +194,7 @@ let package = Package(
         .testTarget(name: "AudioCodecsTests", dependencies: ["ReasonCodes", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "ReasonCodes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "TestSupport", "AudioTestSupport"]),
+        .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "AudioDSP", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "RelayAPI", "AudioCodecs", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "RelayAPI", "TestSupport", "AudioTestSupport"]),
     ],

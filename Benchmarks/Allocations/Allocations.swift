@@ -10,6 +10,7 @@
 
 // Names are file-name safe: the thresholds are files named after them.
 
+import AudioCodecs
 import AudioDSP
 import Benchmark
 import TakeArchive
@@ -71,6 +72,27 @@ final class Outputs {
         pointers.deallocate()
     }
 }
+
+/// The 5-minute buffer as an Opus preview, and its first 30 seconds as another (made once, on the
+/// first use: encoding is not what is counted).
+let previewDirectory = "/tmp/takevault-allocations-\(getpid())"
+let previewFiles: (fiveMinutes: String, thirtySeconds: String) = {
+    let directory = previewDirectory
+    mkdir(directory, 0o755)
+    atexit { _ = system("rm -rf '\(previewDirectory)'") }
+    func encode(_ path: String, frames total: Int) -> String {
+        let encoder = try! OpusPreviewEncoder(path: path, sampleRate: 48_000, layout: [.left, .right])
+        var written = 0
+        forEachBlock { block, count in
+            guard written < total else { return }
+            try! encoder.write(block, frames: min(count, total - written))
+            written += count
+        }
+        _ = try! encoder.finish()
+        return path
+    }
+    return (encode(directory + "/five-minutes.opus", frames: frames), encode(directory + "/thirty-seconds.opus", frames: 30 * 48_000))
+}()
 
 let benchmarks: @Sendable () -> Void = {
     // One warm-up iteration first: it pays for lazy globals (the test buffer, crypto tables) once.
@@ -148,6 +170,19 @@ let benchmarks: @Sendable () -> Void = {
             Deinterleave.floats(UnsafeBufferPointer(interleaved), into: planar.buffer, frames: count)
         }
         benchmark.stopMeasurement()
+    }
+
+    // Reading a preview back to check it (OggOpusReader: libogg + libopus). The reader's buffers
+    // and libogg's grow to the largest page and packet, then stay: the same count for 30 seconds
+    // as for 5 minutes shows nothing grows with the take.
+    for (name, path) in [("5min", previewFiles.fiveMinutes), ("30s", previewFiles.thirtySeconds)] {
+        Benchmark("preview-read-back-\(name)") { benchmark in
+            benchmark.startMeasurement()
+            let reader = try OggOpusReader(path: path)
+            while try reader.read() > 0 {}
+            benchmark.stopMeasurement()
+            blackHole(reader.framesDelivered)
+        }
     }
 
     // A manifest with 64 chunk references (a take of about 256 MiB): canonical JSON, sealed, opened.

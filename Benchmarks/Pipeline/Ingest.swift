@@ -1,8 +1,8 @@
 import AudioCodecs
 import TakePipeline
 
-/// Ingest's CPU time against the codecs alone (decode + libFLAC + libopus at the same settings) on
-/// the same file. Compared on user time: system time here is mostly the fsyncs and page cache of
+/// Ingest's CPU time against the codecs alone (decode + libFLAC + libopus at the same settings:
+/// encoding the preview and decoding it back) on the same file. Compared on user time: system time here is mostly the fsyncs and page cache of
 /// the files written, whose cost is the shared machine's disk, not takevault's code; it is reported
 /// beside the ratio.
 enum IngestBenchmark {
@@ -31,8 +31,11 @@ enum IngestBenchmark {
         return (Measure.wall() - start, bytes)
     }
 
-    /// Decode → FLAC (level 5, verify on) and decode → Opus (128 kbps, complexity 10), nothing else.
-    static func anchor(_ path: String, scratch: String) throws -> Cost {
+    /// The codec work ingest must do, alone: decode → FLAC (level 5, verify on) and decode → Opus
+    /// (128 kbps, complexity 10), then libopus decoding that Opus file back (ingest decodes its
+    /// preview to check the ceiling and the loudness before it commits). `encodeOnly` is the same
+    /// run's cost before the decode, reported beside it.
+    static func anchor(_ path: String, scratch: String) throws -> (full: Cost, encodeOnly: Cost) {
         let start = Measure.cpu()
         let reader = try AudioFileReader(path: path)
         let info = reader.info
@@ -46,7 +49,11 @@ enum IngestBenchmark {
         }
         _ = try flac.finish()
         _ = try opus.finish()
+        let encoded = Measure.cpu()
+        let decoder = try OggOpusReader(path: scratch + "/anchor.opus")
+        while try decoder.read() > 0 {}
         let end = Measure.cpu()
-        return Cost(user: end.user - start.user, system: end.system - start.system)
+        return (Cost(user: end.user - start.user, system: end.system - start.system),
+                Cost(user: encoded.user - start.user, system: encoded.system - start.system))
     }
 }

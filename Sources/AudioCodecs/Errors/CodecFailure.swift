@@ -14,6 +14,9 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
     case flacMD5Mismatch(path: String)
     /// A FLAC stream could not be decoded (lost sync, CRC error, bad frame header).
     case flacStreamError(path: String, detail: String)
+    /// An Ogg Opus stream could not be read back (damaged page, missing page, a packet libopus
+    /// refuses, no end-of-stream page).
+    case opusStreamError(path: String, detail: String)
     /// A settings value is out of its range.
     case invalidSetting(name: String, value: String, allowed: String)
 
@@ -25,6 +28,7 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
         case .flacVerifyMismatch: "flac_verify_mismatch"
         case .flacMD5Mismatch: "flac_md5_mismatch"
         case .flacStreamError: "flac_stream_error"
+        case .opusStreamError: "opus_stream_error"
         case .invalidSetting: "invalid_setting"
         }
     }
@@ -43,6 +47,8 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
             "\(path): the decoded audio does not match the MD5 in its STREAMINFO."
         case .flacStreamError(let path, let detail):
             "\(path): the FLAC stream is damaged (\(detail))."
+        case .opusStreamError(let path, let detail):
+            "\(path): the Ogg Opus stream is damaged (\(detail))."
         case .invalidSetting(let name, let value, let allowed):
             "\(name) = \(value) is not allowed (\(allowed))."
         }
@@ -50,7 +56,7 @@ public enum CodecFailure: ReasonCoded, Equatable, Sendable {
 
     public var category: ErrorCategory {
         switch self {
-        case .flacVerifyMismatch, .flacMD5Mismatch, .flacStreamError: .integrity
+        case .flacVerifyMismatch, .flacMD5Mismatch, .flacStreamError, .opusStreamError: .integrity
         case .invalidSetting: .usage
         default: .failure
         }

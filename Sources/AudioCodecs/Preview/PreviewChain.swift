@@ -2,7 +2,7 @@ import AudioDSP
 
 /// Makes the Opus preview: gain to the target loudness, a true-peak limiter only where that gain
 /// would break the ceiling, resampling to 48 kHz (``PolyphaseResampler``), Opus encoding; then
-/// decodes the preview and measures it.
+/// decodes the preview file and measures it (``DecodedPreviewLevels``).
 ///
 /// The gain is linear: one number for the whole take. Opus moves peaks when it encodes — on sharp
 /// transients the decoded true peak can sit 1–3 dB above what went in — so the decoded preview is
@@ -22,13 +22,19 @@ public enum PreviewChain {
 
     /// Renders the preview of `sourcePath` at `outputPath`. `analysis` (the source's, as
     /// ``FileAnalysis`` measures it) is measured here when not given.
+    ///
+    /// `firstReadTap`, when given, sees every decoded block of the source's first read, so a caller
+    /// can analyse the source in the same pass (reprocess, which levels by the analysis it already
+    /// has and checks it against the fresh one).
     public static func render(
-        sourcePath: String, outputPath: String, analysis: AnalysisReport? = nil, settings: PreviewSettings = PreviewSettings()
+        sourcePath: String, outputPath: String, analysis: AnalysisReport? = nil, settings: PreviewSettings = PreviewSettings(),
+        firstReadTap: ((DecodedBlock) throws -> Void)? = nil
     ) throws -> PreviewReport {
         try settings.validate()
         let source = try analysis ?? FileAnalysis.analyze(path: sourcePath).report
         guard settings.normalize, let sourceLoudness = source.integratedLufs, let sourcePeak = source.truePeakDbtp else {
-            return try renderOnce(sourcePath: sourcePath, outputPath: outputPath, plan: Plan(gainDB: 0, limiterCeilingDB: nil), settings: settings, attempt: 1)
+            return try renderOnce(sourcePath: sourcePath, outputPath: outputPath, plan: Plan(gainDB: 0, limiterCeilingDB: nil), settings: settings,
+                                  attempt: 1, tap: firstReadTap)
         }
         var plan = Plan(gainDB: settings.targetLUFS - sourceLoudness, limiterCeilingDB: nil)
         var worstOvershoot = 0.0
@@ -37,7 +43,8 @@ public enum PreviewChain {
             // The limiter runs only when the gain would put the peak over the (corrected) ceiling.
             let ceiling = settings.ceilingDBTP - worstOvershoot
             plan.limiterCeilingDB = sourcePeak + plan.gainDB > ceiling ? ceiling : nil
-            let report = try renderOnce(sourcePath: sourcePath, outputPath: outputPath, plan: plan, settings: settings, attempt: attempt)
+            let report = try renderOnce(sourcePath: sourcePath, outputPath: outputPath, plan: plan, settings: settings, attempt: attempt,
+                                        tap: attempt == 1 ? firstReadTap : nil)
             guard let peak = report.truePeakDBTP, let loudness = report.integratedLUFS else { return report }
             let peakOK = peak <= settings.ceilingDBTP
             let loudnessError = abs(loudness - settings.targetLUFS)
@@ -67,13 +74,16 @@ public enum PreviewChain {
         var limiterCeilingDB: Double?
     }
 
-    private static func renderOnce(sourcePath: String, outputPath: String, plan: Plan, settings: PreviewSettings, attempt: Int) throws -> PreviewReport {
-        let result = try encode(sourcePath: sourcePath, outputPath: outputPath, gainDB: plan.gainDB, limiterCeilingDB: plan.limiterCeilingDB, settings: settings)
-        let decoded = try FileAnalysis.analyze(path: outputPath).report
+    private static func renderOnce(
+        sourcePath: String, outputPath: String, plan: Plan, settings: PreviewSettings, attempt: Int, tap: ((DecodedBlock) throws -> Void)? = nil
+    ) throws -> PreviewReport {
+        let result = try encode(sourcePath: sourcePath, outputPath: outputPath, gainDB: plan.gainDB, limiterCeilingDB: plan.limiterCeilingDB,
+                                settings: settings, tap: tap)
+        let decoded = try DecodedPreviewLevels.measure(path: outputPath)
         return PreviewReport(
             gainDB: plan.gainDB, limiterEngaged: result.engaged,
             limiterMaxReductionDB: result.engaged ? -20 * log10(Double(result.minimumGain)) : 0,
-            integratedLUFS: decoded.integratedLufs, truePeakDBTP: decoded.truePeakDbtp,
+            integratedLUFS: decoded.integratedLUFS, truePeakDBTP: decoded.truePeakDBTP,
             attempts: attempt, opus: result.summary)
     }
 
@@ -85,7 +95,8 @@ public enum PreviewChain {
 
     /// One render: decode → gain → (limiter) → resample to 48 kHz → Opus.
     private static func encode(
-        sourcePath: String, outputPath: String, gainDB: Double, limiterCeilingDB: Double?, settings: PreviewSettings
+        sourcePath: String, outputPath: String, gainDB: Double, limiterCeilingDB: Double?, settings: PreviewSettings,
+        tap: ((DecodedBlock) throws -> Void)?
     ) throws -> RenderResult {
         let reader = try AudioFileReader(path: sourcePath)
         let info = reader.info
@@ -99,6 +110,7 @@ public enum PreviewChain {
         let stages = PreviewStages(sampleRate: info.sampleRate, channels: info.channels, gainDB: gainDB, limiterCeilingDB: limiterCeilingDB)
         do {
             while try reader.read(into: block) > 0 {
+                try tap?(block)
                 try stages.process(block.floatChannels, frames: block.frames) { try encoder.write($0, frames: $1) }
             }
             try stages.finish { try encoder.write($0, frames: $1) }

@@ -29,4 +29,21 @@ public enum ChannelRole: String, Sendable, Codable, CaseIterable {
         default: Array(repeating: .unknown, count: max(channels, 0))
         }
     }
+
+    /// The Vorbis channel order, which Ogg Opus uses for mapping families 0 and 1 (RFC 7845
+    /// §5.1.1.2): 1 mono, 2 L R, 3 L C R, 4 L R BL BR, 5 L C R BL BR, 6 L C R BL BR LFE (5.1),
+    /// 7 L C R SL SR BC LFE (6.1), 8 L C R SL SR BL BR LFE (7.1).
+    public static func vorbisLayout(channels: Int) -> [ChannelRole] {
+        switch channels {
+        case 1: [.mono]
+        case 2: [.left, .right]
+        case 3: [.left, .center, .right]
+        case 4: [.left, .right, .backLeft, .backRight]
+        case 5: [.left, .center, .right, .backLeft, .backRight]
+        case 6: [.left, .center, .right, .backLeft, .backRight, .lfe]
+        case 7: [.left, .center, .right, .sideLeft, .sideRight, .backCenter, .lfe]
+        case 8: [.left, .center, .right, .sideLeft, .sideRight, .backLeft, .backRight, .lfe]
+        default: Array(repeating: .unknown, count: max(channels, 0))
+        }
+    }
 }

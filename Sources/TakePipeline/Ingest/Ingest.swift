@@ -177,4 +177,9 @@ extension JSONValue {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
     }
+
+    /// This value decoded as `T` (through its JSON encoding).
+    func decoded<T: Decodable>(as type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: JSONEncoder().encode(self))
+    }
 }

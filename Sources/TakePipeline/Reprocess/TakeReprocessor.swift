@@ -8,7 +8,7 @@ import TakeArchive
 import TakeCatalog
 
 /// Re-derives one take from its master: unseal the master to the work folder, analyse it again
-/// (with the waveform), render the preview with the new settings, check the decoded preview's
+/// (with the waveform) while rendering the preview with the new settings, check the decoded preview's
 /// loudness and true peak against the target, seal the new artefacts and commit generation g+1
 /// (create-only). Generation g is
 /// retired afterwards by ``Reprocess``, unless a hold covers the take. The master's chunks are
@@ -73,23 +73,20 @@ struct TakeReprocessor: Sendable {
         try await Restore(vault: vault).write(master, of: manifest, to: masterPath)
         progress(0.1)
 
-        // 2. Analysis and waveform from the master (no new master), then the preview.
+        // 2. Analysis, waveform and preview from the master (no new master).
         var settings = vault.settings
         derivation.apply(to: &settings)
-        let pass = try MasterPass.run(upload: masterPath, masterPath: nil, waveformPath: work + "/waveform.dat", settings: settings) {
-            progress(0.1 + 0.3 * $0)
-        }
-        try FileIO.writeNew(work + "/report.json", ManifestSealer.canonicalJSON(pass.report), mode: 0o600)
-        let preview = try PreviewChain.render(sourcePath: masterPath, outputPath: work + "/preview.opus", analysis: pass.report,
-                                              settings: settings.preview(take: take))
+        let (analysis, preview) = try Self.derive(masterPath: masterPath, work: work, recorded: try? manifest.body.analysis.decoded(as: AnalysisReport.self),
+                                             settings: settings, take: take)
+        try FileIO.writeNew(work + "/report.json", ManifestSealer.canonicalJSON(analysis), mode: 0o600)
         progress(0.8)
 
         // 3. The preview as decoded must meet the target before it may replace the old one. The
-        // chain's figures are that measurement: the file it leaves, decoded by libsndfile and
+        // chain's figures are that measurement: the file it leaves, decoded by libopus and
         // measured by the BS.1770 meter after the final render. The chain keeps its closest attempt
         // even when none is on target; here that is a failure, and the old generation stays.
         result.preview = PreviewMeasurement(integratedLUFS: preview.integratedLUFS, truePeakDBTP: preview.truePeakDBTP, limiterEngaged: preview.limiterEngaged)
-        try check(preview, source: pass.report, settings: settings)
+        try check(preview, source: analysis, settings: settings)
 
         // 4. Seal the derived artefacts; the master's chunks are reused as they are.
         let tags = ObjectTags(owner: owner, tier: manifest.header.tier, kind: "chunk", retainUntil: manifest.header.retainUntil, region: vault.region,
@@ -106,7 +103,7 @@ struct TakeReprocessor: Sendable {
         // 5. Commit generation g+1 (create-only), index it, then retire g unless held.
         let generation = manifest.header.generation + 1
         var body = manifest.body
-        body.analysis = try JSONValue.from(pass.report)
+        body.analysis = try JSONValue.from(analysis)
         body.preview = try JSONValue.from(preview)
         body.artefacts = [master, previewArtefact, waveform, report]
         body.generation = generation
@@ -137,6 +134,44 @@ struct TakeReprocessor: Sendable {
         if held { result.oldGenerationKept = true } else { result.retireOlderThan = generation }
         logger.info("reprocessed", metadata: ["manifest": "\(name)", "held": "\(held)"])
         progress(1)
+    }
+
+    /// Two figures the preview is levelled by agree when they differ by at most this (dB, LU):
+    /// far inside every tolerance, and above the last-digit noise of summing in other block sizes.
+    static let levellingAgreement = 0.001
+
+    /// The master's analysis (report; waveform written to the work folder) and the rendered preview.
+    ///
+    /// With generation g's analysis at hand, one read of the master does both: the first render
+    /// levels by the recorded loudness and peak while its decoded blocks feed the fresh analysis.
+    /// The master's samples have not changed, so the two agree unless the analysis itself has (a
+    /// new pipeline version); then the preview is rendered again from the fresh figures. Without a
+    /// readable recorded analysis, the master is analysed first and rendered after (two reads).
+    static func derive(masterPath: String, work: String, recorded: AnalysisReport?, settings: PipelineSettings,
+                       take: String) throws -> (AnalysisReport, PreviewReport) {
+        let waveformPath = work + "/waveform.dat", previewPath = work + "/preview.opus"
+        let previewSettings = settings.preview(take: take)
+        guard let recorded else {
+            let pass = try MasterPass.run(upload: masterPath, masterPath: nil, waveformPath: waveformPath, settings: settings) { _ in }
+            return (pass.report, try PreviewChain.render(sourcePath: masterPath, outputPath: previewPath, analysis: pass.report, settings: previewSettings))
+        }
+        let analysis = try MasterAnalysis(info: try AudioProbe.probe(path: masterPath), waveformPath: waveformPath, settings: settings)
+        var preview = try PreviewChain.render(sourcePath: masterPath, outputPath: previewPath, analysis: recorded, settings: previewSettings) {
+            try analysis.consume($0)
+        }
+        let fresh = try analysis.finish()
+        if !agree(fresh.integratedLufs, recorded.integratedLufs) || !agree(fresh.truePeakDbtp, recorded.truePeakDbtp) {
+            preview = try PreviewChain.render(sourcePath: masterPath, outputPath: previewPath, analysis: fresh, settings: previewSettings)
+        }
+        return (fresh, preview)
+    }
+
+    private static func agree(_ a: Double?, _ b: Double?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case let (a?, b?): abs(a - b) <= levellingAgreement
+        default: false
+        }
     }
 
     /// The decoded preview against the target: loudness within ±0.5 LU (when the take has a
