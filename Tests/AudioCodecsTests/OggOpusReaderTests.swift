@@ -46,6 +46,8 @@ struct OggOpusReaderTests {
         (48_000, 1, 59_256, 0.0),
         (44_100, 2, 88_200, 0.0),    // 48 kHz in the stream: ⌈88200 · 48000 / 44100⌉ = 96000 frames
         (48_000, 2, 40_000, -6.5),   // the OpusHead's output gain is applied
+        (48_000, 2, 1, 0.0),         // shorter than the pre-skip: one packet, one frame of audio
+        (48_000, 1, 1_000, 0.0),     // shorter than one 20 ms packet
     ])
     func matchesOpusdec(rate: Int, channels: Int, frames: Int, headerGainDB: Double) throws {
         let directory = TestDirectory()
