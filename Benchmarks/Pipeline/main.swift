@@ -54,7 +54,7 @@ let sealRatioThreshold = 0.9
 /// own work: hashing the upload, the analysis and waveform, a second read of the upload for the
 /// preview, measuring the decoded preview, sealing and fsync'd stores. Against encoding alone (the
 /// decode-back left out of the anchor) it is 1.19–1.23×, printed beside. The threshold leaves the
-/// shared machine's noise room above the goal (three rounds, median); a change that costs 5 % more
+/// shared machine's noise room above the goal (five rounds, median); a change that costs 5 % more
 /// fails it. Before the preview was read back with libopus directly (OggOpusReader) instead of
 /// through libsndfile's multistream decode, ingest against encoding alone was 1.31–1.38×.
 let ingestRatioThreshold = 1.15
@@ -63,7 +63,8 @@ let ingestRatioThreshold = 1.15
 /// unsealing the master, the preview stages, sealing and storing the new artefacts. The master is
 /// read once (analysis and the preview's first render share the read). Against encoding alone:
 /// 1.20–1.27×, printed beside (1.44–1.50× before the direct read-back and the shared read).
-/// Threshold as for ingest.
+/// Threshold as for ingest; the gate's batch of two is the noisier (0.996 and 1.088 in two CI runs
+/// of three rounds), hence five.
 let reprocessRatioThreshold = 1.15
 /// Memory flat in take length: a 3-hour take's peak RSS within 1.2× a 5-minute one's.
 let rssRatioThreshold = 1.2
@@ -71,6 +72,9 @@ let rssRatioThreshold = 1.2
 /// absolute time (nothing to take a ratio against): the plan is one scan of a covering index,
 /// measured at 0.6 s for half a million due takes.
 let sweepPlanSeconds = 2.0
+/// Rounds of the CPU ratios (ingest, reprocess), each alternating which side goes first; the
+/// median is the figure.
+let ratioRounds = 5
 
 @MainActor
 func wanted(_ name: String) -> Bool { only == nil || only == name }
@@ -130,7 +134,7 @@ if wanted("ingest") {
 var restored: (seconds: Double, bytes: Int64) = (0, 0)
 var ingestRatios: [Double] = [], encodeOnlyRatios: [Double] = [], oursTimes: [Double] = [], anchorTimes: [Double] = []
 var oursSystem: [Double] = [], anchorSystem: [Double] = []
-for round in 0..<3 {
+for round in 0..<ratioRounds {
     let vault = scratch + "/vault-\(round)"
     let ours: IngestBenchmark.Cost
     let anchor: (full: IngestBenchmark.Cost, encodeOnly: IngestBenchmark.Cost)
@@ -170,7 +174,7 @@ if wanted("reprocess") {
     let master = scratch + "/reprocess-master.flac"
     _ = try await ReprocessBenchmark.prepare(fiveMinutes, takes: takes, vaultDirectory: vaultDirectory, master: master)
     var ratios: [Double] = [], encodeOnlyRatios: [Double] = [], ours: [Double] = [], anchors: [Double] = [], walls: [Double] = []
-    for round in 0..<3 {
+    for round in 0..<ratioRounds {
         // A new target each round, so every round reprocesses every take.
         let target = -14.0 - Double(round)
         let anchor: (full: Double, encodeOnly: Double)
