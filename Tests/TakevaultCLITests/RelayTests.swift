@@ -16,6 +16,19 @@ struct RelayTests {
         return (path, samples)
     }
 
+    /// Uploads a `seconds`-long take for `owner` and returns its job id once the job has left the
+    /// queue, with the state it was first seen in after that.
+    static func uploadUntilClaimed(_ server: RelayTestServer, seconds: Double, owner: String, key: String) async throws -> (jobID: String, state: String) {
+        let take = take(server.directory, "long.wav", seconds: seconds)
+        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: owner, tier: "pro"), idempotencyKey: key)
+        var state = "queued"
+        while state == "queued" {
+            try await Task.sleep(for: .milliseconds(10))
+            state = try await server.client.job(accepted.jobID).state
+        }
+        return (accepted.jobID, state)
+    }
+
     @Test("a signed upload is archived and restores bit-exact; the job reports its take", .timeLimit(.minutes(3)))
     func signedUploadArchives() async throws {
         let server = try RelayTestServer()
@@ -222,9 +235,7 @@ struct RelayTests {
     @Test("an erasure that lands while the owner's take is being ingested leaves nothing of the owner", .timeLimit(.minutes(3)))
     func erasureDuringIngest() async throws {
         let server = try RelayTestServer(["--workers", "1"])
-        let take = Self.take(server.directory, "long.wav", seconds: 90)
-        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u7", tier: "pro"), idempotencyKey: "e")
-        while try await server.client.job(accepted.jobID).state == "queued" { try await Task.sleep(for: .milliseconds(10)) }
+        let accepted = try await Self.uploadUntilClaimed(server, seconds: 90, owner: "u7", key: "e")
         // Erase as soon as ingest has created the owner (with its key): until then the vault knows no
         // u7 and erase answers owner_erased (exit 3), so try again.
         var erased = CLI.run("owner", "erase", "u7", "--vault", server.vault)
@@ -250,14 +261,8 @@ struct RelayTests {
     @Test("kill -9 while a take is processing, restart: processed exactly once", .timeLimit(.minutes(4)))
     func crashWhileProcessing() async throws {
         let server = try RelayTestServer(["--workers", "1"])
-        let take = Self.take(server.directory, "long.wav", seconds: 90)
-        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: "pro"), idempotencyKey: "long")
-        var state = "queued"
-        while state == "queued" {
-            try await Task.sleep(for: .milliseconds(20))
-            state = try await server.client.job(accepted.jobID).state
-        }
-        #expect(state == "processing")
+        let accepted = try await Self.uploadUntilClaimed(server, seconds: 90, owner: "u1", key: "long")
+        #expect(accepted.state == "processing")
         server.crash()
         try server.start()
         let done = try await server.client.waitForJob(accepted.jobID)
@@ -276,9 +281,7 @@ struct RelayTests {
     @Test("SIGTERM finishes the take in hand, then exits 0", .timeLimit(.minutes(4)))
     func gracefulShutdown() async throws {
         let server = try RelayTestServer(["--workers", "1"])
-        let take = Self.take(server.directory, "long.wav", seconds: 60)
-        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: "pro"), idempotencyKey: "long")
-        while try await server.client.job(accepted.jobID).state == "queued" { try await Task.sleep(for: .milliseconds(20)) }
+        let accepted = try await Self.uploadUntilClaimed(server, seconds: 60, owner: "u1", key: "long")
         #expect(server.stop() == 0)
         #expect(server.takes().count == 1, "the take in hand was finished before exit")
         try server.start()
