@@ -37,7 +37,9 @@ struct ReprocessTests {
         ((try? FileManager.default.subpathsOfDirectory(atPath: vault + "/store")) ?? [])
             .filter { name in
                 var isDirectory: ObjCBool = false
-                return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: vault + "/store/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+                // Objects as LocalStore lists them: nothing under `.tags/`, no `.tmp-*` left by a write a kill cut short.
+                let hidden = name.split(separator: "/").contains { $0.hasPrefix(".") }
+                return !hidden && FileManager.default.fileExists(atPath: vault + "/store/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
             }
             .sorted()
     }
