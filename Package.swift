@@ -19,7 +19,14 @@ let simdSettings: [SwiftSetting] = cpuChoice == "baseline"
 let simdSettings: [SwiftSetting] = []
 #endif
 
-let ourSettings: [SwiftSetting] = simdSettings
+// `TAKEVAULT_FUZZ=1` is the fuzz build (scripts/fuzz.sh, Tests/Fuzz/README.md): takevault's own
+// targets are compiled with libFuzzer's coverage instrumentation and AddressSanitizer, and the
+// harness `takevault-fuzz` joins the package. Dependencies are built as usual. Never set for
+// shipping builds or the tests.
+let fuzzing = Context.environment["TAKEVAULT_FUZZ"] == "1"
+let fuzzSettings: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+
+let ourSettings: [SwiftSetting] = simdSettings + fuzzSettings
 
 // AudioDSP is compiled with optimisation in debug builds too. Unoptimised SIMD code runs one to two
 // orders of magnitude slower, and the conformance tests push minutes of audio through the meters;
@@ -49,6 +56,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // HTTPRequestPart/HTTPResponsePart, for the relay's connection guards in Hummingbird's pipeline.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Allocation counts for the benchmark gate (Benchmarks/Allocations). Only the malloc
         // interposer trait: the default traits want a runtime interposer that is not available here.
@@ -127,6 +136,8 @@ let package = Package(
             dependencies: [
                 "ReasonCodes", "RelayAPI", "TakePipeline", "TakeCatalog", "TakeArchive", "AudioCodecs", "ObjectStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -200,3 +211,21 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if fuzzing {
+    package.products.append(.executable(name: "takevault-fuzz", targets: ["takevault-fuzz"]))
+    package.targets += [
+        // libFuzzer's driver entry point (the runtime comes with the toolchain's -sanitize=fuzzer).
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "takevault-fuzz",
+            dependencies: [
+                "CLibFuzzer", "AudioCodecs", "TakeArchive", "RelayAPI", "ObjectStore", "TakePipeline",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/Fuzz/Harness",
+            swiftSettings: ourSettings,
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
+        ),
+    ]
+}

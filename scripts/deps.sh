@@ -16,8 +16,8 @@ packages=(
   python3 python3-cryptography
   # tests and benchmarks only: the reference meter and resampler takevault is compared against
   libebur128-dev libsoxr-dev
-  # S3Store parses S3's XML with Foundation's XMLParser (libxml2); curl waits for SeaweedFS
-  libxml2 curl
+  # curl waits for SeaweedFS (S3Store reads S3's XML itself: Sources/ObjectStore/S3/S3XMLReader.swift)
+  curl
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(ffmpeg)

@@ -118,7 +118,7 @@ os.makedirs(vault)
 subprocess.run([options.takevault, "init", "--vault", vault], check=True, stdout=subprocess.DEVNULL)
 keys_path = os.path.join(vault, "relays.json")
 with open(os.open(keys_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
-    json.dump({"relays": [{"key_id": KEY_ID, "secret": SECRET}]}, handle)
+    json.dump({"relays": [{"key_id": KEY_ID, "secret": SECRET, "owners": ["u*"]}]}, handle)
 
 shapes = [(2, 16, 1), (5, 24, 2), (10, 16, 2), (20, 24, 2), (3, 24, 1), (30, 16, 2)]
 distinct = (options.uploads * 3) // 4

@@ -62,27 +62,19 @@ public struct RelaySignature: Sendable, Equatable {
 
     /// Whether `signature` (hex) is this request's signature under `secret`; compares in constant time.
     public func verify(signature: String, secret: [UInt8]) -> Bool {
-        guard let given = [UInt8](hex: signature), given.count == SHA256.byteCount else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Array(canonicalString.utf8), using: SymmetricKey(data: secret))
+        guard let given = [UInt8](hex: signature) else { return false }
+        return verify(signature: given, secret: secret)
+    }
+
+    /// Whether `signature` (32 bytes) is this request's signature under `secret`; compares in constant time.
+    public func verify(signature: [UInt8], secret: [UInt8]) -> Bool {
+        guard signature.count == SHA256.byteCount else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(canonicalString.utf8), using: SymmetricKey(data: secret))
     }
 
     /// The `Authorization` header value.
     public static func authorization(keyID: String, signature: String) -> String {
         "\(algorithm) Credential=\(keyID), Signature=\(signature)"
-    }
-
-    /// Parses an `Authorization` header into key id and signature.
-    public static func parseAuthorization(_ value: String) -> (keyID: String, signature: String)? {
-        guard value.hasPrefix(algorithm + " ") else { return nil }
-        var keyID: String?
-        var signature: String?
-        for part in value.dropFirst(algorithm.count + 1).split(separator: ",") {
-            let field = part.drop { $0 == " " || $0 == "\t" }
-            if field.hasPrefix("Credential=") { keyID = String(field.dropFirst("Credential=".count)) }
-            if field.hasPrefix("Signature=") { signature = String(field.dropFirst("Signature=".count)) }
-        }
-        guard let keyID, !keyID.isEmpty, let signature, !signature.isEmpty else { return nil }
-        return (keyID, signature)
     }
 }
 

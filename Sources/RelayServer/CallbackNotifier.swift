@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Logging
 import NIOCore
+import NIOPosix
 import RelayAPI
 import ServiceLifecycle
 import TakeCatalog
@@ -19,15 +20,24 @@ import Foundation
 #endif
 
 /// Delivers a job's final state to its relay's callback URL: `POST`, the job document as JSON,
-/// signed like a request to the server (the job id as idempotency key, so a relay can drop
-/// duplicates). Retried with exponential backoff (1, 2, 4, 8, 16 s); a delivery still pending at
-/// shutdown is made at the next start.
+/// signed with the callback scheme (``CallbackSignature``: the relay's secret, a canonical form no
+/// request can share; the job id in `X-Takevault-Job`, so a relay can drop duplicates). Retried
+/// with exponential backoff (1, 2, 4, 8, 16 s); a delivery still pending at shutdown is made at the
+/// next start.
+///
+/// The URL is the relay's, so delivery trusts nothing on the way: redirects are never followed;
+/// unless ``RelayConfiguration/callbacksMayReachPrivateAddresses`` is set, a host that resolves to
+/// any non-public address (``NetworkAddress/isPublic``) gets nothing, and a plain-http delivery
+/// connects to the very address that was checked (the `Host` header keeps the name), so a DNS
+/// answer that changes between check and connect cannot redirect it. (https keeps the name for
+/// TLS: a certificate for the relay's name is what an internal host cannot present.)
 final class CallbackNotifier: Service, Sendable {
     let jobs: RelayJobs
     let board: JobProgressBoard
     let configuration: RelayConfiguration
     let logger: Logger
     let attempts = 6
+    private let client: HTTPClient
     private let stream: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
 
@@ -36,6 +46,8 @@ final class CallbackNotifier: Service, Sendable {
         self.board = board
         self.configuration = configuration
         self.logger = logger
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
         (stream, continuation) = AsyncStream.makeStream(of: String.self)
     }
 
@@ -52,11 +64,12 @@ final class CallbackNotifier: Service, Sendable {
             }
             group.cancelAll()
         }
+        try? await client.shutdown()
     }
 
     private func deliver(job id: String) async {
         guard let job = try? jobs.catalog.job(id), job.callbackState == "pending", let relayID = job.relayKeyID,
-              let relay = configuration.relay(relayID), let url = relay.callbackURL,
+              let relay = configuration.relay(relayID), let target = relay.callbackURL,
               let document = try? jobs.document(job, progress: nil)
         else { return }
         let encoder = JSONEncoder()
@@ -65,51 +78,66 @@ final class CallbackNotifier: Service, Sendable {
         var delay = Duration.seconds(1)
         for attempt in 1...attempts {
             if Task.isCancelled { return }
-            if await post(body, job: job.id, url: url, relay: relay) {
-                var delivered = job
-                delivered.callbackState = "delivered"
-                try? jobs.catalog.updateJob(delivered)
+            switch await post(body, job: job.id, to: target, relay: relay) {
+            case .delivered:
+                record(job, state: "delivered")
                 return
+            case .refused(let why):
+                logger.warning("callback refused", metadata: ["job_id": "\(job.id)", "relay": "\(relay.keyID)", "why": "\(why)"])
+                record(job, state: "failed")
+                return
+            case .notDelivered:
+                logger.warning("callback not delivered", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)"])
             }
-            logger.warning("callback not delivered", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)"])
             if attempt < attempts {
                 try? await Task.sleep(for: delay)
                 delay *= 2
             }
         }
-        var failed = job
-        failed.callbackState = "failed"
-        try? jobs.catalog.updateJob(failed)
+        record(job, state: "failed")
     }
 
-    private func post(_ body: [UInt8], job: String, url: String, relay: RelayKey) async -> Bool {
-        let path = Self.pathAndQuery(of: url)
-        let signature = RelaySignature(method: "POST", path: path, timestamp: Int64(time(nil)), nonce: RelayClient.newNonce(), idempotencyKey: job,
-                                       bodySHA256: Crypto.SHA256.hash(data: body).relayHex)
+    private func record(_ job: JobRecord, state: String) {
+        var updated = job
+        updated.callbackState = state
+        try? jobs.catalog.updateJob(updated)
+    }
+
+    enum Outcome {
+        case delivered
+        case notDelivered
+        /// The target is not one takevault may send to: not retried.
+        case refused(String)
+    }
+
+    private func post(_ body: [UInt8], job: String, to target: CallbackTarget, relay: RelayKey) async -> Outcome {
+        var url = target.url
+        if !configuration.callbacksMayReachPrivateAddresses {
+            let addresses = (try? await NIOThreadPool.singleton.runIfActive { NetworkAddress.resolve(target.host) }) ?? []
+            guard let first = addresses.first else { return .notDelivered }
+            if let internalAddress = addresses.first(where: { !$0.isPublic }) {
+                return .refused("\(target.host) resolves to \(internalAddress), which is not a public address")
+            }
+            if !target.isHTTPS { url = "http://\(first.urlHost):\(target.port)\(target.pathAndQuery)" }
+        }
+        let signature = CallbackSignature(path: target.pathAndQuery, timestamp: Int64(time(nil)), nonce: RelayClient.newNonce(), jobID: job,
+                                          bodySHA256: Crypto.SHA256.hash(data: body).relayHex)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
+        request.headers.add(name: "Host", value: target.authority)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: RelayHeaders.date, value: String(signature.timestamp))
         request.headers.add(name: RelayHeaders.nonce, value: signature.nonce)
-        request.headers.add(name: RelayHeaders.idempotencyKey, value: job)
         request.headers.add(name: RelayHeaders.jobID, value: job)
         request.headers.add(name: RelayHeaders.contentSHA256, value: signature.bodySHA256)
-        request.headers.add(name: RelayHeaders.authorization, value: RelaySignature.authorization(keyID: relay.keyID, signature: signature.sign(secret: relay.secret)))
+        request.headers.add(name: RelayHeaders.authorization, value: CallbackSignature.authorization(keyID: relay.keyID, signature: signature.sign(secret: relay.secret)))
         request.body = .bytes(body)
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await client.execute(request, timeout: .seconds(10))
             _ = try? await response.body.collect(upTo: 64 * 1024)
-            return (200..<300).contains(Int(response.status.code))
+            return (200..<300).contains(Int(response.status.code)) ? .delivered : .notDelivered
         } catch {
-            return false
+            return .notDelivered
         }
-    }
-
-    /// `/path?query` of an absolute http(s) URL.
-    static func pathAndQuery(of url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return "/" }
-        let rest = url[scheme.upperBound...]
-        guard let slash = rest.firstIndex(of: "/") else { return "/" }
-        return String(rest[slash...])
     }
 }

@@ -134,10 +134,14 @@ final class PipelineWorkers: Service, Sendable {
                 return
             }
             // The manifest has committed. Record that first, then let the spooled upload go: a crash
-            // in between leaves a finished job whose file the next start deletes.
+            // in between leaves a finished job whose file the next start deletes. "Already
+            // archived" is this relay's own history: whether another relay sent the same audio is
+            // not this relay's to learn.
+            let archivedBefore = try !result.created
+                && jobs.catalog.relayHasArchived(relayKeyID: job.relayKeyID ?? "", takeID: result.takeID, excluding: job.id)
             let finished = try jobs.finish(job, state: "done", takeID: result.takeID, callback: wantsCallback(job)) { detail in
                 detail.summary = RelayJobs.summary(of: result)
-                detail.alreadyArchived = !result.created
+                detail.alreadyArchived = archivedBefore
                 detail.error = nil
             }
             spool.remove(job: job.id)

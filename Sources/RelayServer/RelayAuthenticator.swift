@@ -1,3 +1,4 @@
+import Crypto
 import Hummingbird
 import HTTPTypes
 import RelayAPI
@@ -11,12 +12,26 @@ import Foundation
 #endif
 
 /// Checks a request's signature (docs/RELAY.md, "Signing") before anything is read or kept:
-/// a known relay, a fresh timestamp, a valid HMAC over the declared body hash, an unused nonce.
-/// The body itself is checked against the declared hash once it has arrived.
+/// well-formed signing headers, a fresh timestamp, a valid HMAC over the declared body hash under
+/// a known relay's secret, an unused nonce. The body itself is checked against the declared hash
+/// once it has arrived.
+///
+/// An unknown key id and a wrong signature are one answer (`auth_invalid_signature`, the same
+/// message, and an HMAC computed either way), so key ids cannot be enumerated; every check that
+/// comes before them depends on the request alone, never on which keys exist.
 struct RelayAuthenticator: Sendable {
     let configuration: RelayConfiguration
     let catalog: Catalog
     let clock: PipelineClock
+    /// Stands in for the secret of a key id nobody has, so refusing one costs what refusing a
+    /// wrong signature costs.
+    private let unknownKeySecret: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
+
+    init(configuration: RelayConfiguration, catalog: Catalog, clock: PipelineClock) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.clock = clock
+    }
 
     /// What a valid signature vouches for.
     struct Verified: Sendable {
@@ -29,38 +44,34 @@ struct RelayAuthenticator: Sendable {
     func authenticate(_ request: Request) throws -> Verified {
         let headers = request.headers
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { headers[$0] } }
-        guard let authorization = header(RelayHeaders.authorization), let credential = RelaySignature.parseAuthorization(authorization) else {
-            throw RelayRefusal.unauthenticated("auth_missing", "The request is not signed: send Authorization: \(RelaySignature.algorithm) Credential=…, Signature=….")
+        let signed: SignedRequestHeaders
+        switch SignedRequestHeaders.parse(
+            authorization: header(RelayHeaders.authorization), date: header(RelayHeaders.date), nonce: header(RelayHeaders.nonce),
+            contentSHA256: header(RelayHeaders.contentSHA256), idempotencyKey: header(RelayHeaders.idempotencyKey),
+            metadata: header(RelayHeaders.metadata))
+        {
+        case .success(let parsed): signed = parsed
+        case .failure(let problem):
+            if problem.code.hasPrefix("auth_") { throw RelayRefusal.unauthenticated(problem.code, problem.message) }
+            throw RelayRefusal.badRequest(problem.code, problem.message)
         }
-        guard let relay = configuration.relay(credential.keyID) else {
-            throw RelayRefusal.unauthenticated("auth_unknown_key", "The key id \(credential.keyID.prefix(64)) is not a relay this server knows.")
-        }
-        guard let dateText = header(RelayHeaders.date), let timestamp = Int64(dateText) else {
-            throw RelayRefusal.unauthenticated("auth_missing", "\(RelayHeaders.date) (Unix seconds) is missing.")
-        }
+        // Both values are bounded (the parser caps the timestamp at 11 digits): no overflow here.
         let now = Int64(clock.now().timeIntervalSince1970)
-        guard abs(now - timestamp) <= configuration.allowedClockSkewSeconds else {
-            throw RelayRefusal.unauthenticated("auth_stale", "The request was signed at \(timestamp), \(now - timestamp) s from the server's clock; at most \(configuration.allowedClockSkewSeconds) s is accepted.")
+        let skew = now - signed.timestamp
+        guard skew.magnitude <= configuration.allowedClockSkewSeconds.magnitude else {
+            throw RelayRefusal.unauthenticated("auth_stale", "The request was signed at \(signed.timestamp), \(skew) s from the server's clock; at most \(configuration.allowedClockSkewSeconds) s is accepted.")
         }
-        guard let nonce = header(RelayHeaders.nonce), (16...128).contains(nonce.utf8.count), nonce.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
-            throw RelayRefusal.unauthenticated("auth_missing", "\(RelayHeaders.nonce) must be 16–128 printable characters, new for every request.")
-        }
-        let bodySHA256 = header(RelayHeaders.contentSHA256)?.lowercased() ?? ""
-        guard bodySHA256.utf8.count == 64, bodySHA256.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
-            throw RelayRefusal.unauthenticated("auth_missing", "\(RelayHeaders.contentSHA256) must be the body's SHA-256 in hex.")
-        }
-        let idempotencyKey = header(RelayHeaders.idempotencyKey) ?? ""
-        let metadataHeader = header(RelayHeaders.metadata) ?? ""
-        let signature = RelaySignature(method: request.method.rawValue, path: request.head.path ?? "/", timestamp: timestamp, nonce: nonce,
-                                       idempotencyKey: idempotencyKey, metadataHeader: metadataHeader, bodySHA256: bodySHA256)
-        guard signature.verify(signature: credential.signature, secret: relay.secret) else {
-            throw RelayRefusal.unauthenticated("auth_invalid_signature", "The signature does not match the request under relay \(relay.keyID)'s secret.")
+        let relay = configuration.relay(signed.keyID)
+        let valid = signed.signature(method: request.method.rawValue, path: request.head.path ?? "/")
+            .verify(signature: signed.signature, secret: relay?.secret ?? unknownKeySecret)
+        guard let relay, valid else {
+            throw RelayRefusal.unauthenticated("auth_invalid_signature", "The signature does not match the request and the key id.")
         }
         // Only a validly signed request spends its nonce: nobody else can burn a relay's nonces.
-        let expires = Timestamp.string(Date(timeIntervalSince1970: TimeInterval(timestamp + configuration.allowedClockSkewSeconds + 1)))
-        guard try catalog.recordNonce(keyID: relay.keyID, nonce: nonce, expiresAt: expires, now: Timestamp.string(clock.now())) else {
+        let expires = Timestamp.string(Date(timeIntervalSince1970: TimeInterval(signed.timestamp + configuration.allowedClockSkewSeconds + 1)))
+        guard try catalog.recordNonce(keyID: relay.keyID, nonce: signed.nonce, expiresAt: expires, now: Timestamp.string(clock.now())) else {
             throw RelayRefusal.unauthenticated("auth_replayed", "This request (its nonce) was already used: a replay is refused. Sign each request afresh.")
         }
-        return Verified(relay: relay, declaredBodySHA256: bodySHA256, idempotencyKey: idempotencyKey, metadataHeader: metadataHeader)
+        return Verified(relay: relay, declaredBodySHA256: signed.bodySHA256, idempotencyKey: signed.idempotencyKey, metadataHeader: signed.metadataHeader)
     }
 }

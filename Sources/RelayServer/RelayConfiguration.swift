@@ -35,73 +35,19 @@ public struct RelayConfiguration: Sendable {
     /// (store or catalog unavailable) before it is marked `failed`.
     public var maxAttempts = 3
     /// The relays allowed to upload.
-    public var relays: [RelayKey] = []
+    public var relays: [RelayKey] = [] {
+        didSet { relaysByID = Dictionary(relays.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first }) }
+    }
+    private var relaysByID: [String: RelayKey] = [:]
+    /// Timeouts and the connection cap that keep idle or slow clients from holding the server.
+    public var connectionLimits = ConnectionLimits()
+    /// Whether callbacks may go to loopback, private, link-local and other non-public addresses.
+    /// Off by default: a relay's callback URL must not become a way into the operator's network.
+    public var callbacksMayReachPrivateAddresses = false
 
     public init() {}
 
-    func relay(_ keyID: String) -> RelayKey? { relays.first { $0.keyID == keyID } }
-}
-
-/// A relay's key id, its shared secret and where to send its jobs' final states.
-public struct RelayKey: Sendable {
-    public var keyID: String
-    public var secret: [UInt8]
-    public var callbackURL: String?
-
-    public init(keyID: String, secret: [UInt8], callbackURL: String? = nil) {
-        self.keyID = keyID
-        self.secret = secret
-        self.callbackURL = callbackURL
-    }
-
-    /// Secrets shorter than this are refused: HMAC-SHA256 wants a key of at least 256 bits.
-    public static let minimumSecretBytes = 32
-}
-
-/// The relay key file (`<vault>/relays.json`, mode 0600):
-/// `{"relays": [{"key_id": "studio-eu-1", "secret": "…at least 32 characters…", "callback_url": "https://…"}]}`.
-public enum RelayKeyFile {
-    struct Document: Codable {
-        var relays: [Entry]
-    }
-
-    struct Entry: Codable {
-        var keyID: String
-        var secret: String
-        var callbackURL: String?
-
-        enum CodingKeys: String, CodingKey { case keyID = "key_id", secret, callbackURL = "callback_url" }
-    }
-
-    /// Reads the relays from `path`. Refuses a file others may read, a short secret, a duplicate id.
-    public static func load(_ path: String) throws -> [RelayKey] {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw RelayConfigurationError.keyFile(path: path, problem: "cannot be read: \(String(cString: strerror(errno)))") }
-        guard status.st_mode & 0o077 == 0 else {
-            throw RelayConfigurationError.keyFile(path: path, problem: "is readable by others; it holds secrets (chmod 600)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RelayConfigurationError.keyFile(path: path, problem: "cannot be read")
-        }
-        let document: Document
-        do { document = try JSONDecoder().decode(Document.self, from: data) } catch {
-            throw RelayConfigurationError.keyFile(path: path, problem: "is not {\"relays\": [{\"key_id\", \"secret\", \"callback_url\"?}]}")
-        }
-        var seen = Set<String>()
-        return try document.relays.map { entry in
-            guard !entry.keyID.isEmpty, entry.keyID.utf8.count <= 64, entry.keyID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-                throw RelayConfigurationError.keyFile(path: path, problem: "has a key id that is not 1–64 letters, digits, '-', '_' or '.'")
-            }
-            guard seen.insert(entry.keyID).inserted else { throw RelayConfigurationError.keyFile(path: path, problem: "names key id \(entry.keyID) twice") }
-            guard entry.secret.utf8.count >= RelayKey.minimumSecretBytes else {
-                throw RelayConfigurationError.keyFile(path: path, problem: "gives \(entry.keyID) a secret shorter than \(RelayKey.minimumSecretBytes) bytes")
-            }
-            if let url = entry.callbackURL, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                throw RelayConfigurationError.keyFile(path: path, problem: "gives \(entry.keyID) a callback_url that is not http(s)")
-            }
-            return RelayKey(keyID: entry.keyID, secret: Array(entry.secret.utf8), callbackURL: entry.callbackURL)
-        }
-    }
+    func relay(_ keyID: String) -> RelayKey? { relaysByID[keyID] }
 }
 
 /// Why the relay server cannot start.

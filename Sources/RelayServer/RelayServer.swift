@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -41,8 +42,15 @@ public struct RelayServer: Sendable {
             uploads: UploadHandler(vault: vault, configuration: configuration, authenticator: authenticator, spool: spool, jobs: jobs, metrics: metrics),
             authenticator: authenticator, jobs: jobs, board: board, spool: spool, metrics: metrics, logger: logger)
         let host = configuration.host
+        let limits = configuration.connectionLimits
+        let connections = ConnectionCount(limit: limits.maximumConnections)
+        // Headers: the metadata header may be 16 KiB; nothing else needs more than a few hundred bytes.
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 20 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 64)
         let application = Application(
             router: routes.router(),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(responder: responder, limits: limits, count: connections, decoder: decoder)
+            },
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "takevault"),
             services: [workers, notifier],
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },

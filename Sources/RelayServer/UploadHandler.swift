@@ -30,10 +30,10 @@ struct UploadHandler: Sendable {
     func accept(_ request: Request) async throws -> Acceptance {
         let verified = try authenticator.authenticate(request)
         let key = verified.idempotencyKey
-        guard (1...128).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+        guard !key.isEmpty else {
             throw RelayRefusal.badRequest("idempotency_key_invalid", "Idempotency-Key must be 1–128 printable characters, the same on every retry of one upload.")
         }
-        let metadata = try checkedMetadata(verified.metadataHeader)
+        let metadata = try checkedMetadata(verified.metadataHeader, relay: verified.relay)
 
         // A retry of an upload already accepted: the same job, without reading the body again.
         if let existing = try jobs.catalog.job(relayKeyID: verified.relay.keyID, idempotencyKey: key) {
@@ -46,18 +46,18 @@ struct UploadHandler: Sendable {
         guard waiting < configuration.queueCapacity else {
             throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(configuration.queueCapacity).", retryAfter: configuration.retryAfterSeconds)
         }
-        let declaredLength = request.headers[.contentLength].flatMap { Int64($0) }
+        let declaredLength = try Self.contentLength(request)
         if let declaredLength, declaredLength > configuration.maxUploadBytes {
             throw RelayRefusal.tooLarge("upload_too_large", "The upload is \(declaredLength) bytes; the limit is \(configuration.maxUploadBytes).")
         }
-        let reservation = declaredLength ?? configuration.maxUploadBytes
-        guard spool.reserve(reservation) else {
-            throw RelayRefusal.busy("The spool is full (\(spool.bytesInUse) of \(spool.limit) bytes).", retryAfter: configuration.retryAfterSeconds)
-        }
-        defer { spool.release(reservation) }
+        // A declared length is reserved whole, before a byte is read; a chunked body reserves as
+        // its bytes arrive, so stalled uploads cannot hold room they never fill.
+        let reservation = SpoolReservation(spool: spool, retryAfter: configuration.retryAfterSeconds)
+        defer { reservation.releaseAll() }
+        if let declaredLength { try reservation.reserveDeclared(declaredLength) } else { try reservation.cover(1) }
 
         let receiver = UploadReceiver(maxBytes: configuration.maxUploadBytes, maxDurationSeconds: configuration.maxDurationSeconds)
-        let received = try await receiver.receive(request.body, into: spool.incomingPath())
+        let received = try await receiver.receive(request.body, into: spool.incomingPath()) { total in try reservation.cover(total) }
         var kept = false
         defer { if !kept { unlink(received.path) } }
         guard received.sha256 == verified.declaredBodySHA256 else {
@@ -90,8 +90,19 @@ struct UploadHandler: Sendable {
         return Acceptance(job: existing, duplicate: true)
     }
 
-    /// Decodes and checks the metadata: ids, tier, timestamp; the owner must not be restricted or erased.
-    private func checkedMetadata(_ header: String) throws -> UploadMetadata {
+    /// `Content-Length` as digits only (1–19 of them), or `nil` for a chunked body.
+    static func contentLength(_ request: Request) throws -> Int64? {
+        guard let text = request.headers[.contentLength] else { return nil }
+        guard (1...19).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let value = Int64(text) else {
+            throw RelayRefusal.badRequest("content_length_invalid", "Content-Length must be a decimal number of bytes.")
+        }
+        return value
+    }
+
+    /// Decodes and checks the metadata: ids, tier, timestamp; the owner must be in the relay's
+    /// scope (checked before anything about the owner is looked up, so a relay learns nothing of
+    /// owners outside it), and not restricted or erased.
+    private func checkedMetadata(_ header: String, relay: RelayKey) throws -> UploadMetadata {
         guard !header.isEmpty else {
             throw RelayRefusal.badRequest("metadata_missing", "\(RelayHeaders.metadata) is missing: it names at least the owner and tier.")
         }
@@ -101,7 +112,10 @@ struct UploadHandler: Sendable {
         case .failure(let problem): throw RelayRefusal.badRequest("metadata_invalid", problem.message)
         }
         guard Identifier.isValid(metadata.owner) else {
-            throw RelayRefusal.badRequest("metadata_invalid", "owner \"\(metadata.owner.prefix(80))\" is not a valid id.")
+            throw RelayRefusal.badRequest("metadata_invalid", "owner \"\(metadata.owner.prefix(80))\" is not a valid id (FORMAT.md §2: lower-case letters, digits, '.', '_', '-').")
+        }
+        guard relay.scope.permits(metadata.owner) else {
+            throw RelayRefusal(status: .forbidden, code: "owner_out_of_scope", message: "Relay \(relay.keyID) may not upload for owner \(metadata.owner).")
         }
         guard Tier(rawValue: metadata.tier) != nil else {
             throw RelayRefusal.badRequest("metadata_invalid", "tier \"\(metadata.tier.prefix(20))\" is not free, pro or studio.")

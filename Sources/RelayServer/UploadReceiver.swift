@@ -1,3 +1,4 @@
+import AudioCodecs
 import Crypto
 import Hummingbird
 import NIOPosix
@@ -24,8 +25,9 @@ struct UploadReceiver {
         var format: AudioSniffer.Format
     }
 
-    /// Receives `body` into `path`. On any refusal or error the partial file is gone.
-    func receive(_ body: RequestBody, into path: String) async throws -> Received {
+    /// Receives `body` into `path`, calling `reserve` with the running byte count before each
+    /// buffer is written (it throws to refuse). On any refusal or error the partial file is gone.
+    func receive(_ body: RequestBody, into path: String, reserve: (Int64) throws -> Void) async throws -> Received {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw RelayRefusal.spool("cannot create a spool file: \(String(cString: strerror(errno)))") }
         var closed = false
@@ -40,6 +42,7 @@ struct UploadReceiver {
                 guard total <= maxBytes else {
                     throw RelayRefusal.tooLarge("upload_too_large", "The upload is larger than the limit of \(maxBytes) bytes.")
                 }
+                try reserve(total)
                 try buffer.withUnsafeReadableBytes { raw in
                     hasher.update(bufferPointer: raw)
                     try Self.writeAll(descriptor, raw)

@@ -129,3 +129,43 @@ extension RelayRefusal {
         RelayRefusal(status: .internalServerError, code: "spool_error", message: message)
     }
 }
+
+/// One upload's claim on the spool's budget: grows in steps of ``step`` as the body arrives (or
+/// all at once for a declared length), and is given back when the upload is done — accepted
+/// uploads count as stored bytes from then on. Used by one request at a time.
+final class SpoolReservation {
+    /// Reservation granularity for bodies without a declared length.
+    static let step: Int64 = 8 << 20
+    let spool: UploadSpool
+    let retryAfter: Int
+    private(set) var reserved: Int64 = 0
+
+    init(spool: UploadSpool, retryAfter: Int) {
+        self.spool = spool
+        self.retryAfter = retryAfter
+    }
+
+    /// Reserves a declared length whole; `503 relay_busy` when the spool cannot take it.
+    func reserveDeclared(_ bytes: Int64) throws {
+        try grow(by: bytes - reserved)
+    }
+
+    /// Makes sure `bytes` received so far are covered, growing by at least ``step``.
+    func cover(_ bytes: Int64) throws {
+        guard bytes > reserved else { return }
+        try grow(by: max(bytes - reserved, Self.step))
+    }
+
+    private func grow(by wanted: Int64) throws {
+        guard wanted > 0 else { return }
+        guard spool.reserve(wanted) else {
+            throw RelayRefusal.busy("The spool is full (\(spool.bytesInUse) of \(spool.limit) bytes).", retryAfter: retryAfter)
+        }
+        reserved += wanted
+    }
+
+    func releaseAll() {
+        spool.release(reserved)
+        reserved = 0
+    }
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A relay's callback endpoint, for the relay tests: records each POST (path, headers, body as
 base64, attempt number) as a JSON line. With --fail-first N the first N requests get 500, so the
-server's retries are exercised. Listens on a free loopback port and writes it to --port-file."""
+server's retries are exercised; with --redirect-to URL every request is recorded and answered
+307 to URL (a redirect takevault must not follow). Listens on a free loopback port and writes it
+to --port-file."""
 import argparse
 import base64
 import http.server
@@ -12,6 +14,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--port-file", required=True)
 parser.add_argument("--out", required=True)
 parser.add_argument("--fail-first", type=int, default=0)
+parser.add_argument("--redirect-to")
 options = parser.parse_args()
 lock = threading.Lock()
 seen = {"count": 0}
@@ -36,6 +39,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         }
         with lock, open(options.out, "a") as out:
             out.write(json.dumps(record) + "\n")
+        if options.redirect_to:
+            self.send_response(307)
+            self.send_header("Location", options.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(204)
         self.end_headers()
 

@@ -97,12 +97,28 @@ struct SealingTests {
         #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(Array(object.prefix(object.count / 2)), key: Self.alice, objectName: "m") })
     }
 
-    @Test("ids that could escape the vault are rejected", arguments: [
+    @Test("ids that could escape the vault, or collide with another on a case-insensitive file system, are rejected", arguments: [
         "", ".", "..", "../etc", "a/b", "/abs", "nul\u{0}byte", ".hidden", String(repeating: "x", count: 65), "spa ce", "ünï",
+        "Alice", "ALICE", "aLice", "-rf", "_x", "K",
     ])
     func badIdentifiers(id: String) {
         #expect(!Identifier.isValid(id))
         #expect(throws: ArchiveError.self) { try OwnerKey.generate(owner: id) }
+    }
+
+    @Test("the id rule's own alphabet is accepted", arguments: ["alice", "u1", "0", "studio-eu_1.take", String(repeating: "x", count: 64), "9-a"])
+    func goodIdentifiers(id: String) {
+        #expect(Identifier.isValid(id))
+    }
+
+    @Test("a manifest whose header names a generation beyond 32 bits is malformed, not a trap (found by fuzzing)")
+    func generationOutOfRange() throws {
+        let found = readBytes(RepositoryPaths.root + "/Tests/Fixtures/fuzz/manifest-generation-overflow.bin")
+        let key = OwnerKey(owner: "owner-1", version: 1, material: KeyMaterial(bytes: Array(0x20...0x3f)))
+        #expect(throws: ArchiveError.malformedObject(object: "m", detail: "generation 22222222222 or key version 1 is out of range")) {
+            try ManifestSealer.open(found, key: key, objectName: "m")
+        }
+        #expect(throws: ArchiveError.self) { try ManifestSealer.readHeader(found, objectName: "m") }
     }
 
     @Test("names parse back to what they name")
@@ -113,6 +129,9 @@ struct SealingTests {
         #expect(ObjectNames.parse(ObjectNames.manifest(owner: "alice", take: "t1", generation: 12)) == .manifest(owner: "alice", take: "t1", generation: 12))
         #expect(ObjectNames.manifest(owner: "alice", take: "t1", generation: 12).hasSuffix("manifest-000012"))
         #expect(ObjectNames.parse("v1/owners/../chunks/x") == nil)
+        #expect(ObjectNames.parse("v1/owners/Alice/keys/1") == nil)
+        #expect(ObjectNames.parse("v1/owners/alice/keys/+1") == nil)
+        #expect(ObjectNames.parse("v1/owners/alice/takes/t1/manifest- 12") == nil)
     }
 
     @Test("keys never print themselves")

@@ -3,7 +3,7 @@ import RelayAPI
 import TestSupport
 
 /// A real `takevault serve` on loopback (port chosen by the kernel) over a fresh vault, with two
-/// relays, for the relay tests.
+/// relays, for the relay tests: relay A may upload for any owner, relay B for `u1` and `team-*`.
 final class RelayTestServer: @unchecked Sendable {
     let directory: TestDirectory
     let vault: String
@@ -19,9 +19,10 @@ final class RelayTestServer: @unchecked Sendable {
         vault = directory.file("vault")
         self.arguments = arguments
         guard CLI.run("init", "--vault", vault).status == 0 else { throw HarnessError("init failed") }
-        var relayA: [String: String] = ["key_id": Self.relayA.keyID, "secret": String(decoding: Self.relayA.secret, as: UTF8.self)]
+        // Relay A may upload for every owner; relay B for u1 and the team-* owners only.
+        var relayA: [String: Any] = ["key_id": Self.relayA.keyID, "secret": String(decoding: Self.relayA.secret, as: UTF8.self), "owners": ["*"]]
         if let callbackURL { relayA["callback_url"] = callbackURL }
-        let relayB = ["key_id": Self.relayB.keyID, "secret": String(decoding: Self.relayB.secret, as: UTF8.self)]
+        let relayB: [String: Any] = ["key_id": Self.relayB.keyID, "secret": String(decoding: Self.relayB.secret, as: UTF8.self), "owners": ["u1", "team-*"]]
         let keys = try JSONSerialization.data(withJSONObject: ["relays": [relayA, relayB]])
         guard FileManager.default.createFile(atPath: vault + "/relays.json", contents: keys, attributes: [.posixPermissions: 0o600]),
               FileManager.default.createFile(atPath: directory.file("relay-a.secret"), contents: Data(Self.relayA.secret), attributes: [.posixPermissions: 0o600])
@@ -58,6 +59,9 @@ final class RelayTestServer: @unchecked Sendable {
         return stopProcess(pid, signal: SIGTERM, seconds: seconds)
     }
 
+    /// The port the server listens on.
+    var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
+
     var client: RelayClient { RelayClient(baseURL: url, credentials: Self.relayA) }
     func client(_ credentials: RelayCredentials) -> RelayClient { RelayClient(baseURL: url, credentials: credentials) }
 
@@ -87,6 +91,18 @@ final class RelayTestServer: @unchecked Sendable {
         ["accepted", "incoming"].flatMap { folder in
             ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/spool/" + folder)) ?? []).map { folder + "/" + $0 }
         }
+    }
+
+    /// The head of a signed upload of `declaredLength` bytes with SHA-256 `sha256`, as raw HTTP/1.1
+    /// (for tests that then send the body as no HTTP client would). `nil` length: chunked.
+    func rawUploadHead(owner: String = "u1", declaredLength: Int?, sha256: String, key: String) throws -> String {
+        var request = RelayClient.Request(method: .POST, path: "/v1/takes")
+        request.bodySHA256 = sha256
+        request.metadataHeader = try UploadMetadata(owner: owner, tier: "pro", fileName: "take.wav").headerValue()
+        request.idempotencyKey = key
+        let signed = client.headers(for: request).map { "\($0.0): \($0.1)\r\n" }.joined()
+        let framing = declaredLength.map { "Content-Length: \($0)\r\n" } ?? "Transfer-Encoding: chunked\r\n"
+        return "POST /v1/takes HTTP/1.1\r\nHost: 127.0.0.1\r\n" + signed + framing + "\r\n"
     }
 
     /// A raw, unsigned GET.

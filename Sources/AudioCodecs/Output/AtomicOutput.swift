@@ -65,10 +65,11 @@ public struct AtomicOutput: Sendable {
 }
 
 extension AtomicOutput {
-    /// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
-    public static func write(_ bytes: [UInt8], to path: String) throws {
+    /// Writes `bytes` to `path` atomically (temporary file with `mode`, fsync, rename, directory
+    /// fsync): readers see the old file or the new one, never a part.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let output = try AtomicOutput(finalPath: path)
-        let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw CodecFailure.io(operation: "create", path: output.temporaryPath, errno: errno) }
         var offset = 0
         while offset < bytes.count {

@@ -30,7 +30,7 @@ enum ContainerHeaderCheck {
     /// headers; real files have a dozen).
     static let maximumChunks = 4_096
 
-    static func check(_ file: FileBytes) throws -> Result {
+    static func check(_ file: some HeaderBytes) throws -> Result {
         let head = try file.read(at: 0, count: 12)
         guard head.count == 12 else { return Result() }
         switch (head.fourCC(at: 0), head.fourCC(at: 8)) {
@@ -42,30 +42,37 @@ enum ContainerHeaderCheck {
         }
     }
 
+    // Every size below comes from the file. The walkers keep one invariant that makes the
+    // arithmetic safe: `offset + 8 <= fileSize` before a chunk header is read, and a chunk body is
+    // skipped only once its size is known to be at most the bytes that remain. Sizes that cannot
+    // fit (a ds64 length of 2⁶⁴−1, say) are compared, never added.
+
     // MARK: RIFF / RF64
 
-    private static func checkRIFF(_ file: FileBytes, outerSize declaredOuter: UInt64?, isRF64: Bool) throws -> Result {
+    private static func checkRIFF(_ file: some HeaderBytes, outerSize declaredOuter: UInt64?, isRF64: Bool) throws -> Result {
         var result = Result()
+        let fileSize = UInt64(file.size)
         var outerSize = declaredOuter
         var ds64DataSize: UInt64?
         var blockAlign: UInt64?
-        var offset: Int64 = 12
+        var offset: UInt64 = 12
         for _ in 0..<maximumChunks {
-            let header = try file.read(at: offset, count: 8)
+            guard fileSize >= 8, offset <= fileSize - 8 else { break }
+            let header = try file.read(at: Int64(offset), count: 8)
             guard header.count == 8 else { break }
             let id = header.fourCC(at: 0)
             var size = UInt64(header.littleEndianUInt32(at: 4))
             let bodyStart = offset + 8
-            let remaining = UInt64(max(file.size - bodyStart, 0))
+            let remaining = fileSize - bodyStart
             if id != "data", size > remaining { throw chunkOverrun(id, size: size, remaining: remaining) }
             switch id {
             case "ds64":
-                let body = try file.read(at: bodyStart, count: 24)
-                guard body.count == 24 else { throw UploadRejected.malformedHeader(detail: "RF64 ds64 chunk is cut short") }
+                let body = try file.read(at: Int64(bodyStart), count: 24)
+                guard body.count == 24, size >= 24 else { throw UploadRejected.malformedHeader(detail: "RF64 ds64 chunk is cut short") }
                 outerSize = body.littleEndianUInt64(at: 0)
                 ds64DataSize = body.littleEndianUInt64(at: 8)
             case "fmt ":
-                let body = try file.read(at: bodyStart, count: 16)
+                let body = try file.read(at: Int64(bodyStart), count: 16)
                 guard body.count == 16, size >= 16 else { throw UploadRejected.malformedHeader(detail: "fmt chunk is shorter than 16 bytes") }
                 try checkRange(channels: Int(body.littleEndianUInt16(at: 2)), sampleRate: Int(body.littleEndianUInt32(at: 4)))
                 result.waveFormatTag = body.littleEndianUInt16(at: 0)
@@ -74,20 +81,26 @@ enum ContainerHeaderCheck {
                 blockAlign = align
             case "data":
                 guard let align = blockAlign else { throw UploadRejected.malformedHeader(detail: "data chunk before the fmt chunk") }
-                if isRF64, size == 0xFFFF_FFFF, let fromDS64 = ds64DataSize { size = fromDS64 }
+                if isRF64, size == 0xFFFF_FFFF {
+                    guard let fromDS64 = ds64DataSize else {
+                        throw UploadRejected.malformedHeader(detail: "RF64 data chunk defers its size to a ds64 chunk that is missing")
+                    }
+                    size = fromDS64
+                }
                 if !isRF64, size == 0 || size == 0xFFFF_FFFF, remaining > 0 {
                     throw UploadRejected.headerLengthMismatch(
                         detail: "data chunk declares \(size == 0 ? "0 bytes" : "an unknown length") but \(remaining) bytes follow")
                 }
                 if size > remaining {
-                    throw UploadRejected.truncatedData(expectedFrames: Int64(size / align), presentFrames: Int64(remaining / align))
+                    throw UploadRejected.truncatedData(expectedFrames: Int64(clamping: size / align), presentFrames: Int64(clamping: remaining / align))
                 }
             default:
                 break
             }
-            offset = bodyStart + Int64(size + (size & 1))
+            // size <= remaining here, so neither sum can overflow: the next offset is at most fileSize + 1.
+            offset = bodyStart + size + (size & 1)
         }
-        if let outer = outerSize, outer + 8 != UInt64(file.size), outer + 9 != UInt64(file.size) {
+        if let outer = outerSize, !matchesFileSize(outer, fileSize) {
             result.warnings.append("riff_size_mismatch")
         }
         return result
@@ -95,29 +108,31 @@ enum ContainerHeaderCheck {
 
     // MARK: AIFF / AIFC
 
-    private static func checkAIFF(_ file: FileBytes, outerSize: UInt64, compressed: Bool) throws -> Result {
+    private static func checkAIFF(_ file: some HeaderBytes, outerSize: UInt64, compressed: Bool) throws -> Result {
         var result = Result()
+        let fileSize = UInt64(file.size)
         var declaredFrames: UInt64?
         var bytesPerFrame: UInt64?
-        var offset: Int64 = 12
+        var offset: UInt64 = 12
         for _ in 0..<maximumChunks {
-            let header = try file.read(at: offset, count: 8)
+            guard fileSize >= 8, offset <= fileSize - 8 else { break }
+            let header = try file.read(at: Int64(offset), count: 8)
             guard header.count == 8 else { break }
             let id = header.fourCC(at: 0)
             let size = UInt64(header.bigEndianUInt32(at: 4))
             let bodyStart = offset + 8
-            let remaining = UInt64(max(file.size - bodyStart, 0))
+            let remaining = fileSize - bodyStart
             if id != "SSND", size > remaining { throw chunkOverrun(id, size: size, remaining: remaining) }
             switch id {
             case "COMM":
-                let body = try file.read(at: bodyStart, count: compressed ? 22 : 18)
-                guard body.count >= 18 else { throw UploadRejected.malformedHeader(detail: "COMM chunk is cut short") }
+                let body = try file.read(at: Int64(bodyStart), count: compressed ? 22 : 18)
+                guard body.count >= 18, size >= 18 else { throw UploadRejected.malformedHeader(detail: "COMM chunk is cut short") }
                 let channels = Int(Int16(bitPattern: body.bigEndianUInt16(at: 0)))
                 let rate = extendedToInt(Array(body[8..<18]))
                 try checkRange(channels: channels, sampleRate: rate)
                 declaredFrames = UInt64(body.bigEndianUInt32(at: 2))
                 let bits = UInt64(body.bigEndianUInt16(at: 6))
-                let compression = body.count >= 22 ? body.fourCC(at: 18) : "NONE"
+                let compression = body.count >= 22 && size >= 22 ? body.fourCC(at: 18) : "NONE"
                 switch compression {
                 case "NONE", "sowt", "twos", "raw ", "in24", "in32":
                     bytesPerFrame = UInt64(channels) * ((bits + 7) / 8)
@@ -126,25 +141,34 @@ enum ContainerHeaderCheck {
                 default: bytesPerFrame = nil  // compressed: SSND size says nothing about frames
                 }
             case "SSND":
-                let audioBytes = size >= 8 ? size - 8 : 0
+                let audioBytes = size.subtractingClamped(8)
+                let perFrame = max(bytesPerFrame ?? 1, 1)
                 if size > remaining {
-                    let perFrame = max(bytesPerFrame ?? 1, 1)
                     throw UploadRejected.truncatedData(
-                        expectedFrames: Int64(audioBytes / perFrame), presentFrames: Int64(remaining.subtractingClamped(8) / perFrame))
+                        expectedFrames: Int64(clamping: audioBytes / perFrame), presentFrames: Int64(clamping: remaining.subtractingClamped(8) / perFrame))
                 }
-                if let frames = declaredFrames, let perFrame = bytesPerFrame, frames * perFrame > audioBytes {
-                    throw UploadRejected.headerLengthMismatch(
-                        detail: "COMM declares \(frames) frames but SSND holds \(audioBytes / max(perFrame, 1))")
+                if let frames = declaredFrames, bytesPerFrame != nil {
+                    let (needed, overflow) = frames.multipliedReportingOverflow(by: perFrame)
+                    if overflow || needed > audioBytes {
+                        throw UploadRejected.headerLengthMismatch(detail: "COMM declares \(frames) frames but SSND holds \(audioBytes / perFrame)")
+                    }
                 }
             default:
                 break
             }
-            offset = bodyStart + Int64(size + (size & 1))
+            offset = bodyStart + size + (size & 1)
         }
-        if outerSize + 8 != UInt64(file.size), outerSize + 9 != UInt64(file.size) {
+        if !matchesFileSize(outerSize, fileSize) {
             result.warnings.append("form_size_mismatch")
         }
         return result
+    }
+
+    /// Whether an outer RIFF/FORM size (which excludes the 8-byte outer header; a file may carry a
+    /// pad byte it does not count) describes a file of `fileSize` bytes.
+    private static func matchesFileSize(_ outer: UInt64, _ fileSize: UInt64) -> Bool {
+        let (total, overflow) = outer.addingReportingOverflow(8)
+        return !overflow && (total == fileSize || (fileSize > 0 && total == fileSize - 1))
     }
 
     // MARK: Helpers

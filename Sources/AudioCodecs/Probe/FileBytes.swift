@@ -4,8 +4,29 @@ import Glibc
 import Darwin
 #endif
 
+/// Bytes a header parser reads at positions: a file (``FileBytes``) or a buffer (``MemoryBytes``,
+/// which the fuzz targets and tests use). Reads past the end return fewer bytes, never an error.
+protocol HeaderBytes {
+    /// Total bytes; never negative.
+    var size: Int64 { get }
+    /// Up to `count` bytes at `offset`; fewer at the end, none past it or for a negative offset.
+    func read(at offset: Int64, count: Int) throws -> [UInt8]
+}
+
+/// Bytes in memory, read as ``HeaderBytes``.
+struct MemoryBytes: HeaderBytes {
+    let bytes: [UInt8]
+    var size: Int64 { Int64(bytes.count) }
+
+    func read(at offset: Int64, count: Int) throws -> [UInt8] {
+        guard offset >= 0, offset < size, count > 0 else { return [] }
+        let start = Int(offset)
+        return Array(bytes[start..<(start + min(count, bytes.count - start))])
+    }
+}
+
 /// A read-only file for header parsing: positioned reads, nothing buffered, closed on deinit.
-final class FileBytes {
+final class FileBytes: HeaderBytes {
     let path: String
     let size: Int64
     private let descriptor: Int32
@@ -28,7 +49,7 @@ final class FileBytes {
 
     /// Up to `count` bytes at `offset`; fewer at the end of the file.
     func read(at offset: Int64, count: Int) throws -> [UInt8] {
-        guard offset < size, count > 0 else { return [] }
+        guard offset >= 0, offset < size, count > 0 else { return [] }
         let wanted = Int(min(Int64(count), size - offset))
         var bytes = [UInt8](repeating: 0, count: wanted)
         var done = 0

@@ -5,8 +5,12 @@
 /// channels are mixed to one (their mean, as audiowaveform does); `splitChannels` keeps each.
 /// Values are 16-bit (full scale ±32767) or 8-bit (the 16-bit value / 256, as audiowaveform
 /// converts). The pairs are the product: either kept (reserve them with `expectedFrames` and
-/// ``process(_:frames:)`` allocates nothing) or handed over as they accumulate with
-/// ``drainPairs()``, so a writer can stream them to a file and memory stays flat in take length.
+/// ``process(_:frames:)`` allocates nothing up to that length) or handed over as they accumulate
+/// with ``drainPairs()``, so a writer can stream them to a file and memory stays flat in take length.
+///
+/// `expectedFrames` is a hint, usually read from a file's header, so it is never trusted to size
+/// memory: at most ``maximumReservedValues`` are reserved up front, and the pairs grow from what
+/// is actually processed.
 public struct WaveformBuilder: Sendable {
     public enum Bits: Int, Sendable, Codable { case eight = 8, sixteen = 16 }
 
@@ -21,6 +25,9 @@ public struct WaveformBuilder: Sendable {
     private var framesInPixel = 0
     /// Pixels handed over by ``drainPairs()`` so far.
     public private(set) var drainedPixels = 0
+    /// The most values (4 MiB) reserved from `expectedFrames`: a 5-minute 48 kHz take at 256
+    /// frames a pixel needs 113 K, a crafted header can claim 2⁴⁰ frames.
+    public static let maximumReservedValues = 1 << 21
 
     public init(sampleRate: Int, channels: Int, samplesPerPixel: Int = 256, bits: Bits = .sixteen, splitChannels: Bool = false, expectedFrames: Int64 = 0) {
         precondition(samplesPerPixel >= 2, "at least two samples per pixel")
@@ -32,7 +39,9 @@ public struct WaveformBuilder: Sendable {
         let outputs = splitChannels ? channels : 1
         pixelMin = [Float](repeating: .infinity, count: outputs)
         pixelMax = [Float](repeating: -.infinity, count: outputs)
-        pairs.reserveCapacity(2 * outputs * Int(expectedFrames / Int64(samplesPerPixel) + 1))
+        let expectedPixels = max(expectedFrames, 0) / Int64(samplesPerPixel) + 1
+        let expectedValues = expectedPixels.multipliedReportingOverflow(by: Int64(2 * outputs))
+        pairs.reserveCapacity(expectedValues.overflow ? Self.maximumReservedValues : Int(min(expectedValues.partialValue, Int64(Self.maximumReservedValues))))
     }
 
     var outputChannels: Int { pixelMin.count }

@@ -1,10 +1,5 @@
-import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
-/// The XML S3 speaks, read with Foundation's `XMLParser` into a small tree, and written by hand
-/// for the few request bodies takevault sends.
+/// The XML S3 speaks, read into a small tree (``S3XMLReader``), and written by hand for the few
+/// request bodies takevault sends.
 enum S3XML {
     /// An element: its local name, its text, its child elements in order.
     final class Element {
@@ -22,33 +17,10 @@ enum S3XML {
         func value(_ name: String) -> String? { child(name)?.text }
     }
 
-    /// The document's root element, or `nil` when `bytes` are not well-formed XML.
+    /// The document's root element, or `nil` when `bytes` are not a well-formed document of the
+    /// subset S3 uses (``S3XMLReader``).
     static func parse(_ bytes: [UInt8]) -> Element? {
-        let parser = XMLParser(data: Data(bytes))
-        let builder = TreeBuilder()
-        parser.delegate = builder
-        guard parser.parse() else { return nil }
-        return builder.root
-    }
-
-    private final class TreeBuilder: NSObject, XMLParserDelegate {
-        var root: Element?
-        var stack: [Element] = []
-
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
-                    attributes attributeDict: [String: String] = [:]) {
-            let element = Element(name: elementName)
-            if let parent = stack.last { parent.children.append(element) } else { root = element }
-            stack.append(element)
-        }
-
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
-            _ = stack.popLast()
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            stack.last?.text += string
-        }
+        S3XMLReader.parse(bytes)
     }
 
     /// `text` with the five XML special characters escaped.

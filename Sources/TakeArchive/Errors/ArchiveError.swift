@@ -34,7 +34,7 @@ public enum ArchiveError: ReasonCoded, Equatable, Sendable {
         case .contentMismatch(let object, let detail):
             "\(object): content does not match its recorded hash (\(detail))."
         case .invalidIdentifier(let kind, let value):
-            "\(kind) \"\(value.debugDescriptionClipped)\" is not allowed: use 1–64 letters, digits, '.', '_' or '-', not starting with '.'."
+            "\(kind) \"\(value.debugDescriptionClipped)\" is not allowed: use 1–64 lower-case letters, digits, '.', '_' or '-', beginning with a letter or digit (FORMAT.md §2)."
         case .masterKeyUnavailable(let detail):
             "The master key is not available: \(detail)."
         }

@@ -36,6 +36,9 @@ public enum ManifestSealer {
     }
 
     static func seal(headerBytes: [UInt8], bodyBytes: [UInt8], header: ManifestHeader, key: OwnerKey, nonce: [UInt8]?) throws -> [UInt8] {
+        guard (1...Int(UInt32.max)).contains(header.generation), headerBytes.count <= maximumHeader else {
+            throw ArchiveError.malformedObject(object: "manifest of \(header.takeID)", detail: "generation or header size out of range")
+        }
         let nonceBytes = nonce ?? (0..<12).map { _ in UInt8.random(in: .min ... .max) }
         let box = try AES.GCM.seal(
             bodyBytes, using: bodyKey(key, takeID: header.takeID, generation: header.generation),
@@ -85,6 +88,11 @@ public enum ManifestSealer {
         let headerBytes = Array(object[8..<(8 + length)])
         guard let header = try? JSONDecoder().decode(ManifestHeader.self, from: Data(headerBytes)), header.format == 1 else {
             throw ArchiveError.malformedObject(object: objectName, detail: "the header is not format-1 JSON")
+        }
+        // The header is read before it is authenticated, and its numbers pick the body key: they
+        // must fit the key derivation's u32 fields (FORMAT.md §3) before anything uses them.
+        guard (1...Int(UInt32.max)).contains(header.generation), (1...Int(UInt32.max)).contains(header.keyVersion) else {
+            throw ArchiveError.malformedObject(object: objectName, detail: "generation \(header.generation) or key version \(header.keyVersion) is out of range")
         }
         let nonceStart = 8 + length
         return (header, headerBytes, object[nonceStart..<(nonceStart + 12)],

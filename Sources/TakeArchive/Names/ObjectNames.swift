@@ -44,13 +44,19 @@ public enum ObjectNames {
         guard parts.count >= 3, Identifier.isValid(parts[0]) else { return nil }
         switch (parts[1], parts.count) {
         case ("keys", 3):
-            return Int(parts[2]).map { .key(owner: parts[0], version: $0) }
+            return decimal(parts[2]).map { .key(owner: parts[0], version: $0) }
         case ("chunks", 3):
             return ChunkID(hex: parts[2]) != nil ? .chunk(owner: parts[0], id: parts[2]) : nil
         case ("takes", 4) where Identifier.isValid(parts[2]) && parts[3].hasPrefix("manifest-"):
-            return Int(parts[3].dropFirst("manifest-".count)).map { .manifest(owner: parts[0], take: parts[2], generation: $0) }
+            return decimal(parts[3].dropFirst("manifest-".count)).map { .manifest(owner: parts[0], take: parts[2], generation: $0) }
         default:
             return nil
         }
+    }
+
+    /// A version or generation: 1–9 decimal digits and nothing else (no sign, no spaces).
+    static func decimal(_ text: some StringProtocol) -> Int? {
+        guard (1...9).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(text)
     }
 }

@@ -4,6 +4,10 @@ import TakeCatalog
 
 /// Rebuilds the catalog's index from the store alone: owners and their keys from the key objects,
 /// takes and their objects from the current manifests. Events and jobs (history) are kept.
+///
+/// Names outside the layout of FORMAT.md §2 — among them ids the identifier rule refuses, such as
+/// an owner `Alice` written by an older version or by hand — are not indexed: they are counted and
+/// named in the summary (``Summary/unindexed``), so an operator sees them instead of losing them.
 public struct CatalogRebuild: Sendable {
     public let vault: Vault
 
@@ -13,7 +17,15 @@ public struct CatalogRebuild: Sendable {
         public var owners = 0
         public var keys = 0
         public var takes = 0
+        /// Object names under `v1/owners/` that are outside the layout (at most ``unindexedListed`` named).
+        public var unindexed: [String] = []
+        public var unindexedCount = 0
+
+        enum CodingKeys: String, CodingKey { case owners, keys, takes, unindexed, unindexedCount = "unindexed_count" }
     }
+
+    /// How many unindexed names the summary lists.
+    public static let unindexedListed = 100
 
     public func run() async throws -> Summary {
         var summary = Summary()
@@ -37,8 +49,11 @@ public struct CatalogRebuild: Sendable {
                 summary.keys += 1
             case .manifest(let owner, let take, let generation):
                 if latest[take].map({ $0.generation < generation }) ?? true { latest[take] = (owner, info.name, generation) }
-            default:
+            case .chunk:
                 break
+            case nil:
+                summary.unindexedCount += 1
+                if summary.unindexed.count < Self.unindexedListed { summary.unindexed.append(info.name) }
             }
         }
         let locator = ManifestLocator(vault: vault)

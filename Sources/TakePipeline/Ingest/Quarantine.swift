@@ -8,7 +8,8 @@ import Foundation
 #endif
 
 /// Keeps rejected uploads: a copy of the file, untouched, beside `reason.json` (code, message,
-/// probe result when there is one, owner, time), in `quarantine/<time>-<sha prefix>/`.
+/// probe result when there is one, owner, time), in `quarantine/<time>-<sha prefix>/`. The upload
+/// is someone's audio and the reason names them: folders 0700, files 0600.
 struct Quarantine {
     let vault: Vault
 
@@ -29,16 +30,16 @@ struct Quarantine {
         let now = vault.clock.now()
         let stamp = Timestamp.string(now).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
         let folder = vault.quarantineDirectory + "/" + stamp + "-" + String(uploadSHA256.prefix(12))
-        try FileIO.makeDirectory(folder)
+        try FileIO.makeDirectory(folder, mode: 0o700)
         let safeName = Self.safeFileName(originalName)
-        if !FileIO.exists(folder + "/" + safeName) { try FileIO.copy(upload, to: folder + "/" + safeName) }
+        if !FileIO.exists(folder + "/" + safeName) { try FileIO.copy(upload, to: folder + "/" + safeName, mode: 0o600) }
         let reason = Reason(code: error.code, message: error.message, file: safeName, owner: owner, at: Timestamp.string(now),
                             uploadSHA256: uploadSHA256, probe: try? AudioProbe.probe(path: upload))
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if !FileIO.exists(folder + "/reason.json") {
-            try FileIO.writeNew(folder + "/reason.json", Array(try encoder.encode(reason)) + [0x0a], mode: 0o644)
+            try FileIO.writeNew(folder + "/reason.json", Array(try encoder.encode(reason)) + [0x0a], mode: 0o600)
         }
         return folder
     }

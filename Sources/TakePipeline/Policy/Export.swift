@@ -27,12 +27,13 @@ public struct Export: Sendable {
         enum CodingKeys: String, CodingKey { case schema, owner, tierHistory = "tier_history", holds, takes, audio }
     }
 
-    /// Writes `export.json` (and `audio/<take>.<ext>` with `withAudio`) into `directory`.
-    public func run(owner id: String, to directory: String, withAudio: Bool) async throws -> Document {
+    /// Writes `export.json` (and `audio/<take>.<ext>` with `withAudio`) into `directory`, files and
+    /// the folders it creates with `permissions` (private unless asked otherwise).
+    public func run(owner id: String, to directory: String, withAudio: Bool, permissions: OutputPermissions = .private) async throws -> Document {
         try Identifier.validate(id, kind: "owner id")
         guard let owner = try vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
         if withAudio, owner.restricted { throw PipelineError.ownerRestricted(id) }
-        try FileIO.makeDirectory(directory)
+        try FileIO.makeDirectory(directory, mode: permissions.directory)
         let locator = ManifestLocator(vault: vault)
         var bodies: [ManifestBody] = []
         var audio: [String: String] = [:]
@@ -40,10 +41,10 @@ public struct Export: Sendable {
             let manifest = try await locator.current(take: take.id)
             bodies.append(manifest.body)
             if withAudio, let master = manifest.body.artefact("master") {
-                try FileIO.makeDirectory(directory + "/audio")
+                try FileIO.makeDirectory(directory + "/audio", mode: permissions.directory)
                 let ext = master.codec == "flac" ? "flac" : (manifest.body.original.fileName.split(separator: ".").last.map(String.init) ?? "bin")
                 let name = "audio/\(take.id).\(ext)"
-                _ = try await Restore(vault: vault).run(take: take.id, artefact: "master", to: directory + "/" + name)
+                _ = try await Restore(vault: vault).run(take: take.id, artefact: "master", to: directory + "/" + name, permissions: permissions)
                 audio[take.id] = name
             }
         }
@@ -53,7 +54,7 @@ public struct Export: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let bytes = Array(try encoder.encode(document)) + [0x0a]
         try? FileIO.removeFile(directory + "/export.json")
-        try FileIO.writeNew(directory + "/export.json", bytes, mode: 0o600)
+        try FileIO.writeNew(directory + "/export.json", bytes, mode: permissions.file)
         try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "export", ownerID: id, takeID: nil,
                                              detail: #"{"takes":\#(bodies.count),"with_audio":\#(withAudio)}"#))
         return document

@@ -14,21 +14,22 @@ public struct Restore: Sendable {
     /// Artefact kinds a take has: `master`, `preview`, `waveform`, `report`.
     public static let kinds = ["master", "preview", "waveform", "report"]
 
-    public func run(take: String, artefact kind: String, to path: String) async throws -> Artefact {
+    /// Writes artefact `kind` of `take` to `path` with `permissions` (private unless asked otherwise).
+    public func run(take: String, artefact kind: String, to path: String, permissions: OutputPermissions = .private) async throws -> Artefact {
         let manifest = try await ManifestLocator(vault: vault).current(take: take)
         if let record = try vault.catalog.owner(manifest.header.owner), record.erasedAt != nil { throw PipelineError.ownerErased(manifest.header.owner) }
         guard let artefact = manifest.body.artefact(kind) else { throw PipelineError.artefactNotFound(take: take, kind: kind) }
-        try await write(artefact, of: manifest, to: path)
+        try await write(artefact, of: manifest, to: path, permissions: permissions)
         return artefact
     }
 
     /// Writes `artefact` of an opened manifest to `path`: chunks fetched, opened and checked, the
     /// whole checked against its SHA-256, the file moved into place only then.
-    func write(_ artefact: Artefact, of manifest: OpenedManifest, to path: String) async throws {
+    func write(_ artefact: Artefact, of manifest: OpenedManifest, to path: String, permissions: OutputPermissions = .private) async throws {
         let kind = artefact.kind
         let output = try AtomicOutput(finalPath: path)
         do {
-            let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions.file)
             guard descriptor >= 0 else { throw FileIO.error("create", output.temporaryPath) }
             defer { close(descriptor) }
             var hasher = SHA256()

@@ -10,11 +10,12 @@ enum FileIO {
         .io(operation: operation, path: path, detail: String(cString: strerror(errno)))
     }
 
-    static func makeDirectory(_ path: String) throws {
+    /// Creates `path` and any missing parents with `mode` (existing folders are left as they are).
+    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw error("create directory", current) }
+            if mkdir(current, mode) != 0 && errno != EEXIST { throw error("create directory", current) }
         }
     }
 
@@ -73,12 +74,12 @@ enum FileIO {
         rmdir(path)
     }
 
-    /// Copies a file (quarantine keeps the upload as it was).
-    static func copy(_ source: String, to destination: String) throws {
-        let input = open(source, O_RDONLY)
+    /// Copies a file (quarantine keeps the upload as it was) into a new file with `mode`.
+    static func copy(_ source: String, to destination: String, mode: mode_t) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw error("open", source) }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard output >= 0 else { throw error("create", destination) }
         defer { close(output) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)

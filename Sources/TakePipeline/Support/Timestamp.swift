@@ -20,7 +20,9 @@ public enum Timestamp {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SSZ` (also with fractional seconds or a `+HH:MM` offset).
+    /// Parses `YYYY-MM-DDTHH:MM:SSZ` (also with fractional seconds or a `+HH:MM` offset). Dates
+    /// arrive from requests and files: every field is range-checked (no "month 99" rolled over
+    /// into another year), and `nil` answers anything else.
     public static func date(_ text: String) -> Date? {
         let scalars = Array(text.utf8)
         guard scalars.count >= 20 else { return nil }
@@ -35,7 +37,8 @@ public enum Timestamp {
         }
         guard let year = number(0..<4), scalars[4] == 0x2d, let month = number(5..<7), scalars[7] == 0x2d, let day = number(8..<10),
               scalars[10] == 0x54 || scalars[10] == 0x20, let hour = number(11..<13), scalars[13] == 0x3a, let minute = number(14..<16),
-              scalars[16] == 0x3a, let second = number(17..<19)
+              scalars[16] == 0x3a, let second = number(17..<19),
+              (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         var index = 19
         var fraction = 0.0
@@ -50,7 +53,7 @@ public enum Timestamp {
         }
         var offset = 0
         if index < scalars.count, scalars[index] == 0x2b || scalars[index] == 0x2d {
-            guard let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)) else { return nil }
+            guard let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)), hours <= 14, minutes <= 59 else { return nil }
             offset = Int(hours) * 3600 + Int(minutes) * 60
             if scalars[index] == 0x2b { offset = -offset }
         } else if !(index < scalars.count && scalars[index] == 0x5a) {

@@ -20,6 +20,11 @@ struct CatalogCommand: AsyncParsableCommand {
                     try JSONOutput.print(summary)
                 } else {
                     FileDescriptorOutput.standardOutput.write("catalog rebuilt: \(summary.owners) owner(s), \(summary.keys) key(s), \(summary.takes) take(s)\n")
+                    if summary.unindexedCount > 0 {
+                        FileDescriptorOutput.standardError.write(
+                            "warning: \(summary.unindexedCount) object(s) outside the vault's layout were not indexed (ids must follow FORMAT.md §2):\n"
+                                + summary.unindexed.map { "  \($0)\n" }.joined())
+                    }
                 }
             } catch {
                 throw report(error, json: json)

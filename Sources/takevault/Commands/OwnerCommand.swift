@@ -97,11 +97,15 @@ struct OwnerCommand: AsyncParsableCommand {
         @Argument(help: "Owner id.") var owner: String
         @Option(name: .shortAndLong, help: "Folder to write export.json (and audio/) into.") var output: String
         @Flag(help: "Also restore every take's master into audio/.") var withAudio = false
+        @Option(help: "Octal mode of the files written (default 600; folders get x where readable, 700).") var fileMode: String?
         @Flag(help: "Print JSON (a summary).") var json = false
+
+        func validate() throws { _ = try OutputPermissions.parse(fileMode) }
 
         func run() async throws {
             do {
-                let document = try await Export(vault: try vault.open()).run(owner: owner, to: output, withAudio: withAudio)
+                let document = try await Export(vault: try vault.open()).run(owner: owner, to: output, withAudio: withAudio,
+                                                                              permissions: try OutputPermissions.parse(fileMode))
                 if json { try JSONOutput.print(["export": output + "/export.json", "takes": "\(document.takes.count)"]) } else {
                     FileDescriptorOutput.standardOutput.write("\(output)/export.json: \(document.takes.count) take(s)\(withAudio ? ", \(document.audio.count) master(s) in audio/" : "")\n")
                 }

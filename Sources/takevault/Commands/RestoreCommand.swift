@@ -11,15 +11,17 @@ struct RestoreCommand: AsyncParsableCommand {
     @Argument(help: "The take id.") var take: String
     @Option(help: "Which artefact: master, preview, waveform or report.") var artefact: String = "master"
     @Option(name: .shortAndLong, help: "Where to write it.") var output: String
+    @Option(help: "Octal mode of the written file (default 600: only you; e.g. 640 to share with your group).") var fileMode: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         guard Restore.kinds.contains(artefact) else { throw ValidationError("--artefact must be one of \(Restore.kinds.joined(separator: ", "))") }
+        _ = try OutputPermissions.parse(fileMode)
     }
 
     func run() async throws {
         do {
-            let restored = try await Restore(vault: try vault.open()).run(take: take, artefact: artefact, to: output)
+            let restored = try await Restore(vault: try vault.open()).run(take: take, artefact: artefact, to: output, permissions: try OutputPermissions.parse(fileMode))
             if json {
                 try JSONOutput.print(RestoreDocument(take: take, artefact: artefact, output: output, codec: restored.codec, bytes: restored.bytes, sha256: restored.sha256))
             } else {

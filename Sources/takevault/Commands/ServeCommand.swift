@@ -23,6 +23,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Bytes the spool may hold before uploads get 503.") var spoolLimitBytes: Int64?
     @Option(help: "Largest upload, bytes (413 beyond).") var maxUploadBytes: Int64?
     @Option(help: "Longest take, seconds (413 beyond).") var maxDurationSeconds: Double?
+    @Option(help: "Seconds a client has to send a request's headers (0: no limit; default 10).") var headerTimeout: Double?
+    @Option(help: "Seconds a kept-alive connection may sit idle between requests (0: no limit; default 60).") var idleTimeout: Double?
+    @Option(help: "Slowest request body accepted, bytes per second on average (0: no limit; default 16384).") var bodyMinRate: Int64?
+    @Option(help: "Seconds a body may fall behind --body-min-rate before the connection is closed (default 30).") var bodyStallSeconds: Double?
+    @Option(help: "Connections open at once; the next gets 503 (default 512, fewer if the open-file limit is low).") var maxConnections: Int?
+    @Flag(help: "Let callbacks reach loopback, private and link-local addresses (off: only public addresses).")
+    var allowPrivateCallbacks = false
 
     func run() async throws {
         let server: RelayServer
@@ -40,9 +47,20 @@ struct ServeCommand: AsyncParsableCommand {
                 guard queueCapacity >= 1 else { throw RelayConfigurationError.invalid(name: "--queue-capacity", problem: "at least 1") }
                 configuration.queueCapacity = queueCapacity
             }
-            if let spoolLimitBytes { configuration.spoolLimitBytes = spoolLimitBytes }
-            if let maxUploadBytes { configuration.maxUploadBytes = maxUploadBytes }
-            if let maxDurationSeconds { configuration.maxDurationSeconds = maxDurationSeconds }
+            if let spoolLimitBytes {
+                guard spoolLimitBytes >= 1 else { throw RelayConfigurationError.invalid(name: "--spool-limit-bytes", problem: "at least 1") }
+                configuration.spoolLimitBytes = spoolLimitBytes
+            }
+            if let maxUploadBytes {
+                guard maxUploadBytes >= 1 else { throw RelayConfigurationError.invalid(name: "--max-upload-bytes", problem: "at least 1") }
+                configuration.maxUploadBytes = maxUploadBytes
+            }
+            if let maxDurationSeconds {
+                guard maxDurationSeconds > 0, maxDurationSeconds.isFinite else { throw RelayConfigurationError.invalid(name: "--max-duration-seconds", problem: "a positive number") }
+                configuration.maxDurationSeconds = maxDurationSeconds
+            }
+            configuration.connectionLimits = try connectionLimits()
+            configuration.callbacksMayReachPrivateAddresses = allowPrivateCallbacks
             let keyFile = relayKeys ?? Environment.current["TAKEVAULT_RELAY_KEYS"] ?? opened.root + "/relays.json"
             configuration.relays = try RelayKeyFile.load(keyFile)
             guard !configuration.relays.isEmpty else { throw RelayConfigurationError.noRelays(path: keyFile) }
@@ -58,6 +76,35 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw report(error, json: false)
         }
+    }
+
+    /// The connection limits from the options, within what the process may open: the open-file
+    /// limit is raised to its hard maximum, and the default cap stays below it with room for the
+    /// catalog, the spool and the store.
+    func connectionLimits() throws -> ConnectionLimits {
+        var limits = ConnectionLimits()
+        func duration(_ value: Double?, _ name: String) throws -> Duration?? {
+            guard let value else { return .none }
+            guard value >= 0, value <= 86_400 else { throw RelayConfigurationError.invalid(name: name, problem: "0–86400 seconds") }
+            return .some(value == 0 ? nil : .milliseconds(Int64(value * 1000)))
+        }
+        if let header = try duration(headerTimeout, "--header-timeout") { limits.headerTimeout = header }
+        if let idle = try duration(idleTimeout, "--idle-timeout") { limits.idleTimeout = idle }
+        if let stall = try duration(bodyStallSeconds, "--body-stall-seconds") { limits.bodyStallAllowance = stall ?? .zero }
+        if let bodyMinRate {
+            guard bodyMinRate >= 0 else { throw RelayConfigurationError.invalid(name: "--body-min-rate", problem: "0 or more bytes per second") }
+            limits.minimumBodyBytesPerSecond = bodyMinRate
+        }
+        let openFiles = OpenFileLimit.raiseToMaximum()
+        if let maxConnections {
+            guard maxConnections >= 1, maxConnections <= openFiles - OpenFileLimit.reserved else {
+                throw RelayConfigurationError.invalid(name: "--max-connections", problem: "1–\(openFiles - OpenFileLimit.reserved) (the open-file limit is \(openFiles))")
+            }
+            limits.maximumConnections = maxConnections
+        } else {
+            limits.maximumConnections = max(1, min(limits.maximumConnections, openFiles - OpenFileLimit.reserved))
+        }
+        return limits
     }
 
     static func parse(listen: String) throws -> (String, Int) {

@@ -38,3 +38,14 @@ enum Environment {
         return result
     }
 }
+
+extension OutputPermissions {
+    /// `--file-mode`: private without it; a usage error when it is not an octal mode the owner can read and write.
+    static func parse(_ option: String?) throws -> OutputPermissions {
+        guard let option else { return .private }
+        guard let permissions = OutputPermissions(octal: option) else {
+            throw ValidationError("--file-mode must be an octal mode such as 600 or 640 that lets the owner read and write")
+        }
+        return permissions
+    }
+}

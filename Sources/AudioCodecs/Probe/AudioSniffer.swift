@@ -5,19 +5,22 @@
 /// Recognised: WAV (RIFF/RIFX), RF64 and BW64, Sony Wave64, AIFF/AIFC, FLAC, Ogg (Vorbis, Opus,
 /// FLAC), CAF, Sun/NeXT `.au`, MP3 (ID3 tag or an MPEG audio frame). These are the containers
 /// libsndfile reads; whether the audio inside decodes is the pipeline's question.
-enum AudioSniffer {
+///
+/// The bytes are the network's: every offset is bounded by the buffer and every size is compared
+/// before it is added (fuzzed by `scripts/fuzz.sh`, target `audio-sniffer`).
+public enum AudioSniffer {
     /// Bytes needed before ``format(of:)`` can answer.
-    static let magicBytes = 12
+    public static let magicBytes = 12
     /// Bytes read before giving up on finding a declared duration.
-    static let headerWindow = 64 * 1024
+    public static let headerWindow = 64 * 1024
 
-    enum Format: String, Sendable {
+    public enum Format: String, Sendable {
         case wav, rf64, wave64, aiff, flac, ogg, caf, au, mp3
     }
 
     /// The container, or `nil` if the bytes are no audio takevault reads. Needs ``magicBytes`` bytes
     /// (fewer only when the whole body is shorter, in which case it is not audio).
-    static func format(of bytes: [UInt8]) -> Format? {
+    public static func format(of bytes: [UInt8]) -> Format? {
         guard bytes.count >= magicBytes else { return nil }
         func ascii(_ offset: Int, _ text: String) -> Bool {
             let expected = Array(text.utf8)
@@ -43,7 +46,7 @@ enum AudioSniffer {
 
     /// The duration (seconds) the header declares, when the format has one and the bytes hold it:
     /// WAV's `fmt ` and `data` chunk sizes, AIFF's `COMM`, FLAC's STREAMINFO.
-    static func declaredDuration(of bytes: [UInt8], format: Format) -> Double? {
+    public static func declaredDuration(of bytes: [UInt8], format: Format) -> Double? {
         switch format {
         case .wav: wavDuration(bytes)
         case .aiff: aiffDuration(bytes)
@@ -65,7 +68,7 @@ enum AudioSniffer {
         guard bytes.count >= 12, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46] else { return nil }
         var offset = 12
         var byteRate: UInt32?
-        while offset + 8 <= bytes.count {
+        while offset <= bytes.count - 8 {
             let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
             let size = little32(bytes, offset + 4)
             if id == "fmt " && offset + 8 + 12 <= bytes.count {
@@ -81,13 +84,13 @@ enum AudioSniffer {
 
     private static func aiffDuration(_ bytes: [UInt8]) -> Double? {
         var offset = 12
-        while offset + 8 <= bytes.count {
+        while offset <= bytes.count - 8 {
             let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
             let size = big32(bytes, offset + 4)
             if id == "COMM" {
                 guard offset + 8 + 18 <= bytes.count else { return nil }
                 let frames = big32(bytes, offset + 8 + 2)
-                guard let rate = extended80(Array(bytes[(offset + 8 + 8)..<(offset + 8 + 18)])), rate > 0 else { return nil }
+                guard let rate = extended80(Array(bytes[(offset + 8 + 8)..<(offset + 8 + 18)])), rate > 0, rate.isFinite else { return nil }
                 return Double(frames) / rate
             }
             offset += 8 + Int(size) + Int(size & 1)
@@ -95,19 +98,14 @@ enum AudioSniffer {
         return nil
     }
 
-    /// IEEE 754 80-bit extended (AIFF's sample rate) as a Double.
+    /// IEEE 754 80-bit extended (AIFF's sample rate) as a Double (infinite or zero when out of
+    /// Double's range; the caller refuses both).
     private static func extended80(_ bytes: [UInt8]) -> Double? {
         let exponent = Int(UInt16(bytes[0] & 0x7f) << 8 | UInt16(bytes[1])) - 16383
         var mantissa: UInt64 = 0
         for byte in bytes[2..<10] { mantissa = mantissa << 8 | UInt64(byte) }
         guard mantissa != 0 else { return 0 }
-        return Double(mantissa) * pow2(exponent - 63)
-    }
-
-    private static func pow2(_ exponent: Int) -> Double {
-        var result = 1.0
-        if exponent >= 0 { for _ in 0..<exponent { result *= 2 } } else { for _ in 0..<(-exponent) { result /= 2 } }
-        return result
+        return Double(sign: bytes[0] & 0x80 != 0 ? .minus : .plus, exponent: exponent - 63, significand: Double(mantissa))
     }
 
     private static func flacDuration(_ bytes: [UInt8]) -> Double? {

@@ -1,6 +1,5 @@
-import AudioCodecs
+@testable import AudioCodecs
 import AudioTestSupport
-@testable import RelayServer
 import Testing
 import TestSupport
 

@@ -1,0 +1,63 @@
+@testable import TakeArchive
+
+/// Opening what the store hands back — manifests, chunks, owner key objects — with the right keys
+/// (the format's test vectors, docs/format-vectors.json), so mutated headers and ciphertext meet
+/// every check a real vault applies. The first byte picks a mode: 0 opens the rest as an object;
+/// 1 seals the rest first (a writer holding the key: what lies behind authentication is fuzzed too).
+enum ArchiveFuzzing {
+    static let masterKey = MasterKey(material: KeyMaterial(bytes: Array(0x00...0x1f)))
+    static let owner = "owner-1"
+    static let ownerKey = OwnerKey(owner: owner, version: 1, material: KeyMaterial(bytes: Array(0x20...0x3f)))
+    static let objectName = "v1/owners/owner-1/fuzz"
+
+    static func manifest(_ bytes: [UInt8]) {
+        guard let mode = bytes.first else { return }
+        let rest = Array(bytes.dropFirst())
+        if mode & 1 == 0 {
+            _ = try? ManifestSealer.readHeader(rest, objectName: objectName)
+            _ = try? ManifestSealer.open(rest, key: ownerKey, objectName: objectName)
+            return
+        }
+        // Header JSON, a NUL, body JSON: sealed as a key holder would, then opened.
+        let parts = rest.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let header = try? JSONDecoderFactory.decode(ManifestHeader.self, Array(parts[0])),
+              let object = try? ManifestSealer.seal(headerBytes: Array(parts[0]), bodyBytes: Array(parts[1]), header: header, key: ownerKey,
+                                                     nonce: Array(repeating: 1, count: 12))
+        else { return }
+        _ = try? ManifestSealer.open(object, key: ownerKey, objectName: objectName)
+    }
+
+    static func chunk(_ bytes: [UInt8]) {
+        guard let mode = bytes.first else { return }
+        let rest = Array(bytes.dropFirst())
+        let sealer = ChunkSealer(key: ownerKey)
+        if mode & 1 == 0 {
+            // The id the name would carry: the vector's, or the first 32 bytes of the input.
+            let id = ChunkID(bytes: rest.count >= 32 ? Array(rest.prefix(32)) : Array(repeating: 0, count: 32))
+            _ = try? sealer.open(rest, id: id, objectName: objectName)
+            _ = try? sealer.open(Array(rest.dropFirst(min(32, rest.count))), id: id, objectName: objectName)
+            return
+        }
+        guard let sealed = try? sealer.seal(rest) else { preconditionFailure("sealing \(rest.count) bytes failed") }
+        let opened = try? sealer.open(sealed.object, id: sealed.id, objectName: objectName)
+        precondition(opened == rest, "a sealed chunk did not open to its plaintext")
+    }
+
+    static func keyObject(_ bytes: [UInt8]) {
+        _ = OwnerKey.masterKeyID(ofKeyObject: bytes)
+        _ = try? OwnerKey.unwrap(bytes, owner: owner, under: masterKey, objectName: objectName)
+        _ = try? MasterKey(fileContents: bytes)
+    }
+}
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+enum JSONDecoderFactory {
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+        try JSONDecoder().decode(type, from: Data(bytes))
+    }
+}

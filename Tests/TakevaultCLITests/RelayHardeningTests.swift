@@ -1,0 +1,208 @@
+import AudioTestSupport
+import Foundation
+import RelayAPI
+import Testing
+import TestSupport
+
+/// `takevault serve` against what an attacker sends (docs/SECURITY.md): hostile headers, key-id
+/// probing, connections held open, uploads outside a relay's scope, crafted audio, callbacks that
+/// redirect. After each, the server still answers `/healthz`.
+@Suite("takevault serve under attack", .serialized)
+struct RelayHardeningTests {
+    static func healthy(_ server: RelayTestServer) async -> Bool {
+        (try? await server.get("/healthz").status) == 200
+    }
+
+    @Test("hostile signing headers get 401 auth_malformed and the server stays up", .timeLimit(.minutes(2)))
+    func hostileHeaders() async throws {
+        let server = try RelayTestServer(["--workers", "0"])
+        let take = RelayTests.take(server.directory, "take.wav", seconds: 1)
+        let request = try server.uploadRequest(take.path)
+        let signed = server.client.headers(for: request)
+        for date in ["-9223372036854775808", "9223372036854775807", "18446744073709551616", "+1796000000", "1e9", "17 96", "", "١٢٣"] {
+            let headers = signed.map { $0.0 == RelayHeaders.date ? ($0.0, date) : $0 }
+            let answer = try await server.client.send(request, headers: headers)
+            #expect(answer.status == 401 && answer.failure?.code == "auth_malformed", "date \(date): \(String(decoding: answer.body, as: UTF8.self))")
+            #expect(await Self.healthy(server), "the server died on date \(date)")
+        }
+        let longKey = signed.map { $0.0 == RelayHeaders.authorization ? ($0.0, $0.1 + String(repeating: "0", count: 300)) : $0 }
+        #expect(try await server.client.send(request, headers: longKey).failure?.code == "auth_malformed")
+        let raw = try #require(RawConnection(port: server.port))
+        raw.send("POST /v1/takes HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
+        let (answer, _) = raw.readUntilClosed(seconds: 5)
+        #expect(answer.isEmpty || String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 4"), "\(String(decoding: answer, as: UTF8.self))")
+        #expect(await Self.healthy(server))
+        #expect(server.spoolFiles().isEmpty)
+        #expect(server.stop() == 0)
+    }
+
+    @Test("an unknown key id and a wrong signature are the same answer, byte for byte", .timeLimit(.minutes(2)))
+    func noKeyOracle() async throws {
+        let server = try RelayTestServer(["--workers", "0"])
+        let take = RelayTests.take(server.directory, "take.wav", seconds: 1)
+        var request = try server.uploadRequest(take.path)
+        let wrongSecret = RelayCredentials(keyID: RelayTestServer.relayA.keyID, secret: Array("not-the-secret-0123456789abcdef0123456789".utf8))
+        let unknownKey = RelayCredentials(keyID: "relay-nobody", secret: RelayTestServer.relayA.secret)
+        let known = try await server.client(wrongSecret).send(request)
+        request.nonce = RelayClient.newNonce()
+        let unknown = try await server.client(unknownKey).send(request)
+        #expect(known.status == 401 && unknown.status == 401)
+        #expect(known.body == unknown.body, "\(String(decoding: known.body, as: UTF8.self)) vs \(String(decoding: unknown.body, as: UTF8.self))")
+        // Stale requests too: freshness is judged before any key is looked up.
+        request.timestamp -= 3_600
+        let staleKnown = try await server.client(wrongSecret).send(request)
+        let staleUnknown = try await server.client(unknownKey).send(request)
+        #expect(staleKnown.failure?.code == "auth_stale" && staleKnown.body == staleUnknown.body)
+        #expect(server.stop() == 0)
+    }
+
+    @Test("200 half-open connections are closed within the header timeout while /healthz answers", .timeLimit(.minutes(2)))
+    func halfOpenConnections() async throws {
+        let server = try RelayTestServer(["--workers", "0", "--header-timeout", "2"])
+        var connections: [RawConnection] = []
+        for index in 0..<200 {
+            let connection = try #require(RawConnection(port: server.port))
+            // Half of them start a request and never finish its headers; the rest say nothing.
+            if index % 2 == 0 { connection.send("POST /v1/takes HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Takevault-Date: 17") }
+            connections.append(connection)
+        }
+        #expect(await Self.healthy(server), "a new client is served while 200 connections idle")
+        let started = ContinuousClock.now
+        for connection in connections {
+            #expect(connection.readUntilClosed(seconds: 6).closed)
+        }
+        #expect(ContinuousClock.now - started < .seconds(6), "all closed by the 2 s header timeout (with margin)")
+        #expect(await Self.healthy(server))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("an upload whose body stalls is closed, its partial file deleted and its spool budget returned", .timeLimit(.minutes(2)))
+    func stalledBody() async throws {
+        let server = try RelayTestServer(["--workers", "0", "--body-min-rate", "65536", "--body-stall-seconds", "2"])
+        let take = RelayTests.take(server.directory, "take.wav", seconds: 4)
+        let bytes = readBytes(take.path)
+        let connection = try #require(RawConnection(port: server.port))
+        connection.send(try server.rawUploadHead(declaredLength: bytes.count, sha256: try RelayClient.sha256(file: take.path), key: "stall"))
+        connection.send(Array(bytes.prefix(32_768)))
+        let (_, closed) = connection.readUntilClosed(seconds: 10)
+        #expect(closed, "the server gave up on a body that stopped")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(server.spoolFiles().isEmpty)
+        let metrics = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("takevault_relay_spool_bytes 0"), "\(metrics.split(separator: "\n").filter { $0.contains("spool") })")
+        #expect(await Self.healthy(server))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("stalled chunked uploads hold only what they sent (in 8 MiB steps), not the largest upload each", .timeLimit(.minutes(2)))
+    func chunkedUploadsReserveAsTheyGo() async throws {
+        // Reserving the 12 MB upload limit for each would fill the 48 MB spool with four stalled uploads.
+        let server = try RelayTestServer(["--workers", "0", "--body-min-rate", "0", "--max-upload-bytes", "12000000", "--spool-limit-bytes", "48000000"])
+        let take = RelayTests.take(server.directory, "take.wav", seconds: 2)
+        let head = Array(readBytes(take.path).prefix(4_096))
+        var stalled: [RawConnection] = []
+        for index in 0..<4 {
+            let connection = try #require(RawConnection(port: server.port))
+            connection.send(try server.rawUploadHead(declaredLength: nil, sha256: String(repeating: "0", count: 64), key: "stalled-\(index)"))
+            connection.send("1000\r\n")
+            connection.send(head)
+            connection.send("\r\n")
+            stalled.append(connection)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let answer = try await server.client.send(try server.uploadRequest(take.path))
+        #expect(answer.status == 202, "\(String(decoding: answer.body, as: UTF8.self))")
+        #expect(await Self.healthy(server))
+        stalled.removeAll()
+        #expect(server.stop() == 0)
+    }
+
+    @Test("past the connection cap a client gets 503 and is closed; below it, service resumes", .timeLimit(.minutes(2)))
+    func connectionCap() async throws {
+        let server = try RelayTestServer(["--workers", "0", "--max-connections", "8"])
+        var held: [RawConnection] = []
+        for _ in 0..<8 { held.append(try #require(RawConnection(port: server.port))) }
+        try await Task.sleep(for: .milliseconds(300))
+        let extra = try #require(RawConnection(port: server.port))
+        let (bytes, closed) = extra.readUntilClosed(seconds: 5)
+        #expect(closed && String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 503"))
+        held.removeAll()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await Self.healthy(server))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("a relay uploads only for the owners in its scope; outside it, 403 that reveals nothing and keeps nothing", .timeLimit(.minutes(2)))
+    func ownerScope() async throws {
+        let server = try RelayTestServer(["--workers", "0"])
+        let take = RelayTests.take(server.directory, "take.wav", seconds: 1)
+        let relayB = server.client(RelayTestServer.relayB)
+        #expect(CLI.run("ingest", "--vault", server.vault, "--owner", "u9", "--tier", "free", take.path).status == 0)
+        #expect(CLI.run("owner", "restrict", "u9", "--vault", server.vault).status == 0)
+        for owner in ["u9", "u2", "team", "teams-x"] {
+            var request = try server.uploadRequest(take.path, owner: owner)
+            request.nonce = RelayClient.newNonce()
+            let answer = try await relayB.send(request)
+            #expect(answer.status == 403 && answer.failure?.code == "owner_out_of_scope", "\(owner): \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        #expect(server.spoolFiles().isEmpty)
+        #expect(try await relayB.send(try server.uploadRequest(take.path, owner: "team-x")).status == 202)
+        #expect(try await relayB.send(try server.uploadRequest(take.path, owner: "u1")).status == 202)
+        #expect(server.stop() == 0)
+    }
+
+    @Test("a crafted RF64 upload is rejected as a job, the server still serving", .timeLimit(.minutes(2)))
+    func craftedUpload() async throws {
+        let server = try RelayTestServer()
+        for name in ["rf64-data-size-max.wav", "rf64-riff-size-max.wav", "flac-declares-2e36-samples.flac"] {
+            let path = RepositoryPaths.root + "/Tests/Fixtures/hostile/" + name
+            let answer = try await server.client.send(try server.uploadRequest(path))
+            #expect(await Self.healthy(server), "the server died on \(name)")
+            guard answer.status == 202 else {
+                #expect(answer.status >= 400 && answer.status < 500, "\(name): \(answer.status)")
+                continue
+            }
+            let job = try await server.client.waitForJob(try answer.decode(AcceptedUpload.self).jobID)
+            #expect(job.state == "rejected" || job.state == "done", "\(name): \(job.state)")
+        }
+        #expect(await Self.healthy(server))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("a callback that redirects is not followed; private addresses get nothing unless allowed", .timeLimit(.minutes(3)))
+    func callbackTargets() async throws {
+        let directory = TestDirectory()
+        func listener(_ name: String, _ extra: [String]) throws -> (pid: pid_t, port: String, log: String) {
+            let log = directory.file("\(name).jsonl")
+            let portFile = directory.file("\(name).port")
+            let pid = startProcess("python3", [RepositoryPaths.root + "/Tests/Fixtures/callback-listener.py", "--port-file", portFile, "--out", log] + extra)
+            for _ in 0..<100 where !FileManager.default.fileExists(atPath: portFile) { usleep(100_000) }
+            return (pid, String(decoding: readBytes(portFile), as: UTF8.self), log)
+        }
+        let inside = try listener("internal", [])
+        defer { killProcess(inside.pid) }
+        let redirecting = try listener("redirecting", ["--redirect-to", "http://127.0.0.1:\(inside.port)/metadata"])
+        defer { killProcess(redirecting.pid) }
+        func lines(_ log: String) -> Int { String(decoding: readBytes(log), as: UTF8.self).split(separator: "\n").count }
+
+        // Allowed to reach loopback: the redirecting target is called (and retried), the redirect never followed.
+        let allowed = try RelayTestServer(["--allow-private-callbacks"], callbackURL: "http://127.0.0.1:\(redirecting.port)/jobs",
+                                          directory: TestDirectory())
+        let take = RelayTests.take(allowed.directory, "take.wav", seconds: 1)
+        let accepted = try await allowed.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: "pro"), idempotencyKey: "cb")
+        #expect(try await allowed.client.waitForJob(accepted.jobID).state == "done")
+        for _ in 0..<50 where lines(redirecting.log) < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(lines(redirecting.log) >= 2, "a 3xx is not delivery: retried")
+        #expect(lines(inside.log) == 0, "the redirect's destination received nothing")
+        #expect(allowed.stop() == 0)
+
+        // By default a callback to a loopback address is refused outright.
+        let strict = try RelayTestServer(callbackURL: "http://127.0.0.1:\(inside.port)/jobs", directory: TestDirectory())
+        let strictTake = RelayTests.take(strict.directory, "take.wav", seconds: 1)
+        let strictJob = try await strict.client.upload(file: strictTake.path, metadata: UploadMetadata(owner: "u1", tier: "pro"), idempotencyKey: "cb")
+        #expect(try await strict.client.waitForJob(strictJob.jobID).state == "done")
+        try await Task.sleep(for: .seconds(2))
+        #expect(lines(inside.log) == 0, "a loopback callback target received nothing")
+        #expect(strict.stop() == 0)
+    }
+}
