@@ -43,6 +43,9 @@ def build():
 
     upload = b"RIFF test upload bytes"
     take_id = hmac.new(hkdf(data_key, "takevault/v1/take-id"), hashlib.sha256(upload).digest(), hashlib.sha256).digest()[:16].hex()
+    relay = "relay-a"
+    take_id_via_relay = hmac.new(hkdf(data_key, "takevault/v1/take-id"), hashlib.sha256(upload).digest() + lp(relay.encode()),
+                                 hashlib.sha256).digest()[:16].hex()
 
     plaintext = bytes((i * 7 + 3) % 256 for i in range(100))
     chunk_id = hmac.new(hkdf(data_key, "takevault/v1/chunk-id"), plaintext, hashlib.sha256).digest()
@@ -64,9 +67,10 @@ def build():
             "master_key": master.hex(), "owner": owner, "owner_key": data_key.hex(), "owner_key_version": version,
             "wrap_nonce": wrap_nonce.hex(), "upload": upload.hex(), "chunk_plaintext": plaintext.hex(),
             "manifest_nonce": manifest_nonce.hex(), "manifest_header": header.decode(), "manifest_body": body.decode(),
+            "relay_key_id": relay,
         },
         "outputs": {
-            "master_key_id": master_id.hex(), "key_object": key_object.hex(), "take_id": take_id,
+            "master_key_id": master_id.hex(), "key_object": key_object.hex(), "take_id": take_id, "take_id_via_relay": take_id_via_relay,
             "chunk_id": chunk_id.hex(), "chunk_object": chunk_object.hex(), "manifest_object": manifest.hex(),
         },
     }

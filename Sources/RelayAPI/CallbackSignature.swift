@@ -1,5 +1,3 @@
-import Crypto
-import TakeArchive
 
 /// The signature on a callback — takevault telling a relay a job's final state (docs/RELAY.md,
 /// "Callbacks"). HMAC-SHA256 under the relay's secret, like a request, but over a canonical form
@@ -16,7 +14,7 @@ import TakeArchive
 /// <X-Takevault-Job: the job id>
 /// <X-Takevault-Content-SHA256: SHA-256 hex of the body>
 /// ```
-public struct CallbackSignature: Sendable, Equatable {
+public struct CallbackSignature: CanonicalSignature, Equatable {
     public static let algorithm = "TAKEVAULT-CALLBACK-HMAC-SHA256"
 
     public var path: String
@@ -36,27 +34,5 @@ public struct CallbackSignature: Sendable, Equatable {
     /// The string the HMAC covers.
     public var canonicalString: String {
         [Self.algorithm, "POST", path, String(timestamp), nonce, jobID, bodySHA256.lowercased()].joined(separator: "\n")
-    }
-
-    /// The signature (lower-case hex) under `secret`.
-    public func sign(secret: [UInt8]) -> String {
-        Array(HMAC<SHA256>.authenticationCode(for: Array(canonicalString.utf8), using: SymmetricKey(data: secret))).hex
-    }
-
-    /// Whether `signature` (hex) is this callback's signature under `secret`; compares in constant time.
-    public func verify(signature: String, secret: [UInt8]) -> Bool {
-        guard let given = [UInt8](hex: signature) else { return false }
-        return verify(signature: given, secret: secret)
-    }
-
-    /// Whether `signature` (32 bytes) is this callback's signature under `secret`; compares in constant time.
-    public func verify(signature: [UInt8], secret: [UInt8]) -> Bool {
-        guard signature.count == SHA256.byteCount else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(canonicalString.utf8), using: SymmetricKey(data: secret))
-    }
-
-    /// The `Authorization` header value.
-    public static func authorization(keyID: String, signature: String) -> String {
-        "\(algorithm) Credential=\(keyID), Signature=\(signature)"
     }
 }

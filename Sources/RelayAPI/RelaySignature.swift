@@ -23,7 +23,7 @@ import Foundation
 /// ```
 ///
 /// The `Authorization` header is `TAKEVAULT-HMAC-SHA256 Credential=<key id>, Signature=<hex>`.
-public struct RelaySignature: Sendable, Equatable {
+public struct RelaySignature: CanonicalSignature, Equatable {
     public static let algorithm = "TAKEVAULT-HMAC-SHA256"
     /// SHA-256 of no bytes: the content hash of a request without a body.
     public static let emptyBodySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -53,20 +53,30 @@ public struct RelaySignature: Sendable, Equatable {
         return [Self.algorithm, method.uppercased(), path, String(timestamp), nonce, idempotencyKey, metadataHash, bodySHA256.lowercased()]
             .joined(separator: "\n")
     }
+}
 
+/// A signature scheme of the relay API: HMAC-SHA256, under a relay's secret, of a canonical string
+/// whose first line is the scheme's ``algorithm`` (also the `Authorization` scheme name). Requests
+/// (``RelaySignature``) and callbacks (``CallbackSignature``) share this and nothing else.
+public protocol CanonicalSignature: Sendable {
+    static var algorithm: String { get }
+    /// The string the HMAC covers.
+    var canonicalString: String { get }
+}
+
+extension CanonicalSignature {
     /// The signature (lower-case hex) under `secret`.
     public func sign(secret: [UInt8]) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(canonicalString.utf8), using: SymmetricKey(data: secret))
-        return Array(mac).hex
+        Array(HMAC<SHA256>.authenticationCode(for: Array(canonicalString.utf8), using: SymmetricKey(data: secret))).hex
     }
 
-    /// Whether `signature` (hex) is this request's signature under `secret`; compares in constant time.
+    /// Whether `signature` (hex) is the signature under `secret`; compares in constant time.
     public func verify(signature: String, secret: [UInt8]) -> Bool {
         guard let given = [UInt8](hex: signature) else { return false }
         return verify(signature: given, secret: secret)
     }
 
-    /// Whether `signature` (32 bytes) is this request's signature under `secret`; compares in constant time.
+    /// Whether `signature` (32 bytes) is the signature under `secret`; compares in constant time.
     public func verify(signature: [UInt8], secret: [UInt8]) -> Bool {
         guard signature.count == SHA256.byteCount else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(canonicalString.utf8), using: SymmetricKey(data: secret))

@@ -97,7 +97,8 @@ final class PipelineWorkers: Service, Sendable {
             request = IngestRequest(
                 path: spool.acceptedPath(job: job.id), owner: metadata.owner, tier: try Tier(validating: metadata.tier), originalName: metadata.fileName,
                 metadata: TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
-                                       dawTransport: metadata.dawTransport))
+                                       dawTransport: metadata.dawTransport),
+                relayKeyID: job.relayKeyID)
         } catch {
             reject(job, error: error, logger: logger)
             return
@@ -134,14 +135,11 @@ final class PipelineWorkers: Service, Sendable {
                 return
             }
             // The manifest has committed. Record that first, then let the spooled upload go: a crash
-            // in between leaves a finished job whose file the next start deletes. "Already
-            // archived" is this relay's own history: whether another relay sent the same audio is
-            // not this relay's to learn.
-            let archivedBefore = try !result.created
-                && jobs.catalog.relayHasArchived(relayKeyID: job.relayKeyID ?? "", takeID: result.takeID, excluding: job.id)
+            // in between leaves a finished job whose file the next start deletes. (The take id
+            // includes the relay's key id, so "already archived" is this relay's own history.)
             let finished = try jobs.finish(job, state: "done", takeID: result.takeID, callback: wantsCallback(job)) { detail in
                 detail.summary = RelayJobs.summary(of: result)
-                detail.alreadyArchived = archivedBefore
+                detail.alreadyArchived = !result.created
                 detail.error = nil
             }
             spool.remove(job: job.id)

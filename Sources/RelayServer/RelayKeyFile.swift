@@ -102,8 +102,15 @@ public enum RelayKeyFile {
     }
 
     /// Adds `entry` to the file at `path` (created if absent): the whole new list is validated
-    /// first, then written atomically with mode 0600.
+    /// first, then written atomically with mode 0600. Two `add-key`s at once are serialised by an
+    /// exclusive lock on `<path>.lock`, so neither's key is lost in the other's rewrite.
     public static func add(_ entry: Entry, to path: String) throws {
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw RelayConfigurationError.keyFile(path: path + ".lock", problem: "cannot be opened: \(String(cString: strerror(errno)))") }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw RelayConfigurationError.keyFile(path: path + ".lock", problem: "cannot be locked: \(String(cString: strerror(errno)))") }
+        }
         var existing: [Entry] = []
         if access(path, F_OK) == 0 { existing = try entries(path) }
         guard !existing.contains(where: { $0.keyID == entry.keyID }) else {

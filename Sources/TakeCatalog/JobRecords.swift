@@ -32,15 +32,6 @@ extension Catalog {
         try read { try JobRecord.filter(Column("relay_key_id") == relayKeyID && Column("idempotency_key") == idempotencyKey).fetchOne($0) }
     }
 
-    /// Whether the relay has another job (not `excluding`) that ended with `takeID`: what decides
-    /// whether that relay may be told a take was already archived (never from another relay's jobs).
-    public func relayHasArchived(relayKeyID: String, takeID: String, excluding jobID: String) throws -> Bool {
-        try read { db in
-            try JobRecord.filter(Column("relay_key_id") == relayKeyID && Column("take_id") == takeID && Column("state") == "done" && Column("id") != jobID)
-                .fetchCount(db) > 0
-        }
-    }
-
     /// Moves the oldest queued job of `kind` to `processing` (counting the attempt) and returns it.
     public func claimQueuedJob(kind: String, at now: String) throws -> JobRecord? {
         try write { db in

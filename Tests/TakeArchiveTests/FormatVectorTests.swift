@@ -32,6 +32,9 @@ struct FormatVectorTests {
         #expect(unwrapped.material == key.material)
         let upload = Self.bytes(vectors, "upload")
         #expect(key.takeID(uploadSHA256: Array(SHA256Digest.of(upload))) == vectors.outputs["take_id"])
+        let relay = vectors.inputs["relay_key_id"]!.stringValue!
+        #expect(key.takeID(uploadSHA256: Array(SHA256Digest.of(upload)), relay: relay) == vectors.outputs["take_id_via_relay"])
+        #expect(vectors.outputs["take_id_via_relay"] != vectors.outputs["take_id"])
     }
 
     @Test("chunk id and sealed chunk")

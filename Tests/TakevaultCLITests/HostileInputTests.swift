@@ -66,6 +66,57 @@ struct HostileInputTests {
         #expect(leftovers.isEmpty, "no temporary file is left beside relays.json")
     }
 
+    @Test("eight add-keys at once keep all eight keys", .timeLimit(.minutes(2)))
+    func concurrentAddKey() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        let pids = (1...8).map { startProcess(CLI.binary, ["relay", "add-key", "r\($0)", "--owners", "u*", "--vault", vault]) }
+        for pid in pids { #expect(stopProcess(pid, signal: 0, seconds: 60) == 0) }
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(readBytes(vault + "/relays.json"))) as? [String: [[String: Any]]])
+        #expect(Set(document["relays"]?.compactMap { $0["key_id"] as? String } ?? []) == Set((1...8).map { "r\($0)" }))
+    }
+
+    /// Peak resident memory of `takevault` run with `arguments`, in KiB (Python's getrusage of its child).
+    static func peakMemory(_ arguments: [String]) -> (status: Int32, kib: Int) {
+        let script = "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+            + "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        let result = TestSupport.run("python3", ["-c", script, CLI.binary] + arguments)
+        let fields = result.standardOutput.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return (Int32(fields.first ?? -1), fields.last ?? 0)
+    }
+
+    @Test("analyze --waveform streams: memory does not grow with a compressed file's decoded length", .timeLimit(.minutes(3)))
+    func waveformMemoryIsFlat() throws {
+        let directory = TestDirectory()
+        // 384 kHz, 8 channels of silence: a few KiB of FLAC per second, 3 M samples a second decoded.
+        var peaks: [Int] = []
+        for seconds in [1, 6] {
+            let file = directory.file("silence-\(seconds).flac")
+            #expect(TestSupport.run("sox", ["-D", "-n", "-r", "384000", "-c", "8", "-b", "16", file, "trim", "0", "\(seconds)"]).status == 0)
+            let output = directory.file("w-\(seconds).dat")
+            let measured = Self.peakMemory(["analyze", file, "--waveform", output, "--waveform-zoom", "2", "--waveform-split-channels"])
+            #expect(measured.status == 0)
+            // 192 000 pixels a second × 8 channels × (min, max) × 2 bytes, after a 24-byte header.
+            #expect(Int((try FileManager.default.attributesOfItem(atPath: output))[.size] as? NSNumber ?? 0) == 24 + seconds * 192_000 * 8 * 2 * 2)
+            peaks.append(measured.kib)
+        }
+        // Held in memory, six seconds of pairs would be 147 MB more than one second's 25 MB.
+        #expect(peaks[1] < peaks[0] + 40_000, "peak RSS \(peaks[0]) KiB for 1 s, \(peaks[1]) KiB for 6 s")
+    }
+
+    @Test("ingest refuses what is not a regular file instead of reading it forever", .timeLimit(.minutes(1)))
+    func ingestNeedsARegularFile() {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        for path in ["/dev/zero", directory.path] {
+            let result = CLI.run("ingest", path, "--vault", vault, "--owner", "u1", "--tier", "pro", "--json")
+            #expect(result.status == 2 && result.standardOutput.contains("not_a_regular_file"), "\(path): \(result.standardOutput)")
+        }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: vault + "/quarantine"))?.isEmpty == true)
+    }
+
     @Test("a relay key file without an owner scope is refused at start, saying how to fix it")
     func keyFileNeedsScope() throws {
         let directory = TestDirectory()

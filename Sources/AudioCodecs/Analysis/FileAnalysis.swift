@@ -27,7 +27,17 @@ public struct WaveformOptions: Sendable {
 
 /// Analyses a file in one streaming pass: decode → ``TakeAnalyzer``.
 public enum FileAnalysis {
-    public static func analyze(path: String, options: AnalysisOptions = AnalysisOptions()) throws -> (info: AudioFileInfo, report: AnalysisReport, waveform: WaveformData?) {
+    /// Waveform values are handed to the file once this many are waiting (256 KiB of 16-bit values).
+    public static let waveformFlushValues = 131_072
+
+    /// Analyses `path`. With `waveformFile`, the waveform (``AnalysisOptions/waveform``) streams into
+    /// the writer it makes for the file's facts — memory flat in the audio's length, which a small
+    /// compressed file can make enormous — and the returned waveform is `nil`; without it, the
+    /// waveform is returned whole.
+    public static func analyze(path: String, options: AnalysisOptions = AnalysisOptions(),
+                               waveformFile: ((AudioFileInfo) throws -> WaveformFileWriter)? = nil) throws
+        -> (info: AudioFileInfo, report: AnalysisReport, waveform: WaveformData?)
+    {
         let reader = try AudioFileReader(path: path)
         let info = reader.info
         let block = reader.makeBlock(capacity: Transcoder.blockFrames)
@@ -36,10 +46,14 @@ public enum FileAnalysis {
                             bits: $0.bits, splitChannels: $0.splitChannels, expectedFrames: info.frames)
         }
         var analyzer = TakeAnalyzer(sampleRate: info.sampleRate, layout: info.channelLayout, quality: options.quality, waveform: waveform)
+        let file = waveform == nil ? nil : try waveformFile?(info)
         while try reader.read(into: block) > 0 {
             analyzer.process(block.floatChannels, frames: block.frames)
+            if let file, analyzer.pendingWaveformValues >= waveformFlushValues { try file.append(analyzer.drainWaveform()) }
         }
         let result = analyzer.result()
-        return (info, result.report, result.waveform)
+        guard let file else { return (info, result.report, result.waveform) }
+        try file.finish(tail: result.waveform?.data ?? [])
+        return (info, result.report, nil)
     }
 }

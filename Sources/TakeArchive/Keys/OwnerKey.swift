@@ -26,11 +26,15 @@ public struct OwnerKey: Sendable, CustomStringConvertible {
 
     public var description: String { "OwnerKey(owner: \(owner), version: \(version), redacted)" }
 
-    /// The take id of an upload: the first 16 bytes of HMAC-SHA256(take-id key, SHA-256 of the
-    /// upload), as 32 hex digits. The same upload for the same owner always gives the same take;
-    /// other owners (and anyone without the key) cannot link it to the upload's content.
-    public func takeID(uploadSHA256: [UInt8]) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: uploadSHA256, using: takeIDKey)
+    /// The take id of an upload (FORMAT.md §3): the first 16 bytes of HMAC-SHA256(take-id key,
+    /// SHA-256 of the upload), as 32 hex digits — followed in the MAC's input by `lp(relay key id)`
+    /// when the upload came through a relay. The same upload for the same owner from the same
+    /// source always gives the same take; two relays sending the same audio get two takes, so
+    /// neither learns of the other's; other owners (and anyone without the key) cannot link a take
+    /// to the upload's content.
+    public func takeID(uploadSHA256: [UInt8], relay: String? = nil) -> String {
+        let input = uploadSHA256 + (relay.map { .lengthPrefixed(Array($0.utf8)) } ?? [])
+        let code = HMAC<SHA256>.authenticationCode(for: input, using: takeIDKey)
         return Array(code.prefix(16)).hex
     }
 

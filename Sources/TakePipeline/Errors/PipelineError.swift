@@ -19,6 +19,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case ownerHeld(owner: String, reason: String, hold: String)
     /// The store is configured in a region the policy does not allow.
     case regionNotAllowed(region: String, allowed: [String])
+    /// An upload path that is not a regular file (a device, a pipe, a folder): it could be endless.
+    case notARegularFile(path: String)
 
     public var code: String {
         switch self {
@@ -34,6 +36,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .ownerErased: "owner_erased"
         case .ownerHeld: "owner_held"
         case .regionNotAllowed: "region_not_allowed"
+        case .notARegularFile: "not_a_regular_file"
         }
     }
 
@@ -53,12 +56,14 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
             "Owner \(owner) is under hold \(hold) (\(reason)); nothing of theirs can be deleted until it is lifted (`takevault owner hold --lift`)."
         case .regionNotAllowed(let region, let allowed):
             "The store is in region \(region), which the policy does not allow (allowed: \(allowed.joined(separator: ", "))); nothing is written."
+        case .notARegularFile(let path):
+            "\(path) is not a regular file (a device, pipe or folder); ingest takes files."
         }
     }
 
     public var category: ErrorCategory {
         switch self {
-        case .takeNotFound, .artefactNotFound, .invalidTier, .invalidMetadata, .invalidSetting, .vaultExists: .usage
+        case .takeNotFound, .artefactNotFound, .invalidTier, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
         case .ownerRestricted, .ownerErased, .ownerHeld: .rejectedInput
         case .vaultMissing, .io, .regionNotAllowed: .failure
         }

@@ -39,11 +39,14 @@ public struct Ingest: Sendable {
         }
         let originalName = request.originalName ?? (request.path.split(separator: "/").last.map(String.init) ?? request.path)
 
+        // A device or a pipe would be hashed (and quarantined) forever.
+        guard try FileIO.isRegularFile(request.path) else { throw PipelineError.notARegularFile(path: request.path) }
+
         progress(.hashing, 0)
         let upload = try FileHashing.sha256(request.path)
         let uploadHex = upload.digest.hex
         let key = try await OwnerKeyring(vault: vault).currentOrNewKey(owner: owner, tier: request.tier)
-        let takeID = key.takeID(uploadSHA256: upload.digest)
+        let takeID = key.takeID(uploadSHA256: upload.digest, relay: request.relayKeyID)
         logger[metadataKey: "take_id"] = "\(takeID)"
 
         if let existing = try await existingTake(owner: owner, takeID: takeID) {

@@ -14,13 +14,18 @@ public struct IngestRequest: Sendable {
     /// The name the musician's file had (defaults to the path's last component).
     public var originalName: String?
     public var metadata: TakeMetadata
+    /// The relay key id when the upload came through `serve`: part of the take id (FORMAT.md §3),
+    /// so one relay's upload never becomes, or reveals, another's take.
+    public var relayKeyID: String?
 
-    public init(path: String, owner: String, tier: Tier, originalName: String? = nil, metadata: TakeMetadata = TakeMetadata()) {
+    public init(path: String, owner: String, tier: Tier, originalName: String? = nil, metadata: TakeMetadata = TakeMetadata(),
+                relayKeyID: String? = nil) {
         self.path = path
         self.owner = owner
         self.tier = tier
         self.originalName = originalName
         self.metadata = metadata
+        self.relayKeyID = relayKeyID
     }
 }
 

@@ -16,8 +16,8 @@ final class MasterAnalysis {
         analyzer = TakeAnalyzer(
             sampleRate: info.sampleRate, layout: info.channelLayout,
             waveform: WaveformBuilder(sampleRate: info.sampleRate, channels: info.channels, samplesPerPixel: options.samplesPerPixel, bits: options.bits))
-        waveformFile = try WaveformFileWriter(path: waveformPath, sampleRate: info.sampleRate, samplesPerPixel: options.samplesPerPixel,
-                                              bits: options.bits.rawValue, channels: 1)
+        waveformFile = try WaveformFileWriter(path: waveformPath, layout: .binary, sampleRate: info.sampleRate,
+                                              samplesPerPixel: options.samplesPerPixel, bits: options.bits.rawValue, channels: 1)
     }
 
     func consume(_ block: DecodedBlock) throws {

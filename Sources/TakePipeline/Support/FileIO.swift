@@ -94,6 +94,13 @@ enum FileIO {
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Whether `path` (followed through links) is a regular file; throws when it cannot be read.
+    static func isRegularFile(_ path: String) throws -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw error("read", path) }
+        return status.st_mode & S_IFMT == S_IFREG
+    }
 }
 
 extension FileIO {

@@ -54,10 +54,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
         var documents: [AnalyzeDocument] = []
         for file in files {
             do {
-                let analysis = try FileAnalysis.analyze(path: file, options: options)
-                if let path = waveform, let data = analysis.waveform {
-                    try WaveformFile.write(data, to: path)
-                }
+                let analysis = try analyze(file, options: options)
                 documents.append(AnalyzeDocument(file: file, report: analysis.report, error: nil))
                 if !json { FileDescriptorOutput.standardOutput.write(AnalyzeText.render(file: file, report: analysis.report)) }
             } catch {
@@ -70,6 +67,25 @@ struct AnalyzeCommand: AsyncParsableCommand {
             if documents.count == 1 { try JSONOutput.print(documents[0]) } else { try JSONOutput.print(documents) }
         }
         if worst != .success { throw worst.exitCode }
+    }
+
+    /// Analyses one file; with `--waveform`, the waveform streams into a temporary file beside the
+    /// output that replaces it only once complete.
+    private func analyze(_ file: String, options: AnalysisOptions) throws -> (info: AudioFileInfo, report: AnalysisReport, waveform: WaveformData?) {
+        guard let path = waveform, let waveformOptions = options.waveform else { return try FileAnalysis.analyze(path: file, options: options) }
+        let output = try AtomicOutput(finalPath: path)
+        do {
+            let analysis = try FileAnalysis.analyze(path: file, options: options) { info in
+                try WaveformFileWriter(path: output.temporaryPath, layout: path.hasSuffix(".json") ? .json : .binary, sampleRate: info.sampleRate,
+                                       samplesPerPixel: waveformOptions.samplesPerPixel, bits: waveformOptions.bits.rawValue,
+                                       channels: waveformOptions.splitChannels ? info.channels : 1, mode: 0o644)
+            }
+            try output.commit()
+            return analysis
+        } catch {
+            output.discard()
+            throw error
+        }
     }
 }
 

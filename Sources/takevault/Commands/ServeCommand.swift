@@ -90,7 +90,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let header = try duration(headerTimeout, "--header-timeout") { limits.headerTimeout = header }
         if let idle = try duration(idleTimeout, "--idle-timeout") { limits.idleTimeout = idle }
-        if let stall = try duration(bodyStallSeconds, "--body-stall-seconds") { limits.bodyStallAllowance = stall ?? .zero }
+        if let bodyStallSeconds {
+            guard bodyStallSeconds >= 1, bodyStallSeconds <= 86_400 else {
+                throw RelayConfigurationError.invalid(name: "--body-stall-seconds", problem: "1–86400 seconds (turn the rate off with --body-min-rate 0)")
+            }
+            limits.bodyStallAllowance = .milliseconds(Int64(bodyStallSeconds * 1000))
+        }
         if let bodyMinRate {
             guard bodyMinRate >= 0 else { throw RelayConfigurationError.invalid(name: "--body-min-rate", problem: "0 or more bytes per second") }
             limits.minimumBodyBytesPerSecond = bodyMinRate
