@@ -1,5 +1,11 @@
 @testable import TakeArchive
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Opening what the store hands back — manifests, chunks, owner key objects — with the right keys
 /// (the format's test vectors, docs/format-vectors.json), so mutated headers and ciphertext meet
 /// every check a real vault applies. The first byte picks a mode: 0 opens the rest as an object;
@@ -20,7 +26,7 @@ enum ArchiveFuzzing {
         }
         // Header JSON, a NUL, body JSON: sealed as a key holder would, then opened.
         let parts = rest.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let header = try? JSONDecoderFactory.decode(ManifestHeader.self, Array(parts[0])),
+        guard parts.count == 2, let header = try? JSONDecoder().decode(ManifestHeader.self, from: Data(parts[0])),
               let object = try? ManifestSealer.seal(headerBytes: Array(parts[0]), bodyBytes: Array(parts[1]), header: header, key: ownerKey,
                                                      nonce: Array(repeating: 1, count: 12))
         else { return }
@@ -47,17 +53,5 @@ enum ArchiveFuzzing {
         _ = OwnerKey.masterKeyID(ofKeyObject: bytes)
         _ = try? OwnerKey.unwrap(bytes, owner: owner, under: masterKey, objectName: objectName)
         _ = try? MasterKey(fileContents: bytes)
-    }
-}
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
-enum JSONDecoderFactory {
-    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
     }
 }
