@@ -71,6 +71,19 @@ extension AtomicOutput {
         let output = try AtomicOutput(finalPath: path)
         let descriptor = open(output.temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw CodecFailure.io(operation: "create", path: output.temporaryPath, errno: errno) }
+        do {
+            try writeAll(descriptor, bytes, path: output.temporaryPath)
+        } catch {
+            close(descriptor)
+            output.discard()
+            throw error
+        }
+        close(descriptor)
+        try output.commit()
+    }
+
+    /// Writes all of `bytes` to `descriptor`, retrying interrupted and short writes.
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw in
@@ -81,15 +94,8 @@ extension AtomicOutput {
                 #endif
             }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                let code = errno
-                close(descriptor)
-                output.discard()
-                throw CodecFailure.io(operation: "write", path: output.temporaryPath, errno: code)
-            }
+            guard written > 0 else { throw CodecFailure.io(operation: "write", path: path, errno: errno) }
             offset += written
         }
-        close(descriptor)
-        try output.commit()
     }
 }

@@ -98,18 +98,6 @@ public final class WaveformFileWriter {
     }
 
     private func write(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                #if canImport(Glibc)
-                Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                #else
-                Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                #endif
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw CodecFailure.io(operation: "write", path: path, errno: errno) }
-            offset += written
-        }
+        try AtomicOutput.writeAll(descriptor, bytes, path: path)
     }
 }
