@@ -35,7 +35,9 @@ let dspSettings: [SwiftSetting] = ourSettings + [.unsafeFlags(["-O"], .when(conf
 
 let package = Package(
     name: "takevault",
-    platforms: [.macOS(.v14)],
+    // Built and tested on Linux only. The macOS floor is what the sources need (Synchronization's
+    // Mutex); every Glibc import has a Darwin branch, but no macOS build is checked here.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "takevault", targets: ["takevault"]),
         .library(name: "AudioCodecs", targets: ["AudioCodecs"]),
@@ -78,23 +80,29 @@ let package = Package(
         // The reference resampler: benchmarks only.
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
 
-        // Stable reason codes and error categories every module reports with.
-        .target(name: "ReasonCodes", swiftSettings: ourSettings),
+        // The base every module above AudioDSP stands on: reason-coded errors, the domain's small
+        // values (ids and their rule, tiers, JSON values, participants), the one POSIX layer
+        // (retrying system calls, whole reads and writes, atomic files, file digests) and hex.
+        .target(
+            name: "TakevaultCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: ourSettings
+        ),
         .target(name: "AudioDSP", swiftSettings: dspSettings),
         .target(
             name: "AudioCodecs",
-            dependencies: ["ReasonCodes", "AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc", "COgg"],
+            dependencies: ["TakevaultCore", "AudioDSP", "CSndFile", "CFLAC", "COpus", "COpusEnc", "COgg"],
             swiftSettings: ourSettings
         ),
         .target(
             name: "TakeArchive",
-            dependencies: ["ReasonCodes", "CLibCrypto", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TakevaultCore", "CLibCrypto", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: ourSettings
         ),
         .target(
             name: "ObjectStore",
             dependencies: [
-                "ReasonCodes",
+                "TakevaultCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,13 +114,13 @@ let package = Package(
         ),
         .target(
             name: "TakeCatalog",
-            dependencies: ["ReasonCodes", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TakevaultCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: ourSettings
         ),
         .target(
             name: "TakePipeline",
             dependencies: [
-                "ReasonCodes", "AudioDSP", "AudioCodecs", "TakeArchive", "ObjectStore", "TakeCatalog",
+                "TakevaultCore", "AudioDSP", "AudioCodecs", "TakeArchive", "ObjectStore", "TakeCatalog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,7 +130,7 @@ let package = Package(
         .target(
             name: "RelayAPI",
             dependencies: [
-                "ReasonCodes", "TakeArchive",
+                "TakevaultCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,7 +142,7 @@ let package = Package(
         .target(
             name: "RelayServer",
             dependencies: [
-                "ReasonCodes", "RelayAPI", "TakePipeline", "TakeCatalog", "TakeArchive", "AudioCodecs", "ObjectStore",
+                "TakevaultCore", "RelayAPI", "TakePipeline", "TakeCatalog", "TakeArchive", "AudioCodecs", "ObjectStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -155,7 +163,7 @@ let package = Package(
             dependencies: [
                 "RelayAPI",
                 "RelayServer",
-                "ReasonCodes",
+                "TakevaultCore",
                 "AudioCodecs",
                 "AudioDSP",
                 "TakePipeline",
@@ -202,8 +210,8 @@ let package = Package(
         // Synthesised WAVs and exact decoding (libsndfile, libFLAC) for tests that check samples.
         .target(name: "AudioTestSupport", dependencies: ["AudioCodecs", "TestSupport"], path: "Tests/AudioTestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
-        .testTarget(name: "AudioCodecsTests", dependencies: ["ReasonCodes", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
-        .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "ReasonCodes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AudioCodecsTests", dependencies: ["TakevaultCore", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
+        .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "TakevaultCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "AudioDSP", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "RelayAPI", "AudioCodecs", "TestSupport", "AudioTestSupport"]),

@@ -1,3 +1,5 @@
+import TakevaultCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -183,39 +185,21 @@ public struct LocalStore: ObjectStore {
     }
 
     static func makeDirectories(_ path: String) throws {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw StoreError.io(operation: "create directory", name: current, detail: String(cString: strerror(errno)))
-            }
+        do { try SystemIO.makeDirectories(path, mode: 0o755) } catch let error as SystemError {
+            throw StoreError.io(operation: error.operation, name: error.path, detail: error.detail)
         }
     }
 
     static func writeDurably(_ path: String, _ data: [UInt8], name: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw StoreError.io(operation: "create", name: name, detail: String(cString: strerror(errno))) }
-        do {
-            try data.withUnsafeBytes { try FileDescriptorIO.writeAll(descriptor, $0, name: name) }
-        } catch {
-            close(descriptor)
-            unlink(path)
-            throw error
+        do { try SystemIO.createFile(path, data, mode: 0o644) } catch let failure as SystemCallFailure {
+            throw StoreError.io(operation: failure.operation, name: name, detail: failure.detail)
         }
-        guard fsync(descriptor) == 0 else {
-            let code = errno
-            close(descriptor)
-            unlink(path)
-            throw StoreError.io(operation: "fsync", name: name, detail: String(cString: strerror(code)))
-        }
-        close(descriptor)
     }
 
     static func syncDirectory(_ path: String, name: String) throws {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw StoreError.io(operation: "fsync directory of", name: name, detail: String(cString: strerror(errno))) }
+        do { try SystemIO.syncDirectory(path) } catch let failure as SystemCallFailure {
+            throw StoreError.io(operation: "fsync directory of", name: name, detail: failure.detail)
+        }
     }
 
     static func read(_ path: String, name: String, range: Range<Int64>?) throws -> [UInt8] {

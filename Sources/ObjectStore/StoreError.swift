@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 
 /// Why a store operation failed.
 public enum StoreError: ReasonCoded, Equatable, Sendable {

@@ -1,4 +1,5 @@
 import NIOCore
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -40,15 +41,11 @@ struct FileBodyStream: AsyncSequence, Sendable {
                 guard descriptor >= 0 else { throw RelayClientError.fileUnreadable(path: path, detail: String(cString: strerror(errno))) }
             }
             var buffer = ByteBufferAllocator().buffer(capacity: chunkSize)
-            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
-                var total = 0
-                while total < chunkSize {
-                    let n = read(descriptor, raw.baseAddress! + total, chunkSize - total)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
-                    total += n
+            let file = descriptor, path = self.path, chunkSize = self.chunkSize
+            let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
+                do { return try SystemIO.fill(file, UnsafeMutableRawBufferPointer(rebasing: raw[0..<chunkSize])) } catch let failure as SystemCallFailure {
+                    throw RelayClientError.fileUnreadable(path: path, detail: failure.detail)
                 }
-                return total
             }
             if count == 0 {
                 finished = true

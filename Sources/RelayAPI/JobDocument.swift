@@ -1,4 +1,4 @@
-import TakeArchive
+import TakevaultCore
 
 /// A job as `GET /v1/jobs/{id}` returns it, and as a callback delivers its final state.
 ///

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import NIOCore
 import NIOHTTP1
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -170,30 +171,18 @@ public struct RelayClient: Sendable {
     /// 128 random bits, hex.
     public static func newNonce() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16).leftPadded(to: 16) }.joined()
+        return (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.hex
     }
 
     /// SHA-256 (hex) of a file, read in 1 MiB pieces.
     public static func sha256(file: String) throws -> String {
-        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw RelayClientError.fileUnreadable(path: file, detail: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw RelayClientError.fileUnreadable(path: file, detail: String(cString: strerror(errno)))
-            }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+        do { return try FileDigest.sha256(file).digest.hex } catch let error as SystemError {
+            throw RelayClientError.fileUnreadable(path: file, detail: error.detail)
         }
-        return hasher.finalize().relayHex
     }
 
     /// SHA-256 (hex) of bytes.
-    public static func sha256(bytes: [UInt8]) -> String { SHA256.hash(data: bytes).relayHex }
+    public static func sha256(bytes: [UInt8]) -> String { SHA256.hash(data: bytes).hexString }
 
     static func fileSize(_ path: String) throws -> Int {
         var status = stat()

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 
 /// Why a relay request did not succeed.
 public enum RelayClientError: ReasonCoded, Equatable {

@@ -1,5 +1,5 @@
 import Crypto
-import TakeArchive
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -49,7 +49,7 @@ public struct RelaySignature: CanonicalSignature, Equatable {
 
     /// The string the HMAC covers.
     public var canonicalString: String {
-        let metadataHash = SHA256.hash(data: Array(metadataHeader.utf8)).relayHex
+        let metadataHash = SHA256.hash(data: Array(metadataHeader.utf8)).hexString
         return [Self.algorithm, method.uppercased(), path, String(timestamp), nonce, idempotencyKey, metadataHash, bodySHA256.lowercased()]
             .joined(separator: "\n")
     }
@@ -86,9 +86,4 @@ extension CanonicalSignature {
     public static func authorization(keyID: String, signature: String) -> String {
         "\(algorithm) Credential=\(keyID), Signature=\(signature)"
     }
-}
-
-extension Digest {
-    /// Lower-case hex of the digest.
-    public var relayHex: String { Array(self).hex }
 }

@@ -1,4 +1,4 @@
-import TakeArchive
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

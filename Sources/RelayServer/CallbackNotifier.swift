@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import TakevaultCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -121,7 +122,7 @@ final class CallbackNotifier: Service, Sendable {
             if !target.isHTTPS { url = "http://\(first.urlHost):\(target.port)\(target.pathAndQuery)" }
         }
         let signature = CallbackSignature(path: target.pathAndQuery, timestamp: Int64(time(nil)), nonce: RelayClient.newNonce(), jobID: job,
-                                          bodySHA256: Crypto.SHA256.hash(data: body).relayHex)
+                                          bodySHA256: Crypto.SHA256.hash(data: body).hexString)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Host", value: target.authority)

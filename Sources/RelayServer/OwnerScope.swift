@@ -1,4 +1,5 @@
 import TakeArchive
+import TakevaultCore
 
 /// The owners one relay key may upload for (`owners` in `relays.json`, docs/RELAY.md): exact owner
 /// ids, prefixes ending in `*` (`eu-*`), or `*` alone for every owner — only when the operator

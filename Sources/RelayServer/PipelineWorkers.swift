@@ -1,5 +1,5 @@
 import Logging
-import ReasonCodes
+import TakevaultCore
 import RelayAPI
 import ServiceLifecycle
 import Synchronization

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc

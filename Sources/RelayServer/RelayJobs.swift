@@ -2,6 +2,7 @@ import RelayAPI
 import TakeArchive
 import TakeCatalog
 import TakePipeline
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

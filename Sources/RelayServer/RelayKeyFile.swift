@@ -1,5 +1,5 @@
-import AudioCodecs
 import RelayAPI
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -108,8 +108,8 @@ public enum RelayKeyFile {
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lock >= 0 else { throw RelayConfigurationError.keyFile(path: path + ".lock", problem: "cannot be opened: \(String(cString: strerror(errno)))") }
         defer { close(lock) }
-        while flock(lock, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw RelayConfigurationError.keyFile(path: path + ".lock", problem: "cannot be locked: \(String(cString: strerror(errno)))") }
+        guard SystemIO.retrying({ flock(lock, LOCK_EX) }) == 0 else {
+            throw RelayConfigurationError.keyFile(path: path + ".lock", problem: "cannot be locked: \(String(cString: strerror(errno)))")
         }
         var existing: [Entry] = []
         if access(path, F_OK) == 0 { existing = try entries(path) }

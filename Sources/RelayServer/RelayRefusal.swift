@@ -1,5 +1,5 @@
 import Hummingbird
-import ReasonCodes
+import TakevaultCore
 
 /// Why the server refused a request: a reason code, a message, and the HTTP status it maps to.
 /// Codes are part of the relay API (docs/RELAY.md) and never change meaning.

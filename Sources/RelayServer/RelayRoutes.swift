@@ -1,7 +1,7 @@
 import Hummingbird
 import HTTPTypes
 import Logging
-import ReasonCodes
+import TakevaultCore
 import RelayAPI
 import TakeCatalog
 import TakePipeline

@@ -1,4 +1,5 @@
 import AudioCodecs
+import TakevaultCore
 #if canImport(Glibc)
 import Glibc
 #endif

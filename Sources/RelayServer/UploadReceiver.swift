@@ -3,6 +3,7 @@ import Crypto
 import Hummingbird
 import NIOPosix
 import RelayAPI
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -45,7 +46,9 @@ struct UploadReceiver {
                 try reserve(total)
                 try buffer.withUnsafeReadableBytes { raw in
                     hasher.update(bufferPointer: raw)
-                    try Self.writeAll(descriptor, raw)
+                    do { try SystemIO.writeAll(descriptor, raw) } catch let failure as SystemCallFailure {
+                        throw RelayRefusal.spool("cannot write to the spool: \(failure.detail)")
+                    }
                 }
                 if !durationChecked {
                     let wanted = AudioSniffer.headerWindow - head.count
@@ -63,11 +66,13 @@ struct UploadReceiver {
             }
             let sniffed = try format ?? Self.sniff(head)
             try await NIOThreadPool.singleton.runIfActive {
-                guard fsync(descriptor) == 0 else { throw RelayRefusal.spool("cannot sync the spool file: \(String(cString: strerror(errno)))") }
+                do { try SystemIO.sync(descriptor) } catch let failure as SystemCallFailure {
+                    throw RelayRefusal.spool("cannot sync the spool file: \(failure.detail)")
+                }
             }
             close(descriptor)
             closed = true
-            return Received(path: path, bytes: total, sha256: hasher.finalize().relayHex, format: sniffed)
+            return Received(path: path, bytes: total, sha256: hasher.finalize().hexString, format: sniffed)
         } catch {
             if !closed { close(descriptor) }
             unlink(path)
@@ -86,17 +91,5 @@ struct UploadReceiver {
             throw RelayRefusal.unsupported("The upload is not audio in a container takevault reads (WAV, RF64, W64, AIFF, FLAC, Ogg, CAF, AU, MP3).")
         }
         return format
-    }
-
-    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw RelayRefusal.spool("cannot write to the spool: \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
     }
 }

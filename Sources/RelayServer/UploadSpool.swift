@@ -1,4 +1,5 @@
 import Synchronization
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -97,7 +98,7 @@ final class UploadSpool: Sendable {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor); unlink(path) }
-        return write(descriptor, "ok", 2) == 2 && fsync(descriptor) == 0
+        return (try? SystemIO.writeAll(descriptor, Array("ok".utf8))) != nil && (try? SystemIO.sync(descriptor)) != nil
     }
 
     static func size(_ path: String) -> Int64? {
@@ -106,10 +107,7 @@ final class UploadSpool: Sendable {
     }
 
     static func syncDirectory(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+        try? SystemIO.syncDirectory(path)
     }
 
     static func names(in directory: String) -> [String] {

@@ -1,5 +1,5 @@
 import GRDB
-import ReasonCodes
+import TakevaultCore
 
 /// The index of a vault: owners, their wrapped keys, takes and the objects they reference, jobs
 /// and audit events, in SQLite (GRDB).

@@ -1,5 +1,6 @@
 import Foundation
 import TakeArchive
+import TakevaultCore
 import Testing
 import TestSupport
 

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 import TakeArchive
 import Testing
 import TestSupport
@@ -103,7 +103,7 @@ struct SealingTests {
     ])
     func badIdentifiers(id: String) {
         #expect(!Identifier.isValid(id))
-        #expect(throws: ArchiveError.self) { try OwnerKey.generate(owner: id) }
+        #expect(throws: DomainValueError.invalidIdentifier(kind: "owner id", value: id)) { try OwnerKey.generate(owner: id) }
     }
 
     @Test("the id rule's own alphabet is accepted", arguments: ["alice", "u1", "0", "studio-eu_1.take", String(repeating: "x", count: 64), "9-a"])

@@ -1,6 +1,6 @@
 import AudioCodecs
 import ObjectStore
-import ReasonCodes
+import TakevaultCore
 import TakeArchive
 import TakePipeline
 import Testing
@@ -117,7 +117,9 @@ struct IngestRestoreTests {
     @Test("owner ids that could escape the vault are refused", arguments: ["../x", "/etc", "a/b", "", ".hidden"])
     func badOwner(owner: String) async throws {
         let vault = try TestVault()
-        await #expect(throws: ArchiveError.self) { _ = try await vault.ingest(RepositoryPaths.samples + "/keys-48k24-stereo.wav", owner: owner) }
+        await #expect(throws: DomainValueError.invalidIdentifier(kind: "owner id", value: owner)) {
+            _ = try await vault.ingest(RepositoryPaths.samples + "/keys-48k24-stereo.wav", owner: owner)
+        }
     }
 
     @Test("deleting the catalog loses nothing: rebuild recreates it from the store")

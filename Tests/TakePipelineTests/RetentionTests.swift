@@ -2,6 +2,7 @@ import ObjectStore
 import TakeArchive
 import TakeCatalog
 import TakePipeline
+import TakevaultCore
 import Testing
 import TestSupport
 import AudioTestSupport

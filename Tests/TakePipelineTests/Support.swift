@@ -2,6 +2,7 @@ import AudioCodecs
 import ObjectStore
 import TakeArchive
 import TakePipeline
+import TakevaultCore
 import TestSupport
 import AudioTestSupport
 

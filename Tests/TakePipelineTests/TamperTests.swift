@@ -1,5 +1,5 @@
 import ObjectStore
-import ReasonCodes
+import TakevaultCore
 import TakeArchive
 import TakePipeline
 import Testing

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 /// A failure that is not the upload's fault: files that cannot be written, a codec library that
 /// refuses its settings, or an integrity check on our own output that did not hold.
 public enum CodecFailure: ReasonCoded, Equatable, Sendable {

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 
 /// Why an upload cannot be taken. Every case is the file's fault, so retrying the same bytes gives
 /// the same answer; the upload is kept (or quarantined) with this reason, never dropped.

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CFLAC
+import TakevaultCore
 
 /// Decodes a FLAC file with libFLAC, frame by frame, into planar integer samples, checking the
 /// stream's MD5 against STREAMINFO at the end.
@@ -56,7 +57,7 @@ public final class FLACDecoder {
         bitsPerSample = Int(info.bits_per_sample)
         totalFrames = Int64(info.total_samples)
         md5 = withUnsafeBytes(of: info.md5sum) { bytes in
-            bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+            bytes.hexString
         }
         state.prepare(channels: channels, maximumBlockSize: Int(info.max_blocksize))
     }

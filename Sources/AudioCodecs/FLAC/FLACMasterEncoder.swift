@@ -1,3 +1,5 @@
+import TakevaultCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -120,7 +122,7 @@ public final class FLACMasterEncoder {
             throw CodecFailure.encoderFailed(codec: "FLAC", detail: "could not read back STREAMINFO")
         }
         let md5 = withUnsafeBytes(of: streamInfo.data.stream_info.md5sum) { bytes in
-            bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+            bytes.hexString
         }
         let size = (try? FileBytes(path: output.temporaryPath).size) ?? 0
         try output.commit()

@@ -1,3 +1,5 @@
+import TakevaultCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -89,7 +91,7 @@ public final class WaveformFileWriter {
         case .json:
             try write(Array(#"],"length":\#(length),"sample_rate":\#(sampleRate),"samples_per_pixel":\#(samplesPerPixel),"version":2}"#.utf8) + [0x0a])
         }
-        guard fsync(descriptor) == 0 else { throw CodecFailure.io(operation: "sync", path: path, errno: errno) }
+        do { try SystemIO.sync(descriptor) } catch { throw SystemError.about(path, error) }
     }
 
     static func header(sampleRate: Int, samplesPerPixel: Int, bits: Int, length: Int, channels: Int) -> [UInt8] {
@@ -98,6 +100,6 @@ public final class WaveformFileWriter {
     }
 
     private func write(_ bytes: [UInt8]) throws {
-        try AtomicOutput.writeAll(descriptor, bytes, path: path)
+        do { try SystemIO.writeAll(descriptor, bytes) } catch { throw SystemError.about(path, error) }
     }
 }

@@ -1,3 +1,5 @@
+import TakevaultCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -50,21 +52,9 @@ final class FileBytes: HeaderBytes {
     /// Up to `count` bytes at `offset`; fewer at the end of the file.
     func read(at offset: Int64, count: Int) throws -> [UInt8] {
         guard offset >= 0, offset < size, count > 0 else { return [] }
-        let wanted = Int(min(Int64(count), size - offset))
-        var bytes = [UInt8](repeating: 0, count: wanted)
-        var done = 0
-        while done < wanted {
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + done, wanted - done, off_t(offset) + off_t(done))
-            }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw CodecFailure.io(operation: "read", path: path, errno: errno)
-            }
-            if got == 0 { break }
-            done += got
+        do { return try SystemIO.read(descriptor, at: offset, upTo: Int(min(Int64(count), size - offset))) } catch let failure as SystemCallFailure {
+            throw CodecFailure.io(operation: "read", path: path, errno: failure.errno)
         }
-        return done == wanted ? bytes : Array(bytes[0..<done])
     }
 }
 

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 
 /// Where and how ``S3Store`` talks to S3: endpoint, region, bucket, key prefix, addressing style,
 /// credentials, and the transfer settings (part size, concurrency, retries, timeouts).

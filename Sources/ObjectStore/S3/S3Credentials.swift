@@ -1,3 +1,5 @@
+import TakevaultCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -62,17 +64,6 @@ public struct S3Credentials: Sendable, CustomStringConvertible, CustomDebugStrin
     }
 
     private static func readText(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4_096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes.append(contentsOf: buffer[..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        (try? SystemIO.readFile(path)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import TakevaultCore
 import NIOCore
 
 /// Multipart uploads: large objects go up in parts, several at once, and an upload that fails is
@@ -77,7 +78,7 @@ extension S3Store {
         // A retry after a lost answer finds the upload gone (it completed): the object's ETag says
         // whether it is this one (MD5 of the parts' MD5s, dash, part count).
         if response.attempts > 1, response.status == 404 || response.status == 412 {
-            let expected = SigV4Signer.hex(Self.md5(partMD5s.flatMap { $0 })) + "-\(etags.count)"
+            let expected = Self.md5(partMD5s.flatMap { $0 }).hex + "-\(etags.count)"
             if try await etag(of: name) == expected { return }
         }
         if createOnly, response.status == 412 { throw StoreError.alreadyExists(name) }

@@ -1,4 +1,5 @@
 import Crypto
+import TakevaultCore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -203,7 +204,9 @@ public struct S3Store: ObjectStore {
         try await transport.stream(key: key(name), name: name, operation: "get") { buffer in
             try buffer.withUnsafeReadableBytes { try FileDescriptorIO.writeAll(descriptor, $0, name: path) }
         }
-        guard fsync(descriptor) == 0 else { throw StoreError.io(operation: "fsync", name: path, detail: String(cString: strerror(errno))) }
+        do { try SystemIO.sync(descriptor) } catch let failure as SystemCallFailure {
+            throw StoreError.io(operation: "fsync", name: path, detail: failure.detail)
+        }
     }
 
     /// Uploads the file at `path` as object `name`, in parts read one at a time when it is larger
@@ -236,7 +239,7 @@ public struct S3Store: ObjectStore {
         return response.headers.first(name: "etag").map { $0.trimmingCharacters(in: "\"") }
     }
 
-    static func md5Hex(_ bytes: [UInt8]) -> String { SigV4Signer.hex(Array(Insecure.MD5.hash(data: bytes))) }
+    static func md5Hex(_ bytes: [UInt8]) -> String { Array(Insecure.MD5.hash(data: bytes)).hex }
 
     /// `owner=…&tier=…` with keys and values encoded, as `x-amz-tagging` wants.
     static func taggingHeader(_ tags: ObjectTags) -> String {

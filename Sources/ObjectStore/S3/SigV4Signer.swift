@@ -1,4 +1,5 @@
 import Crypto
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -85,7 +86,7 @@ public struct SigV4Signer: Sendable {
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = Self.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key)))
+        let signature = Array(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key)).hex
         let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature, signedHeaders: signedHeaders,
                          authorization: authorization)
@@ -144,18 +145,7 @@ public struct SigV4Signer: Sendable {
     public static func hexSHA256(_ bytes: some Sequence<UInt8>) -> String {
         var hasher = SHA256()
         hasher.update(data: Array(bytes))
-        return hex(Array(hasher.finalize()))
-    }
-
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var result = [UInt8]()
-        result.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            result.append(digits[Int(byte >> 4)])
-            result.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: result, as: UTF8.self)
+        return Array(hasher.finalize()).hex
     }
 
     /// `YYYYMMDD'T'HHMMSS'Z'` for seconds since 1970 (UTC).

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 
 /// Why an archive object could not be read or written. Integrity failures name the object, so an
 /// operator knows exactly what is damaged.
@@ -10,8 +10,6 @@ public enum ArchiveError: ReasonCoded, Equatable, Sendable {
     case malformedObject(object: String, detail: String)
     /// A chunk decrypted but its content does not hash to its id, or an artefact to its SHA-256.
     case contentMismatch(object: String, detail: String)
-    /// An identifier (owner, take, session) is not allowed.
-    case invalidIdentifier(kind: String, value: String)
     /// The master key is missing or unreadable.
     case masterKeyUnavailable(detail: String)
 
@@ -20,7 +18,6 @@ public enum ArchiveError: ReasonCoded, Equatable, Sendable {
         case .authenticationFailed: "authentication_failed"
         case .malformedObject: "malformed_object"
         case .contentMismatch: "content_mismatch"
-        case .invalidIdentifier: "invalid_identifier"
         case .masterKeyUnavailable: "master_key_unavailable"
         }
     }
@@ -33,8 +30,6 @@ public enum ArchiveError: ReasonCoded, Equatable, Sendable {
             "\(object): not a valid archive object (\(detail))."
         case .contentMismatch(let object, let detail):
             "\(object): content does not match its recorded hash (\(detail))."
-        case .invalidIdentifier(let kind, let value):
-            "\(kind) \"\(value.debugDescriptionClipped)\" is not allowed: use 1–64 lower-case letters, digits, '.', '_' or '-', beginning with a letter or digit (FORMAT.md §2)."
         case .masterKeyUnavailable(let detail):
             "The master key is not available: \(detail)."
         }
@@ -43,16 +38,7 @@ public enum ArchiveError: ReasonCoded, Equatable, Sendable {
     public var category: ErrorCategory {
         switch self {
         case .authenticationFailed, .malformedObject, .contentMismatch: .integrity
-        case .invalidIdentifier: .usage
         case .masterKeyUnavailable: .failure
         }
-    }
-}
-
-extension String {
-    /// At most 80 characters, control characters escaped: safe to print whatever a caller sent.
-    var debugDescriptionClipped: String {
-        let escaped = unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
-        return escaped.count > 80 ? String(escaped.prefix(80)) + "…" : escaped
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import TakevaultCore
 
 /// An owner's data key and the keys derived from it (FORMAT.md §3). Everything of one owner is
 /// sealed under keys derived from this one; destroying its wrapped copies makes all of it

@@ -1,3 +1,5 @@
+import TakevaultCore
+
 /// The clear part of a manifest (FORMAT.md §6.1): what a sweep needs without keys. Authenticated
 /// as associated data of the sealed body, so changing any field makes the manifest fail to open.
 public struct ManifestHeader: Sendable, Equatable, Codable {
@@ -90,17 +92,6 @@ public struct ManifestBody: Sendable, Equatable, Codable {
     }
 
     public func artefact(_ kind: String) -> Artefact? { artefacts.first { $0.kind == kind } }
-}
-
-/// Someone in the session and what they did (`performer`, `engineer`, `producer`, …).
-public struct Participant: Sendable, Equatable, Codable {
-    public var id: String
-    public var role: String
-
-    public init(id: String, role: String) {
-        self.id = id
-        self.role = role
-    }
 }
 
 /// What was uploaded.

@@ -1,3 +1,5 @@
+import TakevaultCore
+
 /// The names of a vault's objects (FORMAT.md §2). Every name is under `v1/`, then the owner:
 ///
 /// - `v1/owners/<owner>/keys/<version>` — the owner's data key, wrapped (FORMAT.md §4)

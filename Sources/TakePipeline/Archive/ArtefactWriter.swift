@@ -1,6 +1,7 @@
 import Crypto
 import ObjectStore
 import TakeArchive
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -69,14 +70,6 @@ struct ArtefactWriter: Sendable {
 
     /// Reads until `buffer` is full or the file ends; returns the count.
     static func fill(_ buffer: inout [UInt8], from descriptor: Int32, path: String) throws -> Int {
-        var filled = 0
-        while filled < buffer.count {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw FileIO.error("read", path) }
-            if count == 0 { break }
-            filled += count
-        }
-        return filled
+        do { return try buffer.withUnsafeMutableBytes { try SystemIO.fill(descriptor, $0) } } catch { throw SystemError.about(path, error) }
     }
 }

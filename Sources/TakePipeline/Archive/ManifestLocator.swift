@@ -1,6 +1,7 @@
 import ObjectStore
 import TakeArchive
 import TakeCatalog
+import TakevaultCore
 
 /// Finds takes' manifests in the store (the truth) and opens them.
 struct ManifestLocator: Sendable {

@@ -1,16 +1,14 @@
-import ReasonCodes
+import TakevaultCore
 
 /// Why a pipeline operation could not go ahead (the upload's own problems are `UploadRejected`,
-/// damaged data `ArchiveError`).
+/// damaged data `ArchiveError`, failed file operations `SystemError`).
 public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case vaultMissing(path: String)
     case vaultExists(path: String)
     case takeNotFound(String)
     case artefactNotFound(take: String, kind: String)
-    case invalidTier(String)
     case invalidMetadata(String)
     case invalidSetting(name: String, value: String, allowed: String)
-    case io(operation: String, path: String, detail: String)
     /// The owner's processing is restricted (privacy policy): nothing new may be made from their data.
     case ownerRestricted(String)
     /// The owner has been erased: nothing of theirs can be read or written.
@@ -28,10 +26,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .vaultExists: "vault_exists"
         case .takeNotFound: "take_not_found"
         case .artefactNotFound: "artefact_not_found"
-        case .invalidTier: "invalid_tier"
         case .invalidMetadata: "invalid_metadata"
         case .invalidSetting: "invalid_setting"
-        case .io: "io_error"
         case .ownerRestricted: "owner_restricted"
         case .ownerErased: "owner_erased"
         case .ownerHeld: "owner_held"
@@ -46,10 +42,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .vaultExists(let path): "A vault already exists at \(path); init never overwrites one."
         case .takeNotFound(let take): "No take \(take) in this vault."
         case .artefactNotFound(let take, let kind): "Take \(take) has no \(kind) artefact."
-        case .invalidTier(let tier): "\"\(tier)\" is not a tier: use free, pro or studio."
         case .invalidMetadata(let detail): "The take metadata is not valid: \(detail)."
         case .invalidSetting(let name, let value, let allowed): "\(name) = \(value) is not allowed (\(allowed))."
-        case .io(let operation, let path, let detail): "Could not \(operation) \(path): \(detail)."
         case .ownerRestricted(let owner): "Processing of owner \(owner)'s data is restricted; nothing new is made from it until the restriction is lifted."
         case .ownerErased(let owner): "Owner \(owner) has been erased."
         case .ownerHeld(let owner, let reason, let hold):
@@ -63,9 +57,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
 
     public var category: ErrorCategory {
         switch self {
-        case .takeNotFound, .artefactNotFound, .invalidTier, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
+        case .takeNotFound, .artefactNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
         case .ownerRestricted, .ownerErased, .ownerHeld: .rejectedInput
-        case .vaultMissing, .io, .regionNotAllowed: .failure
+        case .vaultMissing, .regionNotAllowed: .failure
         }
     }
 }

@@ -3,7 +3,7 @@ import AudioDSP
 import Crypto
 import Logging
 import ObjectStore
-import ReasonCodes
+import TakevaultCore
 import TakeArchive
 import TakeCatalog
 
@@ -43,7 +43,7 @@ public struct Ingest: Sendable {
         guard try FileIO.isRegularFile(request.path) else { throw PipelineError.notARegularFile(path: request.path) }
 
         progress(.hashing, 0)
-        let upload = try FileHashing.sha256(request.path)
+        let upload = try FileDigest.sha256(request.path)
         let uploadHex = upload.digest.hex
         let key = try await OwnerKeyring(vault: vault).currentOrNewKey(owner: owner, tier: request.tier)
         let takeID = key.takeID(uploadSHA256: upload.digest, relay: request.relayKeyID)

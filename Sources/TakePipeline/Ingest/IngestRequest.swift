@@ -1,4 +1,5 @@
 import TakeArchive
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,4 +1,5 @@
 import TakeArchive
+import TakevaultCore
 
 /// What ingest did: the take, its retention, and its analysis and preview reports.
 public struct IngestResult: Sendable, Encodable {

@@ -1,5 +1,5 @@
 import AudioCodecs
-import ReasonCodes
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

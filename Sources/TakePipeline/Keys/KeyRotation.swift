@@ -1,4 +1,5 @@
 import ObjectStore
+import TakevaultCore
 import TakeArchive
 import TakeCatalog
 
@@ -31,11 +32,7 @@ public struct KeyRotation: Sendable {
         } else {
             // Written whole or not at all: a half-written next key would lock the vault.
             next = MasterKey.generate()
-            let temporary = nextPath + ".tmp"
-            try? FileIO.removeFile(temporary)
-            try FileIO.writeNew(temporary, next.fileContents(), mode: 0o600)
-            guard rename(temporary, nextPath) == 0 else { throw FileIO.error("install", nextPath) }
-            FileIO.syncDirectory(vault.root)
+            try AtomicOutput.write(next.fileContents(), to: nextPath, mode: 0o600)
         }
         vault.masterKeys.replace(primary: next, others: [try MasterKeySource.read(keyPath)])
 

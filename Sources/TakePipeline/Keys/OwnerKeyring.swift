@@ -1,6 +1,7 @@
 import ObjectStore
 import TakeArchive
 import TakeCatalog
+import TakevaultCore
 
 /// Finds and creates owners' data keys. The catalog holds a copy of each wrapped key; the key
 /// object in the store is the truth (the catalog can be rebuilt from it).

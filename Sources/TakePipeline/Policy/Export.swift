@@ -1,5 +1,6 @@
 import TakeArchive
 import TakeCatalog
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,5 +1,6 @@
 import ObjectStore
 import TakeArchive
+import TakevaultCore
 
 /// The S3 lifecycle configuration equivalent to the retention policy: a backstop that expires
 /// what the sweep should already have deleted, should the sweep stop running.

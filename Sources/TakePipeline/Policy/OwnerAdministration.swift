@@ -1,6 +1,7 @@
 import ObjectStore
 import TakeArchive
 import TakeCatalog
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,18 +1,10 @@
+import TakevaultCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-
-/// Account tiers and what they buy (privacy policy).
-public enum Tier: String, Sendable, Codable, CaseIterable {
-    case free, pro, studio
-
-    public init(validating text: String) throws {
-        guard let tier = Tier(rawValue: text) else { throw PipelineError.invalidTier(text) }
-        self = tier
-    }
-}
 
 /// How long things are kept (privacy policy defaults; configurable in `config.json`):
 /// takes by tier counted from ingest (free 7 days, pro 30, studio until deleted), quarantined

@@ -1,5 +1,6 @@
 import Crypto
 import TakeArchive
+import TakevaultCore
 
 /// What a take's derived artefacts (preview, waveform, analysis report) are made with: the
 /// pipeline version and the settings that shape them. The master, the chunking and retention are

@@ -1,4 +1,5 @@
 import TakeCatalog
+import TakevaultCore
 
 /// Which takes to reprocess: every given criterion must hold (AND).
 public struct ReprocessSelection: Sendable {

@@ -3,7 +3,7 @@ import AudioDSP
 import Crypto
 import Logging
 import ObjectStore
-import ReasonCodes
+import TakevaultCore
 import TakeArchive
 import TakeCatalog
 

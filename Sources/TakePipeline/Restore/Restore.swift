@@ -2,6 +2,7 @@ import AudioCodecs
 import Crypto
 import ObjectStore
 import TakeArchive
+import TakevaultCore
 
 /// Writes an artefact of a take back out: every chunk fetched, authenticated and checked against
 /// its id, the whole checked against the manifest's SHA-256, and the file moved into place only

@@ -1,6 +1,6 @@
 import Crypto
 import ObjectStore
-import ReasonCodes
+import TakevaultCore
 import TakeArchive
 
 /// Checks a vault against itself: key objects open, manifests authenticate, every chunk they name

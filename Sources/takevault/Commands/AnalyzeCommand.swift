@@ -1,6 +1,7 @@
 import ArgumentParser
 import AudioCodecs
 import AudioDSP
+import TakevaultCore
 
 /// `takevault analyze FILE… [--json]`: loudness, peaks and quality flags of each file.
 struct AnalyzeCommand: AsyncParsableCommand {

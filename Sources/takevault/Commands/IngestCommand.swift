@@ -1,6 +1,6 @@
 import ArgumentParser
 import AudioCodecs
-import ReasonCodes
+import TakevaultCore
 import TakePipeline
 
 /// `takevault ingest FILE… --owner ID --tier free|pro|studio`: archive takes.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TakePipeline
+import TakevaultCore
 
 /// `takevault owner tier|hold|restrict|erase|export …`: the privacy policy's per-owner operations.
 struct OwnerCommand: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import AudioCodecs
 import Crypto
 import RelayAPI
-import ReasonCodes
+import TakevaultCore
 import TakeArchive
 import TakePipeline
 
@@ -78,7 +78,7 @@ struct PushCommand: AsyncParsableCommand {
             var document = PushDocument(file: file)
             do {
                 let contentHash = try RelayClient.sha256(file: file)
-                let key = idempotencyKey ?? SHA256.hash(data: Array((owner + "\n" + contentHash).utf8)).relayHex
+                let key = idempotencyKey ?? SHA256.hash(data: Array((owner + "\n" + contentHash).utf8)).hexString
                 let accepted = try await client.upload(file: file, metadata: metadata, idempotencyKey: key, patience: .seconds(patience))
                 document.jobID = accepted.jobID
                 document.duplicate = accepted.duplicate

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 import ArgumentParser
 import AudioCodecs
 

@@ -1,4 +1,4 @@
-import ReasonCodes
+import TakevaultCore
 import AudioCodecs
 #if canImport(FoundationEssentials)
 import FoundationEssentials

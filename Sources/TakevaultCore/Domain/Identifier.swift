@@ -24,10 +24,10 @@ public enum Identifier {
         (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
     }
 
-    /// Returns `value` or throws ``ArchiveError/invalidIdentifier(kind:value:)``.
+    /// Returns `value` or throws ``DomainValueError/invalidIdentifier(kind:value:)``.
     @discardableResult
     public static func validate(_ value: String, kind: String) throws -> String {
-        guard isValid(value) else { throw ArchiveError.invalidIdentifier(kind: kind, value: value) }
+        guard isValid(value) else { throw DomainValueError.invalidIdentifier(kind: kind, value: value) }
         return value
     }
 }
