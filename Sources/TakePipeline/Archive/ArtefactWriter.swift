@@ -12,7 +12,7 @@ import Darwin
 /// Cuts a file into chunks, seals each under the owner's key and stores it (FORMAT.md §5).
 ///
 /// Chunks already in the store (same content, same owner: same id) are not written again. Memory is
-/// one chunk and its sealed copy, whatever the file's size.
+/// one chunk and its sealed copy, both reused from chunk to chunk, whatever the file's size.
 struct ArtefactWriter: Sendable {
     let store: any ObjectStore
     let sealer: ChunkSealer
@@ -28,11 +28,12 @@ struct ArtefactWriter: Sendable {
         var chunks: [ChunkReference] = []
         var total: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var object: [UInt8] = []  // reused chunk after chunk: see ChunkSealer.seal(_:into:)
         while true {
             let count = try Self.fill(&buffer, from: descriptor, path: path)
             if count == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            let (id, object) = try sealer.seal(buffer[0..<count])
+            let id = try sealer.seal(buffer[0..<count], into: &object)
             try await storeChunk(id: id, object: object)
             chunks.append(ChunkReference(id: id, size: count))
             total += Int64(count)
