@@ -35,7 +35,10 @@ allocations
 seaweed_dir="$PWD/.build/seaweedfs-bench"
 mkdir -p "$seaweed_dir"
 trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
-eval "$(scripts/seaweedfs.sh start "$seaweed_dir")"
+# An assignment, not eval "$(…)": a failed start must stop the run (set -e sees an assignment's
+# command substitution fail, never one inside eval's argument).
+s3_exports=$(scripts/seaweedfs.sh start "$seaweed_dir")
+eval "$s3_exports"
 "$bin/takevault-ratios" --rounds 7 --markdown docs/BENCHMARKS.md
 "$bin/takevault-pipeline-bench" --markdown docs/BENCHMARKS.md
 # Whole command-line chains against takevault ingest, same files (for the README's comparison).

@@ -13,7 +13,10 @@ swift build --build-tests
 seaweed_dir="$PWD/.build/seaweedfs-tests"
 mkdir -p "$seaweed_dir"
 trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
-eval "$(scripts/seaweedfs.sh start "$seaweed_dir")"
+# An assignment, not eval "$(…)": a failed start must stop the run (set -e sees an assignment's
+# command substitution fail, never one inside eval's argument).
+s3_exports=$(scripts/seaweedfs.sh start "$seaweed_dir")
+eval "$s3_exports"
 export TAKEVAULT_REQUIRE_S3=1
 
 swift test --skip-build "$@"

@@ -14,11 +14,12 @@ import Foundation
 #endif
 
 /// The privacy policy's retention promises, travelling in time with an injected clock. The clock
-/// starts after the files' real modification times, so an object written now counts as written
-/// before `start` (that is what the orphan grace period looks at).
+/// starts at midnight UTC two days after the run begins: after the files' real modification times,
+/// so an object written now counts as written before `start` (that is what the orphan grace period
+/// looks at), and relative to the run, so the suite means the same in any year.
 @Suite("Retention and privacy operations")
 struct RetentionTests {
-    static let start = Timestamp.date("2030-01-01T00:00:00Z")!
+    static let start = Date(timeIntervalSince1970: ((Date().timeIntervalSince1970 / 86_400).rounded(.down) + 2) * 86_400)
     static func day(_ days: Double, seconds: Double = 0) -> Date { start.addingTimeInterval(days * 86_400 + seconds) }
     static let sample = RepositoryPaths.samples + "/keys-48k24-stereo.wav"
 
