@@ -1,3 +1,4 @@
+import Synchronization
 import TakePipeline
 
 #if canImport(Glibc)
@@ -8,19 +9,21 @@ import Darwin
 
 /// Progress of a batch of takes on stderr when it is a terminal: done of total, audio seconds,
 /// an ETA from the audio processed so far, and each failure on its own line as it happens.
-final class BatchProgress: @unchecked Sendable {
+final class BatchProgress: Sendable {
     private let enabled: Bool
     private let label: String
-    private let lock = NSLockLike()
     private let start = ProgressBar.now()
-    private var total = 0
-    private var totalSeconds = 0.0
-    private var finished = 0
-    private var failed = 0
-    private var secondsDone = 0.0
-    private var inFlight: [String: Double] = [:]
-    private var durations: [String: Double] = [:]
-    private var lastDraw = 0.0
+    /// Counts, updated from the reprocess tasks' events.
+    private let state = Mutex(State())
+
+    private struct State {
+        var total = 0
+        var totalSeconds = 0.0
+        var finished = 0
+        var failed = 0
+        var secondsDone = 0.0
+        var lastDraw = 0.0
+    }
 
     init(label: String, quiet: Bool) {
         enabled = !quiet && isatty(2) == 1
@@ -28,47 +31,46 @@ final class BatchProgress: @unchecked Sendable {
     }
 
     func handle(_ event: Reprocess.Event) {
-        lock.withLock {
+        state.withLock { state in
             switch event {
             case .planned(let takes, let seconds):
-                total = takes
-                totalSeconds = seconds
-            case .progress(let take, let fraction):
-                inFlight[take] = fraction
+                state.total = takes
+                state.totalSeconds = seconds
+            case .progress:
+                break
             case .finished(let result):
-                inFlight[result.takeID] = nil
-                finished += 1
-                secondsDone += result.durationS
+                state.finished += 1
+                state.secondsDone += result.durationS
                 if result.outcome == "failed" {
-                    failed += 1
+                    state.failed += 1
                     if enabled {
                         FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(result.takeID): failed [\(result.reason?.code ?? "")] \(result.reason?.message ?? "")\n")
                     }
                 }
             }
-            draw()
+            draw(&state)
         }
     }
 
-    private func draw() {
+    private func draw(_ state: inout State) {
         guard enabled else { return }
         let now = ProgressBar.now()
-        guard now - lastDraw > 0.1 || finished == total else { return }
-        lastDraw = now
-        let fraction = total == 0 ? 1 : Double(finished) / Double(total)
+        guard now - state.lastDraw > 0.1 || state.finished == state.total else { return }
+        state.lastDraw = now
+        let fraction = state.total == 0 ? 1 : Double(state.finished) / Double(state.total)
         let width = 24
         let filled = Int((fraction * Double(width)).rounded())
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let elapsed = now - start
         let eta: String
-        if secondsDone > 0, totalSeconds > secondsDone {
-            let remaining = elapsed / secondsDone * (totalSeconds - secondsDone)
+        if state.secondsDone > 0, state.totalSeconds > state.secondsDone {
+            let remaining = elapsed / state.secondsDone * (state.totalSeconds - state.secondsDone)
             eta = " ETA \(Int(remaining / 60))m\(Int(remaining.truncatingRemainder(dividingBy: 60)))s"
         } else {
             eta = ""
         }
-        let failures = failed > 0 ? " · \(failed) failed" : ""
-        FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(label) \(bar) \(finished)/\(total) takes\(failures)\(eta)")
+        let failures = state.failed > 0 ? " · \(state.failed) failed" : ""
+        FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(label) \(bar) \(state.finished)/\(state.total) takes\(failures)\(eta)")
     }
 
     func finish() {

@@ -1,3 +1,4 @@
+import Synchronization
 import TakePipeline
 
 #if canImport(Glibc)
@@ -7,13 +8,13 @@ import Darwin
 #endif
 
 /// A one-line progress bar on stderr when it is a terminal; nothing otherwise.
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: Sendable {
     private let enabled: Bool
     private let label: String
     private let audioSeconds: Double
     private let start: Double
-    private var lastDraw = 0.0
-    private let lock = NSLockLike()
+    /// When the bar was last drawn (progress is reported from the pipeline's tasks).
+    private let lastDraw = Mutex(0.0)
 
     init(label: String, audioSeconds: Double) {
         enabled = isatty(2) == 1
@@ -29,7 +30,7 @@ final class ProgressBar: @unchecked Sendable {
     /// Draws `stageName` and the bar (at most ten times a second).
     func update(stageName: String, fraction: Double) {
         guard enabled else { return }
-        lock.withLock {
+        lastDraw.withLock { lastDraw in
             let now = Self.now()
             guard now - lastDraw > 0.1 || fraction >= 1 else { return }
             lastDraw = now
@@ -51,19 +52,5 @@ final class ProgressBar: @unchecked Sendable {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
-    }
-}
-
-/// A pthread mutex (progress is reported from the pipeline's tasks).
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
     }
 }
