@@ -97,6 +97,29 @@ struct RetentionTests {
         #expect(try await Sweep(vault: vault.vault).run(asOf: Self.day(8), dryRun: false).deletedTakes == [held])
     }
 
+    @Test("every audit event's detail is JSON that carries what it was given verbatim, quotes and control characters included")
+    func auditDetails() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample).takeID
+        let admin = OwnerAdministration(vault: vault.vault)
+        let actor = "ops \"night\" shift\\\n\u{1}"
+        let hold = try await admin.hold(owner: "alice", take: take, reason: "r", by: actor)
+        _ = try await admin.liftHolds(owner: "alice", holdID: hold, by: actor)
+        _ = try await admin.setTier(owner: "alice", to: .studio)
+        _ = try await Sweep(vault: vault.vault).run(asOf: Self.day(1), dryRun: false)
+        let events = try vault.vault.catalog.events()
+        #expect(Set(events.map(\.kind)).isSuperset(of: ["ingest", "hold", "hold_lifted", "tier_change", "sweep"]))
+        for event in events {
+            let detail = try JSONDecoder().decode(JSONValue.self, from: Data(event.detail.utf8))
+            guard case .object = detail else { Issue.record("\(event.kind): \(event.detail) is not an object"); continue }
+            if event.kind == "hold" || event.kind == "hold_lifted" {
+                #expect(detail["by"] == .string(actor) && detail["hold"] == .string(hold))
+            }
+            if event.kind == "tier_change" { #expect(detail["tier"] == .string("studio") && detail["takes"] == .number(1)) }
+            if event.kind == "ingest" { #expect(detail["manifest"]?.stringValue?.hasPrefix("v1/owners/alice/takes/\(take)/") == true) }
+        }
+    }
+
     @Test("restriction: no ingest, no export with audio, nothing deleted; lifting restores it all")
     func restriction() async throws {
         let vault = try TestVault(clock: .fixed(Self.start))

@@ -15,7 +15,7 @@ extension ManifestLocator {
 struct CatalogIndexer {
     let catalog: Catalog
 
-    func record(_ manifest: ManifestLocator.Opened, event: String?, at: String) throws {
+    func record(_ manifest: ManifestLocator.Opened, event: AuditEvent?, at: String) throws {
         let body = manifest.body
         try catalog.ensureOwner(OwnerRecord(id: body.owner, tier: manifest.header.tier, createdAt: body.ingestedAt))
         var objects = [TakeObjectRecord(takeID: body.takeID, objectName: manifest.name, kind: "manifest", size: manifest.objectBytes)]
@@ -34,9 +34,7 @@ struct CatalogIndexer {
             retainUntil: manifest.header.retainUntil, generation: manifest.header.generation, manifestName: manifest.name,
             durationS: body.analysis["duration_s"]?.doubleValue ?? 0, integratedLUFS: body.analysis["integrated_lufs"]?.doubleValue,
             storedBytes: body.artefacts.reduce(0) { $0 + $1.bytes })
-        let eventRecord = event.map {
-            EventRecord(at: at, kind: $0, ownerID: body.owner, takeID: body.takeID, detail: #"{"manifest":"\#(manifest.name)"}"#)
-        }
+        let eventRecord = try event?.record(at: at, owner: body.owner, take: body.takeID)
         try catalog.recordTake(take, objects: objects, event: eventRecord)
     }
 }

@@ -64,8 +64,7 @@ public struct CatalogRebuild: Sendable {
                 event: nil, at: now)
             summary.takes += 1
         }
-        try vault.catalog.append(EventRecord(at: now, kind: "catalog_rebuild", ownerID: nil, takeID: nil,
-                                             detail: #"{"owners":\#(summary.owners),"takes":\#(summary.takes)}"#))
+        try vault.catalog.append(AuditEvent.catalogRebuild(owners: summary.owners, takes: summary.takes).record(at: now))
         return summary
     }
 }

@@ -129,7 +129,7 @@ public struct Ingest: Sendable {
             logger.notice("another ingest committed this take first")
             if let existing = try await existingTake(owner: owner, takeID: takeID) { return existing }
         }
-        try recordInCatalog(ManifestLocator.Opened(name: manifestName, header: header, body: body, objectBytes: Int64(sealed.count)), event: "ingest")
+        try recordInCatalog(ManifestLocator.Opened(name: manifestName, header: header, body: body, objectBytes: Int64(sealed.count)), event: .ingest(manifest: manifestName))
         logger.info("ingested", metadata: ["manifest": "\(manifestName)", "duration_s": "\(pass.report.durationS)"])
         progress(.committing, 1)
         return IngestResult(takeID: takeID, owner: owner, tier: request.tier.rawValue, retainUntil: retainUntil, created: true,
@@ -143,21 +143,20 @@ public struct Ingest: Sendable {
         guard let latest = try await locator.manifests(owner: owner, take: takeID).last else { return nil }
         let opened = try await locator.open(name: latest.name, owner: owner)
         if try vault.catalog.take(takeID)?.generation != opened.header.generation {
-            try recordInCatalog(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes), event: "catalog_completed")
+            try recordInCatalog(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes), event: .catalogCompleted(manifest: opened.name))
         }
         return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: opened.header.retainUntil, created: false,
                             manifest: opened.name, analysis: opened.body.analysis, preview: opened.body.preview)
     }
 
-    func recordInCatalog(_ manifest: ManifestLocator.Opened, event: String) throws {
+    func recordInCatalog(_ manifest: ManifestLocator.Opened, event: AuditEvent) throws {
         try CatalogIndexer(catalog: vault.catalog).record(manifest, event: event, at: Timestamp.string(vault.clock.now()))
     }
 
     private func quarantine(request: IngestRequest, originalName: String, owner: String, sha: String, rejection: UploadRejected, logger: Logger) throws -> Error {
         let folder = try Quarantine(vault: vault).keep(upload: request.path, originalName: originalName, owner: owner, uploadSHA256: sha, error: rejection)
         logger.warning("upload rejected", metadata: ["code": "\(rejection.code)", "quarantine": "\(folder)"])
-        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "quarantine", ownerID: owner, takeID: nil,
-                                             detail: #"{"code":"\#(rejection.code)","upload_sha256":"\#(sha)"}"#))
+        try vault.catalog.append(AuditEvent.quarantine(code: rejection.code, uploadSHA256: sha).record(at: Timestamp.string(vault.clock.now()), owner: owner))
         return rejection
     }
 

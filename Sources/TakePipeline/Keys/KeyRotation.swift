@@ -56,8 +56,7 @@ public struct KeyRotation: Sendable {
         guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
         FileIO.syncDirectory(vault.root)
         vault.masterKeys.replace(primary: next, others: [])
-        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "key_rotation", ownerID: nil, takeID: nil,
-                                             detail: #"{"master_key_id":"\#(next.id.hex)","rewrapped":\#(rewrapped)}"#))
+        try vault.catalog.append(AuditEvent.keyRotation(masterKeyID: next.id.hex, rewrapped: rewrapped).record(at: Timestamp.string(vault.clock.now())))
         return Result(masterKeyID: next.id.hex, rewrapped: rewrapped)
     }
 }

@@ -60,7 +60,7 @@ public struct Erasure: Sendable {
         // 3. Catalog and tombstone.
         let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
         try vault.catalog.eraseOwner(id, tombstone: tombstone)
-        try vault.catalog.append(EventRecord(at: tombstone.at, kind: "erasure", ownerID: nil, takeID: nil, detail: #"{"tombstone":"\#(tombstone.id)"}"#))
+        try vault.catalog.append(AuditEvent.erasure(tombstone: tombstone.id).record(at: tombstone.at))
         return Result(tombstone: tombstone.id, objectsDeleted: objects.count, earlierCopiesUnreadable: rotated)
     }
 }

@@ -56,8 +56,7 @@ public struct Export: Sendable {
         let bytes = Array(try encoder.encode(document)) + [0x0a]
         try? FileIO.removeFile(directory + "/export.json")
         try FileIO.writeNew(directory + "/export.json", bytes, mode: permissions.file)
-        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "export", ownerID: id, takeID: nil,
-                                             detail: #"{"takes":\#(bodies.count),"with_audio":\#(withAudio)}"#))
+        try vault.catalog.append(AuditEvent.export(takes: bodies.count, withAudio: withAudio).record(at: Timestamp.string(vault.clock.now()), owner: id))
         return document
     }
 }

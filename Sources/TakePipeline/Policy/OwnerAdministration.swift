@@ -22,8 +22,8 @@ public struct OwnerAdministration: Sendable {
         return owner
     }
 
-    func audit(_ kind: String, owner: String?, take: String? = nil, detail: String) throws {
-        try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: kind, ownerID: owner, takeID: take, detail: detail))
+    func audit(_ event: AuditEvent, owner: String?, take: String? = nil) throws {
+        try vault.catalog.append(event.record(at: Timestamp.string(vault.clock.now()), owner: owner, take: take))
     }
 
     // MARK: Tier
@@ -66,7 +66,7 @@ public struct OwnerAdministration: Sendable {
         owner.tier = tier.rawValue
         try vault.catalog.updateOwner(owner)
         try vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier.rawValue, at: Timestamp.string(now)))
-        try audit("tier_change", owner: id, detail: #"{"tier":"\#(tier.rawValue)","takes":\#(changed.count)}"#)
+        try audit(.tierChange(tier: tier, takes: changed.count), owner: id)
         return changed
     }
 
@@ -82,7 +82,7 @@ public struct OwnerAdministration: Sendable {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw PipelineError.invalidMetadata("a hold needs a reason") }
         let holdID = "h_" + Array((0..<8).map { _ in UInt8.random(in: 0...255) }).hex
         try vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
-        try audit("hold", owner: id, take: take, detail: #"{"hold":"\#(holdID)","by":"\#(actor.jsonEscaped)"}"#)
+        try audit(.hold(id: holdID, by: actor), owner: id, take: take)
         try await ProtectionTags(vault: vault).apply(owner: id)
         return holdID
     }
@@ -97,7 +97,7 @@ public struct OwnerAdministration: Sendable {
             hold.liftedBy = actor
             try vault.catalog.updateHold(hold)
             lifted.append(hold.id)
-            try audit("hold_lifted", owner: id, take: hold.takeID, detail: #"{"hold":"\#(hold.id)","by":"\#(actor.jsonEscaped)"}"#)
+            try audit(.holdLifted(id: hold.id, by: actor), owner: id, take: hold.takeID)
         }
         try await ProtectionTags(vault: vault).apply(owner: id)
         return lifted
@@ -111,22 +111,7 @@ public struct OwnerAdministration: Sendable {
         var owner = try existingOwner(id)
         owner.restricted = !lift
         try vault.catalog.updateOwner(owner)
-        try audit(lift ? "restriction_lifted" : "restriction", owner: id, detail: "{}")
+        try audit(lift ? .restrictionLifted : .restriction, owner: id)
         try await ProtectionTags(vault: vault).apply(owner: id)
-    }
-}
-
-extension String {
-    var jsonEscaped: String {
-        var out = ""
-        for scalar in unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

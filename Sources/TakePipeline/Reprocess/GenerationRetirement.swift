@@ -54,8 +54,7 @@ struct GenerationRetirement {
         try await vault.store.delete(plan.chunks)
         let now = Timestamp.string(vault.clock.now())
         for (take, generations) in plan.generations.sorted(by: { $0.key < $1.key }) {
-            try vault.catalog.append(EventRecord(at: now, kind: "retire_generations", ownerID: owner, takeID: take,
-                                                 detail: #"{"generations":\#(generations.sorted())}"#))
+            try vault.catalog.append(AuditEvent.retireGenerations(generations).record(at: now, owner: owner, take: take))
         }
         return plan
     }

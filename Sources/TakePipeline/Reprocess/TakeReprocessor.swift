@@ -126,7 +126,7 @@ struct TakeReprocessor: Sendable {
             return
         }
         try CatalogIndexer(catalog: vault.catalog).record(
-            ManifestLocator.Opened(name: name, header: header, body: body, objectBytes: Int64(sealed.count)), event: "reprocess",
+            ManifestLocator.Opened(name: name, header: header, body: body, objectBytes: Int64(sealed.count)), event: .reprocess(manifest: name),
             at: Timestamp.string(vault.clock.now()))
         result.outcome = "done"
         result.generation = generation

@@ -170,11 +170,10 @@ public struct Sweep: Sendable {
             // Every deletion is an audit event: takes have theirs (TakeDeleter); the rest here.
             let at = Timestamp.string(vault.clock.now())
             for item in report.deleted where item.kind != "take" && item.kind != "records" {
-                try vault.catalog.append(EventRecord(at: at, kind: "delete_" + item.kind, ownerID: item.owner, takeID: nil,
-                                                     detail: #"{"id":"\#(item.id.jsonEscaped)","reason":"\#(item.reason.jsonEscaped)"}"#))
+                try vault.catalog.append(AuditEvent.sweepDeletion(kind: item.kind, id: item.id, reason: item.reason).record(at: at, owner: item.owner))
             }
-            try vault.catalog.append(EventRecord(at: Timestamp.string(vault.clock.now()), kind: "sweep", ownerID: nil, takeID: nil,
-                                                 detail: #"{"as_of":"\#(now)","deleted":\#(report.deleted.count),"bytes_freed":\#(report.bytesFreed)}"#))
+            try vault.catalog.append(AuditEvent.sweep(asOf: now, deleted: report.deleted.count, bytesFreed: report.bytesFreed)
+                .record(at: Timestamp.string(vault.clock.now())))
         }
         return report
     }

@@ -41,8 +41,7 @@ struct TakeDeleter {
         outcome.objects += chunks
         let now = Timestamp.string(vault.clock.now())
         for take in takes {
-            try vault.catalog.deleteTake(take, event: EventRecord(at: now, kind: "delete_take", ownerID: owner, takeID: take,
-                                                                  detail: #"{"reason":"\#(reason)"}"#))
+            try vault.catalog.deleteTake(take, event: AuditEvent.deleteTake(reason: reason).record(at: now, owner: owner, take: take))
         }
         return outcome
     }
