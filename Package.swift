@@ -187,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "takevault-pipeline-bench",
             dependencies: [
-                "TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "CLibCrypto",
+                "TakevaultCore", "TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

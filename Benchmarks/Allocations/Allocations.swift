@@ -192,7 +192,7 @@ let benchmarks: @Sendable () -> Void = {
         let chunks = (0..<64).map { index in #"{"id":"\#(String(repeating: String(index % 10), count: 64))","size":4194304}"# }.joined(separator: ",")
         let bodyText = #"{"analysis":{"integrated_lufs":-16.5},"artefacts":[{"bytes":268435456,"chunk_size":4194304,"chunks":[\#(chunks)],"codec":"flac","kind":"master","media_type":"audio/flac","settings":{},"sha256":"\#(String(repeating: "0", count: 64))"}],"generation":1,"ingested_at":"2026-11-29T00:00:00Z","original":{"bytes":22,"file_name":"take.wav","probe":{},"sha256":"\#(String(repeating: "0", count: 64))"},"owner":"owner-1","participants":[{"id":"owner-1","role":"performer"}],"pipeline":{"codec_versions":{},"settings":{},"settings_hash":"00","version":"takevault-pipeline/1"},"schema":1,"take_id":"c89a3672bceb47563465acb44b438e9a","tier":"studio"}"#
         let body = try JSONDecoder().decode(ManifestBody.self, from: Data(bodyText.utf8))
-        let header = ManifestHeader(takeID: "c89a3672bceb47563465acb44b438e9a", owner: "owner-1", tier: "studio", retainUntil: nil, generation: 1, keyVersion: 1)
+        let header = ManifestHeader(takeID: "c89a3672bceb47563465acb44b438e9a", owner: "owner-1", tier: .studio, retainUntil: nil, generation: 1, keyVersion: 1)
         benchmark.startMeasurement()
         let object = try ManifestSealer.seal(header: header, body: body, key: key)
         blackHole(try ManifestSealer.open(object, key: key, objectName: "bench"))

@@ -1,5 +1,6 @@
 import AudioCodecs
 import TakePipeline
+import TakevaultCore
 
 /// Ingest's CPU time against the codecs alone (decode + libFLAC + libopus at the same settings:
 /// encoding the preview and decoding it back) on the same file. Compared on user time: system time here is mostly the fsyncs and page cache of
@@ -25,8 +26,8 @@ enum IngestBenchmark {
         let result = try await Ingest(vault: vault).run(IngestRequest(path: path, owner: "bench", tier: .studio))
         let start = Measure.wall()
         var bytes: Int64 = 0
-        for kind in ["master", "preview"] {
-            bytes += try await Restore(vault: vault).run(take: result.takeID, artefact: kind, to: vaultDirectory + "/restored-" + kind).bytes
+        for kind in [ArtefactKind.master, .preview] {
+            bytes += try await Restore(vault: vault).run(take: result.takeID, artefact: kind, to: vaultDirectory + "/restored-" + kind.rawValue).bytes
         }
         return (Measure.wall() - start, bytes)
     }

@@ -25,7 +25,7 @@ enum ReprocessBenchmark {
             let result = try await Ingest(vault: vault).run(IngestRequest(path: path, owner: "bench-\(index)", tier: .studio))
             first = first ?? result.takeID
         }
-        _ = try await Restore(vault: vault).run(take: first!, artefact: "master", to: master)
+        _ = try await Restore(vault: vault).run(take: first!, artefact: .master, to: master)
         return vault
     }
 

@@ -1,3 +1,4 @@
+import TakevaultCore
 /// Where sealed objects live: a local directory by default, S3 at scale.
 ///
 /// Names are `/`-separated paths of `[A-Za-z0-9._-]` segments (see ``ObjectName``). Every object
@@ -87,7 +88,7 @@ public struct ListedObject: Sendable, Equatable {
 /// store beside the object.
 public struct ObjectTags: Sendable, Equatable, Codable {
     public var owner: String
-    public var tier: String
+    public var tier: Tier
     /// `chunk`, `manifest` or `owner-key`.
     public var kind: String
     /// ISO 8601, or `nil` for "until deleted".
@@ -98,7 +99,7 @@ public struct ObjectTags: Sendable, Equatable, Codable {
     /// (whose rules match `held=no` only).
     public var held: Bool
 
-    public init(owner: String, tier: String, kind: String, retainUntil: String?, region: String? = nil, held: Bool = false) {
+    public init(owner: String, tier: Tier, kind: String, retainUntil: String?, region: String? = nil, held: Bool = false) {
         self.owner = owner
         self.tier = tier
         self.kind = kind
@@ -112,7 +113,7 @@ public struct ObjectTags: Sendable, Equatable, Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         owner = try container.decode(String.self, forKey: .owner)
-        tier = try container.decode(String.self, forKey: .tier)
+        tier = try container.decode(Tier.self, forKey: .tier)
         kind = try container.decode(String.self, forKey: .kind)
         retainUntil = try container.decodeIfPresent(String.self, forKey: .retainUntil)
         region = try container.decodeIfPresent(String.self, forKey: .region)
@@ -121,7 +122,7 @@ public struct ObjectTags: Sendable, Equatable, Codable {
 
     /// As key/value pairs (`retain-until` absent when unlimited), the form S3 tagging takes.
     public var pairs: [(key: String, value: String)] {
-        var result = [("owner", owner), ("tier", tier), ("kind", kind)]
+        var result = [("owner", owner), ("tier", tier.rawValue), ("kind", kind)]
         if let retainUntil { result.append(("retain-until", retainUntil)) }
         if let region { result.append(("region", region)) }
         result.append(("held", held ? "yes" : "no"))

@@ -7,7 +7,7 @@ import TakevaultCore
 /// (with `error`: takevault could not finish; the upload is kept and retried on restart).
 public struct JobDocument: Sendable, Equatable, Codable {
     public var jobID: String
-    public var state: String
+    public var state: JobState
     public var owner: String?
     public var createdAt: String
     public var updatedAt: String
@@ -21,7 +21,7 @@ public struct JobDocument: Sendable, Equatable, Codable {
     public var reason: ErrorDetail?
     public var error: ErrorDetail?
 
-    public init(jobID: String, state: String, owner: String?, createdAt: String, updatedAt: String, attempts: Int) {
+    public init(jobID: String, state: JobState, owner: String?, createdAt: String, updatedAt: String, attempts: Int) {
         self.jobID = jobID
         self.state = state
         self.owner = owner
@@ -30,7 +30,7 @@ public struct JobDocument: Sendable, Equatable, Codable {
         self.attempts = attempts
     }
 
-    public var isFinal: Bool { ["done", "rejected", "failed"].contains(state) }
+    public var isFinal: Bool { state.isFinal }
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", state, owner, createdAt = "created_at", updatedAt = "updated_at", attempts, stage, percent, takeID = "take_id"
@@ -59,13 +59,13 @@ public struct ErrorResponse: Sendable, Equatable, Codable {
 /// The body of `202 Accepted`.
 public struct AcceptedUpload: Sendable, Equatable, Codable {
     public var jobID: String
-    public var state: String
+    public var state: JobState
     /// Where to follow the job: `/v1/jobs/{id}`.
     public var location: String
     /// `true` when the idempotency key named a job that already existed (a retry).
     public var duplicate: Bool
 
-    public init(jobID: String, state: String, location: String, duplicate: Bool) {
+    public init(jobID: String, state: JobState, location: String, duplicate: Bool) {
         self.jobID = jobID
         self.state = state
         self.location = location

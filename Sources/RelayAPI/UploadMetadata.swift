@@ -18,7 +18,7 @@ import Foundation
 /// kept as it is in the take's manifest.
 public struct UploadMetadata: Sendable, Equatable, Codable {
     public var owner: String
-    public var tier: String
+    public var tier: Tier
     public var fileName: String?
     public var sessionID: String?
     public var participants: [Participant]?
@@ -28,7 +28,7 @@ public struct UploadMetadata: Sendable, Equatable, Codable {
     /// The largest metadata header the server reads (bytes, encoded).
     public static let maximumHeaderBytes = 16 * 1024
 
-    public init(owner: String, tier: String, fileName: String? = nil, sessionID: String? = nil, participants: [Participant]? = nil,
+    public init(owner: String, tier: Tier, fileName: String? = nil, sessionID: String? = nil, participants: [Participant]? = nil,
                 recordedAt: String? = nil, dawTransport: JSONValue? = nil) {
         self.owner = owner
         self.tier = tier
@@ -43,6 +43,19 @@ public struct UploadMetadata: Sendable, Equatable, Codable {
         case owner, tier, fileName = "file_name", sessionID = "session_id", participants, recordedAt = "recorded_at", dawTransport = "daw_transport"
     }
 
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        owner = try container.decode(String.self, forKey: .owner)
+        let tierText = try container.decode(String.self, forKey: .tier)
+        guard let tier = Tier(rawValue: tierText) else { throw MetadataProblem.invalidTier(tierText) }
+        self.tier = tier
+        fileName = try container.decodeIfPresent(String.self, forKey: .fileName)
+        sessionID = try container.decodeIfPresent(String.self, forKey: .sessionID)
+        participants = try container.decodeIfPresent([Participant].self, forKey: .participants)
+        recordedAt = try container.decodeIfPresent(String.self, forKey: .recordedAt)
+        dawTransport = try container.decodeIfPresent(JSONValue.self, forKey: .dawTransport)
+    }
+
     /// The header value: base64url of the JSON, without padding.
     public func headerValue() throws -> String {
         let encoder = JSONEncoder()
@@ -54,7 +67,9 @@ public struct UploadMetadata: Sendable, Equatable, Codable {
     public static func decode(headerValue: String) -> Result<UploadMetadata, MetadataProblem> {
         guard headerValue.utf8.count <= maximumHeaderBytes else { return .failure(.tooLarge) }
         guard let bytes = Base64URL.decode(headerValue) else { return .failure(.notBase64URL) }
-        do { return .success(try JSONDecoder().decode(UploadMetadata.self, from: Data(bytes))) } catch {
+        do { return .success(try JSONDecoder().decode(UploadMetadata.self, from: Data(bytes))) } catch let problem as MetadataProblem {
+            return .failure(problem)
+        } catch {
             return .failure(.notJSON(String(describing: error)))
         }
     }
@@ -64,9 +79,12 @@ public struct UploadMetadata: Sendable, Equatable, Codable {
         case tooLarge
         case notBase64URL
         case notJSON(String)
+        /// Valid JSON whose tier is not free, pro or studio.
+        case invalidTier(String)
 
         public var message: String {
             switch self {
+            case .invalidTier(let tier): "tier \"\(tier.prefix(20))\" is not free, pro or studio."
             case .tooLarge: "the metadata header is larger than \(UploadMetadata.maximumHeaderBytes) bytes"
             case .notBase64URL: "the metadata header is not base64url"
             case .notJSON(let detail): "the metadata is not the expected JSON object (\(detail.prefix(200)))"

@@ -84,25 +84,19 @@ final class PipelineWorkers: Service, Sendable {
         logger[metadataKey: "job_id"] = "\(job.id)"
         let detail: RelayJobDetail
         do { detail = try jobs.detail(of: job) } catch {
-            finish(job, state: "failed", error: ErrorDetail(code: "job_unreadable", message: "The job's record cannot be read: \(error)."), logger: logger)
+            finish(job, state: .failed, error: ErrorDetail(code: "job_unreadable", message: "The job's record cannot be read: \(error)."), logger: logger)
             return
         }
         guard spool.contains(job: job.id) else {
-            finish(job, state: "failed", error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
+            finish(job, state: .failed, error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
             return
         }
         let metadata = detail.metadata
-        let request: IngestRequest
-        do {
-            request = IngestRequest(
-                path: spool.acceptedPath(job: job.id), owner: metadata.owner, tier: try Tier(validating: metadata.tier), originalName: metadata.fileName,
-                metadata: TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
-                                       dawTransport: metadata.dawTransport),
-                relayKeyID: job.relayKeyID)
-        } catch {
-            reject(job, error: error, logger: logger)
-            return
-        }
+        let request = IngestRequest(
+            path: spool.acceptedPath(job: job.id), owner: metadata.owner, tier: metadata.tier, originalName: metadata.fileName,
+            metadata: TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
+                                   dawTransport: metadata.dawTransport),
+            relayKeyID: job.relayKeyID)
         logger.info("processing", metadata: ["owner": "\(metadata.owner)", "attempt": "\(job.attempts)"])
         let clock = ContinuousClock()
         let stageClock = Mutex<(stage: String, started: ContinuousClock.Instant)>(("start", clock.now))
@@ -137,14 +131,14 @@ final class PipelineWorkers: Service, Sendable {
             // The manifest has committed. Record that first, then let the spooled upload go: a crash
             // in between leaves a finished job whose file the next start deletes. (The take id
             // includes the relay's key id, so "already archived" is this relay's own history.)
-            let finished = try jobs.finish(job, state: "done", takeID: result.takeID, callback: wantsCallback(job)) { detail in
+            let finished = try jobs.finish(job, state: .done, takeID: result.takeID, callback: wantsCallback(job)) { detail in
                 detail.summary = RelayJobs.summary(of: result)
                 detail.alreadyArchived = !result.created
                 detail.error = nil
             }
             spool.remove(job: job.id)
             board.clear(job.id)
-            metrics.jobFinished("done")
+            metrics.jobFinished(.done)
             logger.info("archived", metadata: ["take_id": "\(result.takeID)", "created": "\(result.created)"])
             notifier.notify(finished)
         } catch let error as ReasonCoded where error.category == .rejectedInput {
@@ -159,7 +153,7 @@ final class PipelineWorkers: Service, Sendable {
                 try? await Task.sleep(for: .seconds(job.attempts))
                 try? jobs.requeue(job, error: detail)
             } else {
-                finish(job, state: "failed", error: detail, logger: logger)
+                finish(job, state: .failed, error: detail, logger: logger)
             }
         }
     }
@@ -170,16 +164,16 @@ final class PipelineWorkers: Service, Sendable {
         board.clear(job.id)
         let reason = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "rejected", message: (error as? ReasonCoded)?.message ?? "\(error)")
         metrics.rejection(reason.code)
-        metrics.jobFinished("rejected")
+        metrics.jobFinished(.rejected)
         logger.warning("rejected", metadata: ["code": "\(reason.code)"])
-        if let finished = try? jobs.finish(job, state: "rejected", callback: wantsCallback(job), update: { $0.reason = reason; $0.error = nil }) {
+        if let finished = try? jobs.finish(job, state: .rejected, callback: wantsCallback(job), update: { $0.reason = reason; $0.error = nil }) {
             spool.remove(job: job.id)
             notifier.notify(finished)
         }
     }
 
     /// Failed for good: the upload stays in the spool (nothing is lost) and the job says why.
-    private func finish(_ job: JobRecord, state: String, error: ErrorDetail, logger: Logger) {
+    private func finish(_ job: JobRecord, state: JobState, error: ErrorDetail, logger: Logger) {
         board.clear(job.id)
         metrics.jobFinished(state)
         logger.error("failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])

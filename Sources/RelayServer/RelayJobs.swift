@@ -44,7 +44,7 @@ struct RelayJobs: Sendable {
     func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail) throws -> Catalog.JobInsertion {
         let stamp = now
         return try catalog.insertJob(JobRecord(
-            id: id, kind: Self.kind, state: "queued", ownerID: detail.metadata.owner, takeID: nil, createdAt: stamp, updatedAt: stamp,
+            id: id, kind: Self.kind, state: .queued, ownerID: detail.metadata.owner, takeID: nil, createdAt: stamp, updatedAt: stamp,
             detail: try Self.encode(detail), relayKeyID: relay, idempotencyKey: idempotencyKey, uploadSHA256: sha256))
     }
 
@@ -53,7 +53,7 @@ struct RelayJobs: Sendable {
     }
 
     /// Records a final state, and marks the callback pending when the relay wants one.
-    func finish(_ job: JobRecord, state: String, takeID: String? = nil, callback: Bool, update: (inout RelayJobDetail) -> Void) throws -> JobRecord {
+    func finish(_ job: JobRecord, state: JobState, takeID: String? = nil, callback: Bool, update: (inout RelayJobDetail) -> Void) throws -> JobRecord {
         var job = job
         var detail = try detail(of: job)
         update(&detail)
@@ -71,7 +71,7 @@ struct RelayJobs: Sendable {
         var job = job
         var detail = try detail(of: job)
         detail.error = error
-        job.state = "queued"
+        job.state = .queued
         job.updatedAt = now
         job.detail = try Self.encode(detail)
         try catalog.updateJob(job)
@@ -83,17 +83,17 @@ struct RelayJobs: Sendable {
         var document = JobDocument(jobID: job.id, state: job.state, owner: job.ownerID, createdAt: job.createdAt, updatedAt: job.updatedAt, attempts: job.attempts)
         document.takeID = job.takeID
         switch job.state {
-        case "processing":
+        case .processing:
             document.stage = progress?.stage ?? "starting"
             document.percent = ((progress?.fraction ?? 0) * 1000).rounded() / 10
-        case "done":
+        case .done:
             document.summary = detail.summary
             document.alreadyArchived = detail.alreadyArchived
-        case "rejected":
+        case .rejected:
             document.reason = detail.reason
-        case "failed":
+        case .failed:
             document.error = detail.error
-        default:
+        case .queued:
             break
         }
         return document
@@ -113,7 +113,7 @@ struct RelayJobs: Sendable {
         }
         if let preview = result.preview { fields["preview"] = preview }
         fields["retain_until"] = result.retainUntil.map(JSONValue.string) ?? .null
-        fields["tier"] = .string(result.tier)
+        fields["tier"] = .string(result.tier.rawValue)
         return .object(fields)
     }
 }

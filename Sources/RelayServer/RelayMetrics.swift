@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import TakevaultCore
 
 /// The relay's metrics (swift-metrics, exported by swift-prometheus at `/metrics`). Each server has
 /// its own registry: nothing is bootstrapped globally, so several servers can share a process.
@@ -32,8 +33,8 @@ final class RelayMetrics: Sendable {
     }
 
     /// Jobs that ended, by final state.
-    func jobFinished(_ state: String) {
-        Counter(label: "takevault_relay_jobs_total", dimensions: [("state", state)], factory: factory).increment()
+    func jobFinished(_ state: JobState) {
+        Counter(label: "takevault_relay_jobs_total", dimensions: [("state", state.rawValue)], factory: factory).increment()
     }
 
     func storeError() {
@@ -41,8 +42,8 @@ final class RelayMetrics: Sendable {
     }
 
     func queueDepth(queued: Int, processing: Int) {
-        Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", "queued")], factory: factory).record(queued)
-        Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", "processing")], factory: factory).record(processing)
+        Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", JobState.queued.rawValue)], factory: factory).record(queued)
+        Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", JobState.processing.rawValue)], factory: factory).record(processing)
     }
 
     func spoolBytes(_ bytes: Int64) {

@@ -78,7 +78,7 @@ struct RelayRoutes: Sendable {
 
     private func exposition() -> Response {
         if let counts = try? jobs.catalog.jobCounts(kind: RelayJobs.kind) {
-            metrics.queueDepth(queued: counts["queued"] ?? 0, processing: counts["processing"] ?? 0)
+            metrics.queueDepth(queued: counts[.queued] ?? 0, processing: counts[.processing] ?? 0)
         }
         metrics.spoolBytes(spool.bytesInUse)
         var headers = HTTPFields()

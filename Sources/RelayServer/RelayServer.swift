@@ -71,9 +71,9 @@ public struct RelayServer: Sendable {
                 orphans += 1
                 continue
             }
-            if job.state == "failed" {
+            if job.state == .failed {
                 var again = job
-                again.state = "queued"
+                again.state = .queued
                 again.updatedAt = jobs.now
                 try vault.catalog.updateJob(again)
                 retried += 1

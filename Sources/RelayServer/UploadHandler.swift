@@ -43,7 +43,7 @@ struct UploadHandler: Sendable {
 
         // Room in the queue and the spool, before a byte is read.
         let counts = try jobs.catalog.jobCounts(kind: RelayJobs.kind)
-        let waiting = (counts["queued"] ?? 0) + (counts["processing"] ?? 0)
+        let waiting = (counts[.queued] ?? 0) + (counts[.processing] ?? 0)
         guard waiting < configuration.queueCapacity else {
             throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(configuration.queueCapacity).", retryAfter: configuration.retryAfterSeconds)
         }
@@ -117,9 +117,6 @@ struct UploadHandler: Sendable {
         }
         guard relay.scope.permits(metadata.owner) else {
             throw RelayRefusal(status: .forbidden, code: "owner_out_of_scope", message: "Relay \(relay.keyID) may not upload for owner \(metadata.owner).")
-        }
-        guard Tier(rawValue: metadata.tier) != nil else {
-            throw RelayRefusal.badRequest("metadata_invalid", "tier \"\(metadata.tier.prefix(20))\" is not free, pro or studio.")
         }
         if let name = metadata.fileName, name.utf8.count > 255 || name.contains("\0") {
             throw RelayRefusal.badRequest("metadata_invalid", "file_name must be at most 255 bytes, without NUL.")

@@ -1,4 +1,5 @@
 import GRDB
+import TakevaultCore
 
 /// The job queue's operations. Every state change is one transaction, so a crash leaves each job
 /// in exactly one state and a restart can tell what was in flight.
@@ -35,10 +36,10 @@ extension Catalog {
     /// Moves the oldest queued job of `kind` to `processing` (counting the attempt) and returns it.
     public func claimQueuedJob(kind: String, at now: String) throws -> JobRecord? {
         try write { db in
-            guard var job = try JobRecord.filter(Column("kind") == kind && Column("state") == "queued")
+            guard var job = try JobRecord.filter(Column("kind") == kind && Column("state") == JobState.queued)
                 .order(Column("created_at"), Column("id")).fetchOne(db)
             else { return nil }
-            job.state = "processing"
+            job.state = .processing
             job.attempts += 1
             job.updatedAt = now
             try job.update(db)
@@ -55,17 +56,19 @@ extension Catalog {
     @discardableResult
     public func requeueProcessingJobs(kind: String, at now: String) throws -> Int {
         try write { db in
-            try db.execute(sql: "UPDATE jobs SET state = 'queued', updated_at = ? WHERE kind = ? AND state = 'processing'", arguments: [now, kind])
+            try db.execute(sql: "UPDATE jobs SET state = ?, updated_at = ? WHERE kind = ? AND state = ?",
+                           arguments: [JobState.queued, now, kind, JobState.processing])
             return db.changesCount
         }
     }
 
     /// How many jobs of `kind` are in each state.
-    public func jobCounts(kind: String) throws -> [String: Int] {
+    public func jobCounts(kind: String) throws -> [JobState: Int] {
         try read { db in
-            var counts: [String: Int] = [:]
+            var counts: [JobState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs WHERE kind = ? GROUP BY state", arguments: [kind]) {
-                counts[row["state"]] = row["n"]
+                // A state this version does not know (a newer node's) is not counted.
+                if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
             }
             return counts
         }

@@ -1,4 +1,5 @@
 import GRDB
+import TakevaultCore
 
 /// A legal or investigative hold: while active, nothing it covers may be deleted.
 public struct HoldRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
@@ -46,10 +47,10 @@ public struct TierChangeRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public static let databaseTableName = "tier_history"
     public var id: Int64?
     public var ownerID: String
-    public var tier: String
+    public var tier: Tier
     public var at: String
 
-    public init(ownerID: String, tier: String, at: String) {
+    public init(ownerID: String, tier: Tier, at: String) {
         self.ownerID = ownerID
         self.tier = tier
         self.at = at
@@ -127,7 +128,7 @@ extension Catalog {
     public func countRecords(before cutoff: String) throws -> Int {
         try read { db in
             try EventRecord.filter(Column("at") < cutoff).fetchCount(db)
-                + JobRecord.filter(Column("updated_at") < cutoff && ["done", "rejected", "failed"].contains(Column("state"))).fetchCount(db)
+                + JobRecord.filter(Column("updated_at") < cutoff && JobState.finalStates.contains(Column("state"))).fetchCount(db)
         }
     }
 
@@ -135,7 +136,7 @@ extension Catalog {
     public func deleteRecords(before cutoff: String) throws -> Int {
         try write { db in
             let events = try EventRecord.filter(Column("at") < cutoff).deleteAll(db)
-            let jobs = try JobRecord.filter(Column("updated_at") < cutoff && ["done", "rejected", "failed"].contains(Column("state"))).deleteAll(db)
+            let jobs = try JobRecord.filter(Column("updated_at") < cutoff && JobState.finalStates.contains(Column("state"))).deleteAll(db)
             return events + jobs
         }
     }

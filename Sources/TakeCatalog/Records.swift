@@ -1,16 +1,17 @@
 import GRDB
+import TakevaultCore
 
 /// An owner (account) as the catalog knows it.
 public struct OwnerRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "owners"
     public var id: String
-    public var tier: String
+    public var tier: Tier
     public var createdAt: String
     /// Processing restricted (policy: no ingest, reprocess or export-with-audio).
     public var restricted: Bool
     public var erasedAt: String?
 
-    public init(id: String, tier: String, createdAt: String, restricted: Bool = false, erasedAt: String? = nil) {
+    public init(id: String, tier: Tier, createdAt: String, restricted: Bool = false, erasedAt: String? = nil) {
         self.id = id
         self.tier = tier
         self.createdAt = createdAt
@@ -48,7 +49,7 @@ public struct TakeRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var id: String
     public var ownerID: String
     public var sessionID: String?
-    public var tier: String
+    public var tier: Tier
     public var originalName: String
     public var uploadSHA256: String
     public var uploadBytes: Int64
@@ -63,7 +64,7 @@ public struct TakeRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var storedBytes: Int64
 
     public init(
-        id: String, ownerID: String, sessionID: String?, tier: String, originalName: String, uploadSHA256: String, uploadBytes: Int64,
+        id: String, ownerID: String, sessionID: String?, tier: Tier, originalName: String, uploadSHA256: String, uploadBytes: Int64,
         recordedAt: String?, ingestedAt: String, retainUntil: String?, generation: Int, manifestName: String, durationS: Double,
         integratedLUFS: Double?, storedBytes: Int64
     ) {
@@ -143,7 +144,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public static let databaseTableName = "jobs"
     public var id: String
     public var kind: String
-    public var state: String
+    public var state: JobState
     public var ownerID: String?
     public var takeID: String?
     public var createdAt: String
@@ -159,7 +160,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     /// `pending`, `delivered` or `failed` once a final state must be reported to a callback URL.
     public var callbackState: String?
 
-    public init(id: String, kind: String, state: String, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String,
+    public init(id: String, kind: String, state: JobState, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String,
                 relayKeyID: String? = nil, idempotencyKey: String? = nil, uploadSHA256: String? = nil, attempts: Int = 0, callbackState: String? = nil) {
         self.id = id
         self.kind = kind
@@ -176,9 +177,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.callbackState = callbackState
     }
 
-    /// The states a job ends in.
-    public static let finalStates = ["done", "rejected", "failed"]
-    public var isFinal: Bool { Self.finalStates.contains(state) }
+    public var isFinal: Bool { state.isFinal }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, state, ownerID = "owner_id", takeID = "take_id", createdAt = "created_at", updatedAt = "updated_at", detail

@@ -5,7 +5,7 @@ import TestSupport
 /// The behaviour every ``ObjectStore`` must have. Each check takes a fresh, empty store; the
 /// local store runs them here, and the S3 store runs the same checks against a real S3 server.
 enum StoreConformance {
-    static let tags = ObjectTags(owner: "alice", tier: "free", kind: "chunk", retainUntil: "2026-12-06T00:00:00Z")
+    static let tags = ObjectTags(owner: "alice", tier: .free, kind: "chunk", retainUntil: "2026-12-06T00:00:00Z")
 
     static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var generator = SplitMix64(seed: seed)
@@ -82,7 +82,7 @@ enum StoreConformance {
     static func deleteAndRetag(_ store: any ObjectStore) async throws {
         try await store.put("d/x", data: [1, 2], tags: tags, createOnly: true)
         var retagged = tags
-        retagged.tier = "pro"
+        retagged.tier = .pro
         retagged.retainUntil = nil
         try await store.setTags("d/x", tags: retagged)
         #expect(try await store.head("d/x")?.tags == retagged)
@@ -99,7 +99,7 @@ enum StoreConformance {
         let before = try #require(try await store.head("n/x"))
         try await Task.sleep(nanoseconds: 1_100_000_000)
         var renewed = tags
-        renewed.tier = "pro"
+        renewed.tier = .pro
         renewed.held = true
         try await store.renew("n/x", tags: renewed)
         let after = try #require(try await store.head("n/x"))

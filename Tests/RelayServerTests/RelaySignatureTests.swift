@@ -16,7 +16,7 @@ struct RelaySignatureTests {
 
     @Test("the documented example: metadata header, canonical string, signature")
     func documentedExample() throws {
-        #expect(try UploadMetadata(owner: "u1", tier: "pro", fileName: "bass.wav").headerValue() == Self.example.metadataHeader)
+        #expect(try UploadMetadata(owner: "u1", tier: .pro, fileName: "bass.wav").headerValue() == Self.example.metadataHeader)
         #expect(Self.example.canonicalString == """
             TAKEVAULT-HMAC-SHA256
             POST
@@ -129,7 +129,7 @@ struct RelaySignatureTests {
 
     @Test("metadata header: base64url without padding; bad headers say why")
     func metadataHeader() throws {
-        let metadata = UploadMetadata(owner: "u1", tier: "studio", fileName: "a/b+c?.wav", sessionID: "s1",
+        let metadata = UploadMetadata(owner: "u1", tier: .studio, fileName: "a/b+c?.wav", sessionID: "s1",
                                       participants: [.init(id: "u2", role: "producer")], recordedAt: "2026-11-29T10:00:00Z",
                                       dawTransport: .object(["tempo_bpm": .number(92)]))
         let header = try metadata.headerValue()

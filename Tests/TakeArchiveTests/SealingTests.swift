@@ -66,10 +66,10 @@ struct SealingTests {
     }
 
     static func manifest(for key: OwnerKey) -> (ManifestHeader, ManifestBody) {
-        let header = ManifestHeader(takeID: "0123456789abcdef0123456789abcdef", owner: key.owner, tier: "free", retainUntil: "2026-12-06T00:00:00Z", generation: 1, keyVersion: 1)
+        let header = ManifestHeader(takeID: "0123456789abcdef0123456789abcdef", owner: key.owner, tier: .free, retainUntil: "2026-12-06T00:00:00Z", generation: 1, keyVersion: 1)
         let body = ManifestBody(
             takeID: header.takeID, owner: key.owner, sessionID: "s1", participants: [Participant(id: "u2", role: "producer")], recordedAt: nil,
-            ingestedAt: "2026-11-29T00:00:00Z", tier: "free", retainUntil: header.retainUntil,
+            ingestedAt: "2026-11-29T00:00:00Z", tier: .free, retainUntil: header.retainUntil,
             original: OriginalUpload(fileName: "take.wav", bytes: 10, sha256: "00", probe: .object([:])), dawTransport: .object(["tempo": .number(120)]),
             analysis: .object(["integrated_lufs": .number(-16)]), preview: nil, artefacts: [],
             pipeline: PipelineRecord(version: "t", settings: .object([:]), settingsHash: "00", codecVersions: [:]), generation: 1)

@@ -20,7 +20,7 @@ struct IngestRestoreTests {
         let result = try await vault.ingest(upload)
         #expect(result.created)
         let restored = vault.directory.file("restored")
-        let artefact = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: "master", to: restored)
+        let artefact = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: .master, to: restored)
         if artefact.codec == "flac" {
             #expect(try flacSamples(restored) == integerSamples(upload))
         } else {
@@ -29,9 +29,9 @@ struct IngestRestoreTests {
         }
         // The other artefacts restore too, and are what they say they are.
         let preview = vault.directory.file("preview.opus")
-        _ = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: "preview", to: preview)
+        _ = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: .preview, to: preview)
         #expect(try AudioProbe.probe(path: preview).subtype == "opus")
-        _ = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: "waveform", to: vault.directory.file("w.dat"))
+        _ = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: .waveform, to: vault.directory.file("w.dat"))
         #expect(readBytes(vault.directory.file("w.dat")).prefix(4) == [2, 0, 0, 0])
     }
 
@@ -48,7 +48,7 @@ struct IngestRestoreTests {
         }
         let result = try await vault.ingest(upload)
         let restored = vault.directory.file("restored")
-        let artefact = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: "master", to: restored)
+        let artefact = try await Restore(vault: vault.vault).run(take: result.takeID, artefact: .master, to: restored)
         if bits == 32 {
             #expect(artefact.codec == "original")
             #expect(readBytes(restored) == readBytes(upload))
@@ -86,13 +86,13 @@ struct IngestRestoreTests {
         #expect(body.recordedAt == "2026-11-28T20:00:00Z")
         #expect(body.dawTransport?["tempo"]?.doubleValue == 96)
         #expect(body.original.fileName == "guitar-44k16-stereo.wav")
-        #expect(body.tier == "pro")
+        #expect(body.tier == .pro)
         #expect(body.retainUntil != nil && manifest.header.retainUntil == body.retainUntil)
         #expect(body.pipeline.settings["target_lufs"]?.doubleValue == -14)
         #expect(body.analysis["integrated_lufs"]?.doubleValue != nil)
-        #expect(Set(body.artefacts.map(\.kind)) == ["master", "preview", "waveform", "report"])
+        #expect(Set(body.artefacts.map(\.kind)) == [.master, .preview, .waveform, .report])
         // 64 KiB chunks: the master spans several.
-        #expect(body.artefact("master")!.chunks.count > 1)
+        #expect(body.artefact(.master)!.chunks.count > 1)
         let preview = try #require(body.preview)
         #expect(abs((preview["integrated_lufs"]?.doubleValue ?? 0) + 14) <= 0.5)
     }
@@ -134,7 +134,7 @@ struct IngestRestoreTests {
         let summary = try await CatalogRebuild(vault: reopened).run()
         #expect(summary.owners == 2 && summary.takes == 3)
         #expect(try reopened.catalog.takes().sorted { $0.id < $1.id } == before)
-        #expect(try reopened.catalog.owner("bob")?.tier == "studio")
+        #expect(try reopened.catalog.owner("bob")?.tier == .studio)
         // And the vault works as before.
         let result = try await Ingest(vault: reopened).run(IngestRequest(path: RepositoryPaths.samples + "/keys-48k24-stereo.wav", owner: "alice", tier: .free))
         #expect(!result.created)
@@ -154,7 +154,7 @@ struct StreamedWaveformTests {
         let upload = RepositoryPaths.samples + "/voice-take-48k16-mono.wav"
         let take = try await vault.ingest(upload).takeID
         let stored = vault.directory.file("w.dat")
-        _ = try await Restore(vault: vault.vault).run(take: take, artefact: "waveform", to: stored)
+        _ = try await Restore(vault: vault.vault).run(take: take, artefact: .waveform, to: stored)
         let whole = try FileAnalysis.analyze(path: upload, options: AnalysisOptions(waveform: WaveformOptions(samplesPerPixel: 64, bits: bits == 8 ? .eight : .sixteen)))
         #expect(readBytes(stored) == whole.waveform!.datBytes())
     }

@@ -36,7 +36,7 @@ struct RetentionTests {
         let early = try await sweep.run(asOf: Self.day(days, seconds: -1), dryRun: false)
         #expect(early.deletedTakes.isEmpty)
         #expect(try vault.vault.catalog.take(take) != nil)
-        _ = try await Restore(vault: vault.vault).run(take: take, artefact: "master", to: vault.directory.file("m.flac"))
+        _ = try await Restore(vault: vault.vault).run(take: take, artefact: .master, to: vault.directory.file("m.flac"))
         let due = try await sweep.run(asOf: Self.day(days), dryRun: false)
         #expect(due.deletedTakes == [take])
         #expect(try vault.vault.catalog.take(take) == nil)
@@ -51,7 +51,7 @@ struct RetentionTests {
         let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(3_653), dryRun: false)
         #expect(!report.deletedTakes.contains(take))
         #expect(try vault.vault.catalog.take(take)?.retainUntil == nil)
-        _ = try await Restore(vault: vault.vault).run(take: take, artefact: "master", to: vault.directory.file("m.flac"))
+        _ = try await Restore(vault: vault.vault).run(take: take, artefact: .master, to: vault.directory.file("m.flac"))
     }
 
     @Test("upgrading free → pro on day 5 keeps the take to day 30")
@@ -62,7 +62,7 @@ struct RetentionTests {
         try await OwnerAdministration(vault: later).setTier(owner: "alice", to: .pro)
         #expect(try later.catalog.take(take)?.retainUntil == Timestamp.string(Self.day(30)))
         let manifest = try await Inspect(vault: later).run(take: take)
-        #expect(manifest.header.tier == "pro" && manifest.header.retainUntil == Timestamp.string(Self.day(30)))
+        #expect(manifest.header.tier == .pro && manifest.header.retainUntil == Timestamp.string(Self.day(30)))
         #expect(try await later.store.head(manifest.name)?.tags.retainUntil == Timestamp.string(Self.day(30)))
         #expect(try await Sweep(vault: later).run(asOf: Self.day(29), dryRun: false).deletedTakes.isEmpty)
         #expect(try await Sweep(vault: later).run(asOf: Self.day(30), dryRun: false).deletedTakes == [take])
@@ -77,7 +77,7 @@ struct RetentionTests {
         #expect(try later.catalog.take(take)?.retainUntil == Timestamp.string(Self.day(107)))
         #expect(try await Sweep(vault: later).run(asOf: Self.day(106), dryRun: false).deletedTakes.isEmpty)
         #expect(try await Sweep(vault: later).run(asOf: Self.day(107), dryRun: false).deletedTakes == [take])
-        #expect(try later.catalog.tierHistory(owner: "alice").map(\.tier) == ["studio", "free"])
+        #expect(try later.catalog.tierHistory(owner: "alice").map(\.tier) == [.studio, .free])
     }
 
     @Test("a hold keeps what it covers past its time and blocks erasure; lifting it lets the sweep delete")
@@ -148,7 +148,7 @@ struct RetentionTests {
         let sealer = ChunkSealer(key: try await OwnerKeyring(vault: vault.vault).currentKey(owner: "bob")!)
         let orphan = try sealer.seal([1, 2, 3, 4])
         try await vault.vault.store.put(ObjectNames.chunk(owner: "bob", id: orphan.id), data: orphan.object,
-                                        tags: ObjectTags(owner: "bob", tier: "studio", kind: "chunk", retainUntil: nil), createOnly: true)
+                                        tags: ObjectTags(owner: "bob", tier: .studio, kind: "chunk", retainUntil: nil), createOnly: true)
         let before = try await vault.vault.store.list(prefix: "v1/")
         let sweep = Sweep(vault: vault.vault)
         let plan = try await sweep.run(asOf: Self.day(9), dryRun: true)
@@ -185,7 +185,7 @@ struct RetentionTests {
         #expect(try await reopened.store.list(prefix: ObjectNames.ownerPrefix("alice")).isEmpty)
         #expect(try reopened.catalog.owner("alice") == nil && reopened.catalog.take(take) == nil)
         #expect(try reopened.catalog.events().allSatisfy { $0.ownerID != "alice" && !$0.detail.contains("alice") })
-        _ = try await Restore(vault: reopened).run(take: bob, artefact: "master", to: vault.directory.file("bob.flac"))
+        _ = try await Restore(vault: reopened).run(take: bob, artefact: .master, to: vault.directory.file("bob.flac"))
         #expect(try await Verify(vault: reopened).run(readData: true).ok)
         let tombstones = try reopened.catalog.tombstones()
         #expect(tombstones.count == 1 && !tombstones[0].id.contains("alice"))
@@ -204,7 +204,7 @@ struct RetentionTests {
         #expect(!vault.directory.exists(vault.directory.file("vault/master.key.next")))
         let reopened = try vault.reopen()
         #expect(reopened.masterKey.id.hex == result.masterKeyID)
-        _ = try await Restore(vault: reopened).run(take: take, artefact: "master", to: vault.directory.file("m.flac"))
+        _ = try await Restore(vault: reopened).run(take: take, artefact: .master, to: vault.directory.file("m.flac"))
         for suffix in ["", "-wal", "-shm"] { unlink(vault.directory.file("vault/catalog.sqlite" + suffix)) }
         _ = try await CatalogRebuild(vault: try vault.reopen()).run()
     }

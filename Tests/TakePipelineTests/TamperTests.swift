@@ -20,7 +20,7 @@ struct TamperTests {
 
     static func masterChunk(_ vault: TestVault, take: String) async throws -> String {
         let manifest = try await Inspect(vault: vault.vault).run(take: take)
-        return ObjectNames.chunk(owner: manifest.body.owner, id: manifest.body.artefact("master")!.chunks[0].id)
+        return ObjectNames.chunk(owner: manifest.body.owner, id: manifest.body.artefact(.master)!.chunks[0].id)
     }
 
     static func flip(_ path: String, at offset: Int) {
@@ -37,14 +37,14 @@ struct TamperTests {
         #expect(!report.ok, sourceLocation: sourceLocation)
         #expect(report.failures.contains { $0.object == object || $0.message.contains(object) }, "failures: \(report.failures)", sourceLocation: sourceLocation)
         do {
-            _ = try await Restore(vault: vault.vault).run(take: take, artefact: "master", to: vault.directory.file("out.flac"))
+            _ = try await Restore(vault: vault.vault).run(take: take, artefact: .master, to: vault.directory.file("out.flac"))
             Issue.record("restore of a damaged take succeeded", sourceLocation: sourceLocation)
         } catch let error as ReasonCoded {
             #expect(error.category == .integrity, "\(error)", sourceLocation: sourceLocation)
             #expect(error.message.contains(object), "\(error.message)", sourceLocation: sourceLocation)
         }
         #expect(!vault.directory.exists(vault.directory.file("out.flac")), sourceLocation: sourceLocation)
-        _ = try await Restore(vault: vault.vault).run(take: intact, artefact: "master", to: vault.directory.file("intact.flac"))
+        _ = try await Restore(vault: vault.vault).run(take: intact, artefact: .master, to: vault.directory.file("intact.flac"))
     }
 
     @Test("one flipped bit in a chunk", arguments: [4, 1_000, -1])
@@ -74,21 +74,21 @@ struct TamperTests {
         let report = try await Verify(vault: reopened).run(readData: true)
         #expect(report.failures.contains { $0.object == key })
         await #expect(throws: ArchiveError.authenticationFailed(object: key)) {
-            _ = try await Restore(vault: reopened).run(take: damaged, artefact: "master", to: vault.directory.file("x"))
+            _ = try await Restore(vault: reopened).run(take: damaged, artefact: .master, to: vault.directory.file("x"))
         }
-        _ = try await Restore(vault: reopened).run(take: bob, artefact: "master", to: vault.directory.file("bob.flac"))
+        _ = try await Restore(vault: reopened).run(take: bob, artefact: .master, to: vault.directory.file("bob.flac"))
     }
 
     @Test("two chunks swapped")
     func swapped() async throws {
         let (vault, damaged, intact, _) = try await Self.vault()
         let manifest = try await Inspect(vault: vault.vault).run(take: damaged)
-        let first = vault.storePath(ObjectNames.chunk(owner: "alice", id: manifest.body.artefact("master")!.chunks[0].id))
-        let second = vault.storePath(ObjectNames.chunk(owner: "alice", id: manifest.body.artefact("preview")!.chunks[0].id))
+        let first = vault.storePath(ObjectNames.chunk(owner: "alice", id: manifest.body.artefact(.master)!.chunks[0].id))
+        let second = vault.storePath(ObjectNames.chunk(owner: "alice", id: manifest.body.artefact(.preview)!.chunks[0].id))
         let (a, b) = (readBytes(first), readBytes(second))
         writeBytes(first, b)
         writeBytes(second, a)
-        try await Self.expectCaught(vault, object: ObjectNames.chunk(owner: "alice", id: manifest.body.artefact("master")!.chunks[0].id), take: damaged, intact: intact)
+        try await Self.expectCaught(vault, object: ObjectNames.chunk(owner: "alice", id: manifest.body.artefact(.master)!.chunks[0].id), take: damaged, intact: intact)
     }
 
     @Test("a truncated chunk")
@@ -104,7 +104,7 @@ struct TamperTests {
         let (vault, _, _, bob) = try await Self.vault()
         let bobChunk = try await Self.masterChunk(vault, take: bob)
         let aliceManifest = try await Inspect(vault: vault.vault).run(take: bob)
-        let id = aliceManifest.body.artefact("master")!.chunks[0].id
+        let id = aliceManifest.body.artefact(.master)!.chunks[0].id
         // Put bob's chunk bytes under alice's name for the same id: alice's key cannot open it.
         let sealer = ChunkSealer(key: try await OwnerKeyring(vault: vault.vault).currentKey(owner: "alice")!)
         #expect(throws: ArchiveError.self) { _ = try sealer.open(readBytes(vault.storePath(bobChunk)), id: id, objectName: "moved") }

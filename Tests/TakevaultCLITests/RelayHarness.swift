@@ -71,12 +71,15 @@ final class RelayTestServer: @unchecked Sendable {
                                      "--secret-file", directory.file("relay-a.secret")] + extra)
     }
 
-    /// A signed upload request for `file` (tests alter it to forge).
+    /// A signed upload request for `file` (tests alter it to forge). The metadata is written as
+    /// plain JSON, so a test can send a tier no `UploadMetadata` can hold.
     func uploadRequest(_ file: String, owner: String = "u1", tier: String = "pro", key: String? = nil) throws -> RelayClient.Request {
         var request = RelayClient.Request(method: .POST, path: "/v1/takes")
         request.file = file
         request.bodySHA256 = try RelayClient.sha256(file: file)
-        request.metadataHeader = try UploadMetadata(owner: owner, tier: tier, fileName: "take.wav").headerValue()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        request.metadataHeader = Base64URL.encode(Array(try encoder.encode(["owner": owner, "tier": tier, "file_name": "take.wav"])))
         request.idempotencyKey = key ?? "key-\(UInt64.random(in: 0...UInt64.max))"
         return request
     }
@@ -98,7 +101,7 @@ final class RelayTestServer: @unchecked Sendable {
     func rawUploadHead(owner: String = "u1", declaredLength: Int?, sha256: String, key: String) throws -> String {
         var request = RelayClient.Request(method: .POST, path: "/v1/takes")
         request.bodySHA256 = sha256
-        request.metadataHeader = try UploadMetadata(owner: owner, tier: "pro", fileName: "take.wav").headerValue()
+        request.metadataHeader = try UploadMetadata(owner: owner, tier: .pro, fileName: "take.wav").headerValue()
         request.idempotencyKey = key
         let signed = client.headers(for: request).map { "\($0.0): \($0.1)\r\n" }.joined()
         let framing = declaredLength.map { "Content-Length: \($0)\r\n" } ?? "Transfer-Encoding: chunked\r\n"

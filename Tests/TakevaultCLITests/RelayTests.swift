@@ -1,6 +1,7 @@
 import AudioTestSupport
 import Foundation
 import RelayAPI
+import TakevaultCore
 import Testing
 import TestSupport
 
@@ -18,11 +19,11 @@ struct RelayTests {
 
     /// Uploads a `seconds`-long take for `owner` and returns its job id once the job has left the
     /// queue, with the state it was first seen in after that.
-    static func uploadUntilClaimed(_ server: RelayTestServer, seconds: Double, owner: String, key: String) async throws -> (jobID: String, state: String) {
+    static func uploadUntilClaimed(_ server: RelayTestServer, seconds: Double, owner: String, key: String) async throws -> (jobID: String, state: JobState) {
         let take = take(server.directory, "long.wav", seconds: seconds)
-        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: owner, tier: "pro"), idempotencyKey: key)
-        var state = "queued"
-        while state == "queued" {
+        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: owner, tier: .pro), idempotencyKey: key)
+        var state = JobState.queued
+        while state == .queued {
             try await Task.sleep(for: .milliseconds(10))
             state = try await server.client.job(accepted.jobID).state
         }
@@ -52,7 +53,7 @@ struct RelayTests {
         // The job as the API shows it, to its own relay only.
         let jobID = try #require(document["job_id"] as? String)
         let viaAPI = try await server.client.job(jobID)
-        #expect(viaAPI.state == "done" && viaAPI.takeID == take)
+        #expect(viaAPI.state == .done && viaAPI.takeID == take)
         await #expect(throws: RelayClientError.refused(status: 404, code: "job_not_found", message: "No job \(jobID) for relay relay-b.")) {
             try await server.client(RelayTestServer.relayB).job(jobID)
         }
@@ -84,7 +85,7 @@ struct RelayTests {
 
         // Metadata changed after signing: another owner would get the take.
         var headers = client.headers(for: request)
-        let forgedMetadata = try UploadMetadata(owner: "mallory", tier: "studio").headerValue()
+        let forgedMetadata = try UploadMetadata(owner: "mallory", tier: .studio).headerValue()
         headers = headers.map { $0.0 == RelayHeaders.metadata ? ($0.0, forgedMetadata) : $0 }
         expectRefused(try await client.send(request, headers: headers), "auth_invalid_signature")
 
@@ -112,7 +113,7 @@ struct RelayTests {
         let server = try RelayTestServer()
         let upload = Self.take(server.directory, "take.wav", seconds: 1)
         let other = Self.take(server.directory, "other.wav", seconds: 1, seed: 3)
-        let metadata = UploadMetadata(owner: "u1", tier: "free", fileName: "take.wav")
+        let metadata = UploadMetadata(owner: "u1", tier: .free, fileName: "take.wav")
         let first = try await server.client.upload(file: upload.path, metadata: metadata, idempotencyKey: "take-1")
         let retry = try await server.client.upload(file: upload.path, metadata: metadata, idempotencyKey: "take-1")
         #expect(!first.duplicate && retry.duplicate && retry.jobID == first.jobID)
@@ -122,7 +123,7 @@ struct RelayTests {
         let conflict = try await server.client.send(try server.uploadRequest(other.path, key: "take-1"))
         #expect(conflict.status == 409 && conflict.failure?.code == "idempotency_conflict")
         let done = try await server.client.waitForJob(first.jobID)
-        #expect(done.state == "done")
+        #expect(done.state == .done)
         // Another relay's keys are its own: the same key there is a new job.
         let fromB = try await server.client(RelayTestServer.relayB).upload(file: upload.path, metadata: metadata, idempotencyKey: "take-1")
         #expect(fromB.jobID != first.jobID)
@@ -194,11 +195,11 @@ struct RelayTests {
         // Acknowledged means on disk: kill -9 and start with workers; both are archived, once each.
         server.crash()
         try server.start(extra: ["--workers", "2"])
-        for job in jobs { #expect(try await server.client.waitForJob(job).state == "done") }
+        for job in jobs { #expect(try await server.client.waitForJob(job).state == .done) }
         #expect(server.takes().count == 2)
         // The third, retried now that there is room, goes through.
-        let third = try await server.client.upload(file: takes[2].path, metadata: UploadMetadata(owner: "u1", tier: "pro"), idempotencyKey: "third")
-        #expect(try await server.client.waitForJob(third.jobID).state == "done")
+        let third = try await server.client.upload(file: takes[2].path, metadata: UploadMetadata(owner: "u1", tier: .pro), idempotencyKey: "third")
+        #expect(try await server.client.waitForJob(third.jobID).state == .done)
         #expect(server.takes().count == 3)
         #expect(server.spoolFiles().isEmpty)
         #expect(CLI.run("verify", "--vault", server.vault, "--read-data").status == 0)
@@ -211,7 +212,7 @@ struct RelayTests {
         let first = Self.take(server.directory, "first.wav", seconds: 1)
         let queued = Self.take(server.directory, "queued.wav", seconds: 1, seed: 5)
         #expect(CLI.run("ingest", "--vault", server.vault, "--owner", "u5", "--tier", "pro", first.path).status == 0)
-        let accepted = try await server.client.upload(file: queued.path, metadata: UploadMetadata(owner: "u5", tier: "pro"), idempotencyKey: "q")
+        let accepted = try await server.client.upload(file: queued.path, metadata: UploadMetadata(owner: "u5", tier: .pro), idempotencyKey: "q")
         #expect(server.spoolFiles().count == 1)
         let erased = CLI.run("owner", "erase", "u5", "--vault", server.vault)
         #expect(erased.status == 0, "\(erased.standardError)")
@@ -267,11 +268,11 @@ struct RelayTests {
     func crashWhileProcessing() async throws {
         let server = try RelayTestServer(["--workers", "1"])
         let accepted = try await Self.uploadUntilClaimed(server, seconds: 90, owner: "u1", key: "long")
-        #expect(accepted.state == "processing")
+        #expect(accepted.state == .processing)
         server.crash()
         try server.start()
         let done = try await server.client.waitForJob(accepted.jobID)
-        #expect(done.state == "done")
+        #expect(done.state == .done)
         #expect(done.attempts == 2)
         let takes = server.takes()
         #expect(takes.count == 1)
@@ -291,7 +292,7 @@ struct RelayTests {
         #expect(server.takes().count == 1, "the take in hand was finished before exit")
         try server.start()
         let job = try await server.client.job(accepted.jobID)
-        #expect(job.state == "done" && job.attempts == 1)
+        #expect(job.state == .done && job.attempts == 1)
         #expect(server.stop() == 0)
     }
 
@@ -337,7 +338,7 @@ struct RelayTests {
         let port = String(decoding: readBytes(portFile), as: UTF8.self)
         let server = try RelayTestServer(["--allow-private-callbacks"], callbackURL: "http://127.0.0.1:\(port)/takevault/jobs?relay=a", directory: directory)
         let take = Self.take(directory, "take.wav", seconds: 1)
-        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: "pro"), idempotencyKey: "cb")
+        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: .pro), idempotencyKey: "cb")
         _ = try await server.client.waitForJob(accepted.jobID)
         var lines: [Substring] = []
         for _ in 0..<100 {
@@ -350,7 +351,7 @@ struct RelayTests {
         let headers = try #require(delivery["headers"] as? [String: String])
         let body = try #require((delivery["body"] as? String).flatMap { Data(base64Encoded: $0) })
         let document = try JSONDecoder().decode(JobDocument.self, from: body)
-        #expect(document.jobID == accepted.jobID && document.state == "done")
+        #expect(document.jobID == accepted.jobID && document.state == .done)
         #expect(delivery["attempt"] as? Int == 2)
         let authorization = headers["authorization"] ?? ""
         let (keyID, signature) = try #require(SignedRequestHeaders.parseAuthorization(authorization, algorithm: CallbackSignature.algorithm))

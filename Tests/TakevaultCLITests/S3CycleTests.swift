@@ -62,7 +62,7 @@ struct S3CycleTests {
             #expect(try await s3.head(object.name)?.tags.held == true)
         }
         // A multipart upload a crashed process left open: the sweep aborts it once past the grace period.
-        _ = try await s3.createUpload("v1/owners/u2/chunks/crashed", tags: ObjectTags(owner: "u2", tier: "pro", kind: "chunk", retainUntil: nil))
+        _ = try await s3.createUpload("v1/owners/u2/chunks/crashed", tags: ObjectTags(owner: "u2", tier: .pro, kind: "chunk", retainUntil: nil))
         let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(8 * 86_400))
         #expect(takevault("sweep", "--vault", vault, "--as-of", future).status == 0)
         #expect(try await s3.pendingUploads().isEmpty)
@@ -79,7 +79,7 @@ struct S3CycleTests {
         let chunk = try #require(try await s3.list(prefix: "v1/owners/u2/chunks/").first)
         #expect(takevault("owner", "tier", "u2", "studio", "--vault", vault).status == 0)
         let renewed = try #require(try await s3.head(chunk.name))
-        #expect(renewed.tags.tier == "studio" && renewed.tags.retainUntil == nil)
+        #expect(renewed.tags.tier == .studio && renewed.tags.retainUntil == nil)
         #expect((renewed.lastModified ?? 0) >= (chunk.lastModified ?? .max))
 
         // Erasure: keys first, then every object; the bucket keeps nothing of u2.

@@ -108,7 +108,11 @@ public struct S3Store: ObjectStore {
         for tag in root.child("TagSet")?.all("Tag") ?? [] {
             if let key = tag.value("Key") { values[key] = tag.value("Value") ?? "" }
         }
-        return ObjectTags(owner: values["owner"] ?? "", tier: values["tier"] ?? "", kind: values["kind"] ?? "",
+        // Tags are not authenticated: one takevault never writes is a damaged object, not a guess.
+        guard let tier = values["tier"].flatMap(Tier.init(rawValue:)) else {
+            throw StoreError.remote(operation: "get tags of", name: name, status: response.status, detail: "no valid tier tag")
+        }
+        return ObjectTags(owner: values["owner"] ?? "", tier: tier, kind: values["kind"] ?? "",
                           retainUntil: values["retain-until"], region: values["region"], held: values["held"] == "yes")
     }
 

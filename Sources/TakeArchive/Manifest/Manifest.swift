@@ -6,14 +6,14 @@ public struct ManifestHeader: Sendable, Equatable, Codable {
     public var format: Int
     public var takeID: String
     public var owner: String
-    public var tier: String
+    public var tier: Tier
     /// ISO 8601 (UTC, seconds), or `nil` for "until deleted".
     public var retainUntil: String?
     public var generation: Int
     /// The owner key version the body is sealed under.
     public var keyVersion: Int
 
-    public init(takeID: String, owner: String, tier: String, retainUntil: String?, generation: Int, keyVersion: Int) {
+    public init(takeID: String, owner: String, tier: Tier, retainUntil: String?, generation: Int, keyVersion: Int) {
         format = 1
         self.takeID = takeID
         self.owner = owner
@@ -32,7 +32,7 @@ public struct ManifestHeader: Sendable, Equatable, Codable {
         try container.encode(format, forKey: .format)
         try container.encode(takeID, forKey: .takeID)
         try container.encode(owner, forKey: .owner)
-        try container.encode(tier, forKey: .tier)
+        try container.encode(tier.rawValue, forKey: .tier)
         try container.encode(retainUntil, forKey: .retainUntil)   // null, not absent
         try container.encode(generation, forKey: .generation)
         try container.encode(keyVersion, forKey: .keyVersion)
@@ -50,7 +50,7 @@ public struct ManifestBody: Sendable, Equatable, Codable {
     /// When the take was recorded (from the relay or `--meta`), ISO 8601.
     public var recordedAt: String?
     public var ingestedAt: String
-    public var tier: String
+    public var tier: Tier
     public var retainUntil: String?
     public var original: OriginalUpload
     /// The DAW's transport state (tempo, time signature, position …), as the relay passed it.
@@ -65,7 +65,7 @@ public struct ManifestBody: Sendable, Equatable, Codable {
 
     public init(
         takeID: String, owner: String, sessionID: String?, participants: [Participant], recordedAt: String?, ingestedAt: String,
-        tier: String, retainUntil: String?, original: OriginalUpload, dawTransport: JSONValue?, analysis: JSONValue,
+        tier: Tier, retainUntil: String?, original: OriginalUpload, dawTransport: JSONValue?, analysis: JSONValue,
         preview: JSONValue?, artefacts: [Artefact], pipeline: PipelineRecord, generation: Int
     ) {
         self.takeID = takeID
@@ -91,7 +91,7 @@ public struct ManifestBody: Sendable, Equatable, Codable {
         case analysis, preview, artefacts, pipeline, generation
     }
 
-    public func artefact(_ kind: String) -> Artefact? { artefacts.first { $0.kind == kind } }
+    public func artefact(_ kind: ArtefactKind) -> Artefact? { artefacts.first { $0.kind == kind } }
 }
 
 /// What was uploaded.
@@ -114,7 +114,7 @@ public struct OriginalUpload: Sendable, Equatable, Codable {
 
 /// One stored artefact: `master`, `preview`, `waveform` or `report`.
 public struct Artefact: Sendable, Equatable, Codable {
-    public var kind: String
+    public var kind: ArtefactKind
     /// `flac`, `original` (the upload's own bytes), `opus`, `audiowaveform-dat`, `json`.
     public var codec: String
     public var mediaType: String
@@ -125,7 +125,7 @@ public struct Artefact: Sendable, Equatable, Codable {
     public var chunkSize: Int
     public var chunks: [ChunkReference]
 
-    public init(kind: String, codec: String, mediaType: String, settings: JSONValue, bytes: Int64, sha256: String, chunkSize: Int, chunks: [ChunkReference]) {
+    public init(kind: ArtefactKind, codec: String, mediaType: String, settings: JSONValue, bytes: Int64, sha256: String, chunkSize: Int, chunks: [ChunkReference]) {
         self.kind = kind
         self.codec = codec
         self.mediaType = mediaType

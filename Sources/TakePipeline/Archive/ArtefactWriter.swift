@@ -20,7 +20,7 @@ struct ArtefactWriter: Sendable {
     let tags: ObjectTags
 
     /// Seals and stores `path`; returns the chunk list, size and SHA-256 of the artefact.
-    func write(_ path: String, kind: String, codec: String, mediaType: String, settings: JSONValue) async throws -> Artefact {
+    func write(_ path: String, kind: ArtefactKind, codec: String, mediaType: String, settings: JSONValue) async throws -> Artefact {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw FileIO.error("open", path) }
         defer { close(descriptor) }

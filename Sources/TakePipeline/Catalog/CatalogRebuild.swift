@@ -40,8 +40,8 @@ public struct CatalogRebuild: Sendable {
                 let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
                 if try vault.catalog.owner(owner) == nil {
                     // The key object's tags carry the owner's tier (listings do not carry tags).
-                    let tier = try await vault.store.head(info.name)?.tags.tier ?? ""
-                    try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.isEmpty ? "free" : tier, createdAt: now))
+                    let tier = try await vault.store.head(info.name)?.tags.tier ?? .free
+                    try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: now))
                     summary.owners += 1
                 }
                 try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,

@@ -6,7 +6,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case vaultMissing(path: String)
     case vaultExists(path: String)
     case takeNotFound(String)
-    case artefactNotFound(take: String, kind: String)
+    case artefactNotFound(take: String, kind: ArtefactKind)
     case invalidMetadata(String)
     case invalidSetting(name: String, value: String, allowed: String)
     /// The owner's processing is restricted (privacy policy): nothing new may be made from their data.

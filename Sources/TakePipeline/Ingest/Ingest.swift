@@ -80,7 +80,7 @@ public struct Ingest: Sendable {
         let retainUntil = vault.settings.retention.retainUntil(tier: request.tier, ingestedAt: ingestedAt).map(Timestamp.string)
         // Under an owner-wide hold, new objects are born held (the lifecycle backstop skips them).
         let held = try ProtectionTags(vault: vault).heldTakes(owner: owner)("")
-        let tags = ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "chunk", retainUntil: retainUntil, region: vault.region, held: held)
+        let tags = ObjectTags(owner: owner, tier: request.tier, kind: "chunk", retainUntil: retainUntil, region: vault.region, held: held)
         let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: key), chunkSize: vault.settings.chunkSize, tags: tags)
         let settings = vault.settings
 
@@ -94,16 +94,16 @@ public struct Ingest: Sendable {
         async let previewReport = PreviewChain.render(sourcePath: request.path, outputPath: work + "/preview.opus", analysis: pass.report,
                                                       settings: settings.preview(take: takeID))
         let master = try await writer.write(
-            masterSource, kind: "master", codec: masterIsFLAC ? "flac" : "original",
+            masterSource, kind: .master, codec: masterIsFLAC ? "flac" : "original",
             mediaType: masterIsFLAC ? "audio/flac" : Self.mediaType(info), settings: masterSettings)
         let waveform = try await writer.write(
-            work + "/waveform.dat", kind: "waveform", codec: "audiowaveform-dat", mediaType: "application/octet-stream",
+            work + "/waveform.dat", kind: .waveform, codec: "audiowaveform-dat", mediaType: "application/octet-stream",
             settings: .object(["samples_per_pixel": .number(Double(settings.waveformZoom)), "bits": .number(Double(settings.waveformBits)), "version": .number(2)]))
-        let report = try await writer.write(work + "/report.json", kind: "report", codec: "json", mediaType: "application/json", settings: .object([:]))
+        let report = try await writer.write(work + "/report.json", kind: .report, codec: "json", mediaType: "application/json", settings: .object([:]))
         let preview = try await previewReport
         progress(.sealing, 0.5)
         let previewArtefact = try await writer.write(
-            work + "/preview.opus", kind: "preview", codec: "opus", mediaType: "audio/ogg; codecs=opus", settings: try JSONValue.from(preview))
+            work + "/preview.opus", kind: .preview, codec: "opus", mediaType: "audio/ogg; codecs=opus", settings: try JSONValue.from(preview))
         progress(.sealing, 1)
 
         // Commit: the manifest, create-only.
@@ -111,7 +111,7 @@ public struct Ingest: Sendable {
         let settingsJSON = try JSONValue.from(settings)
         let body = ManifestBody(
             takeID: takeID, owner: owner, sessionID: request.metadata.sessionID, participants: request.metadata.participants,
-            recordedAt: request.metadata.recordedAt, ingestedAt: Timestamp.string(ingestedAt), tier: request.tier.rawValue,
+            recordedAt: request.metadata.recordedAt, ingestedAt: Timestamp.string(ingestedAt), tier: request.tier,
             retainUntil: retainUntil,
             original: OriginalUpload(fileName: originalName, bytes: upload.bytes, sha256: uploadHex, probe: try JSONValue.from(info)),
             dawTransport: request.metadata.dawTransport, analysis: reportJSON, preview: try JSONValue.from(preview),
@@ -120,11 +120,11 @@ public struct Ingest: Sendable {
                                      settingsHash: Array(SHA256.hash(data: try ManifestSealer.canonicalJSON(settings))).hex,
                                      codecVersions: CodecVersions.all),
             generation: 1)
-        let header = ManifestHeader(takeID: takeID, owner: owner, tier: request.tier.rawValue, retainUntil: retainUntil, generation: 1, keyVersion: key.version)
+        let header = ManifestHeader(takeID: takeID, owner: owner, tier: request.tier, retainUntil: retainUntil, generation: 1, keyVersion: key.version)
         let manifestName = ObjectNames.manifest(owner: owner, take: takeID, generation: 1)
         let sealed = try ManifestSealer.seal(header: header, body: body, key: key)
         do {
-            try await vault.store.put(manifestName, data: sealed, tags: ObjectTags(owner: owner, tier: request.tier.rawValue, kind: "manifest", retainUntil: retainUntil, region: vault.region, held: held), createOnly: true)
+            try await vault.store.put(manifestName, data: sealed, tags: ObjectTags(owner: owner, tier: request.tier, kind: "manifest", retainUntil: retainUntil, region: vault.region, held: held), createOnly: true)
         } catch StoreError.alreadyExists {
             logger.notice("another ingest committed this take first")
             if let existing = try await existingTake(owner: owner, takeID: takeID) { return existing }
@@ -132,7 +132,7 @@ public struct Ingest: Sendable {
         try recordInCatalog(ManifestLocator.Opened(name: manifestName, header: header, body: body, objectBytes: Int64(sealed.count)), event: .ingest(manifest: manifestName))
         logger.info("ingested", metadata: ["manifest": "\(manifestName)", "duration_s": "\(pass.report.durationS)"])
         progress(.committing, 1)
-        return IngestResult(takeID: takeID, owner: owner, tier: request.tier.rawValue, retainUntil: retainUntil, created: true,
+        return IngestResult(takeID: takeID, owner: owner, tier: request.tier, retainUntil: retainUntil, created: true,
                             manifest: manifestName, analysis: reportJSON, preview: body.preview)
     }
 

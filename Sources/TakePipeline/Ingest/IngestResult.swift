@@ -5,7 +5,7 @@ import TakevaultCore
 public struct IngestResult: Sendable, Encodable {
     public var takeID: String
     public var owner: String
-    public var tier: String
+    public var tier: Tier
     public var retainUntil: String?
     /// `false` when the same upload was already a take of this owner (ingest is idempotent).
     public var created: Bool

@@ -43,7 +43,7 @@ public struct OwnerKeyring: Sendable {
     /// The owner's current key, creating the owner (with `tier`) and their first key if needed.
     public func currentOrNewKey(owner: String, tier: Tier) async throws -> OwnerKey {
         if let existing = try await currentKey(owner: owner) {
-            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.rawValue, createdAt: Timestamp.string(vault.clock.now())))
+            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: Timestamp.string(vault.clock.now())))
             return existing
         }
         let key = try OwnerKey.generate(owner: owner, version: 1)
@@ -52,15 +52,15 @@ public struct OwnerKeyring: Sendable {
         let created = Timestamp.string(vault.clock.now())
         var stored = wrapped
         do {
-            try await vault.store.put(name, data: wrapped, tags: ObjectTags(owner: owner, tier: tier.rawValue, kind: "owner-key", retainUntil: nil, region: vault.region), createOnly: true)
+            try await vault.store.put(name, data: wrapped, tags: ObjectTags(owner: owner, tier: tier, kind: "owner-key", retainUntil: nil, region: vault.region), createOnly: true)
         } catch StoreError.alreadyExists {
             // Another ingest created it first: use theirs.
             stored = try await vault.store.get(name)
         }
         let winner = try vault.masterKeys.unwrap(stored, owner: owner, objectName: name)
         if try vault.catalog.owner(owner) == nil {
-            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier.rawValue, createdAt: created))
-            try vault.catalog.appendTierChange(TierChangeRecord(ownerID: owner, tier: tier.rawValue, at: created))
+            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: created))
+            try vault.catalog.appendTierChange(TierChangeRecord(ownerID: owner, tier: tier, at: created))
         }
         try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: 1, wrapped: stored, masterKeyID: vault.masterKey.id.hex, createdAt: created))
         return winner

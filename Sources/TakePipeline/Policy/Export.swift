@@ -41,11 +41,11 @@ public struct Export: Sendable {
         for take in try vault.catalog.takes(owner: id).sorted(by: { ($0.ingestedAt, $0.id) < ($1.ingestedAt, $1.id) }) {
             let manifest = try await locator.current(take: take.id)
             bodies.append(manifest.body)
-            if withAudio, let master = manifest.body.artefact("master") {
+            if withAudio, let master = manifest.body.artefact(.master) {
                 try FileIO.makeDirectory(directory + "/audio", mode: permissions.directory)
                 let ext = master.codec == "flac" ? "flac" : (manifest.body.original.fileName.split(separator: ".").last.map(String.init) ?? "bin")
                 let name = "audio/\(take.id).\(ext)"
-                _ = try await Restore(vault: vault).run(take: take.id, artefact: "master", to: directory + "/" + name, permissions: permissions)
+                _ = try await Restore(vault: vault).run(take: take.id, artefact: .master, to: directory + "/" + name, permissions: permissions)
                 audio[take.id] = name
             }
         }

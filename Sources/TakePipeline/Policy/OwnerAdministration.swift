@@ -45,27 +45,27 @@ public struct OwnerAdministration: Sendable {
             let manifest = try await locator.current(take: take.id)
             var header = manifest.header
             var body = manifest.body
-            header.tier = tier.rawValue
+            header.tier = tier
             header.retainUntil = end
-            body.tier = tier.rawValue
+            body.tier = tier
             body.retainUntil = end
             let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
-            let tags = ObjectTags(owner: id, tier: tier.rawValue, kind: "manifest", retainUntil: end, region: vault.region, held: isHeld(take.id))
+            let tags = ObjectTags(owner: id, tier: tier, kind: "manifest", retainUntil: end, region: vault.region, held: isHeld(take.id))
             try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
             for object in try vault.catalog.objects(ofTake: take.id) where object.kind == "chunk" {
                 // Renewed, not just re-tagged: the lifecycle backstop counts the new window from now.
-                try await vault.store.renew(object.objectName, tags: ObjectTags(owner: id, tier: tier.rawValue, kind: "chunk", retainUntil: end, region: vault.region,
+                try await vault.store.renew(object.objectName, tags: ObjectTags(owner: id, tier: tier, kind: "chunk", retainUntil: end, region: vault.region,
                                                                                    held: isHeld(take.id)))
             }
             var updated = take
-            updated.tier = tier.rawValue
+            updated.tier = tier
             updated.retainUntil = end
             try vault.catalog.updateTake(updated)
             changed.append((take.id, end))
         }
-        owner.tier = tier.rawValue
+        owner.tier = tier
         try vault.catalog.updateOwner(owner)
-        try vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier.rawValue, at: Timestamp.string(now)))
+        try vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier, at: Timestamp.string(now)))
         try audit(.tierChange(tier: tier, takes: changed.count), owner: id)
         return changed
     }

@@ -28,7 +28,7 @@ public struct ReprocessSelection: Sendable {
         if !takes.isEmpty && !takes.contains(take.id) { return false }
         if let owner, take.ownerID != owner { return false }
         if let session, take.sessionID != session { return false }
-        if let tier, take.tier != tier.rawValue { return false }
+        if let tier, take.tier != tier { return false }
         if let ingestedBefore, !(take.ingestedAt < ingestedBefore) { return false }
         if let ingestedAfter, !(take.ingestedAt >= ingestedAfter) { return false }
         return true

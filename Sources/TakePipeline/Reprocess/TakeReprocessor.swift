@@ -63,7 +63,7 @@ struct TakeReprocessor: Sendable {
                            progress: @escaping @Sendable (Double) -> Void) async throws {
         let owner = manifest.header.owner
         let take = manifest.header.takeID
-        guard let master = manifest.body.artefact("master") else { throw PipelineError.artefactNotFound(take: take, kind: "master") }
+        guard let master = manifest.body.artefact(.master) else { throw PipelineError.artefactNotFound(take: take, kind: .master) }
         let work = vault.workDirectory + "/reprocess-" + take + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         try FileIO.makeDirectory(work)
         defer { FileIO.removeTree(work) }
@@ -92,12 +92,12 @@ struct TakeReprocessor: Sendable {
         let tags = ObjectTags(owner: owner, tier: manifest.header.tier, kind: "chunk", retainUntil: manifest.header.retainUntil, region: vault.region,
                               held: try ProtectionTags(vault: vault).heldTakes(owner: owner)(take))
         let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: manifest.key), chunkSize: master.chunkSize, tags: tags)
-        let previewArtefact = try await writer.write(work + "/preview.opus", kind: "preview", codec: "opus", mediaType: "audio/ogg; codecs=opus",
+        let previewArtefact = try await writer.write(work + "/preview.opus", kind: .preview, codec: "opus", mediaType: "audio/ogg; codecs=opus",
                                                      settings: try JSONValue.from(preview))
         let waveform = try await writer.write(
-            work + "/waveform.dat", kind: "waveform", codec: "audiowaveform-dat", mediaType: "application/octet-stream",
+            work + "/waveform.dat", kind: .waveform, codec: "audiowaveform-dat", mediaType: "application/octet-stream",
             settings: .object(["samples_per_pixel": .number(Double(settings.waveformZoom)), "bits": .number(Double(settings.waveformBits)), "version": .number(2)]))
-        let report = try await writer.write(work + "/report.json", kind: "report", codec: "json", mediaType: "application/json", settings: .object([:]))
+        let report = try await writer.write(work + "/report.json", kind: .report, codec: "json", mediaType: "application/json", settings: .object([:]))
         progress(0.9)
 
         // 5. Commit generation g+1 (create-only), index it, then retire g unless held.

@@ -12,11 +12,8 @@ public struct Restore: Sendable {
 
     public init(vault: Vault) { self.vault = vault }
 
-    /// Artefact kinds a take has: `master`, `preview`, `waveform`, `report`.
-    public static let kinds = ["master", "preview", "waveform", "report"]
-
     /// Writes artefact `kind` of `take` to `path` with `permissions` (private unless asked otherwise).
-    public func run(take: String, artefact kind: String, to path: String, permissions: OutputPermissions = .private) async throws -> Artefact {
+    public func run(take: String, artefact kind: ArtefactKind, to path: String, permissions: OutputPermissions = .private) async throws -> Artefact {
         let manifest = try await ManifestLocator(vault: vault).current(take: take)
         if let record = try vault.catalog.owner(manifest.header.owner), record.erasedAt != nil { throw PipelineError.ownerErased(manifest.header.owner) }
         guard let artefact = manifest.body.artefact(kind) else { throw PipelineError.artefactNotFound(take: take, kind: kind) }

@@ -138,7 +138,7 @@ public struct Verify: Sendable {
             }
         }
         if readData, complete, Array(hasher.finalize()).hex != artefact.sha256 {
-            report.failures.append(Failure(object: artefact.kind, code: "content_mismatch", message: "the \(artefact.kind) artefact does not match its SHA-256."))
+            report.failures.append(Failure(object: artefact.kind.rawValue, code: "content_mismatch", message: "the \(artefact.kind) artefact does not match its SHA-256."))
         }
     }
 

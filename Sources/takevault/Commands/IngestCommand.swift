@@ -18,7 +18,7 @@ struct IngestCommand: AsyncParsableCommand {
     @OptionGroup var vault: VaultOptions
     @Argument(help: "Audio files to ingest.") var files: [String]
     @Option(help: "Owner (account) id.") var owner: String
-    @Option(help: "The owner's tier: free, pro or studio.") var tier: String
+    @Option(help: "The owner's tier.") var tier: Tier
     @Option(help: "Session id.") var session: String?
     @Option(help: #"Take metadata as JSON: {"session_id", "participants": [{"id","role"}], "recorded_at", "daw_transport": {…}}."#)
     var meta: String?
@@ -35,10 +35,8 @@ struct IngestCommand: AsyncParsableCommand {
         var results: [IngestDocument] = []
         var worst = ExitStatus.success
         let opened: Vault
-        let tierValue: Tier
         var metadata = TakeMetadata()
         do {
-            tierValue = try Tier(validating: tier)
             if let meta { metadata = try TakeMetadata.parse(meta) }
             if let session { metadata.sessionID = session }
             try metadata.validate()
@@ -59,7 +57,7 @@ struct IngestCommand: AsyncParsableCommand {
             let seconds = (try? AudioProbe.probe(path: file).durationS) ?? 0
             let bar = ProgressBar(label: file.split(separator: "/").last.map(String.init) ?? file, audioSeconds: seconds)
             do {
-                let result = try await ingest.run(IngestRequest(path: file, owner: owner, tier: tierValue, metadata: metadata)) { stage, fraction in
+                let result = try await ingest.run(IngestRequest(path: file, owner: owner, tier: tier, metadata: metadata)) { stage, fraction in
                     bar.update(stage: stage, fraction: fraction)
                 }
                 bar.finish()

@@ -26,7 +26,7 @@ struct InspectCommand: AsyncParsableCommand {
             lines.append("  ingested      \(body.ingestedAt)\(body.recordedAt.map { ", recorded \($0)" } ?? "")")
             if let loudness = body.analysis["integrated_lufs"]?.doubleValue { lines.append("  loudness      \(String(format1: loudness)) LUFS") }
             for artefact in body.artefacts {
-                lines.append("  \(artefact.kind.padding(13)) \(artefact.codec), \(artefact.bytes) bytes in \(artefact.chunks.count) chunk(s), sha256 \(artefact.sha256)")
+                lines.append("  \(artefact.kind.rawValue.padding(13)) \(artefact.codec), \(artefact.bytes) bytes in \(artefact.chunks.count) chunk(s), sha256 \(artefact.sha256)")
             }
             lines.append("  pipeline      \(body.pipeline.version), settings \(body.pipeline.settingsHash.prefix(16))")
             FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")

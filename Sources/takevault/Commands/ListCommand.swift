@@ -1,6 +1,7 @@
 import ArgumentParser
 import TakeCatalog
 import TakePipeline
+import TakevaultCore
 
 /// `takevault ls [--owner ID]`: the takes in the vault.
 struct ListCommand: AsyncParsableCommand {
@@ -21,7 +22,7 @@ struct ListCommand: AsyncParsableCommand {
             for take in takes {
                 let loudness = take.integratedLUFS.map { String(format1: $0) } ?? "—"
                 lines.append([
-                    take.id, take.ownerID.padding(12), take.tier.padding(7), take.ingestedAt.padding(21),
+                    take.id, take.ownerID.padding(12), take.tier.rawValue.padding(7), take.ingestedAt.padding(21),
                     (take.retainUntil ?? "until deleted").padding(21), (String(format1: take.durationS) + " s").padding(9),
                     loudness.padding(5), take.originalName,
                 ].joined(separator: " "))
@@ -38,7 +39,7 @@ struct TakeSummary: Encodable {
     var takeId: String
     var owner: String
     var sessionId: String?
-    var tier: String
+    var tier: Tier
     var file: String
     var ingestedAt: String
     var retainUntil: String?

@@ -13,12 +13,12 @@ struct OwnerCommand: AsyncParsableCommand {
             commandName: "tier", abstract: "Change an owner's tier; every take's retention is recomputed (docs/OPERATIONS.md).")
         @OptionGroup var vault: VaultOptions
         @Argument(help: "Owner id.") var owner: String
-        @Argument(help: "free, pro or studio.") var tier: String
+        @Argument(help: "The new tier.") var tier: Tier
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             do {
-                let changed = try await OwnerAdministration(vault: try vault.open()).setTier(owner: owner, to: try Tier(validating: tier))
+                let changed = try await OwnerAdministration(vault: try vault.open()).setTier(owner: owner, to: tier)
                 if json {
                     try JSONOutput.print(TierDocument(owner: owner, tier: tier, takes: changed.map { TierDocument.Take(takeId: $0.take, retainUntil: $0.retainUntil) }))
                 } else {
@@ -122,6 +122,6 @@ struct TierDocument: Encodable {
     }
 
     var owner: String
-    var tier: String
+    var tier: Tier
     var takes: [Take]
 }

@@ -28,7 +28,7 @@ struct PushCommand: AsyncParsableCommand {
     @Argument(help: "Audio files to upload.") var files: [String]
     @Option(help: "The relay server's URL, e.g. http://127.0.0.1:8080.") var relay: String
     @Option(help: "Owner (account) id.") var owner: String
-    @Option(help: "The owner's tier: free, pro or studio.") var tier: String
+    @Option(help: "The owner's tier.") var tier: Tier
     @Option(help: "Session id.") var session: String?
     @Option(help: #"Take metadata as JSON: {"session_id", "participants": [{"id","role"}], "recorded_at", "daw_transport": {…}}."#)
     var meta: String?
@@ -55,7 +55,6 @@ struct PushCommand: AsyncParsableCommand {
             } else {
                 throw ValidationError("Give the relay secret: --secret-file or TAKEVAULT_RELAY_SECRET.")
             }
-            _ = try Tier(validating: tier)
             var takeMetadata = TakeMetadata()
             if let meta { takeMetadata = try TakeMetadata.parse(meta) }
             if let session { takeMetadata.sessionID = session }
@@ -88,16 +87,16 @@ struct PushCommand: AsyncParsableCommand {
                     let seconds = (try? AudioProbe.probe(path: file).durationS) ?? 0
                     let bar = ProgressBar(label: document.jobID ?? file, audioSeconds: seconds)
                     let final = try await client.waitForJob(accepted.jobID) { job in
-                        if job.state == "processing" { bar.update(stageName: job.stage ?? "processing", fraction: (job.percent ?? 0) / 100) }
-                        else if job.state == "queued" { bar.update(stageName: "queued", fraction: 0) }
+                        if job.state == .processing { bar.update(stageName: job.stage ?? "processing", fraction: (job.percent ?? 0) / 100) }
+                        else if job.state == .queued { bar.update(stageName: "queued", fraction: 0) }
                     }
                     bar.finish()
                     document.job = final
                     document.state = final.state
                     switch final.state {
-                    case "rejected": worst = max(worst, .rejectedInput)
-                    case "failed": worst = max(worst, .failure)
-                    default: break
+                    case .rejected: worst = max(worst, .rejectedInput)
+                    case .failed: worst = max(worst, .failure)
+                    case .queued, .processing, .done: break
                     }
                     if !json { FileDescriptorOutput.standardOutput.write(Self.describe(file: file, job: final)) }
                 }
@@ -124,13 +123,13 @@ struct PushCommand: AsyncParsableCommand {
 
     static func describe(file: String, job: JobDocument) -> String {
         switch job.state {
-        case "done":
+        case .done:
             let loudness = job.summary?["integrated_lufs"]?.doubleValue.map { String(format1: $0) + " LUFS" } ?? "silent"
             return "\(file): archived as \(job.takeID ?? "?")\(job.alreadyArchived == true ? " (already archived)" : ""); \(loudness)\n"
-        case "rejected":
+        case .rejected:
             return "\(file): rejected [\(job.reason?.code ?? "?")]: \(job.reason?.message ?? "")\n"
         default:
-            return "\(file): \(job.state) [\(job.error?.code ?? "?")]: \(job.error?.message ?? "")\n"
+            return "\(file): \(job.state.rawValue) [\(job.error?.code ?? "?")]: \(job.error?.message ?? "")\n"
         }
     }
 }
@@ -140,7 +139,7 @@ struct PushDocument: Encodable {
     var file: String
     var jobID: String?
     var duplicate: Bool?
-    var state: String?
+    var state: JobState?
     var job: JobDocument?
     var error: ErrorDocument.Detail?
 

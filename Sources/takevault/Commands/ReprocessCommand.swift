@@ -27,7 +27,7 @@ struct ReprocessCommand: AsyncParsableCommand {
     @Option(name: .customLong("take"), parsing: .upToNextOption, help: "Take ids.") var takes: [String] = []
     @Option(help: "Only this owner's takes.") var owner: String?
     @Option(help: "Only this session's takes.") var session: String?
-    @Option(help: "Only takes of this tier.") var tier: String?
+    @Option(help: "Only takes of this tier.") var tier: Tier?
     @Option(help: "Only takes ingested before this instant (ISO 8601 or YYYY-MM-DD).") var ingestedBefore: String?
     @Option(help: "Only takes ingested at or after this instant (ISO 8601 or YYYY-MM-DD).") var ingestedAfter: String?
     @Option(help: "Only takes made by a pipeline version older than this (e.g. 2).") var pipelineOlderThan: Int?
@@ -49,7 +49,7 @@ struct ReprocessCommand: AsyncParsableCommand {
             selection.takes = takes
             selection.owner = owner
             selection.session = session
-            selection.tier = try tier.map { try Tier(validating: $0) }
+            selection.tier = tier
             selection.ingestedBefore = try ingestedBefore.map { try Self.instant($0, flag: "--ingested-before") }
             selection.ingestedAfter = try ingestedAfter.map { try Self.instant($0, flag: "--ingested-after") }
             selection.pipelineOlderThan = pipelineOlderThan

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TakePipeline
+import TakevaultCore
 
 /// `takevault restore TAKE --artefact master|preview|waveform|report -o FILE`.
 struct RestoreCommand: AsyncParsableCommand {
@@ -9,13 +10,12 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var vault: VaultOptions
     @Argument(help: "The take id.") var take: String
-    @Option(help: "Which artefact: master, preview, waveform or report.") var artefact: String = "master"
+    @Option(help: "Which artefact.") var artefact: ArtefactKind = .master
     @Option(name: .shortAndLong, help: "Where to write it.") var output: String
     @Option(help: "Octal mode of the written file (default 600: only you; e.g. 640 to share with your group).") var fileMode: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        guard Restore.kinds.contains(artefact) else { throw ValidationError("--artefact must be one of \(Restore.kinds.joined(separator: ", "))") }
         _ = try OutputPermissions.parse(fileMode)
     }
 
@@ -35,7 +35,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
 struct RestoreDocument: Encodable {
     var take: String
-    var artefact: String
+    var artefact: ArtefactKind
     var output: String
     var codec: String
     var bytes: Int64
