@@ -37,7 +37,7 @@ enum SweepPlanBenchmark {
         }
         for owner in [1, 2, 3] { _ = try await OwnerAdministration(vault: vault).hold(owner: "owner-\(owner)", reason: "benchmark", by: "bench") }
         let clockStart = Measure.wall()
-        let plan = try Sweep(vault: vault).plan(asOf: start.addingTimeInterval(182 * 86_400))
+        let plan = try Sweep(vault: vault).dueTakes(asOf: start.addingTimeInterval(182 * 86_400))
         return (Measure.wall() - clockStart, plan.delete.count + plan.keep.count)
     }
 }

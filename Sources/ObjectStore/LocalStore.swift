@@ -18,7 +18,9 @@ import Foundation
 /// writes the tags, then the data to a temporary file in the same directory, fsyncs it, and moves
 /// it into place — `link(2)` for create-only (which fails atomically if the name exists), `rename(2)`
 /// otherwise — then fsyncs the directory. A reader sees a whole object or none, and a crash leaves
-/// at most a temporary file (`.tmp-*`, never listed) or tags without an object (ignored).
+/// at most a temporary file (`.tmp-*`, never listed) or tags without an object (ignored). Those are
+/// this store's unfinished uploads: ``pendingUploads()`` lists them and the sweep removes them once
+/// they are older than its grace period, as it aborts S3's.
 public struct LocalStore: ObjectStore {
     public let root: String
 
@@ -123,6 +125,52 @@ public struct LocalStore: ObjectStore {
         try replaceTags(name, tags: tags)
         guard utimes(path(name), nil) == 0 else {
             throw errno == ENOENT ? StoreError.notFound(name) : StoreError.io(operation: "renew", name: name, detail: String(cString: strerror(errno)))
+        }
+    }
+
+    // MARK: Unfinished writes
+
+    /// Temporary files (`.tmp-*`, beside objects and beside tags) and tags whose object does not
+    /// exist: what puts cut short leave. `name` and `uploadID` are the file's path under the root,
+    /// `initiated` its modification time.
+    public func pendingUploads() async throws -> [PendingUpload] {
+        var found: [PendingUpload] = []
+        walkEverything(relative: "") { relative, modified in
+            let file = relative.split(separator: "/").last.map(String.init) ?? relative
+            let isTemporary = file.hasPrefix(".tmp-")
+            let isOrphanedTags = !isTemporary && relative.hasPrefix(".tags/") && access(path(String(relative.dropFirst(".tags/".count))), F_OK) != 0
+            if isTemporary || isOrphanedTags { found.append(PendingUpload(name: relative, uploadID: relative, initiated: modified)) }
+        }
+        return found.sorted { $0.name < $1.name }
+    }
+
+    /// Removes the unfinished writes older than `cutoff` (seconds since 1970) and returns them.
+    public func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload] {
+        let stale = try await pendingUploads().filter { ($0.initiated ?? Int64.max) < cutoff }
+        for upload in stale {
+            if unlink(root + "/" + upload.name) != 0 && errno != ENOENT {
+                throw StoreError.io(operation: "remove", name: upload.name, detail: String(cString: strerror(errno)))
+            }
+        }
+        return stale
+    }
+
+    /// Every regular file under `relative`, hidden ones included, with its modification time.
+    private func walkEverything(relative: String, _ visit: (String, Int64) -> Void) {
+        let directoryPath = relative.isEmpty ? root : root + "/" + relative
+        guard let directory = opendir(directoryPath) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            let child = relative.isEmpty ? name : relative + "/" + name
+            var status = stat()
+            guard lstat(root + "/" + child, &status) == 0 else { continue }
+            if (status.st_mode & S_IFMT) == S_IFDIR {
+                walkEverything(relative: child, visit)
+            } else if (status.st_mode & S_IFMT) == S_IFREG {
+                visit(child, Int64(status.st_mtim.tv_sec))
+            }
         }
     }
 

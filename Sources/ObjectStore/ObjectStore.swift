@@ -27,7 +27,8 @@ public protocol ObjectStore: Sendable {
     /// starts anew (a tier change, a chunk shared by a newer take) is renewed. Fails with
     /// ``StoreError/notFound(_:)`` when the object does not exist.
     func renew(_ name: String, tags: ObjectTags) async throws
-    /// Uploads started and neither completed nor aborted (S3 multipart uploads a crash left open).
+    /// Uploads started and neither completed nor aborted: S3 multipart uploads a crash left open,
+    /// the local store's temporary files and tags without an object.
     func pendingUploads() async throws -> [PendingUpload]
     /// Aborts every pending upload started before `cutoff` (seconds since 1970); returns them.
     func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload]

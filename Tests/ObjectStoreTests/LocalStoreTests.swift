@@ -30,4 +30,30 @@ struct LocalStoreTests {
         #expect(try await store.list(prefix: "").map(\.name) == ["v1/a"])
         #expect(try await store.list(prefix: "v1/").map(\.name) == ["v1/a"])
     }
+
+    @Test("what interrupted writes leave are its pending uploads: listed with their age, removed only once older than the cutoff")
+    func unfinishedWrites() async throws {
+        let directory = TestDirectory()
+        let store = try LocalStore(root: directory.file("store"))
+        try await store.put("v1/kept", data: [1], tags: StoreConformance.tags, createOnly: true)
+        try await store.put("v1/gone", data: [2], tags: StoreConformance.tags, createOnly: true)
+        // A temporary file beside objects, one beside tags, and the tags of an object that never landed.
+        _ = directory.write("store/v1/.tmp-old", bytes: [9])
+        _ = directory.write("store/.tags/v1/.tmp-old", bytes: [9])
+        #expect(rename(directory.file("store/v1/gone"), directory.file("store/v1/.tmp-moved")) == 0)
+        _ = directory.write("store/v1/.tmp-fresh", bytes: [9])
+        let old = timeval(tv_sec: 1_000_000_000, tv_usec: 0)
+        for file in ["store/v1/.tmp-old", "store/.tags/v1/.tmp-old", "store/v1/.tmp-moved", "store/.tags/v1/gone"] {
+            #expect(utimes(directory.file(file), [old, old]) == 0)
+        }
+        let pending = try await store.pendingUploads()
+        #expect(pending.map(\.name) == [".tags/v1/.tmp-old", ".tags/v1/gone", "v1/.tmp-fresh", "v1/.tmp-moved", "v1/.tmp-old"])
+        #expect(pending.first { $0.name == "v1/.tmp-old" }?.initiated == 1_000_000_000)
+
+        let removed = try await store.abortStaleUploads(startedBefore: 1_000_000_001)
+        #expect(removed.map(\.name) == [".tags/v1/.tmp-old", ".tags/v1/gone", "v1/.tmp-moved", "v1/.tmp-old"])
+        #expect(try await store.pendingUploads().map(\.name) == ["v1/.tmp-fresh"])
+        #expect(try await store.list(prefix: "v1/").map(\.name) == ["v1/kept"])
+        #expect(try await store.head("v1/kept")?.tags == StoreConformance.tags)
+    }
 }

@@ -32,14 +32,18 @@ struct ReprocessTests {
         return byKind
     }
 
-    /// Store object names (not the local store's tag files).
+    /// Store object names as the store lists them (no tag files, no temporary files).
     static func storeObjects(_ vault: String) -> [String] {
+        storeFiles(vault).filter { name in !name.split(separator: "/").contains { $0.hasPrefix(".") } }
+    }
+
+    /// Every file under the store folder, hidden ones included: objects, their tags under `.tags/`,
+    /// and any `.tmp-*` a write cut short left.
+    static func storeFiles(_ vault: String) -> [String] {
         ((try? FileManager.default.subpathsOfDirectory(atPath: vault + "/store")) ?? [])
             .filter { name in
                 var isDirectory: ObjCBool = false
-                // Objects as LocalStore lists them: nothing under `.tags/`, no `.tmp-*` left by a write a kill cut short.
-                let hidden = name.split(separator: "/").contains { $0.hasPrefix(".") }
-                return !hidden && FileManager.default.fileExists(atPath: vault + "/store/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+                return FileManager.default.fileExists(atPath: vault + "/store/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
             }
             .sorted()
     }
@@ -124,6 +128,12 @@ struct ReprocessTests {
         let finish = CLI.run("reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--json")
         #expect(finish.status == 0, "\(finish.standardError)")
         #expect(Self.storeObjects(vault) == Self.storeObjects(reference), "same objects as the uninterrupted run")
+        // What the kills left beside the objects — chunks no manifest took up, temporary files,
+        // tags without an object — is the sweep's, once past its grace period: then the two stores
+        // hold exactly the same files, tags and all.
+        let afterGrace = ISO8601DateFormatter().string(from: Date().addingTimeInterval(2 * 86_400))
+        for folder in [vault, reference] { #expect(CLI.run("sweep", "--vault", folder, "--as-of", afterGrace).status == 0) }
+        #expect(Self.storeFiles(vault) == Self.storeFiles(reference), "no leftovers after a sweep")
         for take in takes {
             let preview = Self.artefacts(try Self.manifest(vault, take))["preview"]?["sha256"] as? String
             let expected = Self.artefacts(try Self.manifest(reference, take))["preview"]?["sha256"] as? String

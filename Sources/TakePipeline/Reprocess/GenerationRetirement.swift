@@ -16,7 +16,8 @@ struct GenerationRetirement {
 
     /// What retiring would delete: the superseded manifests, and the chunks no other manifest of
     /// the owner references.
-    struct Plan: Sendable {
+    struct Plan: Sendable, Equatable {
+        var owner: String
         var manifests: [String] = []
         var chunks: [String] = []
         /// Per take, the generations retired.
@@ -24,10 +25,12 @@ struct GenerationRetirement {
     }
 
     /// The plan for retiring, for each of `owner`'s takes given, the generations older than the
-    /// one given. One pass over the owner's manifests, however many takes.
-    func plan(owner: String, current: [String: Int]) async throws -> Plan {
+    /// one given. One pass over the owner's manifests, however many takes. `alsoGone`: takes that
+    /// will be deleted before the plan is applied (a sweep's expired takes), whose manifests
+    /// therefore protect no chunk.
+    func plan(owner: String, current: [String: Int], alsoGone: Set<String> = []) async throws -> Plan {
         let locator = ManifestLocator(vault: vault)
-        var plan = Plan()
+        var plan = Plan(owner: owner)
         var candidates = Set<String>()
         for (take, generation) in current.sorted(by: { $0.key < $1.key }) {
             for manifest in try await locator.manifests(owner: owner, take: take) where manifest.generation < generation {
@@ -40,7 +43,7 @@ struct GenerationRetirement {
             }
         }
         guard !plan.manifests.isEmpty else { return plan }
-        let referenced = try await TakeDeleter(vault: vault).referencedChunks(owner: owner, excluding: Set(plan.manifests))
+        let referenced = try await TakeDeleter(vault: vault).referencedChunks(owner: owner, excluding: Set(plan.manifests), excludingTakes: alsoGone)
         plan.chunks = candidates.subtracting(referenced).sorted()
         return plan
     }
@@ -49,14 +52,19 @@ struct GenerationRetirement {
     @discardableResult
     func retire(owner: String, current: [String: Int]) async throws -> Plan {
         let plan = try await plan(owner: owner, current: current)
-        guard !plan.manifests.isEmpty else { return plan }
+        try await apply(plan)
+        return plan
+    }
+
+    /// Carries out `plan` exactly as computed.
+    func apply(_ plan: Plan) async throws {
+        guard !plan.manifests.isEmpty else { return }
         try await vault.store.delete(plan.manifests)
         try await vault.store.delete(plan.chunks)
         let now = Timestamp.string(vault.clock.now())
         for (take, generations) in plan.generations.sorted(by: { $0.key < $1.key }) {
-            try vault.catalog.append(AuditEvent.retireGenerations(generations).record(at: now, owner: owner, take: take))
+            try vault.catalog.append(AuditEvent.retireGenerations(generations).record(at: now, owner: plan.owner, take: take))
         }
-        return plan
     }
 
     /// Whether a hold covers `take` (an owner-wide hold covers all of the owner's takes).

@@ -47,13 +47,14 @@ struct TakeDeleter {
     }
 
     /// Chunk names referenced by any manifest of `owner` in the store (the truth, not the catalog:
-    /// a take whose catalog row a crash lost still protects its chunks).
-    /// Manifests named in `excluding` are left out (a plan that will delete them).
-    func referencedChunks(owner: String, excluding: Set<String> = []) async throws -> Set<String> {
+    /// a take whose catalog row a crash lost still protects its chunks). Manifests named in
+    /// `excluding`, and every manifest of the takes in `excludingTakes`, are left out: a plan that
+    /// will delete them asks what stays referenced once they are gone.
+    func referencedChunks(owner: String, excluding: Set<String> = [], excludingTakes: Set<String> = []) async throws -> Set<String> {
         var referenced = Set<String>()
         let locator = ManifestLocator(vault: vault)
         for info in try await vault.store.list(prefix: ObjectNames.takesPrefix(owner: owner)) {
-            guard case .manifest = ObjectNames.parse(info.name), !excluding.contains(info.name) else { continue }
+            guard case .manifest(_, let take, _) = ObjectNames.parse(info.name), !excluding.contains(info.name), !excludingTakes.contains(take) else { continue }
             let opened = try await locator.open(name: info.name, owner: owner)
             for artefact in opened.body.artefacts {
                 for chunk in artefact.chunks { referenced.insert(ObjectNames.chunk(owner: owner, id: chunk.id)) }

@@ -1,0 +1,182 @@
+import ObjectStore
+import TakeArchive
+import TakeCatalog
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension Sweep {
+    /// Everything a sweep at one instant deletes, in the order it is applied, and what it keeps.
+    public struct Plan: Sendable {
+        /// One action and the report items it accounts for.
+        struct Step: Sendable {
+            var action: Action
+            var items: [Item]
+        }
+
+        /// What the sweep does, one thing at a time, in the crash-safe order (OPERATIONS.md).
+        enum Action: Sendable {
+            /// Expired takes of one owner: manifests, then the chunks no remaining manifest needs,
+            /// then the catalog rows (``TakeDeleter``).
+            case deleteTakes(owner: String, takes: [String])
+            /// Store objects, in the order given (an erased owner's manifests before its chunks;
+            /// orphaned chunks).
+            case deleteObjects([String])
+            /// Superseded manifest generations no hold covers any more, and the chunks only they used.
+            case retireGenerations(GenerationRetirement.Plan)
+            /// Uploads a crash left unfinished, started before this instant (epoch seconds).
+            case abortUploads(startedBefore: Int64)
+            /// An old quarantine folder, or the work folder of an interrupted ingest.
+            case removeFolder(String)
+            case deleteTombstone(String)
+            /// Events and finished jobs recorded before this timestamp.
+            case deleteRecords(before: String)
+        }
+
+        public let asOf: String
+        var steps: [Step] = []
+        /// What is due by the policy but kept, and why (held, restricted).
+        public var kept: [Item] = []
+
+        /// Everything the plan deletes, in order.
+        public var deleted: [Item] { steps.flatMap(\.items) }
+
+        /// The report of this plan: what a dry run prints, and what applying it did.
+        func report(dryRun: Bool) -> Report {
+            let deleted = deleted
+            return Report(asOf: asOf, dryRun: dryRun, deleted: deleted, kept: kept, bytesFreed: deleted.reduce(0) { $0 + $1.bytes })
+        }
+    }
+
+    /// Reads the catalog, the store and the local folders, and returns what a sweep at `asOf` does.
+    /// Changes nothing.
+    public func plan(asOf: Date) async throws -> Plan {
+        let policy = vault.settings.retention
+        var plan = Plan(asOf: Timestamp.string(asOf))
+
+        // 1. Expired takes, by owner (one catalog query: see `dueTakes`).
+        let (due, kept) = try dueTakes(asOf: asOf)
+        plan.kept = kept
+        var expiredByOwner: [String: [Item]] = [:]
+        for item in due { expiredByOwner[item.owner ?? "", default: []].append(item) }
+        for (owner, items) in expiredByOwner.sorted(by: { $0.key < $1.key }) {
+            plan.steps.append(Plan.Step(action: .deleteTakes(owner: owner, takes: items.map(\.id)), items: items))
+        }
+
+        // 2. Store objects: erased owners' leftovers, superseded generations, orphaned chunks.
+        let holds = try vault.catalog.activeHolds()
+        let heldOwners = Set(holds.filter { $0.takeID == nil }.map(\.ownerID))
+        let graceCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
+        var byOwner: [String: [ListedObject]] = [:]
+        for info in try await vault.store.list(prefix: ObjectNames.root) {
+            switch ObjectNames.parse(info.name) {
+            case .key(let owner, _), .chunk(let owner, _), .manifest(let owner, _, _): byOwner[owner, default: []].append(info)
+            case nil: break
+            }
+        }
+        for (owner, objects) in byOwner.sorted(by: { $0.key < $1.key }) {
+            if !objects.contains(where: { if case .key = ObjectNames.parse($0.name) { true } else { false } }) {
+                plan.steps.append(erasedOwnerLeftovers(objects))
+                continue
+            }
+            if heldOwners.contains(owner) { continue }
+            let expiring = Set((expiredByOwner[owner] ?? []).map(\.id))
+            let (retirements, retired, keptGenerations) = try await supersededGenerations(owner: owner, objects: objects, expiring: expiring)
+            plan.steps += retirements
+            plan.kept += keptGenerations
+            // Chunks no manifest will reference once the expired takes are gone. Those the expired
+            // takes listed are theirs (deleted with them, counted there); the rest are orphans once
+            // past the grace period that covers an ingest still writing them.
+            let deleter = TakeDeleter(vault: vault)
+            let referenced = try await deleter.referencedChunks(owner: owner, excludingTakes: expiring)
+            let ofExpiredTakes = try deleter.objectNames(of: Array(expiring))
+            let orphans = objects.filter { info in
+                guard case .chunk = ObjectNames.parse(info.name) else { return false }
+                return !referenced.contains(info.name) && !retired.contains(info.name) && !ofExpiredTakes.contains(info.name)
+                    && (info.lastModified ?? 0) <= graceCutoff
+            }
+            if !orphans.isEmpty {
+                plan.steps.append(Plan.Step(action: .deleteObjects(orphans.map(\.name)), items: orphans.map {
+                    Item(kind: "orphan_chunk", id: $0.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
+                }))
+            }
+        }
+
+        // Uploads a crash left unfinished (S3 multipart uploads; the local store's temporary files
+        // and tags without an object): invisible, but stored (and on S3 billed) until removed.
+        let staleUploads = try await vault.store.pendingUploads().filter { ($0.initiated ?? Int64.max) <= graceCutoff }
+        if !staleUploads.isEmpty {
+            plan.steps.append(Plan.Step(action: .abortUploads(startedBefore: graceCutoff + 1), items: staleUploads.map {
+                Item(kind: "unfinished_upload", id: $0.name, owner: nil, reason: "left unfinished for over \(policy.orphanGraceHours) h", bytes: 0)
+            }))
+        }
+
+        // 3. Quarantine and work folders.
+        let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970
+        for folder in Self.folders(in: vault.quarantineDirectory) where folder.modified <= quarantineCutoff {
+            plan.steps.append(Plan.Step(action: .removeFolder(vault.quarantineDirectory + "/" + folder.name), items: [
+                Item(kind: "quarantine", id: folder.name, owner: nil, reason: "quarantined over \(policy.quarantineDays) days", bytes: 0),
+            ]))
+        }
+        let workCutoff = asOf.addingTimeInterval(-Double(policy.orphanGraceHours) * 3_600).timeIntervalSince1970
+        for folder in Self.folders(in: vault.workDirectory) where folder.modified <= workCutoff {
+            plan.steps.append(Plan.Step(action: .removeFolder(vault.workDirectory + "/" + folder.name), items: [
+                Item(kind: "work_folder", id: folder.name, owner: nil, reason: "left by an interrupted ingest", bytes: 0),
+            ]))
+        }
+
+        // 4. Tombstones and records.
+        let tombstoneCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.tombstoneDays) * 86_400))
+        for tombstone in try vault.catalog.tombstones() where tombstone.at <= tombstoneCutoff {
+            plan.steps.append(Plan.Step(action: .deleteTombstone(tombstone.id), items: [
+                Item(kind: "tombstone", id: tombstone.id, owner: nil, reason: "kept \(policy.tombstoneDays) days", bytes: 0),
+            ]))
+        }
+        let recordCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.recordDays) * 86_400))
+        let records = try vault.catalog.countRecords(before: recordCutoff)
+        plan.steps.append(Plan.Step(action: .deleteRecords(before: recordCutoff), items: records > 0
+            ? [Item(kind: "records", id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)] : []))
+        return plan
+    }
+
+    /// An owner whose keys are destroyed (erased): every object left is unreadable by anyone.
+    /// Manifests first, so no take ever points at a missing chunk.
+    private func erasedOwnerLeftovers(_ objects: [ListedObject]) -> Plan.Step {
+        let ordered = objects.sorted { (Self.isManifest($0.name) ? 0 : 1, $0.name) < (Self.isManifest($1.name) ? 0 : 1, $1.name) }
+        return Plan.Step(action: .deleteObjects(ordered.map(\.name)), items: ordered.map {
+            Item(kind: "erased_owner_object", id: $0.name, owner: nil, reason: "owner erased", bytes: $0.size)
+        })
+    }
+
+    /// Superseded generations that reprocess kept because a hold covered the take: retired once no
+    /// hold does. Returns the steps, the objects they delete (not orphans, then), and the takes
+    /// still held.
+    private func supersededGenerations(owner: String, objects: [ListedObject], expiring: Set<String>) async throws
+        -> (steps: [Plan.Step], retired: Set<String>, kept: [Item]) {
+        var generationsByTake: [String: [Int]] = [:]
+        for info in objects {
+            if case .manifest(_, let take, let generation) = ObjectNames.parse(info.name) { generationsByTake[take, default: []].append(generation) }
+        }
+        let sizes = Dictionary(objects.map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
+        let retirement = GenerationRetirement(vault: vault)
+        var steps: [Plan.Step] = [], retired = Set<String>(), kept: [Item] = []
+        for (take, generations) in generationsByTake.sorted(by: { $0.key < $1.key }) where generations.count > 1 && !expiring.contains(take) {
+            guard let current = generations.max() else { continue }
+            if try retirement.isHeld(owner: owner, take: take) {
+                kept.append(Item(kind: "superseded_generation", id: take, owner: owner, reason: "held: kept until the hold is lifted", bytes: 0))
+                continue
+            }
+            let plan = try await retirement.plan(owner: owner, current: [take: current], alsoGone: expiring)
+            let bytes = (plan.manifests + plan.chunks).reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
+            let superseded = (plan.generations[take] ?? []).map(String.init).joined(separator: ", ")
+            steps.append(Plan.Step(action: .retireGenerations(plan), items: [
+                Item(kind: "superseded_generation", id: take, owner: owner, reason: "generation \(superseded) superseded by \(current)", bytes: bytes),
+            ]))
+            retired.formUnion(plan.manifests + plan.chunks)
+        }
+        return (steps, retired, kept)
+    }
+}
