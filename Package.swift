@@ -213,6 +213,7 @@ let package = Package(
         .testTarget(name: "AudioCodecsTests", dependencies: ["TakevaultCore", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "TakevaultCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "TakeCatalogTests", dependencies: ["TakeCatalog", "TakevaultCore", "TestSupport"]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "AudioDSP", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "RelayAPI", "AudioCodecs", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "RelayAPI", "TestSupport", "AudioTestSupport"]),
