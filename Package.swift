@@ -207,8 +207,9 @@ let package = Package(
 
         // Helpers every test target shares: temporary directories, child processes, seeded noise.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        // Synthesised WAVs and exact decoding (libsndfile, libFLAC) for tests that check samples.
-        .target(name: "AudioTestSupport", dependencies: ["AudioCodecs", "TestSupport"], path: "Tests/AudioTestSupport"),
+        // Synthesised WAVs and exact decoding (libsndfile, libFLAC) for tests that check samples, and
+        // the independent meter (libebur128) that checks what takevault renders.
+        .target(name: "AudioTestSupport", dependencies: ["AudioCodecs", "TestSupport", "CEbur128"], path: "Tests/AudioTestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
         .testTarget(name: "AudioCodecsTests", dependencies: ["TakevaultCore", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "TakevaultCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),

@@ -1,5 +1,6 @@
 import AudioCodecs
 import AudioDSP
+import AudioTestSupport
 import CEbur128
 import Testing
 import TestSupport
@@ -9,36 +10,17 @@ import TestSupport
 /// or below the ceiling.
 @Suite("Preview chain")
 struct PreviewChainTests {
-    /// libebur128's integrated loudness and true peak (max over channels) of a WAV file.
-    static func referenceMeasure(_ path: String) throws -> (integrated: Double, truePeak: Double) {
-        let channels = try decodeFloats(path)
-        let frames = channels[0].count
-        var state = ebur128_init(UInt32(channels.count), 48_000, Int32(EBUR128_MODE_I.rawValue | EBUR128_MODE_TRUE_PEAK.rawValue))
-        defer { ebur128_destroy(&state) }
-        var interleaved = [Float](repeating: 0, count: frames * channels.count)
-        for c in channels.indices { for n in 0..<frames { interleaved[n * channels.count + c] = channels[c][n] } }
-        _ = ebur128_add_frames_float(state, interleaved, frames)
-        var integrated = 0.0, peak = 0.0
-        ebur128_loudness_global(state, &integrated)
-        for c in channels.indices {
-            var channelPeak = 0.0
-            ebur128_true_peak(state, UInt32(c), &channelPeak)
-            peak = max(peak, channelPeak)
-        }
-        return (integrated, 20 * log10(peak))
-    }
-
     /// Renders, decodes with opusdec, measures with libebur128, and checks the promise.
     func check(_ source: String, settings: PreviewSettings = PreviewSettings(), in directory: TestDirectory, sourceLocation: SourceLocation = #_sourceLocation) throws -> PreviewReport {
         let preview = directory.file("preview.opus")
         let report = try PreviewChain.render(sourcePath: source, outputPath: preview, settings: settings)
         let decoded = directory.file("decoded.wav")
         #expect(run("opusdec", ["--quiet", "--float", preview, decoded]).status == 0, sourceLocation: sourceLocation)
-        let measured = try Self.referenceMeasure(decoded)
-        #expect(abs(measured.integrated - settings.targetLUFS) <= 0.5, "libebur128: \(measured.integrated) LUFS for target \(settings.targetLUFS)", sourceLocation: sourceLocation)
-        #expect(measured.truePeak <= settings.ceilingDBTP + 0.05, "libebur128: \(measured.truePeak) dBTP for ceiling \(settings.ceilingDBTP)", sourceLocation: sourceLocation)
+        let measured = try IndependentMeter.measure(decoded)
+        #expect(abs(measured.integratedLUFS - settings.targetLUFS) <= 0.5, "libebur128: \(measured.integratedLUFS) LUFS for target \(settings.targetLUFS)", sourceLocation: sourceLocation)
+        #expect(measured.truePeakDBTP <= settings.ceilingDBTP + 0.05, "libebur128: \(measured.truePeakDBTP) dBTP for ceiling \(settings.ceilingDBTP)", sourceLocation: sourceLocation)
         // Our own report of the decoded preview agrees with the reference meter.
-        #expect(abs((report.integratedLUFS ?? 0) - measured.integrated) <= 0.1, sourceLocation: sourceLocation)
+        #expect(abs((report.integratedLUFS ?? 0) - measured.integratedLUFS) <= 0.1, sourceLocation: sourceLocation)
         return report
     }
 

@@ -47,11 +47,10 @@ struct LimiterReferenceTests {
     func shortInputs() {
         for frames in [0, 1, 5, 200, 247, 248, 249] {
             let input = Self.signal(channels: 2, frames: frames, seed: UInt64(frames))
-            guard frames > 0 else { continue }
             let ours = DynamicsTests.limit(input, ceilingDB: -1, rate: 48_000, block: 64)
             let expected = Self.reference(input, ceilingDB: -1, rate: 48_000, block: 64)
             #expect(ours.output == expected.output, "\(frames) frames")
-            #expect(ours.output[0].count == frames)
+            #expect(ours.output.count == 2 && ours.output.allSatisfy { $0.count == frames })
         }
     }
 }

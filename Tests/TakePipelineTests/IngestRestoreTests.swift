@@ -89,7 +89,9 @@ struct IngestRestoreTests {
         #expect(body.tier == .pro)
         #expect(body.retainUntil != nil && manifest.header.retainUntil == body.retainUntil)
         #expect(body.pipeline.settings["target_lufs"]?.doubleValue == -14)
-        #expect(body.analysis["integrated_lufs"]?.doubleValue != nil)
+        let reference = try IndependentMeter.measure(RepositoryPaths.samples + "/guitar-44k16-stereo.wav")
+        let integrated = try #require(body.analysis["integrated_lufs"]?.doubleValue)
+        #expect(abs(integrated - reference.integratedLUFS) <= 0.05, "manifest \(integrated), libebur128 \(reference.integratedLUFS)")
         #expect(Set(body.artefacts.map(\.kind)) == [.master, .preview, .waveform, .report])
         // 64 KiB chunks: the master spans several.
         #expect(body.artefact(.master)!.chunks.count > 1)

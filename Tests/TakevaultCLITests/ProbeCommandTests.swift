@@ -1,3 +1,4 @@
+import AudioTestSupport
 import Foundation
 import Testing
 import TestSupport
@@ -73,8 +74,12 @@ struct AnalyzeCommandTests {
         for key in ["integrated_lufs", "loudness_range_lu", "momentary_max_lufs", "short_term_max_lufs", "sample_peak_dbfs", "true_peak_dbtp", "channels_detail", "flags", "duration_s", "file"] {
             #expect(object[key] != nil, "missing \(key)")
         }
+        // The figures libebur128 gives for the same file (libsndfile's decode).
+        let reference = try IndependentMeter.measure(CLI.samples + "/guitar-44k16-stereo.wav")
         let integrated = try #require(object["integrated_lufs"] as? Double)
-        #expect(integrated < -10 && integrated > -30)
+        #expect(abs(integrated - reference.integratedLUFS) <= 0.05, "ours \(integrated), libebur128 \(reference.integratedLUFS)")
+        let truePeak = try #require(object["true_peak_dbtp"] as? Double)
+        #expect(abs(truePeak - reference.truePeakDBTP) <= 0.2, "ours \(truePeak), libebur128 \(reference.truePeakDBTP)")
         let details = try #require(object["channels_detail"] as? [[String: Any]])
         #expect(details.count == 2)
         #expect(details[0]["true_peak_dbtp"] as? Double != nil)

@@ -64,7 +64,11 @@ struct RelayHardeningTests {
         request.timestamp -= 3_600
         let staleKnown = try await server.client(wrongSecret).send(request)
         let staleUnknown = try await server.client(unknownKey).send(request)
-        #expect(staleKnown.failure?.code == "auth_stale" && staleKnown.body == staleUnknown.body)
+        // The message states the skew against the server's clock, which may tick between the two
+        // requests: compared with the numbers left out, the answers are the same.
+        func withoutNumbers(_ body: [UInt8]) -> String { String(decoding: body, as: UTF8.self).replacing(/[0-9]+/, with: "N") }
+        #expect(staleKnown.failure?.code == "auth_stale" && staleUnknown.failure?.code == "auth_stale")
+        #expect(withoutNumbers(staleKnown.body) == withoutNumbers(staleUnknown.body))
         #expect(server.stop() == 0)
     }
 

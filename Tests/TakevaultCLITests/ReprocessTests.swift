@@ -1,3 +1,4 @@
+import AudioTestSupport
 import Foundation
 import Testing
 import TestSupport
@@ -52,13 +53,13 @@ struct ReprocessTests {
         storeObjects(vault).filter { $0.contains(take) && $0.contains("/manifest-") }
     }
 
-    /// Restores and measures a take's preview: integrated loudness and true peak after decoding.
+    /// Restores a take's preview and measures it independently: opusdec decodes, libebur128 measures.
     static func previewLevels(_ vault: String, _ take: String, _ directory: TestDirectory) throws -> (lufs: Double, dbtp: Double) {
         let path = directory.file("preview-\(take).opus")
         try? FileManager.default.removeItem(atPath: path)
         try #require(CLI.run("restore", "--vault", vault, take, "--artefact", "preview", "-o", path).status == 0)
-        let analysis = try #require(CLI.json(CLI.run("analyze", path, "--json")) as? [String: Any])
-        return (try #require(analysis["integrated_lufs"] as? Double), try #require(analysis["true_peak_dbtp"] as? Double))
+        let reading = try IndependentMeter.measureOpus(path, scratch: directory)
+        return (reading.integratedLUFS, reading.truePeakDBTP)
     }
 
     @Test("a vault of mixed takes to −14 LUFS: previews on target, masters byte-identical, settings recorded, verify clean; a second run skips all",

@@ -1,3 +1,4 @@
+import AudioTestSupport
 import Foundation
 import Testing
 import TestSupport
@@ -15,7 +16,10 @@ struct TranscodeCommandTests {
         #expect(object["codec"] as? String == "flac")
         let flac = try #require(object["flac"] as? [String: Any])
         #expect(flac["frames"] as? Int == 220_500)
-        #expect((flac["md5"] as? String)?.count == 32)
+        // The reported MD5 is the one in STREAMINFO (read by metaflac), and flac --test checks that
+        // against the decoded audio.
+        let md5 = try #require(flac["md5"] as? String)
+        #expect(run("metaflac", ["--show-md5sum", output]).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == md5)
         #expect(run("flac", ["--test", "--silent", output]).status == 0)
     }
 
@@ -30,6 +34,11 @@ struct TranscodeCommandTests {
         for key in ["gain_db", "limiter_engaged", "integrated_lufs", "true_peak_dbtp"] { #expect(preview[key] != nil, "missing \(key)") }
         #expect(abs((preview["integrated_lufs"] as? Double ?? 0) + 14) <= 0.5)
         #expect((preview["true_peak_dbtp"] as? Double ?? 0) <= -1)
+        // The promise, measured by opusdec + libebur128 rather than by what takevault reports.
+        let independent = try IndependentMeter.measureOpus(output, scratch: directory)
+        #expect(abs(independent.integratedLUFS + 14) <= 0.5, "libebur128: \(independent.integratedLUFS) LUFS")
+        #expect(independent.truePeakDBTP <= -1 + 0.05, "libebur128: \(independent.truePeakDBTP) dBTP")
+        #expect(abs((preview["integrated_lufs"] as? Double ?? 0) - independent.integratedLUFS) <= 0.1, "the report agrees with the reference")
         #expect(((preview["opus"] as? [String: Any])?["settings"] as? [String: Any])?["bitrate"] as? Int == 96_000)
         #expect(run("opusinfo", [output]).standardOutput.contains("Channels: 2"))
     }
