@@ -144,15 +144,25 @@ public struct LocalStore: ObjectStore {
         return found.sorted { $0.name < $1.name }
     }
 
-    /// Removes the unfinished writes older than `cutoff` (seconds since 1970) and returns them.
-    public func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload] {
-        let stale = try await pendingUploads().filter { ($0.initiated ?? Int64.max) < cutoff }
-        for upload in stale {
-            if unlink(root + "/" + upload.name) != 0 && errno != ENOENT {
+    /// Removes the listed unfinished writes, each only if it is still what was listed: the same
+    /// modification time and, for tags, still no object. A put that resumed meanwhile (it renames
+    /// fresh tags into place before its object) is left alone. Folders emptied go too, as
+    /// ``delete(_:)`` prunes them.
+    public func abort(_ uploads: [PendingUpload]) async throws {
+        for upload in uploads {
+            let file = root + "/" + upload.name
+            var status = stat()
+            guard lstat(file, &status) == 0, Int64(status.st_mtim.tv_sec) == upload.initiated else { continue }
+            if upload.name.hasPrefix(".tags/"), !(upload.name.split(separator: "/").last ?? "").hasPrefix(".tmp-"),
+               access(path(String(upload.name.dropFirst(".tags/".count))), F_OK) == 0 {
+                continue   // the object landed since the listing: these are its tags now
+            }
+            if unlink(file) != 0 && errno != ENOENT {
                 throw StoreError.io(operation: "remove", name: upload.name, detail: String(cString: strerror(errno)))
             }
+            let tagsRoot = root + "/.tags"
+            pruneEmptyDirectories(from: Self.parent(file), upTo: file.hasPrefix(tagsRoot + "/") ? tagsRoot : root)
         }
-        return stale
     }
 
     /// Every regular file under `relative`, hidden ones included, with its modification time.

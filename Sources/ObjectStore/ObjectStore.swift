@@ -30,8 +30,9 @@ public protocol ObjectStore: Sendable {
     /// Uploads started and neither completed nor aborted: S3 multipart uploads a crash left open,
     /// the local store's temporary files and tags without an object.
     func pendingUploads() async throws -> [PendingUpload]
-    /// Aborts every pending upload started before `cutoff` (seconds since 1970); returns them.
-    func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload]
+    /// Aborts these pending uploads, as ``pendingUploads()`` listed them. One that is gone, or that
+    /// changed since it was listed (a local write that went on), is left alone.
+    func abort(_ uploads: [PendingUpload]) async throws
 }
 
 /// An object's name, size, tags and when it was last written.
@@ -59,7 +60,15 @@ extension ObjectStore {
     /// None: a store that writes whole objects at once leaves nothing pending.
     public func pendingUploads() async throws -> [PendingUpload] { [] }
 
-    public func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload] { [] }
+    public func abort(_ uploads: [PendingUpload]) async throws {}
+
+    /// Aborts every pending upload started before `cutoff` (seconds since 1970); returns them.
+    /// Uploads with no start time are left alone.
+    public func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload] {
+        let stale = try await pendingUploads().filter { ($0.initiated ?? Int64.max) < cutoff }
+        try await abort(stale)
+        return stale
+    }
 }
 
 /// An upload that was started and neither completed nor aborted.

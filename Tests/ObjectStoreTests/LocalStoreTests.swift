@@ -42,18 +42,46 @@ struct LocalStoreTests {
         _ = directory.write("store/.tags/v1/.tmp-old", bytes: [9])
         #expect(rename(directory.file("store/v1/gone"), directory.file("store/v1/.tmp-moved")) == 0)
         _ = directory.write("store/v1/.tmp-fresh", bytes: [9])
+        // Tags of an erased owner's object, alone in their folders.
+        #expect(run("mkdir", ["-p", directory.file("store/.tags/v1/owners/gone/chunks")]).status == 0)
+        _ = directory.write("store/.tags/v1/owners/gone/chunks/x", bytes: [9])
         let old = timeval(tv_sec: 1_000_000_000, tv_usec: 0)
-        for file in ["store/v1/.tmp-old", "store/.tags/v1/.tmp-old", "store/v1/.tmp-moved", "store/.tags/v1/gone"] {
+        for file in ["store/v1/.tmp-old", "store/.tags/v1/.tmp-old", "store/v1/.tmp-moved", "store/.tags/v1/gone", "store/.tags/v1/owners/gone/chunks/x"] {
             #expect(utimes(directory.file(file), [old, old]) == 0)
         }
         let pending = try await store.pendingUploads()
-        #expect(pending.map(\.name) == [".tags/v1/.tmp-old", ".tags/v1/gone", "v1/.tmp-fresh", "v1/.tmp-moved", "v1/.tmp-old"])
+        #expect(pending.map(\.name) == [".tags/v1/.tmp-old", ".tags/v1/gone", ".tags/v1/owners/gone/chunks/x", "v1/.tmp-fresh", "v1/.tmp-moved", "v1/.tmp-old"])
         #expect(pending.first { $0.name == "v1/.tmp-old" }?.initiated == 1_000_000_000)
 
         let removed = try await store.abortStaleUploads(startedBefore: 1_000_000_001)
-        #expect(removed.map(\.name) == [".tags/v1/.tmp-old", ".tags/v1/gone", "v1/.tmp-moved", "v1/.tmp-old"])
+        #expect(removed.map(\.name) == [".tags/v1/.tmp-old", ".tags/v1/gone", ".tags/v1/owners/gone/chunks/x", "v1/.tmp-moved", "v1/.tmp-old"])
         #expect(try await store.pendingUploads().map(\.name) == ["v1/.tmp-fresh"])
         #expect(try await store.list(prefix: "v1/").map(\.name) == ["v1/kept"])
         #expect(try await store.head("v1/kept")?.tags == StoreConformance.tags)
+        #expect(!directory.exists(directory.file("store/.tags/v1/owners")), "no folder left empty, none naming an erased owner")
+        #expect(directory.exists(directory.file("store/.tags/v1")), "a folder still in use stays")
+    }
+
+    @Test("an unfinished write that changed after it was listed is not removed: a put that resumed, or an object that landed")
+    func abortRechecks() async throws {
+        let directory = TestDirectory()
+        let store = try LocalStore(root: directory.file("store"))
+        try await store.put("v1/owners/u1/chunks/c", data: [1], tags: StoreConformance.tags, createOnly: true)
+        #expect(rename(directory.file("store/v1/owners/u1/chunks/c"), directory.file("store/v1/owners/u1/chunks/.tmp-1")) == 0)
+        _ = directory.write("store/v1/owners/u1/chunks/.tmp-2", bytes: [2])
+        let old = timeval(tv_sec: 1_000_000_000, tv_usec: 0)
+        for file in ["store/.tags/v1/owners/u1/chunks/c", "store/v1/owners/u1/chunks/.tmp-1", "store/v1/owners/u1/chunks/.tmp-2"] {
+            #expect(utimes(directory.file(file), [old, old]) == 0)
+        }
+        let listed = try await store.pendingUploads()
+        #expect(listed.map(\.name) == [".tags/v1/owners/u1/chunks/c", "v1/owners/u1/chunks/.tmp-1", "v1/owners/u1/chunks/.tmp-2"])
+        // Between the listing and the abort: the chunk is written again (its tags and object), and
+        // another temporary file is touched by a write still going on.
+        try await store.put("v1/owners/u1/chunks/c", data: [1], tags: StoreConformance.tags, createOnly: true)
+        #expect(utimes(directory.file("store/v1/owners/u1/chunks/.tmp-2"), nil) == 0)
+        try await store.abort(listed)
+        #expect(try await store.head("v1/owners/u1/chunks/c")?.tags == StoreConformance.tags, "the landed object keeps its tags")
+        #expect(directory.exists(directory.file("store/v1/owners/u1/chunks/.tmp-2")))
+        #expect(!directory.exists(directory.file("store/v1/owners/u1/chunks/.tmp-1")))
     }
 }

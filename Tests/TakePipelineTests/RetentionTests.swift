@@ -120,6 +120,35 @@ struct RetentionTests {
         }
     }
 
+    @Test("two takes whose superseded generations share chunks: one sweep retires both and leaves no orphan for the next")
+    func sharedSupersededChunks() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        // The same audio from two relays: two takes with the same master, so the same waveform data
+        // (previews differ: each Ogg stream gets its own serial number).
+        var takes: [String] = []
+        for relay in ["relay-a", "relay-b"] {
+            takes.append(try await Ingest(vault: vault.vault).run(IngestRequest(path: Self.sample, owner: "alice", tier: .studio, relayKeyID: relay)).takeID)
+        }
+        #expect(takes[0] != takes[1])
+        let admin = OwnerAdministration(vault: vault.vault)
+        let hold = try await admin.hold(owner: "alice", reason: "keep generations", by: "ops")
+        var selection = ReprocessSelection()
+        selection.all = true
+        // A new waveform zoom: each take's old waveform chunks are now named only by the two
+        // superseded generations, one of each take.
+        let zoomed = try Vault.open(at: vault.directory.file("vault"), environment: [:], overrides: { $0.waveformZoom = 512 }, clock: .fixed(Self.start))
+        #expect(try await Reprocess(vault: zoomed).run(selection).done == 2)
+        _ = try await admin.liftHolds(owner: "alice", holdID: hold, by: "ops")
+
+        let sweep = try await Sweep(vault: vault.vault).run(asOf: Self.day(2), dryRun: false)
+        #expect(Set(sweep.deleted.filter { $0.kind == "superseded_generation" }.map(\.id)) == Set(takes))
+        #expect(sweep.deleted.filter { $0.kind == "orphan_chunk" }.isEmpty)
+        // Everything left is referenced by a current manifest: a later sweep, past every grace period, finds nothing.
+        let later = try await Sweep(vault: vault.vault).run(asOf: Self.day(30), dryRun: true)
+        #expect(later.deleted.filter { $0.kind != "records" }.isEmpty, "\(later.deleted.map { "\($0.kind) \($0.id)" })")
+        for take in takes { _ = try await Restore(vault: vault.vault).run(take: take, artefact: .preview, to: vault.directory.file("\(take).opus")) }
+    }
+
     @Test("restriction: no ingest, no export with audio, nothing deleted; lifting restores it all")
     func restriction() async throws {
         let vault = try TestVault(clock: .fixed(Self.start))

@@ -116,12 +116,9 @@ extension S3Store {
         return results
     }
 
-    /// Aborts every open multipart upload started before `cutoff` (seconds since 1970); returns them.
-    /// Uploads with no start time are left alone.
-    public func abortStaleUploads(startedBefore cutoff: Int64) async throws -> [PendingUpload] {
-        let stale = try await pendingUploads().filter { ($0.initiated ?? Int64.max) < cutoff }
-        for upload in stale { try await abortUpload(upload.name, uploadID: upload.uploadID) }
-        return stale
+    /// Aborts the listed multipart uploads (one already completed or aborted answers 404: fine).
+    public func abort(_ uploads: [PendingUpload]) async throws {
+        for upload in uploads { try await abortUpload(upload.name, uploadID: upload.uploadID) }
     }
 
     static func md5(_ bytes: [UInt8]) -> [UInt8] { Array(Insecure.MD5.hash(data: bytes)) }

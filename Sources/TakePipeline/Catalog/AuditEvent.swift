@@ -33,6 +33,8 @@ enum AuditEvent: Equatable, Sendable {
     case deleteTake(reason: String)
     /// Anything else a sweep deleted: `kind` is the sweep item's kind (`orphan_chunk`, `tombstone`, …).
     case sweepDeletion(kind: String, id: String, reason: String)
+    /// Deletions a sweep records by number only, because their names would identify an erased owner.
+    case sweepDeletionCount(kind: String, count: Int, reason: String)
     case sweep(asOf: String, deleted: Int, bytesFreed: Int64)
     case retireGenerations([Int])
     case catalogRebuild(owners: Int, takes: Int)
@@ -53,7 +55,7 @@ enum AuditEvent: Equatable, Sendable {
         case .erasure: "erasure"
         case .export: "export"
         case .deleteTake: "delete_take"
-        case .sweepDeletion(let kind, _, _): "delete_" + kind
+        case .sweepDeletion(let kind, _, _), .sweepDeletionCount(let kind, _, _): "delete_" + kind
         case .sweep: "sweep"
         case .retireGenerations: "retire_generations"
         case .catalogRebuild: "catalog_rebuild"
@@ -82,6 +84,8 @@ enum AuditEvent: Equatable, Sendable {
             ["reason": .string(reason)]
         case .sweepDeletion(_, let id, let reason):
             ["id": .string(id), "reason": .string(reason)]
+        case .sweepDeletionCount(_, let count, let reason):
+            ["count": .number(Double(count)), "reason": .string(reason)]
         case .sweep(let asOf, let deleted, let bytesFreed):
             ["as_of": .string(asOf), "deleted": .number(Double(deleted)), "bytes_freed": .number(Double(bytesFreed))]
         case .retireGenerations(let generations):

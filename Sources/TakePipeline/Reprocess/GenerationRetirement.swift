@@ -25,10 +25,10 @@ struct GenerationRetirement {
     }
 
     /// The plan for retiring, for each of `owner`'s takes given, the generations older than the
-    /// one given. One pass over the owner's manifests, however many takes. `alsoGone`: takes that
-    /// will be deleted before the plan is applied (a sweep's expired takes), whose manifests
-    /// therefore protect no chunk.
-    func plan(owner: String, current: [String: Int], alsoGone: Set<String> = []) async throws -> Plan {
+    /// one given. One pass over the owner's manifests, however many takes. `alsoGone` (takes) and
+    /// `alsoGoneManifests`: what will be deleted before this plan is applied (a sweep's expired
+    /// takes, the retirements it planned earlier), whose manifests therefore protect no chunk.
+    func plan(owner: String, current: [String: Int], alsoGone: Set<String> = [], alsoGoneManifests: Set<String> = []) async throws -> Plan {
         let locator = ManifestLocator(vault: vault)
         var plan = Plan(owner: owner)
         var candidates = Set<String>()
@@ -43,7 +43,7 @@ struct GenerationRetirement {
             }
         }
         guard !plan.manifests.isEmpty else { return plan }
-        let referenced = try await TakeDeleter(vault: vault).referencedChunks(owner: owner, excluding: Set(plan.manifests), excludingTakes: alsoGone)
+        let referenced = try await TakeDeleter(vault: vault).referencedChunks(owner: owner, excluding: Set(plan.manifests).union(alsoGoneManifests), excludingTakes: alsoGone)
         plan.chunks = candidates.subtracting(referenced).sorted()
         return plan
     }

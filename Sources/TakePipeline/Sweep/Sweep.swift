@@ -71,8 +71,8 @@ public struct Sweep: Sendable {
                 try await vault.store.delete(names)
             case .retireGenerations(let retirement):
                 try await GenerationRetirement(vault: vault).apply(retirement)
-            case .abortUploads(let startedBefore):
-                _ = try await vault.store.abortStaleUploads(startedBefore: startedBefore)
+            case .abortUploads(let uploads):
+                try await vault.store.abort(uploads)
             case .removeFolder(let path):
                 FileIO.removeTree(path)
             case .deleteTombstone(let id):
@@ -83,13 +83,26 @@ public struct Sweep: Sendable {
         }
         let report = plan.report(dryRun: false)
         let at = Timestamp.string(vault.clock.now())
-        for item in report.deleted where item.kind != "take" && item.kind != "records" {
+        for item in report.deleted where !Self.auditedElsewhere.contains(item.kind) && !Self.auditedAsCount.contains(item.kind) {
             try vault.catalog.append(AuditEvent.sweepDeletion(kind: item.kind, id: item.id, reason: item.reason).record(at: at, owner: item.owner))
+        }
+        // Names of an erased owner's leftovers (and of unfinished uploads, which may be theirs)
+        // carry the owner's id, which the audit log must no longer hold: those are counted.
+        for kind in Self.auditedAsCount {
+            let items = report.deleted.filter { $0.kind == kind }
+            guard let first = items.first else { continue }
+            try vault.catalog.append(AuditEvent.sweepDeletionCount(kind: kind, count: items.count, reason: first.reason).record(at: at))
         }
         try vault.catalog.append(AuditEvent.sweep(asOf: report.asOf, deleted: report.deleted.count, bytesFreed: report.bytesFreed)
             .record(at: Timestamp.string(vault.clock.now())))
         return report
     }
+
+    /// Item kinds whose audit events are written elsewhere (takes: ``TakeDeleter``) or not at all
+    /// (records: the events themselves).
+    static let auditedElsewhere: Set<String> = ["take", "records"]
+    /// Item kinds audited as one event with a count, never by name.
+    static let auditedAsCount = ["erased_owner_object", "unfinished_upload"]
 
     /// The takes due at `asOf`: those to delete, and those kept because a hold covers them or their
     /// owner's processing is restricted. Reads the catalog once.

@@ -27,8 +27,8 @@ extension Sweep {
             case deleteObjects([String])
             /// Superseded manifest generations no hold covers any more, and the chunks only they used.
             case retireGenerations(GenerationRetirement.Plan)
-            /// Uploads a crash left unfinished, started before this instant (epoch seconds).
-            case abortUploads(startedBefore: Int64)
+            /// Uploads a crash left unfinished, as listed when planning.
+            case abortUploads([PendingUpload])
             /// An old quarantine folder, or the work folder of an interrupted ingest.
             case removeFolder(String)
             case deleteTombstone(String)
@@ -77,22 +77,29 @@ extension Sweep {
             case nil: break
             }
         }
+        let deleter = TakeDeleter(vault: vault)
         for (owner, objects) in byOwner.sorted(by: { $0.key < $1.key }) {
+            let expiring = Set((expiredByOwner[owner] ?? []).map(\.id))
+            // Objects the expired takes' step deletes (and reports): every generation's manifest, and
+            // the chunks the catalog lists for them.
+            let ofExpiredTakes = try deleter.objectNames(of: Array(expiring))
+            func belongsToExpiredTake(_ name: String) -> Bool {
+                if case .manifest(_, let take, _) = ObjectNames.parse(name), expiring.contains(take) { return true }
+                return ofExpiredTakes.contains(name)
+            }
             if !objects.contains(where: { if case .key = ObjectNames.parse($0.name) { true } else { false } }) {
-                plan.steps.append(erasedOwnerLeftovers(objects))
+                plan.steps += erasedOwnerLeftovers(objects.filter { !belongsToExpiredTake($0.name) })
                 continue
             }
             if heldOwners.contains(owner) { continue }
-            let expiring = Set((expiredByOwner[owner] ?? []).map(\.id))
-            let (retirements, retired, keptGenerations) = try await supersededGenerations(owner: owner, objects: objects, expiring: expiring)
+            let (retirements, retired, retiredManifests, keptGenerations) = try await supersededGenerations(owner: owner, objects: objects, expiring: expiring)
             plan.steps += retirements
             plan.kept += keptGenerations
-            // Chunks no manifest will reference once the expired takes are gone. Those the expired
-            // takes listed are theirs (deleted with them, counted there); the rest are orphans once
-            // past the grace period that covers an ingest still writing them.
-            let deleter = TakeDeleter(vault: vault)
-            let referenced = try await deleter.referencedChunks(owner: owner, excludingTakes: expiring)
-            let ofExpiredTakes = try deleter.objectNames(of: Array(expiring))
+            // Chunks no manifest will reference once the expired takes and the retired generations
+            // are gone. Those the expired takes listed are theirs (deleted with them, counted
+            // there); the rest are orphans once past the grace period that covers an ingest still
+            // writing them.
+            let referenced = try await deleter.referencedChunks(owner: owner, excluding: retiredManifests, excludingTakes: expiring)
             let orphans = objects.filter { info in
                 guard case .chunk = ObjectNames.parse(info.name) else { return false }
                 return !referenced.contains(info.name) && !retired.contains(info.name) && !ofExpiredTakes.contains(info.name)
@@ -109,7 +116,7 @@ extension Sweep {
         // and tags without an object): invisible, but stored (and on S3 billed) until removed.
         let staleUploads = try await vault.store.pendingUploads().filter { ($0.initiated ?? Int64.max) <= graceCutoff }
         if !staleUploads.isEmpty {
-            plan.steps.append(Plan.Step(action: .abortUploads(startedBefore: graceCutoff + 1), items: staleUploads.map {
+            plan.steps.append(Plan.Step(action: .abortUploads(staleUploads), items: staleUploads.map {
                 Item(kind: "unfinished_upload", id: $0.name, owner: nil, reason: "left unfinished for over \(policy.orphanGraceHours) h", bytes: 0)
             }))
         }
@@ -143,40 +150,46 @@ extension Sweep {
     }
 
     /// An owner whose keys are destroyed (erased): every object left is unreadable by anyone.
-    /// Manifests first, so no take ever points at a missing chunk.
-    private func erasedOwnerLeftovers(_ objects: [ListedObject]) -> Plan.Step {
-        let ordered = objects.sorted { (Self.isManifest($0.name) ? 0 : 1, $0.name) < (Self.isManifest($1.name) ? 0 : 1, $1.name) }
-        return Plan.Step(action: .deleteObjects(ordered.map(\.name)), items: ordered.map {
-            Item(kind: "erased_owner_object", id: $0.name, owner: nil, reason: "owner erased", bytes: $0.size)
-        })
+    /// Manifests first, in a step of their own (an S3 batch delete has no order within it), so no
+    /// take ever points at a missing chunk.
+    private func erasedOwnerLeftovers(_ objects: [ListedObject]) -> [Plan.Step] {
+        let manifests = objects.filter { Self.isManifest($0.name) }, others = objects.filter { !Self.isManifest($0.name) }
+        return [manifests, others].filter { !$0.isEmpty }.map { group in
+            Plan.Step(action: .deleteObjects(group.map(\.name)), items: group.map {
+                Item(kind: "erased_owner_object", id: $0.name, owner: nil, reason: "owner erased", bytes: $0.size)
+            })
+        }
     }
 
     /// Superseded generations that reprocess kept because a hold covered the take: retired once no
-    /// hold does. Returns the steps, the objects they delete (not orphans, then), and the takes
-    /// still held.
+    /// hold does. Returns the steps, the objects they delete (not orphans, then), the manifests
+    /// among them, and the takes still held. Takes are planned one after another, each as if the
+    /// retirements before it were done, so a chunk two retired generations shared goes with the
+    /// second (as when they were retired one by one).
     private func supersededGenerations(owner: String, objects: [ListedObject], expiring: Set<String>) async throws
-        -> (steps: [Plan.Step], retired: Set<String>, kept: [Item]) {
+        -> (steps: [Plan.Step], retired: Set<String>, retiredManifests: Set<String>, kept: [Item]) {
         var generationsByTake: [String: [Int]] = [:]
         for info in objects {
             if case .manifest(_, let take, let generation) = ObjectNames.parse(info.name) { generationsByTake[take, default: []].append(generation) }
         }
         let sizes = Dictionary(objects.map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
         let retirement = GenerationRetirement(vault: vault)
-        var steps: [Plan.Step] = [], retired = Set<String>(), kept: [Item] = []
+        var steps: [Plan.Step] = [], retired = Set<String>(), retiredManifests = Set<String>(), kept: [Item] = []
         for (take, generations) in generationsByTake.sorted(by: { $0.key < $1.key }) where generations.count > 1 && !expiring.contains(take) {
             guard let current = generations.max() else { continue }
             if try retirement.isHeld(owner: owner, take: take) {
                 kept.append(Item(kind: "superseded_generation", id: take, owner: owner, reason: "held: kept until the hold is lifted", bytes: 0))
                 continue
             }
-            let plan = try await retirement.plan(owner: owner, current: [take: current], alsoGone: expiring)
+            let plan = try await retirement.plan(owner: owner, current: [take: current], alsoGone: expiring, alsoGoneManifests: retiredManifests)
             let bytes = (plan.manifests + plan.chunks).reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
             let superseded = (plan.generations[take] ?? []).map(String.init).joined(separator: ", ")
             steps.append(Plan.Step(action: .retireGenerations(plan), items: [
                 Item(kind: "superseded_generation", id: take, owner: owner, reason: "generation \(superseded) superseded by \(current)", bytes: bytes),
             ]))
             retired.formUnion(plan.manifests + plan.chunks)
+            retiredManifests.formUnion(plan.manifests)
         }
-        return (steps, retired, kept)
+        return (steps, retired, retiredManifests, kept)
     }
 }
