@@ -230,7 +230,7 @@ if fuzzing {
         .executableTarget(
             name: "takevault-fuzz",
             dependencies: [
-                "CLibFuzzer", "AudioCodecs", "TakeArchive", "RelayAPI", "ObjectStore", "TakePipeline",
+                "CLibFuzzer", "TakevaultCore", "AudioCodecs", "TakeArchive", "RelayAPI", "ObjectStore", "TakePipeline",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/Fuzz/Harness",

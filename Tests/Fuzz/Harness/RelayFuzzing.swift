@@ -1,6 +1,7 @@
 import RelayAPI
 import TakeArchive
 import TakePipeline
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
