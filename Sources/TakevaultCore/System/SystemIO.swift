@@ -5,8 +5,9 @@ import Darwin
 #endif
 
 /// The one place takevault talks to file descriptors: every call retried on `EINTR`, every read
-/// and write carried on across short transfers. Every error thrown is a ``SystemCallFailure`` (the
-/// caller names the file or object: ``SystemCallFailure/about(_:)``, ``SystemError/about(_:_:)``);
+/// and write carried on across short transfers. Errors are ``SystemCallFailure`` (the caller names
+/// the file or object: ``SystemCallFailure/about(_:)``, ``SystemError/about(_:_:)``), except
+/// ``makeDirectories(_:mode:)``, which names the folder it could not make in a ``SystemError``;
 /// nothing here allocates more than the caller asks for.
 public enum SystemIO {
     /// Calls `call` again while it fails with `EINTR`; returns its first other result.
