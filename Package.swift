@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "RelayServer",
             dependencies: [
-                "TakevaultCore", "RelayAPI", "TakePipeline", "TakeCatalog", "TakeArchive", "AudioCodecs", "ObjectStore",
+                "TakevaultCore", "RelayAPI", "TakePipeline", "TakeCatalog", "TakeArchive", "AudioCodecs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -167,8 +167,6 @@ let package = Package(
                 "AudioCodecs",
                 "AudioDSP",
                 "TakePipeline",
-                "TakeArchive",
-                "ObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -210,14 +208,23 @@ let package = Package(
         // Synthesised WAVs and exact decoding (libsndfile, libFLAC) for tests that check samples, and
         // the independent meter (libebur128) that checks what takevault renders.
         .target(name: "AudioTestSupport", dependencies: ["AudioCodecs", "TestSupport", "CEbur128"], path: "Tests/AudioTestSupport"),
+        // The relay tests' keys, takes and signed requests, in-process and against `serve` alike.
+        .target(name: "RelayTestSupport", dependencies: ["RelayAPI", "TestSupport", "AudioTestSupport"], path: "Tests/RelayTestSupport"),
+        .testTarget(name: "TakevaultCoreTests", dependencies: ["TakevaultCore", "TestSupport"]),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport", "CEbur128"]),
         .testTarget(name: "AudioCodecsTests", dependencies: ["TakevaultCore", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "TakevaultCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TakeCatalogTests", dependencies: ["TakeCatalog", "TakevaultCore", "TestSupport"]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "AudioDSP", "TestSupport", "AudioTestSupport"]),
-        .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "RelayAPI", "AudioCodecs", "TestSupport", "AudioTestSupport"]),
-        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "RelayAPI", "TestSupport", "AudioTestSupport"]),
+        .testTarget(name: "RelayAPITests", dependencies: ["RelayAPI"]),
+        .testTarget(
+            name: "RelayServerTests",
+            dependencies: [
+                "RelayServer", "RelayAPI", "TakePipeline", "TakevaultCore", "AudioCodecs", "TestSupport", "AudioTestSupport", "RelayTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "RelayAPI", "TestSupport", "AudioTestSupport", "RelayTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,7 +24,7 @@ enum S3TransferBenchmark {
         let prefix = "bench-\(getpid())"
         let s3 = S3Store(configuration: try S3Configuration.from(url: "s3://\(bucket)/\(prefix)", region: "eu-west-1", environment: environment))
         let local = try LocalStore(root: scratch + "/local-store")
-        let tags = ObjectTags(owner: "bench", tier: .studio, kind: "chunk", retainUntil: nil)
+        let tags = ObjectTags(owner: "bench", tier: .studio, kind: .chunk, retainUntil: nil)
 
         // 64 objects of 4 MiB (the archive's chunk size), eight at a time.
         let chunk = (0..<(4 * 1_048_576)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }

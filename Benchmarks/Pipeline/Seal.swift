@@ -78,7 +78,7 @@ enum SealBenchmark {
         let openTime = Measure.wall() - start
 
         let store = try LocalStore(root: directory)
-        let tags = ObjectTags(owner: "bench", tier: .free, kind: "chunk", retainUntil: nil)
+        let tags = ObjectTags(owner: "bench", tier: .free, kind: .chunk, retainUntil: nil)
         start = Measure.wall()
         for (id, object) in sealed { try await store.put("v1/owners/bench/chunks/" + id.hex, data: object, tags: tags, createOnly: true) }
         let storeTime = Measure.wall() - start

@@ -30,6 +30,9 @@ public struct LocalStore: ObjectStore {
         try Self.makeDirectories(self.root)
     }
 
+    /// Names are paths under ``root`` as they are.
+    public var keyPrefix: String { "" }
+
     private func path(_ name: String) -> String { root + "/" + name }
     private func tagsPath(_ name: String) -> String { root + "/.tags/" + name }
 

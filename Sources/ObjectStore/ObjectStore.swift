@@ -4,6 +4,10 @@ import TakevaultCore
 /// Names are `/`-separated paths of `[A-Za-z0-9._-]` segments (see ``ObjectName``). Every object
 /// carries ``ObjectTags``. Implementations are safe to call from many tasks at once.
 public protocol ObjectStore: Sendable {
+    /// What the store puts before every object name in its own namespace: an S3 key prefix
+    /// (`s3://bucket/prefix`), which bucket-side rules such as lifecycle filters must repeat;
+    /// empty when names are used as they are.
+    var keyPrefix: String { get }
     /// Stores `data` under `name`. With `createOnly`, fails with ``StoreError/alreadyExists(_:)``
     /// if the object exists (the manifest commit); otherwise replaces it atomically.
     func put(_ name: String, data: [UInt8], tags: ObjectTags, createOnly: Bool) async throws
@@ -99,8 +103,7 @@ public struct ListedObject: Sendable, Equatable {
 public struct ObjectTags: Sendable, Equatable, Codable {
     public var owner: String
     public var tier: Tier
-    /// `chunk`, `manifest` or `owner-key`.
-    public var kind: String
+    public var kind: ObjectKind
     /// ISO 8601, or `nil` for "until deleted".
     public var retainUntil: String?
     /// The data-residency region (e.g. `eu-west-1`), when the writer states it.
@@ -109,7 +112,7 @@ public struct ObjectTags: Sendable, Equatable, Codable {
     /// (whose rules match `held=no` only).
     public var held: Bool
 
-    public init(owner: String, tier: Tier, kind: String, retainUntil: String?, region: String? = nil, held: Bool = false) {
+    public init(owner: String, tier: Tier, kind: ObjectKind, retainUntil: String?, region: String? = nil, held: Bool = false) {
         self.owner = owner
         self.tier = tier
         self.kind = kind
@@ -124,7 +127,7 @@ public struct ObjectTags: Sendable, Equatable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         owner = try container.decode(String.self, forKey: .owner)
         tier = try container.decode(Tier.self, forKey: .tier)
-        kind = try container.decode(String.self, forKey: .kind)
+        kind = try container.decode(ObjectKind.self, forKey: .kind)
         retainUntil = try container.decodeIfPresent(String.self, forKey: .retainUntil)
         region = try container.decodeIfPresent(String.self, forKey: .region)
         held = try container.decodeIfPresent(Bool.self, forKey: .held) ?? false
@@ -132,7 +135,7 @@ public struct ObjectTags: Sendable, Equatable, Codable {
 
     /// As key/value pairs (`retain-until` absent when unlimited), the form S3 tagging takes.
     public var pairs: [(key: String, value: String)] {
-        var result = [("owner", owner), ("tier", tier.rawValue), ("kind", kind)]
+        var result = [("owner", owner), ("tier", tier.rawValue), ("kind", kind.rawValue)]
         if let retainUntil { result.append(("retain-until", retainUntil)) }
         if let region { result.append(("region", region)) }
         result.append(("held", held ? "yes" : "no"))

@@ -184,6 +184,12 @@ public struct RelayClient: Sendable {
     /// SHA-256 (hex) of bytes.
     public static func sha256(bytes: [UInt8]) -> String { SHA256.hash(data: bytes).hexString }
 
+    /// The idempotency key `push` derives when none is given: SHA-256 (hex) of the owner and the
+    /// body's SHA-256, so pushing the same file for the same owner again is recognised as a retry.
+    public static func idempotencyKey(owner: String, contentHash: String) -> String {
+        sha256(bytes: Array((owner + "\n" + contentHash).utf8))
+    }
+
     static func fileSize(_ path: String) throws -> Int {
         var status = stat()
         guard stat(path, &status) == 0 else { throw RelayClientError.fileUnreadable(path: path, detail: String(cString: strerror(errno))) }

@@ -54,7 +54,7 @@ final class CallbackNotifier: Service, Sendable {
 
     /// Queues delivery of a finished job's state, if it is pending.
     func notify(_ job: JobRecord) {
-        if job.callbackState == "pending" { continuation.yield(job.id) }
+        if job.callbackState == .pending { continuation.yield(job.id) }
     }
 
     func run() async throws {
@@ -69,7 +69,7 @@ final class CallbackNotifier: Service, Sendable {
     }
 
     private func deliver(job id: String) async {
-        guard let job = try? jobs.catalog.job(id), job.callbackState == "pending", let relayID = job.relayKeyID,
+        guard let job = try? jobs.catalog.job(id), job.callbackState == .pending, let relayID = job.relayKeyID,
               let relay = configuration.relay(relayID), let target = relay.callbackURL,
               let document = try? jobs.document(job, progress: nil)
         else { return }
@@ -81,11 +81,11 @@ final class CallbackNotifier: Service, Sendable {
             if Task.isCancelled { return }
             switch await post(body, job: job.id, to: target, relay: relay) {
             case .delivered:
-                record(job, state: "delivered")
+                record(job, state: .delivered)
                 return
             case .refused(let why):
                 logger.warning("callback refused", metadata: ["job_id": "\(job.id)", "relay": "\(relay.keyID)", "why": "\(why)"])
-                record(job, state: "failed")
+                record(job, state: .failed)
                 return
             case .notDelivered:
                 logger.warning("callback not delivered", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)"])
@@ -95,10 +95,10 @@ final class CallbackNotifier: Service, Sendable {
                 delay *= 2
             }
         }
-        record(job, state: "failed")
+        record(job, state: .failed)
     }
 
-    private func record(_ job: JobRecord, state: String) {
+    private func record(_ job: JobRecord, state: CallbackState) {
         var updated = job
         updated.callbackState = state
         try? jobs.catalog.updateJob(updated)

@@ -1,4 +1,3 @@
-import TakeArchive
 import TakevaultCore
 
 /// The owners one relay key may upload for (`owners` in `relays.json`, docs/RELAY.md): exact owner

@@ -57,11 +57,14 @@ final class PipelineWorkers: Service, Sendable {
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
+            self.jobs.queued.close()
         }
     }
 
+    /// How long an idle worker waits for a notice before it looks at the catalog anyway.
+    static let idleRecheck = Duration.seconds(2)
+
     private func work() async {
-        var idle = Duration.milliseconds(20)
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let job: JobRecord?
             do { job = try jobs.catalog.claimQueuedJob(kind: RelayJobs.kind, at: jobs.now) } catch {
@@ -69,12 +72,10 @@ final class PipelineWorkers: Service, Sendable {
                 job = nil
             }
             guard let job else {
-                // Nothing queued: look again soon (an upload's 202 is at most this far from its start).
-                try? await Task.sleep(for: idle)
-                idle = min(idle * 2, .milliseconds(200))
+                // Nothing queued: wait for the next upload's notice (or look again after a while).
+                await jobs.queued.wait(atMost: Self.idleRecheck)
                 continue
             }
-            idle = .milliseconds(20)
             await process(job)
         }
     }

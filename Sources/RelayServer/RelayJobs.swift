@@ -30,6 +30,8 @@ struct RelayJobs: Sendable {
     static let kind = "relay_upload"
     let catalog: Catalog
     let clock: PipelineClock
+    /// Rung whenever a job is queued, for the workers.
+    let queued: QueueSignal
 
     var now: String { Timestamp.string(clock.now()) }
 
@@ -43,9 +45,11 @@ struct RelayJobs: Sendable {
 
     func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail) throws -> Catalog.JobInsertion {
         let stamp = now
-        return try catalog.insertJob(JobRecord(
+        let insertion = try catalog.insertJob(JobRecord(
             id: id, kind: Self.kind, state: .queued, ownerID: detail.metadata.owner, takeID: nil, createdAt: stamp, updatedAt: stamp,
             detail: try Self.encode(detail), relayKeyID: relay, idempotencyKey: idempotencyKey, uploadSHA256: sha256))
+        queued.notify()
+        return insertion
     }
 
     func detail(of job: JobRecord) throws -> RelayJobDetail {
@@ -61,7 +65,7 @@ struct RelayJobs: Sendable {
         job.takeID = takeID ?? job.takeID
         job.updatedAt = now
         job.detail = try Self.encode(detail)
-        job.callbackState = callback ? "pending" : nil
+        job.callbackState = callback ? .pending : nil
         try catalog.updateJob(job)
         return job
     }
@@ -75,6 +79,7 @@ struct RelayJobs: Sendable {
         job.updatedAt = now
         job.detail = try Self.encode(detail)
         try catalog.updateJob(job)
+        queued.notify()
     }
 
     /// The job as the API shows it, with live progress when a worker has it.

@@ -68,9 +68,7 @@ struct RelayRoutes: Sendable {
 
     /// Ready when the catalog answers, the store answers and the spool takes a synced write.
     private func readiness() async -> Response {
-        var checks: [String: String] = [:]
-        do { try vault.catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = "\(error)" }
-        do { _ = try await vault.store.head("readyz-probe"); checks["store"] = "ok" } catch { checks["store"] = "\(error)" }
+        var checks = await vault.health()
         checks["spool"] = spool.isWritable() ? "ok" : "not writable"
         let ready = checks.values.allSatisfy { $0 == "ok" }
         return Self.json(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not ready"].merging(checks) { a, _ in a })

@@ -28,8 +28,15 @@ public struct RelayServer: Sendable {
 
     /// Runs until a shutdown signal. `onListening` receives the bound host and port.
     public func run(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
-        let spool = try UploadSpool(root: vault.spoolDirectory, limit: configuration.spoolLimitBytes)
-        let jobs = RelayJobs(catalog: vault.catalog, clock: vault.clock)
+        try await application(onListening: onListening).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// What ``run(onListening:)`` serves, built and recovered but not started: the routes behind the
+    /// connection guards, with the pipeline workers and the callback notifier as its services. Tests
+    /// run it in this process (HummingbirdTesting's live framework) exactly as `serve` runs it.
+    public func application(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) throws -> some ApplicationProtocol {
+        let spool = try UploadSpool(layout: vault.spool, limit: configuration.spoolLimitBytes)
+        let jobs = RelayJobs(catalog: vault.catalog, clock: vault.clock, queued: QueueSignal(capacity: configuration.workers))
         try recover(spool: spool, jobs: jobs)
         let board = JobProgressBoard()
         let metrics = RelayMetrics()
@@ -46,7 +53,7 @@ public struct RelayServer: Sendable {
         let connections = ConnectionCount(limit: limits.maximumConnections)
         // Headers: the metadata header may be 16 KiB; nothing else needs more than a few hundred bytes.
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 20 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 64)
-        let application = Application(
+        return Application(
             router: routes.router(),
             server: HTTPServerBuilder { responder in
                 GuardedHTTP1Channel(responder: responder, limits: limits, count: connections, decoder: decoder)
@@ -55,7 +62,6 @@ public struct RelayServer: Sendable {
             services: [workers, notifier],
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
             logger: logger)
-        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
     /// Brings the spool and the jobs back in step after a stop, clean or not: jobs cut off while

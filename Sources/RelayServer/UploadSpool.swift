@@ -1,4 +1,5 @@
 import Synchronization
+import TakePipeline
 import TakevaultCore
 
 #if canImport(Glibc)
@@ -7,14 +8,14 @@ import Glibc
 import Darwin
 #endif
 
-/// The spool (`<vault>/spool`): uploads on disk between acknowledgement and archive.
+/// The spool (``SpoolLayout``): uploads on disk between acknowledgement and archive.
 ///
 /// `incoming/` holds bodies still arriving (cleared at start: nothing there was acknowledged);
-/// `accepted/<job id>.upload` holds acknowledged uploads, fsync'd, until their take commits. The
-/// spool counts its bytes (held plus reserved by uploads in flight) against a limit, so a flood
-/// of uploads meets `503` rather than a full disk.
+/// `accepted/` holds acknowledged uploads, fsync'd, until their take commits. The spool counts its
+/// bytes (held plus reserved by uploads in flight) against a limit, so a flood of uploads meets
+/// `503` rather than a full disk.
 final class UploadSpool: Sendable {
-    let root: String
+    let layout: SpoolLayout
     let limit: Int64
     private let usage: Mutex<Usage>
 
@@ -23,20 +24,20 @@ final class UploadSpool: Sendable {
         var reserved: Int64 = 0
     }
 
-    var incomingDirectory: String { root + "/incoming" }
-    var acceptedDirectory: String { root + "/accepted" }
+    var incomingDirectory: String { layout.incomingDirectory }
+    var acceptedDirectory: String { layout.acceptedDirectory }
 
-    init(root: String, limit: Int64) throws {
-        self.root = root
+    init(layout: SpoolLayout, limit: Int64) throws {
+        self.layout = layout
         self.limit = limit
-        for directory in [root, root + "/incoming", root + "/accepted"] {
+        for directory in [layout.root, layout.incomingDirectory, layout.acceptedDirectory] {
             if mkdir(directory, 0o700) != 0 && errno != EEXIST {
                 throw RelayRefusal.spool("cannot create \(directory): \(String(cString: strerror(errno)))")
             }
         }
-        for name in Self.names(in: root + "/incoming") { unlink(root + "/incoming/" + name) }
+        for name in Self.names(in: layout.incomingDirectory) { unlink(layout.incomingDirectory + "/" + name) }
         var stored: Int64 = 0
-        for name in Self.names(in: root + "/accepted") { stored += Self.size(root + "/accepted/" + name) ?? 0 }
+        for name in Self.names(in: layout.acceptedDirectory) { stored += Self.size(layout.acceptedDirectory + "/" + name) ?? 0 }
         usage = Mutex(Usage(stored: stored))
     }
 
@@ -62,7 +63,7 @@ final class UploadSpool: Sendable {
         return incomingDirectory + "/" + String(generator.next() as UInt64, radix: 36) + ".part"
     }
 
-    func acceptedPath(job: String) -> String { acceptedDirectory + "/" + job + ".upload" }
+    func acceptedPath(job: String) -> String { layout.acceptedPath(job: job) }
 
     /// Moves a complete, fsync'd body to `accepted/` under its job id and syncs the directory: from
     /// here on the upload survives a crash.
@@ -77,9 +78,8 @@ final class UploadSpool: Sendable {
 
     /// Deletes an accepted upload (its take committed, or it was refused after all).
     func remove(job: String) {
-        let path = acceptedPath(job: job)
-        let size = Self.size(path) ?? 0
-        if unlink(path) == 0 {
+        let size = Self.size(acceptedPath(job: job)) ?? 0
+        if layout.removeAccepted(job: job) {
             usage.withLock { $0.stored -= size }
             Self.syncDirectory(acceptedDirectory)
         }
@@ -89,7 +89,7 @@ final class UploadSpool: Sendable {
 
     /// Job ids with an accepted upload on disk.
     func acceptedJobs() -> [String] {
-        Self.names(in: acceptedDirectory).filter { $0.hasSuffix(".upload") }.map { String($0.dropLast(".upload".count)) }
+        Self.names(in: acceptedDirectory).compactMap(layout.job(acceptedFileName:))
     }
 
     /// Whether a file can be created, written and synced in the spool (for `/readyz`).

@@ -43,7 +43,7 @@ public final class Catalog: Sendable {
     }
 
     public func owners() throws -> [OwnerRecord] {
-        try read { try OwnerRecord.order(Column("id")).fetchAll($0) }
+        try read { try OwnerRecord.order(OwnerRecord.Columns.id).fetchAll($0) }
     }
 
     /// Inserts the owner if absent; returns the stored row.
@@ -61,7 +61,7 @@ public final class Catalog: Sendable {
     }
 
     public func ownerKeys(_ ownerID: String) throws -> [OwnerKeyRecord] {
-        try read { try OwnerKeyRecord.filter(Column("owner_id") == ownerID).order(Column("version")).fetchAll($0) }
+        try read { try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).order(OwnerKeyRecord.Columns.version).fetchAll($0) }
     }
 
     public func insertOwnerKey(_ key: OwnerKeyRecord) throws {
@@ -76,7 +76,7 @@ public final class Catalog: Sendable {
     }
 
     public func deleteOwnerKeys(_ ownerID: String) throws {
-        try write { _ = try OwnerKeyRecord.filter(Column("owner_id") == ownerID).deleteAll($0) }
+        try write { _ = try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).deleteAll($0) }
     }
 
     // MARK: Takes
@@ -88,8 +88,8 @@ public final class Catalog: Sendable {
     /// Takes, newest first, optionally of one owner.
     public func takes(owner: String? = nil) throws -> [TakeRecord] {
         try read { db in
-            var request = TakeRecord.order(Column("ingested_at").desc, Column("id"))
-            if let owner { request = request.filter(Column("owner_id") == owner) }
+            var request = TakeRecord.order(TakeRecord.Columns.ingestedAt.desc, TakeRecord.Columns.id)
+            if let owner { request = request.filter(TakeRecord.Columns.ownerID == owner) }
             return try request.fetchAll(db)
         }
     }
@@ -98,7 +98,7 @@ public final class Catalog: Sendable {
     /// older generation's row).
     public func recordTake(_ take: TakeRecord, objects: [TakeObjectRecord], event: EventRecord? = nil) throws {
         try write { db in
-            try TakeObjectRecord.filter(Column("take_id") == take.id).deleteAll(db)
+            try TakeObjectRecord.filter(TakeObjectRecord.Columns.takeID == take.id).deleteAll(db)
             try take.save(db)
             for object in objects { try object.save(db) }
             try db.execute(sql: "UPDATE takes SET sealed_bytes = ? WHERE id = ?", arguments: [objects.reduce(Int64(0)) { $0 + $1.size }, take.id])
@@ -107,7 +107,7 @@ public final class Catalog: Sendable {
     }
 
     public func objects(ofTake takeID: String) throws -> [TakeObjectRecord] {
-        try read { try TakeObjectRecord.filter(Column("take_id") == takeID).fetchAll($0) }
+        try read { try TakeObjectRecord.filter(TakeObjectRecord.Columns.takeID == takeID).fetchAll($0) }
     }
 
     /// Every object name some take references.
@@ -132,8 +132,8 @@ public final class Catalog: Sendable {
 
     public func events(owner: String? = nil, limit: Int = 1_000) throws -> [EventRecord] {
         try read { db in
-            var request = EventRecord.order(Column("id").desc).limit(limit)
-            if let owner { request = request.filter(Column("owner_id") == owner) }
+            var request = EventRecord.order(EventRecord.Columns.id.desc).limit(limit)
+            if let owner { request = request.filter(EventRecord.Columns.ownerID == owner) }
             return try request.fetchAll(db)
         }
     }

@@ -7,3 +7,9 @@ extension Tier: DatabaseValueConvertible {}
 
 /// `jobs.state`: `queued`, `processing`, `done`, `rejected`, `failed`.
 extension JobState: DatabaseValueConvertible {}
+
+/// `jobs.callback_state`: `pending`, `delivered`, `failed`.
+extension CallbackState: DatabaseValueConvertible {}
+
+/// `take_objects.kind`: `manifest` or `chunk`.
+extension ObjectKind: DatabaseValueConvertible {}

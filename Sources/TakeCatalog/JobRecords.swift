@@ -16,7 +16,7 @@ extension Catalog {
     public func insertJob(_ job: JobRecord) throws -> JobInsertion {
         try write { db in
             if let key = job.idempotencyKey, let relay = job.relayKeyID,
-               let existing = try JobRecord.filter(Column("relay_key_id") == relay && Column("idempotency_key") == key).fetchOne(db) {
+               let existing = try JobRecord.filter(JobRecord.Columns.relayKeyID == relay && JobRecord.Columns.idempotencyKey == key).fetchOne(db) {
                 return .existing(existing)
             }
             try job.insert(db)
@@ -30,14 +30,14 @@ extension Catalog {
 
     /// The job a relay submitted under `idempotencyKey`, if any.
     public func job(relayKeyID: String, idempotencyKey: String) throws -> JobRecord? {
-        try read { try JobRecord.filter(Column("relay_key_id") == relayKeyID && Column("idempotency_key") == idempotencyKey).fetchOne($0) }
+        try read { try JobRecord.filter(JobRecord.Columns.relayKeyID == relayKeyID && JobRecord.Columns.idempotencyKey == idempotencyKey).fetchOne($0) }
     }
 
     /// Moves the oldest queued job of `kind` to `processing` (counting the attempt) and returns it.
     public func claimQueuedJob(kind: String, at now: String) throws -> JobRecord? {
         try write { db in
-            guard var job = try JobRecord.filter(Column("kind") == kind && Column("state") == JobState.queued)
-                .order(Column("created_at"), Column("id")).fetchOne(db)
+            guard var job = try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.state == JobState.queued)
+                .order(JobRecord.Columns.createdAt, JobRecord.Columns.id).fetchOne(db)
             else { return nil }
             job.state = .processing
             job.attempts += 1
@@ -76,7 +76,7 @@ extension Catalog {
 
     /// Finished jobs of `kind` whose callback is still to be delivered.
     public func jobsAwaitingCallback(kind: String) throws -> [JobRecord] {
-        try read { try JobRecord.filter(Column("kind") == kind && Column("callback_state") == "pending").order(Column("updated_at")).fetchAll($0) }
+        try read { try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.callbackState == CallbackState.pending).order(JobRecord.Columns.updatedAt).fetchAll($0) }
     }
 
     /// Records a request nonce; `false` if the same relay already used it (a replay). Nonces past

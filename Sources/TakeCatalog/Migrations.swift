@@ -103,7 +103,7 @@ enum CatalogMigrations {
             }
             // One job per relay and idempotency key: a retried upload finds its job.
             try db.create(index: "jobs_idempotency", on: "jobs", columns: ["relay_key_id", "idempotency_key"], unique: true,
-                          condition: Column("idempotency_key") != nil)
+                          condition: Column("idempotency_key") != nil)   // migrations name columns as they were then
             try db.create(index: "jobs_queue", on: "jobs", columns: ["kind", "state", "created_at"])
             // Request nonces seen inside the signature's validity window: a replayed request is refused.
             try db.create(table: "relay_nonces") { t in

@@ -40,6 +40,8 @@ public struct TombstoneRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         self.id = id
         self.at = at
     }
+
+    enum CodingKeys: String, CodingKey { case id, at }
 }
 
 /// An owner's tier from a moment on.
@@ -71,21 +73,21 @@ extension Catalog {
     /// Active holds, optionally of one owner.
     public func activeHolds(owner: String? = nil) throws -> [HoldRecord] {
         try read { db in
-            var request = HoldRecord.filter(Column("lifted_at") == nil).order(Column("set_at"))
-            if let owner { request = request.filter(Column("owner_id") == owner) }
+            var request = HoldRecord.filter(HoldRecord.Columns.liftedAt == nil).order(HoldRecord.Columns.setAt)
+            if let owner { request = request.filter(HoldRecord.Columns.ownerID == owner) }
             return try request.fetchAll(db)
         }
     }
 
     public func holds(owner: String) throws -> [HoldRecord] {
-        try read { try HoldRecord.filter(Column("owner_id") == owner).order(Column("set_at"), Column("id")).fetchAll($0) }
+        try read { try HoldRecord.filter(HoldRecord.Columns.ownerID == owner).order(HoldRecord.Columns.setAt, HoldRecord.Columns.id).fetchAll($0) }
     }
 
     // MARK: Tombstones
 
     public func insertTombstone(_ tombstone: TombstoneRecord) throws { try write { try tombstone.insert($0) } }
 
-    public func tombstones() throws -> [TombstoneRecord] { try read { try TombstoneRecord.order(Column("at")).fetchAll($0) } }
+    public func tombstones() throws -> [TombstoneRecord] { try read { try TombstoneRecord.order(TombstoneRecord.Columns.at).fetchAll($0) } }
 
     public func deleteTombstone(_ id: String) throws { try write { _ = try TombstoneRecord.deleteOne($0, key: id) } }
 
@@ -97,7 +99,7 @@ extension Catalog {
     }
 
     public func tierHistory(owner: String) throws -> [TierChangeRecord] {
-        try read { try TierChangeRecord.filter(Column("owner_id") == owner).order(Column("at"), Column("id")).fetchAll($0) }
+        try read { try TierChangeRecord.filter(TierChangeRecord.Columns.ownerID == owner).order(TierChangeRecord.Columns.at, TierChangeRecord.Columns.id).fetchAll($0) }
     }
 
     // MARK: Deletion
@@ -113,11 +115,11 @@ extension Catalog {
     /// and strips the owner id from past events: after erasure only the anonymous tombstone is left.
     public func eraseOwner(_ owner: String, tombstone: TombstoneRecord) throws {
         try write { db in
-            try OwnerKeyRecord.filter(Column("owner_id") == owner).deleteAll(db)
-            try TakeRecord.filter(Column("owner_id") == owner).deleteAll(db)
-            try HoldRecord.filter(Column("owner_id") == owner).deleteAll(db)
-            try TierChangeRecord.filter(Column("owner_id") == owner).deleteAll(db)
-            try JobRecord.filter(Column("owner_id") == owner).deleteAll(db)
+            try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == owner).deleteAll(db)
+            try TakeRecord.filter(TakeRecord.Columns.ownerID == owner).deleteAll(db)
+            try HoldRecord.filter(HoldRecord.Columns.ownerID == owner).deleteAll(db)
+            try TierChangeRecord.filter(TierChangeRecord.Columns.ownerID == owner).deleteAll(db)
+            try JobRecord.filter(JobRecord.Columns.ownerID == owner).deleteAll(db)
             try db.execute(sql: "UPDATE events SET owner_id = NULL, take_id = NULL, detail = '{}' WHERE owner_id = ?", arguments: [owner])
             _ = try OwnerRecord.deleteOne(db, key: owner)
             try tombstone.insert(db)
@@ -127,23 +129,23 @@ extension Catalog {
     /// Events and finished jobs recorded before `cutoff` (ISO 8601).
     public func countRecords(before cutoff: String) throws -> Int {
         try read { db in
-            try EventRecord.filter(Column("at") < cutoff).fetchCount(db)
-                + JobRecord.filter(Column("updated_at") < cutoff && JobState.finalStates.contains(Column("state"))).fetchCount(db)
+            try EventRecord.filter(EventRecord.Columns.at < cutoff).fetchCount(db)
+                + JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)).fetchCount(db)
         }
     }
 
     /// Deletes events and finished jobs recorded before `cutoff` (ISO 8601).
     public func deleteRecords(before cutoff: String) throws -> Int {
         try write { db in
-            let events = try EventRecord.filter(Column("at") < cutoff).deleteAll(db)
-            let jobs = try JobRecord.filter(Column("updated_at") < cutoff && JobState.finalStates.contains(Column("state"))).deleteAll(db)
+            let events = try EventRecord.filter(EventRecord.Columns.at < cutoff).deleteAll(db)
+            let jobs = try JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)).deleteAll(db)
             return events + jobs
         }
     }
 
     /// Takes whose retention ended at or before `instant` (ISO 8601), oldest first.
     public func takes(expiredBy instant: String) throws -> [TakeRecord] {
-        try read { try TakeRecord.filter(Column("retain_until") != nil && Column("retain_until") <= instant).order(Column("retain_until")).fetchAll($0) }
+        try read { try TakeRecord.filter(TakeRecord.Columns.retainUntil != nil && TakeRecord.Columns.retainUntil <= instant).order(TakeRecord.Columns.retainUntil).fetchAll($0) }
     }
 
     public func updateTake(_ take: TakeRecord) throws { try write { try take.update($0) } }

@@ -98,10 +98,10 @@ public struct TakeObjectRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public static let databaseTableName = "take_objects"
     public var takeID: String
     public var objectName: String
-    public var kind: String
+    public var kind: ObjectKind
     public var size: Int64
 
-    public init(takeID: String, objectName: String, kind: String, size: Int64) {
+    public init(takeID: String, objectName: String, kind: ObjectKind, size: Int64) {
         self.takeID = takeID
         self.objectName = objectName
         self.kind = kind
@@ -158,10 +158,10 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     /// How many times a worker has started the job.
     public var attempts: Int
     /// `pending`, `delivered` or `failed` once a final state must be reported to a callback URL.
-    public var callbackState: String?
+    public var callbackState: CallbackState?
 
     public init(id: String, kind: String, state: JobState, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String,
-                relayKeyID: String? = nil, idempotencyKey: String? = nil, uploadSHA256: String? = nil, attempts: Int = 0, callbackState: String? = nil) {
+                relayKeyID: String? = nil, idempotencyKey: String? = nil, uploadSHA256: String? = nil, attempts: Int = 0, callbackState: CallbackState? = nil) {
         self.id = id
         self.kind = kind
         self.state = state

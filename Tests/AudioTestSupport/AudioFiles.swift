@@ -42,12 +42,23 @@ public func writeWAV(_ path: String, channels: [[Int32]], bits: Int, rate: Int =
             for byte in 0..<bytesPerSample { data.append(UInt8(truncatingIfNeeded: value >> (8 * byte))) }
         }
     }
+    writeBytes(path, pcmWAVHeader(channels: channels.count, bits: bits, rate: rate, dataBytes: data.count) + data)
+}
+
+/// Writes `frames` of digital silence as integer PCM WAV, without building samples first (for long
+/// or wide files).
+public func writeSilentWAV(_ path: String, channels: Int, frames: Int, bits: Int, rate: Int) {
+    let bytes = frames * channels * bits / 8
+    writeBytes(path, pcmWAVHeader(channels: channels, bits: bits, rate: rate, dataBytes: bytes) + [UInt8](repeating: 0, count: bytes))
+}
+
+/// A canonical 44-byte PCM WAV header.
+func pcmWAVHeader(channels: Int, bits: Int, rate: Int, dataBytes: Int) -> [UInt8] {
     func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
     func le16(_ v: Int) -> [UInt8] { (0..<2).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-    let align = channels.count * bytesPerSample
-    let fmt = le16(1) + le16(channels.count) + le32(rate) + le32(rate * align) + le16(align) + le16(bits)
-    let body = Array("WAVEfmt ".utf8) + le32(16) + fmt + Array("data".utf8) + le32(data.count) + data
-    writeBytes(path, Array("RIFF".utf8) + le32(body.count) + body)
+    let align = channels * bits / 8
+    let fmt = le16(1) + le16(channels) + le32(rate) + le32(rate * align) + le16(align) + le16(bits)
+    return Array("RIFF".utf8) + le32(4 + 8 + 16 + 8 + dataBytes) + Array("WAVEfmt ".utf8) + le32(16) + fmt + Array("data".utf8) + le32(dataBytes)
 }
 
 /// Writes planar float samples as a 32-bit float WAV.

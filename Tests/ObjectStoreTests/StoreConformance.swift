@@ -5,7 +5,7 @@ import TestSupport
 /// The behaviour every ``ObjectStore`` must have. Each check takes a fresh, empty store; the
 /// local store runs them here, and the S3 store runs the same checks against a real S3 server.
 enum StoreConformance {
-    static let tags = ObjectTags(owner: "alice", tier: .free, kind: "chunk", retainUntil: "2026-12-06T00:00:00Z")
+    static let tags = ObjectTags(owner: "alice", tier: .free, kind: .chunk, retainUntil: "2026-12-06T00:00:00Z")
 
     static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var generator = SplitMix64(seed: seed)

@@ -53,7 +53,7 @@ struct JobQueueTests {
         for id in ["a", "b", "c"] { _ = try catalog.insertJob(Self.job(id, at: "2026-11-30T10:00:0\(id == "a" ? 1 : id == "b" ? 2 : 3)Z")) }
         var done = try #require(try catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z"))
         done.state = .done
-        done.callbackState = "pending"
+        done.callbackState = .pending
         try catalog.updateJob(done)
         _ = try catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:02:00Z")
         #expect(try catalog.jobCounts(kind: Self.kind) == [.done: 1, .processing: 1, .queued: 1])

@@ -141,11 +141,11 @@ struct RetentionTests {
         _ = try await admin.liftHolds(owner: "alice", holdID: hold, by: "ops")
 
         let sweep = try await Sweep(vault: vault.vault).run(asOf: Self.day(2), dryRun: false)
-        #expect(Set(sweep.deleted.filter { $0.kind == "superseded_generation" }.map(\.id)) == Set(takes))
-        #expect(sweep.deleted.filter { $0.kind == "orphan_chunk" }.isEmpty)
+        #expect(Set(sweep.deleted.filter { $0.kind == .supersededGeneration }.map(\.id)) == Set(takes))
+        #expect(sweep.deleted.filter { $0.kind == .orphanChunk }.isEmpty)
         // Everything left is referenced by a current manifest: a later sweep, past every grace period, finds nothing.
         let later = try await Sweep(vault: vault.vault).run(asOf: Self.day(30), dryRun: true)
-        #expect(later.deleted.filter { $0.kind != "records" }.isEmpty, "\(later.deleted.map { "\($0.kind) \($0.id)" })")
+        #expect(later.deleted.filter { $0.kind != .records }.isEmpty, "\(later.deleted.map { "\($0.kind.rawValue) \($0.id)" })")
         for take in takes { _ = try await Restore(vault: vault.vault).run(take: take, artefact: .preview, to: vault.directory.file("\(take).opus")) }
     }
 
@@ -177,7 +177,7 @@ struct RetentionTests {
         let sealer = ChunkSealer(key: try await OwnerKeyring(vault: vault.vault).currentKey(owner: "bob")!)
         let orphan = try sealer.seal([1, 2, 3, 4])
         try await vault.vault.store.put(ObjectNames.chunk(owner: "bob", id: orphan.id), data: orphan.object,
-                                        tags: ObjectTags(owner: "bob", tier: .studio, kind: "chunk", retainUntil: nil), createOnly: true)
+                                        tags: ObjectTags(owner: "bob", tier: .studio, kind: .chunk, retainUntil: nil), createOnly: true)
         let before = try await vault.vault.store.list(prefix: "v1/")
         let sweep = Sweep(vault: vault.vault)
         let plan = try await sweep.run(asOf: Self.day(9), dryRun: true)
@@ -186,8 +186,8 @@ struct RetentionTests {
         #expect(plan.deleted == real.deleted)
         #expect(plan.kept == real.kept)
         #expect(plan.bytesFreed == real.bytesFreed)
-        #expect(real.deleted.contains { $0.kind == "orphan_chunk" && $0.id.hasSuffix(orphan.id.hex) })
-        #expect(real.deleted.contains { $0.kind == "take" && $0.owner == "alice" })
+        #expect(real.deleted.contains { $0.kind == .orphanChunk && $0.id.hasSuffix(orphan.id.hex) })
+        #expect(real.deleted.contains { $0.kind == .take && $0.owner == "alice" })
         #expect(try await Verify(vault: vault.vault).run(readData: true).ok)
         // Every deletion left an audit event.
         let events = try vault.vault.catalog.events()
@@ -218,8 +218,8 @@ struct RetentionTests {
         #expect(try await Verify(vault: reopened).run(readData: true).ok)
         let tombstones = try reopened.catalog.tombstones()
         #expect(tombstones.count == 1 && !tombstones[0].id.contains("alice"))
-        #expect(try await Sweep(vault: reopened).run(asOf: Self.day(364), dryRun: false).deleted.allSatisfy { $0.kind != "tombstone" })
-        #expect(try await Sweep(vault: reopened).run(asOf: Self.day(366), dryRun: false).deleted.contains { $0.kind == "tombstone" })
+        #expect(try await Sweep(vault: reopened).run(asOf: Self.day(364), dryRun: false).deleted.allSatisfy { $0.kind != .tombstone })
+        #expect(try await Sweep(vault: reopened).run(asOf: Self.day(366), dryRun: false).deleted.contains { $0.kind == .tombstone })
         #expect(try reopened.catalog.tombstones().isEmpty)
     }
 
@@ -260,7 +260,7 @@ struct RetentionTests {
 
 extension Sweep.Report {
     /// Ids of the takes deleted (other kinds — records, orphans — left out).
-    var deletedTakes: [String] { deleted.filter { $0.kind == "take" }.map(\.id) }
+    var deletedTakes: [String] { deleted.filter { $0.kind == .take }.map(\.id) }
 }
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import AudioTestSupport
 import Foundation
 import Testing
 import TestSupport
@@ -93,12 +94,15 @@ struct HostileInputTests {
         var peaks: [Int] = []
         for seconds in [1, 6] {
             let file = directory.file("silence-\(seconds).flac")
-            #expect(TestSupport.run("sox", ["-D", "-n", "-r", "384000", "-c", "8", "-b", "16", file, "trim", "0", "\(seconds)"]).status == 0)
+            let wav = directory.file("silence-\(seconds).wav")
+            writeSilentWAV(wav, channels: 8, frames: seconds * 384_000, bits: 16, rate: 384_000)
+            #expect(TestSupport.run("flac", ["-s", "-f", "--channel-map=none", "-o", file, wav]).status == 0)
+            unlink(wav)
             let output = directory.file("w-\(seconds).dat")
             let measured = Self.peakMemory(["analyze", file, "--waveform", output, "--waveform-zoom", "2", "--waveform-split-channels"])
             #expect(measured.status == 0)
             // 192 000 pixels a second × 8 channels × (min, max) × 2 bytes, after a 24-byte header.
-            #expect(Int((try FileManager.default.attributesOfItem(atPath: output))[.size] as? NSNumber ?? 0) == 24 + seconds * 192_000 * 8 * 2 * 2)
+            #expect(((try FileManager.default.attributesOfItem(atPath: output))[.size] as? NSNumber)?.intValue == 24 + seconds * 192_000 * 8 * 2 * 2)
             peaks.append(measured.kib)
         }
         // Held in memory, six seconds of pairs would be 147 MB more than one second's 25 MB.

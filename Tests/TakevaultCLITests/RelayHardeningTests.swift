@@ -4,9 +4,9 @@ import RelayAPI
 import Testing
 import TestSupport
 
-/// `takevault serve` against what an attacker sends (docs/SECURITY.md): hostile headers, key-id
-/// probing, connections held open, uploads outside a relay's scope, crafted audio, callbacks that
-/// redirect. After each, the server still answers `/healthz`.
+/// `takevault serve` against what an attacker sends (docs/SECURITY.md): hostile headers,
+/// connections held open, crafted audio, callbacks that redirect. After each, the server still
+/// answers `/healthz`. Key-id probing and owner scopes are checked in-process (RelayServerTests).
 @Suite("takevault serve under attack", .serialized)
 struct RelayHardeningTests {
     static func healthy(_ server: RelayTestServer) async -> Bool {
@@ -45,30 +45,6 @@ struct RelayHardeningTests {
         #expect(answer.isEmpty || String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 4"), "\(String(decoding: answer, as: UTF8.self))")
         #expect(await Self.healthy(server))
         #expect(server.spoolFiles().isEmpty)
-        #expect(server.stop() == 0)
-    }
-
-    @Test("an unknown key id and a wrong signature are the same answer, byte for byte", .timeLimit(.minutes(2)))
-    func noKeyOracle() async throws {
-        let server = try RelayTestServer(["--workers", "0"])
-        let take = RelayTests.take(server.directory, "take.wav", seconds: 1)
-        var request = try server.uploadRequest(take.path)
-        let wrongSecret = RelayCredentials(keyID: RelayTestServer.relayA.keyID, secret: Array("not-the-secret-0123456789abcdef0123456789".utf8))
-        let unknownKey = RelayCredentials(keyID: "relay-nobody", secret: RelayTestServer.relayA.secret)
-        let known = try await server.client(wrongSecret).send(request)
-        request.nonce = RelayClient.newNonce()
-        let unknown = try await server.client(unknownKey).send(request)
-        #expect(known.status == 401 && unknown.status == 401)
-        #expect(known.body == unknown.body, "\(String(decoding: known.body, as: UTF8.self)) vs \(String(decoding: unknown.body, as: UTF8.self))")
-        // Stale requests too: freshness is judged before any key is looked up.
-        request.timestamp -= 3_600
-        let staleKnown = try await server.client(wrongSecret).send(request)
-        let staleUnknown = try await server.client(unknownKey).send(request)
-        // The message states the skew against the server's clock, which may tick between the two
-        // requests: compared with the numbers left out, the answers are the same.
-        func withoutNumbers(_ body: [UInt8]) -> String { String(decoding: body, as: UTF8.self).replacing(/[0-9]+/, with: "N") }
-        #expect(staleKnown.failure?.code == "auth_stale" && staleUnknown.failure?.code == "auth_stale")
-        #expect(withoutNumbers(staleKnown.body) == withoutNumbers(staleUnknown.body))
         #expect(server.stop() == 0)
     }
 
@@ -144,25 +120,6 @@ struct RelayHardeningTests {
         #expect(closed && String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 503"))
         held.removeAll()
         #expect(await Self.healthyWithin(server, seconds: 10))
-        #expect(server.stop() == 0)
-    }
-
-    @Test("a relay uploads only for the owners in its scope; outside it, 403 that reveals nothing and keeps nothing", .timeLimit(.minutes(2)))
-    func ownerScope() async throws {
-        let server = try RelayTestServer(["--workers", "0"])
-        let take = RelayTests.take(server.directory, "take.wav", seconds: 1)
-        let relayB = server.client(RelayTestServer.relayB)
-        #expect(CLI.run("ingest", "--vault", server.vault, "--owner", "u9", "--tier", "free", take.path).status == 0)
-        #expect(CLI.run("owner", "restrict", "u9", "--vault", server.vault).status == 0)
-        for owner in ["u9", "u2", "team", "teams-x"] {
-            var request = try server.uploadRequest(take.path, owner: owner)
-            request.nonce = RelayClient.newNonce()
-            let answer = try await relayB.send(request)
-            #expect(answer.status == 403 && answer.failure?.code == "owner_out_of_scope", "\(owner): \(String(decoding: answer.body, as: UTF8.self))")
-        }
-        #expect(server.spoolFiles().isEmpty)
-        #expect(try await relayB.send(try server.uploadRequest(take.path, owner: "team-x")).status == 202)
-        #expect(try await relayB.send(try server.uploadRequest(take.path, owner: "u1")).status == 202)
         #expect(server.stop() == 0)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RelayAPI
+import RelayTestSupport
 import TestSupport
 
 /// A real `takevault serve` on loopback (port chosen by the kernel) over a fresh vault, with two
@@ -10,8 +11,8 @@ final class RelayTestServer: @unchecked Sendable {
     let arguments: [String]
     private(set) var pid: pid_t = 0
     private(set) var url = ""
-    static let relayA = RelayCredentials(keyID: "relay-a", secret: Array("relay-a-secret-0123456789abcdef0123456789".utf8))
-    static let relayB = RelayCredentials(keyID: "relay-b", secret: Array("relay-b-secret-0123456789abcdef0123456789".utf8))
+    static let relayA = RelayFixtures.relayA
+    static let relayB = RelayFixtures.relayB
 
     /// Creates the vault and relay keys, then starts the server with `arguments` added.
     init(_ arguments: [String] = [], callbackURL: String? = nil, directory: TestDirectory = TestDirectory()) throws {
@@ -22,7 +23,7 @@ final class RelayTestServer: @unchecked Sendable {
         // Relay A may upload for every owner; relay B for u1 and the team-* owners only.
         var relayA: [String: Any] = ["key_id": Self.relayA.keyID, "secret": String(decoding: Self.relayA.secret, as: UTF8.self), "owners": ["*"]]
         if let callbackURL { relayA["callback_url"] = callbackURL }
-        let relayB: [String: Any] = ["key_id": Self.relayB.keyID, "secret": String(decoding: Self.relayB.secret, as: UTF8.self), "owners": ["u1", "team-*"]]
+        let relayB: [String: Any] = ["key_id": Self.relayB.keyID, "secret": String(decoding: Self.relayB.secret, as: UTF8.self), "owners": RelayFixtures.relayBOwners]
         let keys = try JSONSerialization.data(withJSONObject: ["relays": [relayA, relayB]])
         guard FileManager.default.createFile(atPath: vault + "/relays.json", contents: keys, attributes: [.posixPermissions: 0o600]),
               FileManager.default.createFile(atPath: directory.file("relay-a.secret"), contents: Data(Self.relayA.secret), attributes: [.posixPermissions: 0o600])
@@ -71,17 +72,9 @@ final class RelayTestServer: @unchecked Sendable {
                                      "--secret-file", directory.file("relay-a.secret")] + extra)
     }
 
-    /// A signed upload request for `file` (tests alter it to forge). The metadata is written as
-    /// plain JSON, so a test can send a tier no `UploadMetadata` can hold.
+    /// A signed upload request for `file` (``RelayFixtures/uploadRequest(_:owner:tier:key:)``).
     func uploadRequest(_ file: String, owner: String = "u1", tier: String = "pro", key: String? = nil) throws -> RelayClient.Request {
-        var request = RelayClient.Request(method: .POST, path: "/v1/takes")
-        request.file = file
-        request.bodySHA256 = try RelayClient.sha256(file: file)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        request.metadataHeader = Base64URL.encode(Array(try encoder.encode(["owner": owner, "tier": tier, "file_name": "take.wav"])))
-        request.idempotencyKey = key ?? "key-\(UInt64.random(in: 0...UInt64.max))"
-        return request
+        try RelayFixtures.uploadRequest(file, owner: owner, tier: tier, key: key)
     }
 
     /// Takes in the vault, via `takevault ls --json`.
@@ -90,11 +83,7 @@ final class RelayTestServer: @unchecked Sendable {
     }
 
     /// Files in the spool (accepted and incoming).
-    func spoolFiles() -> [String] {
-        ["accepted", "incoming"].flatMap { folder in
-            ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/spool/" + folder)) ?? []).map { folder + "/" + $0 }
-        }
-    }
+    func spoolFiles() -> [String] { RelayFixtures.spoolFiles(vault: vault) }
 
     /// The head of a signed upload of `declaredLength` bytes with SHA-256 `sha256`, as raw HTTP/1.1
     /// (for tests that then send the body as no HTTP client would). `nil` length: chunked.

@@ -1,3 +1,4 @@
+import AudioTestSupport
 import Foundation
 import Testing
 import TestSupport
@@ -68,33 +69,43 @@ struct VaultCommandTests {
         #expect(CLI.run("ls", "--vault", directory.file("nowhere")).status == 1)
     }
 
-    /// Kills ingests at random moments, then checks every take is whole or absent, verify passes,
-    /// re-ingest completes and the catalog matches the store.
+    /// Kills ingests at the two points where a crash matters most (every chunk stored but no
+    /// manifest; manifest committed but not catalogued) and at random moments, then checks every
+    /// take is whole or absent, verify passes, re-ingest completes and the catalog matches the store.
     @Test("SIGKILL at any moment of an ingest leaves every take whole or absent", .timeLimit(.minutes(5)))
     func crashSafety() throws {
         let directory = TestDirectory()
         let vault = Self.makeVault(directory)
         // A new file each round, so every kill interrupts a first ingest (a repeat would return at once).
-        let files = (0..<24).map { index -> String in
+        let files = (0..<16).map { index -> String in
             let path = directory.file("take-\(index).wav")
-            run("sox", ["-n", "-r", "48000", "-b", "24", "-c", "2", path, "synth", "1.5", "pluck", "\(220 + index * 11)", "vol", "0.5"])
+            writeWAV(path, channels: toneChannels(2, frames: 72_000, bits: 24, seed: UInt64(index)), bits: 24)
             return path
         }
+        let ingest = { (file: String) in ["ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--chunk-size", "65536", file] }
+        // Frozen at a failpoint, then killed there: these kills land where they are meant to.
+        for (index, point) in zip(0..<8, [String](repeating: "ingest.sealed", count: 4) + [String](repeating: "ingest.committed", count: 4)) {
+            let pid = startProcess(CLI.binary, ingest(files[index]), outputPath: "/dev/null", environment: ["TAKEVAULT_TEST_STOP_AT": point])
+            #expect(waitUntilStopped(pid) == .stopped, "ingest of \(files[index]) never reached \(point)")
+            killProcess(pid)
+        }
+        // Anywhere else: killed after a random delay (where each lands is not asserted).
         var generator = SplitMix64(seed: 2026)
-        // An uninterrupted ingest of one of these takes 0.15–0.3 s: kill anywhere in the first 0.25 s.
-        for round in 0..<files.count {
-            let file = files[round]
-            let pid = startProcess(CLI.binary, ["ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--chunk-size", "65536", file])
+        for file in files[8...] {
+            let pid = startProcess(CLI.binary, ingest(file))
             usleep(UInt32.random(in: 0...250_000, using: &generator))
             killProcess(pid)
         }
         // The kills did interrupt ingests mid-way: each leaves its work folder behind (a SIGKILL runs
         // no clean-up; the sweep removes old work folders).
         let interrupted = run("/bin/sh", ["-c", "ls \(vault)/work | wc -l"]).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect((Int(interrupted) ?? 0) > 0, "no kill landed inside an ingest")
+        #expect((Int(interrupted) ?? 0) >= 8, "the eight ingests killed at a failpoint each left their work folder")
         // Whatever the kills left: every manifest in the store is whole.
         let afterKills = CLI.run("verify", "--vault", vault, "--read-data", "--json")
         #expect(afterKills.status == 0, "\(afterKills.standardOutput)")
+        let report = try #require(CLI.json(afterKills) as? [String: Any])
+        #expect(((report["uncatalogued"] as? [String]) ?? []).count >= 4, "killed after the commit: in the store, not yet in the catalog")
+        #expect(!((report["orphans"] as? [String]) ?? []).isEmpty, "killed before the commit: chunks no manifest references")
         // Re-ingest completes every take; the catalog then matches the store exactly.
         for file in files {
             #expect(CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--chunk-size", "65536", file).status == 0)
@@ -109,8 +120,9 @@ struct VaultCommandTests {
     }
 }
 
-/// Sweep, erase and key rotation killed at random moments, then rerun: the vault converges to the
-/// same end state — nothing deleted that should stay, nothing readable that should be gone.
+/// Sweep, erase and key rotation killed at their failpoints and at random moments, then rerun: the
+/// vault converges to the same end state — nothing deleted that should stay, nothing readable that
+/// should be gone.
 @Suite("takevault policy operations under SIGKILL")
 struct PolicyCrashTests {
     @Test("kill -9 during rotate, sweep and erase, then rerun: the same end state", .timeLimit(.minutes(5)))
@@ -122,7 +134,7 @@ struct PolicyCrashTests {
         var studio: [String] = []
         for index in 0..<12 {
             let file = directory.file("take-\(index).wav")
-            run("sox", ["-n", "-r", "48000", "-b", "16", "-c", "1", file, "synth", "1", "sine", "\(300 + index * 20)", "vol", "0.4"])
+            writeWAV(file, channels: toneChannels(1, frames: 48_000, bits: 16, seed: UInt64(index)), bits: 16)
             let tier = index % 3 == 0 ? "studio" : "free"
             let owner = index == 11 ? "gone" : "owner-\(index)"
             let result = CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", tier, "--chunk-size", "65536", "--json", file)
@@ -130,19 +142,26 @@ struct PolicyCrashTests {
             if tier == "studio", owner != "gone", let id = (CLI.json(result) as? [String: Any])?["take_id"] as? String { studio.append(id) }
         }
         var generator = SplitMix64(seed: 77)
-        func killedRuns(_ arguments: [String], times: Int, within microseconds: UInt32) {
+        // Killed where each operation is half done (frozen at its failpoints first, which must be
+        // reached), then at random moments.
+        func killedRuns(_ arguments: [String], at points: [String], times: Int, within microseconds: UInt32) {
+            for point in points {
+                let pid = startProcess(CLI.binary, arguments, outputPath: "/dev/null", environment: ["TAKEVAULT_TEST_STOP_AT": point])
+                #expect(waitUntilStopped(pid) == .stopped, "\(arguments[0]) never reached \(point)")
+                killProcess(pid)
+            }
             for _ in 0..<times {
                 let pid = startProcess(CLI.binary, arguments)
                 usleep(UInt32.random(in: 0...microseconds, using: &generator))
                 killProcess(pid)
             }
         }
-        killedRuns(["keys", "rotate", "--vault", vault], times: 8, within: 60_000)
+        killedRuns(["keys", "rotate", "--vault", vault], at: ["rotation.key-written", "rotation.rewrapped"], times: 6, within: 60_000)
         #expect(CLI.run("keys", "rotate", "--vault", vault).status == 0)
         let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(400 * 86_400))   // past every free window, relative to the run
-        killedRuns(["sweep", "--vault", vault, "--as-of", future], times: 8, within: 150_000)
+        killedRuns(["sweep", "--vault", vault, "--as-of", future], at: ["sweep.step-applied"], times: 6, within: 150_000)
         #expect(CLI.run("sweep", "--vault", vault, "--as-of", future).status == 0)
-        killedRuns(["owner", "erase", "--vault", vault, "gone"], times: 6, within: 80_000)
+        killedRuns(["owner", "erase", "--vault", vault, "gone"], at: ["erasure.shredded", "erasure.objects-deleted"], times: 4, within: 80_000)
         let erase = CLI.run("owner", "erase", "--vault", vault, "gone")
         #expect(erase.status == 0 || erase.standardError.contains("owner_erased"))
         #expect(CLI.run("sweep", "--vault", vault, "--as-of", future).status == 0)

@@ -128,3 +128,22 @@ public func stopProcess(_ pid: pid_t, signal: Int32, seconds: Double) -> Int32? 
     killProcess(pid)
     return nil
 }
+
+/// How a child started with failpoints armed (`TAKEVAULT_TEST_STOP_AT`) came to rest.
+public enum ChildRest: Equatable {
+    /// Stopped itself at an armed point: it can be killed or continued there.
+    case stopped
+    /// Exited with this status before reaching one.
+    case exited(Int32)
+    /// Killed by this signal.
+    case signalled(Int32)
+}
+
+/// Blocks until `pid` stops (SIGSTOP at a failpoint) or ends; no polling, no timer.
+public func waitUntilStopped(_ pid: pid_t) -> ChildRest {
+    var status: Int32 = 0
+    while waitpid(pid, &status, WUNTRACED) < 0 && errno == EINTR {}
+    if status & 0xff == 0x7f { return .stopped }
+    if status & 0x7f == 0 { return .exited((status >> 8) & 0xff) }
+    return .signalled(status & 0x7f)
+}

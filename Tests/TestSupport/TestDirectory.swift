@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// A fresh directory under the system temporary directory, removed with everything in it on deinit.
-public final class TestDirectory {
+/// Sendable: its one property never changes.
+public final class TestDirectory: Sendable {
     public let path: String
 
     public init() {

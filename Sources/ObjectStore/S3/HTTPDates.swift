@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TakevaultCore
 
 /// The two date forms S3 answers with, as seconds since 1970 (UTC).
 enum HTTPDates {
@@ -35,14 +31,9 @@ enum HTTPDates {
         return utc(year: year, month: Int32(month + 1), day: day, hour: time[0], minute: time[1], second: time[2])
     }
 
-    private static func utc(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) -> Int64 {
-        var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        return Int64(timegm(&parts))
+    /// Seconds since 1970, or `nil` for a field out of range (these dates come from the server).
+    private static func utc(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) -> Int64? {
+        let civil = UTCTime(year: Int64(year), month: Int(month), day: Int(day), hour: Int(hour), minute: Int(minute), second: Int(second))
+        return civil.isValid ? civil.secondsSince1970 : nil
     }
 }

@@ -31,6 +31,8 @@ public struct S3Store: ObjectStore {
         self.transport = S3Transport(configuration: configuration)
     }
 
+    public var keyPrefix: String { configuration.prefix }
+
     func key(_ name: String) -> String { configuration.prefix + name }
 
     // MARK: Put
@@ -112,7 +114,10 @@ public struct S3Store: ObjectStore {
         guard let tier = values["tier"].flatMap(Tier.init(rawValue:)) else {
             throw StoreError.remote(operation: "get tags of", name: name, status: response.status, detail: "no valid tier tag")
         }
-        return ObjectTags(owner: values["owner"] ?? "", tier: tier, kind: values["kind"] ?? "",
+        guard let kind = values["kind"].flatMap(ObjectKind.init(rawValue:)) else {
+            throw StoreError.remote(operation: "get tags of", name: name, status: response.status, detail: "no valid kind tag")
+        }
+        return ObjectTags(owner: values["owner"] ?? "", tier: tier, kind: kind,
                           retainUntil: values["retain-until"], region: values["region"], held: values["held"] == "yes")
     }
 

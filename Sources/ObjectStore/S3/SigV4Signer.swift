@@ -150,11 +150,7 @@ public struct SigV4Signer: Sendable {
 
     /// `YYYYMMDD'T'HHMMSS'Z'` for seconds since 1970 (UTC).
     public static func amzDate(secondsSince1970 seconds: Int64) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
+        UTCTime(secondsSince1970: seconds).basicFormat
     }
 }
 

@@ -32,9 +32,9 @@ enum AuditEvent: Equatable, Sendable {
     /// A take deleted (its manifest, then the chunks no other manifest needs).
     case deleteTake(reason: String)
     /// Anything else a sweep deleted: `kind` is the sweep item's kind (`orphan_chunk`, `tombstone`, …).
-    case sweepDeletion(kind: String, id: String, reason: String)
+    case sweepDeletion(kind: Sweep.Item.Kind, id: String, reason: String)
     /// Deletions a sweep records by number only, because their names would identify an erased owner.
-    case sweepDeletionCount(kind: String, count: Int, reason: String)
+    case sweepDeletionCount(kind: Sweep.Item.Kind, count: Int, reason: String)
     case sweep(asOf: String, deleted: Int, bytesFreed: Int64)
     case retireGenerations([Int])
     case catalogRebuild(owners: Int, takes: Int)
@@ -55,7 +55,7 @@ enum AuditEvent: Equatable, Sendable {
         case .erasure: "erasure"
         case .export: "export"
         case .deleteTake: "delete_take"
-        case .sweepDeletion(let kind, _, _), .sweepDeletionCount(let kind, _, _): "delete_" + kind
+        case .sweepDeletion(let kind, _, _), .sweepDeletionCount(let kind, _, _): "delete_" + kind.rawValue
         case .sweep: "sweep"
         case .retireGenerations: "retire_generations"
         case .catalogRebuild: "catalog_rebuild"

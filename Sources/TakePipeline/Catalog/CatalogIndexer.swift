@@ -18,13 +18,13 @@ struct CatalogIndexer {
     func record(_ manifest: ManifestLocator.Opened, event: AuditEvent?, at: String) throws {
         let body = manifest.body
         try catalog.ensureOwner(OwnerRecord(id: body.owner, tier: manifest.header.tier, createdAt: body.ingestedAt))
-        var objects = [TakeObjectRecord(takeID: body.takeID, objectName: manifest.name, kind: "manifest", size: manifest.objectBytes)]
+        var objects = [TakeObjectRecord(takeID: body.takeID, objectName: manifest.name, kind: .manifest, size: manifest.objectBytes)]
         var seen = Set<String>()
         for artefact in body.artefacts {
             for chunk in artefact.chunks {
                 let name = ObjectNames.chunk(owner: body.owner, id: chunk.id)
                 if seen.insert(name).inserted {
-                    objects.append(TakeObjectRecord(takeID: body.takeID, objectName: name, kind: "chunk", size: Int64(chunk.size + ChunkSealer.overhead)))
+                    objects.append(TakeObjectRecord(takeID: body.takeID, objectName: name, kind: .chunk, size: Int64(chunk.size + ChunkSealer.overhead)))
                 }
             }
         }

@@ -80,7 +80,7 @@ public struct Ingest: Sendable {
         let retainUntil = vault.settings.retention.retainUntil(tier: request.tier, ingestedAt: ingestedAt).map(Timestamp.string)
         // Under an owner-wide hold, new objects are born held (the lifecycle backstop skips them).
         let held = try ProtectionTags(vault: vault).heldTakes(owner: owner)("")
-        let tags = ObjectTags(owner: owner, tier: request.tier, kind: "chunk", retainUntil: retainUntil, region: vault.region, held: held)
+        let tags = ObjectTags(owner: owner, tier: request.tier, kind: .chunk, retainUntil: retainUntil, region: vault.region, held: held)
         let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: key), chunkSize: vault.settings.chunkSize, tags: tags)
         let settings = vault.settings
 
@@ -96,15 +96,12 @@ public struct Ingest: Sendable {
         let master = try await writer.write(
             masterSource, kind: .master, codec: masterIsFLAC ? "flac" : "original",
             mediaType: masterIsFLAC ? "audio/flac" : Self.mediaType(info), settings: masterSettings)
-        let waveform = try await writer.write(
-            work + "/waveform.dat", kind: .waveform, codec: "audiowaveform-dat", mediaType: "application/octet-stream",
-            settings: .object(["samples_per_pixel": .number(Double(settings.waveformZoom)), "bits": .number(Double(settings.waveformBits)), "version": .number(2)]))
-        let report = try await writer.write(work + "/report.json", kind: .report, codec: "json", mediaType: "application/json", settings: .object([:]))
+        var derived = try await TakeCommit.sealAnalysis(work: work, writer: writer, settings: settings)
         let preview = try await previewReport
         progress(.sealing, 0.5)
-        let previewArtefact = try await writer.write(
-            work + "/preview.opus", kind: .preview, codec: "opus", mediaType: "audio/ogg; codecs=opus", settings: try JSONValue.from(preview))
+        try await TakeCommit.sealPreview(work: work, writer: writer, into: &derived, measured: preview)
         progress(.sealing, 1)
+        Failpoint.reach(Failpoint.ingestSealed)
 
         // Commit: the manifest, create-only.
         progress(.committing, 0)
@@ -115,21 +112,26 @@ public struct Ingest: Sendable {
             retainUntil: retainUntil,
             original: OriginalUpload(fileName: originalName, bytes: upload.bytes, sha256: uploadHex, probe: try JSONValue.from(info)),
             dawTransport: request.metadata.dawTransport, analysis: reportJSON, preview: try JSONValue.from(preview),
-            artefacts: [master, previewArtefact, waveform, report],
+            artefacts: [master] + derived.artefacts,
             pipeline: PipelineRecord(version: Self.pipelineVersion, settings: settingsJSON,
                                      settingsHash: Array(SHA256.hash(data: try ManifestSealer.canonicalJSON(settings))).hex,
                                      codecVersions: CodecVersions.all),
             generation: 1)
         let header = ManifestHeader(takeID: takeID, owner: owner, tier: request.tier, retainUntil: retainUntil, generation: 1, keyVersion: key.version)
-        let manifestName = ObjectNames.manifest(owner: owner, take: takeID, generation: 1)
-        let sealed = try ManifestSealer.seal(header: header, body: body, key: key)
-        do {
-            try await vault.store.put(manifestName, data: sealed, tags: ObjectTags(owner: owner, tier: request.tier, kind: "manifest", retainUntil: retainUntil, region: vault.region, held: held), createOnly: true)
-        } catch StoreError.alreadyExists {
+        var manifestTags = tags
+        manifestTags.kind = .manifest
+        let manifestName: String
+        switch try await TakeCommit(vault: vault).commit(header: header, body: body, key: key, tags: manifestTags,
+                                                          event: { .ingest(manifest: $0) }, failpoint: Failpoint.ingestCommitted) {
+        case .committed(let committed):
+            manifestName = committed.name
+        case .alreadyCommitted(let sealed):
             logger.notice("another ingest committed this take first")
             if let existing = try await existingTake(owner: owner, takeID: takeID) { return existing }
+            // Gone again already (a sweep or an erasure between the two): index this one, as sealed.
+            try TakeCommit(vault: vault).index(sealed, event: .ingest(manifest: sealed.name))
+            manifestName = sealed.name
         }
-        try recordInCatalog(ManifestLocator.Opened(name: manifestName, header: header, body: body, objectBytes: Int64(sealed.count)), event: .ingest(manifest: manifestName))
         logger.info("ingested", metadata: ["manifest": "\(manifestName)", "duration_s": "\(pass.report.durationS)"])
         progress(.committing, 1)
         return IngestResult(takeID: takeID, owner: owner, tier: request.tier, retainUntil: retainUntil, created: true,
@@ -143,14 +145,11 @@ public struct Ingest: Sendable {
         guard let latest = try await locator.manifests(owner: owner, take: takeID).last else { return nil }
         let opened = try await locator.open(name: latest.name, owner: owner)
         if try vault.catalog.take(takeID)?.generation != opened.header.generation {
-            try recordInCatalog(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes), event: .catalogCompleted(manifest: opened.name))
+            try TakeCommit(vault: vault).index(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
+                                               event: .catalogCompleted(manifest: opened.name))
         }
         return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: opened.header.retainUntil, created: false,
                             manifest: opened.name, analysis: opened.body.analysis, preview: opened.body.preview)
-    }
-
-    func recordInCatalog(_ manifest: ManifestLocator.Opened, event: AuditEvent) throws {
-        try CatalogIndexer(catalog: vault.catalog).record(manifest, event: event, at: Timestamp.string(vault.clock.now()))
     }
 
     private func quarantine(request: IngestRequest, originalName: String, owner: String, sha: String, rejection: UploadRejected, logger: Logger) throws -> Error {

@@ -35,6 +35,7 @@ public struct KeyRotation: Sendable {
             try AtomicOutput.write(next.fileContents(), to: nextPath, mode: 0o600)
         }
         vault.masterKeys.replace(primary: next, others: [try MasterKeySource.read(keyPath)])
+        Failpoint.reach(Failpoint.rotationKeyWritten)
 
         var rewrapped = 0
         for info in try await vault.store.list(prefix: ObjectNames.root) {
@@ -53,6 +54,7 @@ public struct KeyRotation: Sendable {
                                                                  createdAt: Timestamp.string(vault.clock.now())))
             }
         }
+        Failpoint.reach(Failpoint.rotationRewrapped)
         guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
         FileIO.syncDirectory(vault.root)
         vault.masterKeys.replace(primary: next, others: [])

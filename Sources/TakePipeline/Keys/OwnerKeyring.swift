@@ -52,7 +52,7 @@ public struct OwnerKeyring: Sendable {
         let created = Timestamp.string(vault.clock.now())
         var stored = wrapped
         do {
-            try await vault.store.put(name, data: wrapped, tags: ObjectTags(owner: owner, tier: tier, kind: "owner-key", retainUntil: nil, region: vault.region), createOnly: true)
+            try await vault.store.put(name, data: wrapped, tags: ObjectTags(owner: owner, tier: tier, kind: .ownerKey, retainUntil: nil, region: vault.region), createOnly: true)
         } catch StoreError.alreadyExists {
             // Another ingest created it first: use theirs.
             stored = try await vault.store.get(name)

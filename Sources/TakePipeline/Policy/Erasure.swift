@@ -50,13 +50,15 @@ public struct Erasure: Sendable {
         try vault.catalog.deleteOwnerKeys(id)
         let rotated = vault.masterKeyPath != nil
         if rotated { _ = try await KeyRotation(vault: vault).run() }
+        Failpoint.reach(Failpoint.erasureShredded)
         // 2. Objects: manifests first, so no take is ever half there.
         let objects = try await vault.store.list(prefix: ObjectNames.ownerPrefix(id))
         try await vault.store.delete(objects.map(\.name).filter(Sweep.isManifest))
         try await vault.store.delete(objects.map(\.name).filter { !Sweep.isManifest($0) })
         // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
         // (the job rows go in step 3).
-        for job in try vault.catalog.jobIDs(owner: id) { unlink(vault.spoolDirectory + "/accepted/" + job + ".upload") }
+        for job in try vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
+        Failpoint.reach(Failpoint.erasureObjectsDeleted)
         // 3. Catalog and tombstone.
         let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
         try vault.catalog.eraseOwner(id, tombstone: tombstone)

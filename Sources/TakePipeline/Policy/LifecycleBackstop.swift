@@ -30,14 +30,19 @@ public struct LifecycleBackstop: Sendable, Encodable {
     /// Default margin: a week past the sweep's date.
     public static let defaultMarginDays = 7
 
+    /// The rules for `vault`'s retention policy and store.
+    public init(vault: Vault, marginDays: Int = defaultMarginDays) {
+        self.init(policy: vault.settings.retention, keyPrefix: vault.store.keyPrefix, marginDays: marginDays)
+    }
+
     public init(policy: RetentionPolicy, keyPrefix: String, marginDays: Int = defaultMarginDays) {
         var rules: [Rule] = []
         let root = keyPrefix + ObjectNames.root
         for tier in Tier.allCases {
             guard let days = policy.days(for: tier) else { continue }
-            for kind in ["manifest", "chunk"] {
-                rules.append(Rule(id: "takevault-backstop-\(tier.rawValue)-\(kind)s", prefix: root,
-                                  tags: ["tier": tier.rawValue, "kind": kind, "held": "no"], expirationDays: days + marginDays))
+            for kind in [ObjectKind.manifest, .chunk] {
+                rules.append(Rule(id: "takevault-backstop-\(tier.rawValue)-\(kind.rawValue)s", prefix: root,
+                                  tags: ["tier": tier.rawValue, "kind": kind.rawValue, "held": "no"], expirationDays: days + marginDays))
             }
         }
         // Parts of uploads a crash left open; the sweep aborts them after the orphan grace period.

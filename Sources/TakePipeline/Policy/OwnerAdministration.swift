@@ -50,11 +50,11 @@ public struct OwnerAdministration: Sendable {
             body.tier = tier
             body.retainUntil = end
             let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
-            let tags = ObjectTags(owner: id, tier: tier, kind: "manifest", retainUntil: end, region: vault.region, held: isHeld(take.id))
+            let tags = ObjectTags(owner: id, tier: tier, kind: .manifest, retainUntil: end, region: vault.region, held: isHeld(take.id))
             try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
-            for object in try vault.catalog.objects(ofTake: take.id) where object.kind == "chunk" {
+            for object in try vault.catalog.objects(ofTake: take.id) where object.kind == .chunk {
                 // Renewed, not just re-tagged: the lifecycle backstop counts the new window from now.
-                try await vault.store.renew(object.objectName, tags: ObjectTags(owner: id, tier: tier, kind: "chunk", retainUntil: end, region: vault.region,
+                try await vault.store.renew(object.objectName, tags: ObjectTags(owner: id, tier: tier, kind: .chunk, retainUntil: end, region: vault.region,
                                                                                    held: isHeld(take.id)))
             }
             var updated = take

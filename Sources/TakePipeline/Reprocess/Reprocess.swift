@@ -83,10 +83,10 @@ public struct Reprocess: Sendable {
         report.takes = selected.compactMap { results[$0.id] }
         for result in report.takes {
             switch result.outcome {
-            case "done": report.done += 1
-            case "skipped": report.skipped += 1
-            case "would_reprocess": report.wouldReprocess += 1
-            default: report.failed += 1
+            case .done: report.done += 1
+            case .skipped: report.skipped += 1
+            case .wouldReprocess: report.wouldReprocess += 1
+            case .failed: report.failed += 1
             }
         }
         return report

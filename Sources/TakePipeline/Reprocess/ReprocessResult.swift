@@ -2,8 +2,7 @@
 public struct ReprocessResult: Sendable, Encodable, Equatable {
     public var takeID: String
     public var owner: String
-    /// `done`, `skipped`, `failed`, or `would_reprocess` (dry run).
-    public var outcome = "failed"
+    public var outcome = Outcome.failed
     /// Why a take was skipped or failed.
     public var reason: Reason?
     /// What changes (`name: old → new`).
@@ -18,6 +17,15 @@ public struct ReprocessResult: Sendable, Encodable, Equatable {
     /// Generations older than this are to be retired once the run's derivations are done.
     var retireOlderThan: Int?
 
+    /// What happened to the take; the raw value is the JSON contract of `reprocess --json`.
+    public enum Outcome: String, Sendable, Encodable {
+        case done
+        case skipped
+        case failed
+        /// A dry run's: the take would be reprocessed.
+        case wouldReprocess = "would_reprocess"
+    }
+
     public struct Reason: Sendable, Encodable, Equatable {
         public var code: String
         public var message: String
@@ -31,14 +39,14 @@ public struct ReprocessResult: Sendable, Encodable, Equatable {
 
     func skipped(_ code: String, _ message: String) -> ReprocessResult {
         var copy = self
-        copy.outcome = "skipped"
+        copy.outcome = .skipped
         copy.reason = Reason(code: code, message: message)
         return copy
     }
 
     func failed(_ code: String, _ message: String) -> ReprocessResult {
         var copy = self
-        copy.outcome = "failed"
+        copy.outcome = .failed
         copy.reason = Reason(code: code, message: message)
         return copy
     }

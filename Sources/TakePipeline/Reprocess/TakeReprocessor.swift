@@ -47,7 +47,7 @@ struct TakeReprocessor: Sendable {
             }
             result.changes = derivation.differences(from: recorded)
             if dryRun {
-                result.outcome = "would_reprocess"
+                result.outcome = .wouldReprocess
                 return result
             }
             try await reprocess(manifest, held: held, result: &result, logger: logger, progress: progress)
@@ -89,15 +89,11 @@ struct TakeReprocessor: Sendable {
         try check(preview, source: analysis, settings: settings)
 
         // 4. Seal the derived artefacts; the master's chunks are reused as they are.
-        let tags = ObjectTags(owner: owner, tier: manifest.header.tier, kind: "chunk", retainUntil: manifest.header.retainUntil, region: vault.region,
+        let tags = ObjectTags(owner: owner, tier: manifest.header.tier, kind: .chunk, retainUntil: manifest.header.retainUntil, region: vault.region,
                               held: try ProtectionTags(vault: vault).heldTakes(owner: owner)(take))
         let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: manifest.key), chunkSize: master.chunkSize, tags: tags)
-        let previewArtefact = try await writer.write(work + "/preview.opus", kind: .preview, codec: "opus", mediaType: "audio/ogg; codecs=opus",
-                                                     settings: try JSONValue.from(preview))
-        let waveform = try await writer.write(
-            work + "/waveform.dat", kind: .waveform, codec: "audiowaveform-dat", mediaType: "application/octet-stream",
-            settings: .object(["samples_per_pixel": .number(Double(settings.waveformZoom)), "bits": .number(Double(settings.waveformBits)), "version": .number(2)]))
-        let report = try await writer.write(work + "/report.json", kind: .report, codec: "json", mediaType: "application/json", settings: .object([:]))
+        var derived = try await TakeCommit.sealAnalysis(work: work, writer: writer, settings: settings)
+        try await TakeCommit.sealPreview(work: work, writer: writer, into: &derived, measured: preview)
         progress(0.9)
 
         // 5. Commit generation g+1 (create-only), index it, then retire g unless held.
@@ -105,7 +101,7 @@ struct TakeReprocessor: Sendable {
         var body = manifest.body
         body.analysis = try JSONValue.from(analysis)
         body.preview = try JSONValue.from(preview)
-        body.artefacts = [master, previewArtefact, waveform, report]
+        body.artefacts = [master] + derived.artefacts
         body.generation = generation
         let recordedSettings = derivation.applied(to: manifest.body.pipeline.settings)
         body.pipeline = PipelineRecord(version: derivation.pipelineVersion, settings: recordedSettings,
@@ -113,22 +109,21 @@ struct TakeReprocessor: Sendable {
                                        codecVersions: CodecVersions.all)
         var header = manifest.header
         header.generation = generation
-        let name = ObjectNames.manifest(owner: owner, take: take, generation: generation)
-        let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
-        let manifestTags = ObjectTags(owner: owner, tier: header.tier, kind: "manifest", retainUntil: header.retainUntil, region: vault.region, held: tags.held)
-        do {
-            try await vault.store.put(name, data: sealed, tags: manifestTags, createOnly: true)
-        } catch StoreError.alreadyExists {
+        var manifestTags = tags
+        manifestTags.kind = .manifest
+        let name: String
+        switch try await TakeCommit(vault: vault).commit(header: header, body: body, key: manifest.key, tags: manifestTags,
+                                                          event: { .reprocess(manifest: $0) }) {
+        case .committed(let committed):
+            name = committed.name
+        case .alreadyCommitted(let sealed):
             // Another reprocess of this take committed this generation first: its result stands.
-            logger.notice("generation already committed", metadata: ["manifest": "\(name)"])
-            result.outcome = "done"
+            logger.notice("generation already committed", metadata: ["manifest": "\(sealed.name)"])
+            result.outcome = .done
             result.generation = generation
             return
         }
-        try CatalogIndexer(catalog: vault.catalog).record(
-            ManifestLocator.Opened(name: name, header: header, body: body, objectBytes: Int64(sealed.count)), event: .reprocess(manifest: name),
-            at: Timestamp.string(vault.clock.now()))
-        result.outcome = "done"
+        result.outcome = .done
         result.generation = generation
         // Retired once every take of the run is derived (``Reprocess``), unless held.
         if held { result.oldGenerationKept = true } else { result.retireOlderThan = generation }

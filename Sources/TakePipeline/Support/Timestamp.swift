@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -13,11 +9,7 @@ import Foundation
 /// UTC timestamps as takevault writes them: ISO 8601 to the second, `2026-11-29T06:30:00Z`.
 public enum Timestamp {
     public static func string(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        UTCTime(secondsSince1970: Int64(date.timeIntervalSince1970.rounded(.down))).iso8601
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SSZ` (also with fractional seconds or a `+HH:MM` offset). Dates
@@ -37,9 +29,10 @@ public enum Timestamp {
         }
         guard let year = number(0..<4), scalars[4] == 0x2d, let month = number(5..<7), scalars[7] == 0x2d, let day = number(8..<10),
               scalars[10] == 0x54 || scalars[10] == 0x20, let hour = number(11..<13), scalars[13] == 0x3a, let minute = number(14..<16),
-              scalars[16] == 0x3a, let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+              scalars[16] == 0x3a, let second = number(17..<19)
         else { return nil }
+        let civil = UTCTime(year: Int64(year), month: Int(month), day: Int(day), hour: Int(hour), minute: Int(minute), second: Int(second))
+        guard civil.isValid else { return nil }
         var index = 19
         var fraction = 0.0
         if index < scalars.count, scalars[index] == 0x2e {
@@ -59,15 +52,7 @@ public enum Timestamp {
         } else if !(index < scalars.count && scalars[index] == 0x5a) {
             return nil
         }
-        var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        let seconds = timegm(&parts)
-        return Date(timeIntervalSince1970: Double(seconds) + Double(offset) + fraction)
+        return Date(timeIntervalSince1970: Double(civil.secondsSince1970) + Double(offset) + fraction)
     }
 }
 

@@ -1,6 +1,7 @@
 import ObjectStore
 import TakeArchive
 import TakeCatalog
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,21 @@ public struct Sweep: Sendable {
     public init(vault: Vault) { self.vault = vault }
 
     public struct Item: Sendable, Encodable, Equatable {
-        public var kind: String
+        /// What an item is; the raw value is the JSON contract of `sweep --json` and the audit
+        /// event's kind (`delete_<kind>`).
+        public enum Kind: String, Sendable, Encodable, CaseIterable {
+            case take
+            case orphanChunk = "orphan_chunk"
+            case unfinishedUpload = "unfinished_upload"
+            case quarantine
+            case workFolder = "work_folder"
+            case tombstone
+            case records
+            case erasedOwnerObject = "erased_owner_object"
+            case supersededGeneration = "superseded_generation"
+        }
+
+        public var kind: Kind
         public var id: String
         public var owner: String?
         public var reason: String
@@ -80,6 +95,7 @@ public struct Sweep: Sendable {
             case .deleteRecords(let before):
                 _ = try vault.catalog.deleteRecords(before: before)
             }
+            Failpoint.reach(Failpoint.sweepStepApplied)
         }
         let report = plan.report(dryRun: false)
         let at = Timestamp.string(vault.clock.now())
@@ -100,9 +116,9 @@ public struct Sweep: Sendable {
 
     /// Item kinds whose audit events are written elsewhere (takes: ``TakeDeleter``) or not at all
     /// (records: the events themselves).
-    static let auditedElsewhere: Set<String> = ["take", "records"]
+    static let auditedElsewhere: Set<Item.Kind> = [.take, .records]
     /// Item kinds audited as one event with a count, never by name.
-    static let auditedAsCount = ["erased_owner_object", "unfinished_upload"]
+    static let auditedAsCount: [Item.Kind] = [.erasedOwnerObject, .unfinishedUpload]
 
     /// The takes due at `asOf`: those to delete, and those kept because a hold covers them or their
     /// owner's processing is restricted. Reads the catalog once.
@@ -113,11 +129,11 @@ public struct Sweep: Sendable {
         var delete: [Item] = [], keep: [Item] = []
         for take in try vault.catalog.expiredTakes(at: Timestamp.string(asOf)) {
             if heldOwners.contains(take.ownerID) || heldTakes.contains(take.id) {
-                keep.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "held", bytes: take.bytes, retainUntil: take.retainUntil))
+                keep.append(Item(kind: .take, id: take.id, owner: take.ownerID, reason: "held", bytes: take.bytes, retainUntil: take.retainUntil))
             } else if take.ownerRestricted {
-                keep.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "owner restricted", bytes: take.bytes, retainUntil: take.retainUntil))
+                keep.append(Item(kind: .take, id: take.id, owner: take.ownerID, reason: "owner restricted", bytes: take.bytes, retainUntil: take.retainUntil))
             } else {
-                delete.append(Item(kind: "take", id: take.id, owner: take.ownerID, reason: "retention ended", bytes: take.bytes, retainUntil: take.retainUntil))
+                delete.append(Item(kind: .take, id: take.id, owner: take.ownerID, reason: "retention ended", bytes: take.bytes, retainUntil: take.retainUntil))
             }
         }
         return (delete, keep)

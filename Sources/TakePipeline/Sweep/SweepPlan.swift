@@ -107,7 +107,7 @@ extension Sweep {
             }
             if !orphans.isEmpty {
                 plan.steps.append(Plan.Step(action: .deleteObjects(orphans.map(\.name)), items: orphans.map {
-                    Item(kind: "orphan_chunk", id: $0.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
+                    Item(kind: .orphanChunk, id: $0.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
                 }))
             }
         }
@@ -117,7 +117,7 @@ extension Sweep {
         let staleUploads = try await vault.store.pendingUploads().filter { ($0.initiated ?? Int64.max) <= graceCutoff }
         if !staleUploads.isEmpty {
             plan.steps.append(Plan.Step(action: .abortUploads(staleUploads), items: staleUploads.map {
-                Item(kind: "unfinished_upload", id: $0.name, owner: nil, reason: "left unfinished for over \(policy.orphanGraceHours) h", bytes: 0)
+                Item(kind: .unfinishedUpload, id: $0.name, owner: nil, reason: "left unfinished for over \(policy.orphanGraceHours) h", bytes: 0)
             }))
         }
 
@@ -125,13 +125,13 @@ extension Sweep {
         let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970
         for folder in Self.folders(in: vault.quarantineDirectory) where folder.modified <= quarantineCutoff {
             plan.steps.append(Plan.Step(action: .removeFolder(vault.quarantineDirectory + "/" + folder.name), items: [
-                Item(kind: "quarantine", id: folder.name, owner: nil, reason: "quarantined over \(policy.quarantineDays) days", bytes: 0),
+                Item(kind: .quarantine, id: folder.name, owner: nil, reason: "quarantined over \(policy.quarantineDays) days", bytes: 0),
             ]))
         }
         let workCutoff = asOf.addingTimeInterval(-Double(policy.orphanGraceHours) * 3_600).timeIntervalSince1970
         for folder in Self.folders(in: vault.workDirectory) where folder.modified <= workCutoff {
             plan.steps.append(Plan.Step(action: .removeFolder(vault.workDirectory + "/" + folder.name), items: [
-                Item(kind: "work_folder", id: folder.name, owner: nil, reason: "left by an interrupted ingest", bytes: 0),
+                Item(kind: .workFolder, id: folder.name, owner: nil, reason: "left by an interrupted ingest", bytes: 0),
             ]))
         }
 
@@ -139,13 +139,13 @@ extension Sweep {
         let tombstoneCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.tombstoneDays) * 86_400))
         for tombstone in try vault.catalog.tombstones() where tombstone.at <= tombstoneCutoff {
             plan.steps.append(Plan.Step(action: .deleteTombstone(tombstone.id), items: [
-                Item(kind: "tombstone", id: tombstone.id, owner: nil, reason: "kept \(policy.tombstoneDays) days", bytes: 0),
+                Item(kind: .tombstone, id: tombstone.id, owner: nil, reason: "kept \(policy.tombstoneDays) days", bytes: 0),
             ]))
         }
         let recordCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.recordDays) * 86_400))
         let records = try vault.catalog.countRecords(before: recordCutoff)
         plan.steps.append(Plan.Step(action: .deleteRecords(before: recordCutoff), items: records > 0
-            ? [Item(kind: "records", id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)] : []))
+            ? [Item(kind: .records, id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)] : []))
         return plan
     }
 
@@ -156,7 +156,7 @@ extension Sweep {
         let manifests = objects.filter { Self.isManifest($0.name) }, others = objects.filter { !Self.isManifest($0.name) }
         return [manifests, others].filter { !$0.isEmpty }.map { group in
             Plan.Step(action: .deleteObjects(group.map(\.name)), items: group.map {
-                Item(kind: "erased_owner_object", id: $0.name, owner: nil, reason: "owner erased", bytes: $0.size)
+                Item(kind: .erasedOwnerObject, id: $0.name, owner: nil, reason: "owner erased", bytes: $0.size)
             })
         }
     }
@@ -178,14 +178,14 @@ extension Sweep {
         for (take, generations) in generationsByTake.sorted(by: { $0.key < $1.key }) where generations.count > 1 && !expiring.contains(take) {
             guard let current = generations.max() else { continue }
             if try retirement.isHeld(owner: owner, take: take) {
-                kept.append(Item(kind: "superseded_generation", id: take, owner: owner, reason: "held: kept until the hold is lifted", bytes: 0))
+                kept.append(Item(kind: .supersededGeneration, id: take, owner: owner, reason: "held: kept until the hold is lifted", bytes: 0))
                 continue
             }
             let plan = try await retirement.plan(owner: owner, current: [take: current], alsoGone: expiring, alsoGoneManifests: retiredManifests)
             let bytes = (plan.manifests + plan.chunks).reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
             let superseded = (plan.generations[take] ?? []).map(String.init).joined(separator: ", ")
             steps.append(Plan.Step(action: .retireGenerations(plan), items: [
-                Item(kind: "superseded_generation", id: take, owner: owner, reason: "generation \(superseded) superseded by \(current)", bytes: bytes),
+                Item(kind: .supersededGeneration, id: take, owner: owner, reason: "generation \(superseded) superseded by \(current)", bytes: bytes),
             ]))
             retired.formUnion(plan.manifests + plan.chunks)
             retiredManifests.formUnion(plan.manifests)

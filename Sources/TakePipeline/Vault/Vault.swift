@@ -23,8 +23,11 @@ import Foundation
 /// has acknowledged and not yet archived).
 public final class Vault: Sendable {
     public let root: String
-    public let store: any ObjectStore
-    public let catalog: Catalog
+    /// The objects. Package-visible only: callers outside the pipeline and the relay go through
+    /// the pipeline's operations, which keep the store and the catalog in step.
+    package let store: any ObjectStore
+    /// The index of the store, the audit log and the relay's job queue (package-visible, as `store`).
+    package let catalog: Catalog
     public let masterKeys: MasterKeyRing
     /// The key file, or `nil` when the environment supplies the key.
     public let masterKeyPath: String?
@@ -36,7 +39,7 @@ public final class Vault: Sendable {
     public var quarantineDirectory: String { root + "/quarantine" }
     public var workDirectory: String { root + "/work" }
     /// Uploads `takevault serve` has acknowledged and not yet archived (docs/RELAY.md).
-    public var spoolDirectory: String { root + "/spool" }
+    public var spool: SpoolLayout { SpoolLayout(root: root + "/spool") }
 
     /// The default vault folder: `$TAKEVAULT_VAULT`, else `$XDG_DATA_HOME/takevault`, else
     /// `~/.local/share/takevault`.
@@ -48,6 +51,8 @@ public final class Vault: Sendable {
 
     /// The key that wraps new owner keys.
     public var masterKey: MasterKey { masterKeys.primary }
+    /// That key's public id (hex), as `init` and `keys rotate` print it.
+    public var masterKeyID: String { masterKey.id.hex }
 
     init(root: String, store: any ObjectStore, catalog: Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings,
          clock: PipelineClock, region: String) {

@@ -51,23 +51,16 @@ struct AnalyzeCommand: AsyncParsableCommand {
             WaveformOptions(samplesPerPixel: waveformZoom, bits: WaveformBuilder.Bits(rawValue: waveformBits)!, splitChannels: waveformSplitChannels)
         }
         let options = AnalysisOptions(quality: quality, waveform: waveformOptions)
-        var worst = ExitStatus.success
-        var documents: [AnalyzeDocument] = []
+        var batch = FileBatch<AnalyzeDocument>(json: json)
         for file in files {
             do {
                 let analysis = try analyze(file, options: options)
-                documents.append(AnalyzeDocument(file: file, report: analysis.report, error: nil))
-                if !json { FileDescriptorOutput.standardOutput.write(AnalyzeText.render(file: file, report: analysis.report)) }
+                batch.succeeded(AnalyzeDocument(file: file, report: analysis.report), text: AnalyzeText.render(file: file, report: analysis.report))
             } catch {
-                worst = max(worst, ExitStatus(for: error))
-                documents.append(AnalyzeDocument(file: file, report: nil, error: ErrorDocument(error).error))
-                if !json { _ = report(error, json: false) }
+                batch.failed(AnalyzeDocument(file: file), error: error)
             }
         }
-        if json {
-            if documents.count == 1 { try JSONOutput.print(documents[0]) } else { try JSONOutput.print(documents) }
-        }
-        if worst != .success { throw worst.exitCode }
+        try batch.finish()
     }
 
     /// Analyses one file; with `--waveform`, the waveform streams into a temporary file beside the
@@ -91,10 +84,10 @@ struct AnalyzeCommand: AsyncParsableCommand {
 }
 
 /// One file's analysis as JSON: the report's keys at top level plus `file` (or `file` and `error`).
-struct AnalyzeDocument: Encodable {
+struct AnalyzeDocument: FileDocument {
     var file: String
-    var report: AnalysisReport?
-    var error: ErrorDocument.Detail?
+    var report: AnalysisReport? = nil
+    var error: ErrorDocument.Detail? = nil
 
     private enum CodingKeys: String, CodingKey { case file, error }
 

@@ -6,28 +6,24 @@ struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog", abstract: "Maintain the catalog (the index of the store).", subcommands: [Rebuild.self])
 
-    struct Rebuild: AsyncParsableCommand {
+    struct Rebuild: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebuild", abstract: "Rebuild the catalog's index from the store's key objects and manifests alone.")
 
         @OptionGroup var vault: VaultOptions
         @Flag(help: "Print JSON.") var json = false
 
-        func run() async throws {
-            do {
-                let summary = try await CatalogRebuild(vault: try vault.open()).run()
-                if json {
-                    try JSONOutput.print(summary)
-                } else {
-                    FileDescriptorOutput.standardOutput.write("catalog rebuilt: \(summary.owners) owner(s), \(summary.keys) key(s), \(summary.takes) take(s)\n")
-                    if summary.unindexedCount > 0 {
-                        FileDescriptorOutput.standardError.write(
-                            "warning: \(summary.unindexedCount) object(s) outside the vault's layout were not indexed (ids must follow FORMAT.md §2):\n"
-                                + summary.unindexed.map { "  \($0)\n" }.joined())
-                    }
+        func execute() async throws {
+            let summary = try await CatalogRebuild(vault: try vault.open()).run()
+            if json {
+                try JSONOutput.print(summary)
+            } else {
+                FileDescriptorOutput.standardOutput.write("catalog rebuilt: \(summary.owners) owner(s), \(summary.keys) key(s), \(summary.takes) take(s)\n")
+                if summary.unindexedCount > 0 {
+                    FileDescriptorOutput.standardError.write(
+                        "warning: \(summary.unindexedCount) object(s) outside the vault's layout were not indexed (ids must follow FORMAT.md §2):\n"
+                            + summary.unindexed.map { "  \($0)\n" }.joined())
                 }
-            } catch {
-                throw report(error, json: json)
             }
         }
     }

@@ -4,7 +4,7 @@ import TakevaultCore
 import TakePipeline
 
 /// `takevault ingest FILE… --owner ID --tier free|pro|studio`: archive takes.
-struct IngestCommand: AsyncParsableCommand {
+struct IngestCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Analyse, master, preview, seal and store takes; print each take's id and report.",
@@ -31,57 +31,44 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Waveform samples per pixel.") var waveformZoom: Int?
     @Flag(help: "Print JSON (the take id and report; an array for several files).") var json = false
 
-    func run() async throws {
-        var results: [IngestDocument] = []
-        var worst = ExitStatus.success
-        let opened: Vault
+    func execute() async throws {
         var metadata = TakeMetadata()
-        do {
-            if let meta { metadata = try TakeMetadata.parse(meta) }
-            if let session { metadata.sessionID = session }
-            try metadata.validate()
-            opened = try vault.open { settings in
-                if let targetLufs { settings.targetLUFS = targetLufs }
-                if let ceilingDbtp { settings.ceilingDBTP = ceilingDbtp }
-                if let opusBitrate { settings.opusBitrate = opusBitrate }
-                if let opusComplexity { settings.opusComplexity = opusComplexity }
-                if let flacLevel { settings.flacLevel = flacLevel }
-                if let chunkSize { settings.chunkSize = chunkSize }
-                if let waveformZoom { settings.waveformZoom = waveformZoom }
-            }
-        } catch {
-            throw report(error, json: json)
+        if let meta { metadata = try TakeMetadata.parse(meta) }
+        if let session { metadata.sessionID = session }
+        try metadata.validate()
+        let opened = try vault.open { settings in
+            if let targetLufs { settings.targetLUFS = targetLufs }
+            if let ceilingDbtp { settings.ceilingDBTP = ceilingDbtp }
+            if let opusBitrate { settings.opusBitrate = opusBitrate }
+            if let opusComplexity { settings.opusComplexity = opusComplexity }
+            if let flacLevel { settings.flacLevel = flacLevel }
+            if let chunkSize { settings.chunkSize = chunkSize }
+            if let waveformZoom { settings.waveformZoom = waveformZoom }
         }
         let ingest = Ingest(vault: opened)
+        var batch = FileBatch<IngestDocument>(json: json)
         for file in files {
             let seconds = (try? AudioProbe.probe(path: file).durationS) ?? 0
             let bar = ProgressBar(label: file.split(separator: "/").last.map(String.init) ?? file, audioSeconds: seconds)
             do {
+                defer { bar.finish() }
                 let result = try await ingest.run(IngestRequest(path: file, owner: owner, tier: tier, metadata: metadata)) { stage, fraction in
                     bar.update(stage: stage, fraction: fraction)
                 }
-                bar.finish()
-                results.append(IngestDocument(file: file, result: result, error: nil))
-                if !json { FileDescriptorOutput.standardOutput.write(IngestText.render(file: file, result: result)) }
+                batch.succeeded(IngestDocument(file: file, result: result), text: IngestText.render(file: file, result: result))
             } catch {
-                bar.finish()
-                worst = max(worst, ExitStatus(for: error))
-                results.append(IngestDocument(file: file, result: nil, error: ErrorDocument(error).error))
-                if !json { _ = report(error, json: false) }
+                batch.failed(IngestDocument(file: file), error: error)
             }
         }
-        if json {
-            if results.count == 1 { try JSONOutput.print(results[0]) } else { try JSONOutput.print(results) }
-        }
-        if worst != .success { throw worst.exitCode }
+        try batch.finish()
     }
 }
 
 /// One file's ingest as JSON: the result's keys plus `file`, or `file` and `error`.
-struct IngestDocument: Encodable {
+struct IngestDocument: FileDocument {
     var file: String
-    var result: IngestResult?
-    var error: ErrorDocument.Detail?
+    var result: IngestResult? = nil
+    var error: ErrorDocument.Detail? = nil
 
     private enum CodingKeys: String, CodingKey { case file, error }
 

@@ -1,9 +1,8 @@
 import ArgumentParser
-import TakeArchive
 import TakePipeline
 
 /// `takevault init`: creates a vault with a new master key.
-struct InitCommand: AsyncParsableCommand {
+struct InitCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create a vault: folders, settings and a new master key (mode 0600).",
@@ -18,16 +17,12 @@ struct InitCommand: AsyncParsableCommand {
     @OptionGroup var vault: VaultOptions
     @Flag(help: "Print JSON.") var json = false
 
-    func run() async throws {
-        do {
-            let created = try Vault.initialize(at: vault.path, environment: Environment.current, store: vault.store)
-            if json {
-                try JSONOutput.print(["vault": created.root, "master_key_id": created.masterKey.id.hex])
-            } else {
-                FileDescriptorOutput.standardOutput.write("vault created at \(created.root) (master key \(created.masterKey.id.hex))\n")
-            }
-        } catch {
-            throw report(error, json: json)
+    func execute() async throws {
+        let created = try Vault.initialize(at: vault.path, environment: Environment.current, store: vault.store)
+        if json {
+            try JSONOutput.print(["vault": created.root, "master_key_id": created.masterKeyID])
+        } else {
+            FileDescriptorOutput.standardOutput.write("vault created at \(created.root) (master key \(created.masterKeyID))\n")
         }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import ObjectStore
 import TakePipeline
 
 /// `takevault lifecycle print`.
@@ -7,7 +6,7 @@ struct LifecycleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lifecycle", abstract: "The S3 lifecycle backstop for the retention policy.", subcommands: [Print.self])
 
-    struct Print: AsyncParsableCommand {
+    struct Print: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "print",
             abstract: "Print the S3 lifecycle configuration equivalent to the vault's retention policy, for operators to apply.",
@@ -28,18 +27,12 @@ struct LifecycleCommand: AsyncParsableCommand {
             guard (1...3_650).contains(marginDays) else { throw ValidationError("--margin-days must be 1…3650") }
         }
 
-        func run() async throws {
-            do {
-                let opened = try vault.open()
-                let prefix = (opened.store as? S3Store)?.configuration.prefix ?? ""
-                let backstop = LifecycleBackstop(policy: opened.settings.retention, keyPrefix: prefix, marginDays: marginDays)
-                if json {
-                    try JSONOutput.print(backstop.awsCLIJSON)
-                } else {
-                    FileDescriptorOutput.standardOutput.write(backstop.xml)
-                }
-            } catch {
-                throw report(error, json: json)
+        func execute() async throws {
+            let backstop = LifecycleBackstop(vault: try vault.open(), marginDays: marginDays)
+            if json {
+                try JSONOutput.print(backstop.awsCLIJSON)
+            } else {
+                FileDescriptorOutput.standardOutput.write(backstop.xml)
             }
         }
     }

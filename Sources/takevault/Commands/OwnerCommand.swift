@@ -8,7 +8,7 @@ struct OwnerCommand: AsyncParsableCommand {
         commandName: "owner", abstract: "Per-owner operations of the privacy policy.",
         subcommands: [TierCommand.self, HoldCommand.self, RestrictCommand.self, EraseCommand.self, ExportCommand.self])
 
-    struct TierCommand: AsyncParsableCommand {
+    struct TierCommand: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "tier", abstract: "Change an owner's tier; every take's retention is recomputed (docs/OPERATIONS.md).")
         @OptionGroup var vault: VaultOptions
@@ -16,19 +16,17 @@ struct OwnerCommand: AsyncParsableCommand {
         @Argument(help: "The new tier.") var tier: Tier
         @Flag(help: "Print JSON.") var json = false
 
-        func run() async throws {
-            do {
-                let changed = try await OwnerAdministration(vault: try vault.open()).setTier(owner: owner, to: tier)
-                if json {
-                    try JSONOutput.print(TierDocument(owner: owner, tier: tier, takes: changed.map { TierDocument.Take(takeId: $0.take, retainUntil: $0.retainUntil) }))
-                } else {
-                    FileDescriptorOutput.standardOutput.write("\(owner) is now \(tier); \(changed.count) take(s) re-dated\n")
-                }
-            } catch { throw report(error, json: json) }
+        func execute() async throws {
+            let changed = try await OwnerAdministration(vault: try vault.open()).setTier(owner: owner, to: tier)
+            if json {
+                try JSONOutput.print(TierDocument(owner: owner, tier: tier, takes: changed.map { TierDocument.Take(takeId: $0.take, retainUntil: $0.retainUntil) }))
+            } else {
+                FileDescriptorOutput.standardOutput.write("\(owner) is now \(tier); \(changed.count) take(s) re-dated\n")
+            }
         }
     }
 
-    struct HoldCommand: AsyncParsableCommand {
+    struct HoldCommand: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "hold", abstract: "Place (or --lift) a hold: nothing it covers is deleted until it is lifted.")
         @OptionGroup var vault: VaultOptions
@@ -40,22 +38,20 @@ struct OwnerCommand: AsyncParsableCommand {
         @Option(help: "The hold to lift.") var id: String?
         @Flag(help: "Print JSON.") var json = false
 
-        func run() async throws {
-            do {
-                let admin = OwnerAdministration(vault: try vault.open())
-                if lift {
-                    let lifted = try await admin.liftHolds(owner: owner, take: take, holdID: id, by: by)
-                    if json { try JSONOutput.print(["lifted": lifted]) } else { FileDescriptorOutput.standardOutput.write("lifted \(lifted.count) hold(s)\n") }
-                } else {
-                    guard let reason else { throw ValidationError("--reason is required to place a hold") }
-                    let hold = try await admin.hold(owner: owner, take: take, reason: reason, by: by)
-                    if json { try JSONOutput.print(["hold": hold]) } else { FileDescriptorOutput.standardOutput.write("hold \(hold) placed on \(take ?? owner)\n") }
-                }
-            } catch let error as ValidationError { throw error } catch { throw report(error, json: json) }
+        func execute() async throws {
+            let admin = OwnerAdministration(vault: try vault.open())
+            if lift {
+                let lifted = try await admin.liftHolds(owner: owner, take: take, holdID: id, by: by)
+                if json { try JSONOutput.print(["lifted": lifted]) } else { FileDescriptorOutput.standardOutput.write("lifted \(lifted.count) hold(s)\n") }
+            } else {
+                guard let reason else { throw ValidationError("--reason is required to place a hold") }
+                let hold = try await admin.hold(owner: owner, take: take, reason: reason, by: by)
+                if json { try JSONOutput.print(["hold": hold]) } else { FileDescriptorOutput.standardOutput.write("hold \(hold) placed on \(take ?? owner)\n") }
+            }
         }
     }
 
-    struct RestrictCommand: AsyncParsableCommand {
+    struct RestrictCommand: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "restrict", abstract: "Restrict (or --lift) processing: no ingest, reprocess or export with audio; data kept.")
         @OptionGroup var vault: VaultOptions
@@ -63,17 +59,15 @@ struct OwnerCommand: AsyncParsableCommand {
         @Flag(help: "Lift the restriction.") var lift = false
         @Flag(help: "Print JSON.") var json = false
 
-        func run() async throws {
-            do {
-                try await OwnerAdministration(vault: try vault.open()).restrict(owner: owner, lift: lift)
-                if json { try JSONOutput.print(["owner": owner, "restricted": lift ? "false" : "true"]) } else {
-                    FileDescriptorOutput.standardOutput.write("\(owner): processing \(lift ? "no longer restricted" : "restricted")\n")
-                }
-            } catch { throw report(error, json: json) }
+        func execute() async throws {
+            try await OwnerAdministration(vault: try vault.open()).restrict(owner: owner, lift: lift)
+            if json { try JSONOutput.print(["owner": owner, "restricted": lift ? "false" : "true"]) } else {
+                FileDescriptorOutput.standardOutput.write("\(owner): processing \(lift ? "no longer restricted" : "restricted")\n")
+            }
         }
     }
 
-    struct EraseCommand: AsyncParsableCommand {
+    struct EraseCommand: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "erase",
             abstract: "Erase an owner: keys destroyed (and the master key rotated) at once, every object deleted, an anonymous tombstone kept a year.")
@@ -81,17 +75,15 @@ struct OwnerCommand: AsyncParsableCommand {
         @Argument(help: "Owner id.") var owner: String
         @Flag(help: "Print JSON.") var json = false
 
-        func run() async throws {
-            do {
-                let result = try await Erasure(vault: try vault.open()).erase(owner: owner)
-                if json { try JSONOutput.print(result) } else {
-                    FileDescriptorOutput.standardOutput.write("erased: \(result.objectsDeleted) object(s) deleted; tombstone \(result.tombstone)\n")
-                }
-            } catch { throw report(error, json: json) }
+        func execute() async throws {
+            let result = try await Erasure(vault: try vault.open()).erase(owner: owner)
+            if json { try JSONOutput.print(result) } else {
+                FileDescriptorOutput.standardOutput.write("erased: \(result.objectsDeleted) object(s) deleted; tombstone \(result.tombstone)\n")
+            }
         }
     }
 
-    struct ExportCommand: AsyncParsableCommand {
+    struct ExportCommand: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "export", abstract: "Export everything held about an owner as JSON (docs/OPERATIONS.md), with --with-audio their masters too.")
         @OptionGroup var vault: VaultOptions
@@ -103,14 +95,12 @@ struct OwnerCommand: AsyncParsableCommand {
 
         func validate() throws { _ = try OutputPermissions.parse(fileMode) }
 
-        func run() async throws {
-            do {
-                let document = try await Export(vault: try vault.open()).run(owner: owner, to: output, withAudio: withAudio,
-                                                                              permissions: try OutputPermissions.parse(fileMode))
-                if json { try JSONOutput.print(["export": output + "/export.json", "takes": "\(document.takes.count)"]) } else {
-                    FileDescriptorOutput.standardOutput.write("\(output)/export.json: \(document.takes.count) take(s)\(withAudio ? ", \(document.audio.count) master(s) in audio/" : "")\n")
-                }
-            } catch { throw report(error, json: json) }
+        func execute() async throws {
+            let document = try await Export(vault: try vault.open()).run(owner: owner, to: output, withAudio: withAudio,
+                                                                          permissions: try OutputPermissions.parse(fileMode))
+            if json { try JSONOutput.print(["export": output + "/export.json", "takes": "\(document.takes.count)"]) } else {
+                FileDescriptorOutput.standardOutput.write("\(output)/export.json: \(document.takes.count) take(s)\(withAudio ? ", \(document.audio.count) master(s) in audio/" : "")\n")
+            }
         }
     }
 }

@@ -16,47 +16,25 @@ struct ProbeCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let results = files.map { file in (file, Result { try AudioProbe.probe(path: file) }) }
-        let worst = results.map { _, result in
-            switch result {
-            case .success: ExitStatus.success
-            case .failure(let error): ExitStatus(for: error)
-            }
-        }.max() ?? .success
-
-        if json {
-            let documents = results.map { file, result in ProbeDocument(file: file, result: result) }
-            if documents.count == 1 {
-                try JSONOutput.print(documents[0])
-            } else {
-                try JSONOutput.print(documents)
-            }
-        } else {
-            for (file, result) in results {
-                switch result {
-                case .success(let info): FileDescriptorOutput.standardOutput.write(ProbeText.render(file: file, info: info))
-                case .failure(let error): _ = report(error, json: false)
-                }
+        var batch = FileBatch<ProbeDocument>(json: json)
+        for file in files {
+            do {
+                let info = try AudioProbe.probe(path: file)
+                batch.succeeded(ProbeDocument(file: file, info: info), text: ProbeText.render(file: file, info: info))
+            } catch {
+                batch.failed(ProbeDocument(file: file), error: error)
             }
         }
-        if worst != .success { throw worst.exitCode }
+        try batch.finish()
     }
 }
 
 /// One file's probe result as JSON: the ``AudioFileInfo`` fields at top level plus `file`, or
 /// `file` and `error`.
-struct ProbeDocument: Encodable {
+struct ProbeDocument: FileDocument {
     var file: String
-    var info: AudioFileInfo?
-    var error: ErrorDocument.Detail?
-
-    init(file: String, result: Result<AudioFileInfo, Error>) {
-        self.file = file
-        switch result {
-        case .success(let info): self.info = info
-        case .failure(let error): self.error = ErrorDocument(error).error
-        }
-    }
+    var info: AudioFileInfo? = nil
+    var error: ErrorDocument.Detail? = nil
 
     private enum CodingKeys: String, CodingKey { case file, error }
 

@@ -1,9 +1,7 @@
 import ArgumentParser
 import AudioCodecs
-import Crypto
 import RelayAPI
 import TakevaultCore
-import TakeArchive
 import TakePipeline
 
 #if canImport(FoundationEssentials)
@@ -13,7 +11,7 @@ import Foundation
 #endif
 
 /// `takevault push FILE… --relay URL --owner ID --tier T`: what a relay does, from the command line.
-struct PushCommand: AsyncParsableCommand {
+struct PushCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
         abstract: "Upload takes to a `takevault serve` as a relay would: signed, streamed, safe to retry.",
@@ -39,78 +37,65 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(help: "Follow each job until it is done, rejected or failed.") var wait = false
     @Flag(help: "Print JSON (one object per file; an array for several).") var json = false
 
-    func run() async throws {
-        let client: RelayClient
-        var metadata: UploadMetadata
-        do {
-            let environment = Environment.current
-            guard let keyID = keyID ?? environment["TAKEVAULT_RELAY_KEY_ID"], !keyID.isEmpty else {
-                throw ValidationError("Give the relay key id: --key-id or TAKEVAULT_RELAY_KEY_ID.")
-            }
-            let secret: [UInt8]
-            if let secretFile {
-                secret = Array(try readSecret(secretFile).utf8)
-            } else if let value = environment["TAKEVAULT_RELAY_SECRET"], !value.isEmpty {
-                secret = Array(value.utf8)
-            } else {
-                throw ValidationError("Give the relay secret: --secret-file or TAKEVAULT_RELAY_SECRET.")
-            }
-            var takeMetadata = TakeMetadata()
-            if let meta { takeMetadata = try TakeMetadata.parse(meta) }
-            if let session { takeMetadata.sessionID = session }
-            try takeMetadata.validate()
-            if idempotencyKey != nil && files.count > 1 { throw ValidationError("--idempotency-key names one upload: give one file.") }
-            metadata = UploadMetadata(owner: owner, tier: tier, sessionID: takeMetadata.sessionID,
+    func execute() async throws {
+        let environment = Environment.current
+        guard let keyID = keyID ?? environment["TAKEVAULT_RELAY_KEY_ID"], !keyID.isEmpty else {
+            throw ValidationError("Give the relay key id: --key-id or TAKEVAULT_RELAY_KEY_ID.")
+        }
+        let secret: [UInt8]
+        if let secretFile {
+            secret = Array(try readSecret(secretFile).utf8)
+        } else if let value = environment["TAKEVAULT_RELAY_SECRET"], !value.isEmpty {
+            secret = Array(value.utf8)
+        } else {
+            throw ValidationError("Give the relay secret: --secret-file or TAKEVAULT_RELAY_SECRET.")
+        }
+        var takeMetadata = TakeMetadata()
+        if let meta { takeMetadata = try TakeMetadata.parse(meta) }
+        if let session { takeMetadata.sessionID = session }
+        try takeMetadata.validate()
+        if idempotencyKey != nil && files.count > 1 { throw ValidationError("--idempotency-key names one upload: give one file.") }
+        var metadata = UploadMetadata(owner: owner, tier: tier, sessionID: takeMetadata.sessionID,
                                       participants: takeMetadata.participants.isEmpty ? nil : takeMetadata.participants,
                                       recordedAt: takeMetadata.recordedAt, dawTransport: takeMetadata.dawTransport)
-            client = RelayClient(baseURL: relay, credentials: RelayCredentials(keyID: keyID, secret: secret))
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw report(error, json: json)
-        }
+        let client = RelayClient(baseURL: relay, credentials: RelayCredentials(keyID: keyID, secret: secret))
 
-        var documents: [PushDocument] = []
-        var worst = ExitStatus.success
+        var batch = FileBatch<PushDocument>(json: json)
         for file in files {
             metadata.fileName = file.split(separator: "/").last.map(String.init) ?? file
             var document = PushDocument(file: file)
             do {
                 let contentHash = try RelayClient.sha256(file: file)
-                let key = idempotencyKey ?? SHA256.hash(data: Array((owner + "\n" + contentHash).utf8)).hexString
+                let key = idempotencyKey ?? RelayClient.idempotencyKey(owner: owner, contentHash: contentHash)
                 let accepted = try await client.upload(file: file, metadata: metadata, idempotencyKey: key, patience: .seconds(patience))
                 document.jobID = accepted.jobID
                 document.duplicate = accepted.duplicate
                 document.state = accepted.state
                 if !json { FileDescriptorOutput.standardOutput.write("\(file): \(accepted.duplicate ? "already accepted" : "accepted") as \(accepted.jobID)\n") }
-                if wait {
-                    let seconds = (try? AudioProbe.probe(path: file).durationS) ?? 0
-                    let bar = ProgressBar(label: document.jobID ?? file, audioSeconds: seconds)
-                    let final = try await client.waitForJob(accepted.jobID) { job in
-                        if job.state == .processing { bar.update(stageName: job.stage ?? "processing", fraction: (job.percent ?? 0) / 100) }
-                        else if job.state == .queued { bar.update(stageName: "queued", fraction: 0) }
-                    }
-                    bar.finish()
-                    document.job = final
-                    document.state = final.state
-                    switch final.state {
-                    case .rejected: worst = max(worst, .rejectedInput)
-                    case .failed: worst = max(worst, .failure)
-                    case .queued, .processing, .done: break
-                    }
-                    if !json { FileDescriptorOutput.standardOutput.write(Self.describe(file: file, job: final)) }
+                guard wait else {
+                    batch.succeeded(document, text: "")
+                    continue
                 }
+                let seconds = (try? AudioProbe.probe(path: file).durationS) ?? 0
+                let bar = ProgressBar(label: document.jobID ?? file, audioSeconds: seconds)
+                let final = try await client.waitForJob(accepted.jobID) { job in
+                    if job.state == .processing { bar.update(stageName: job.stage ?? "processing", fraction: (job.percent ?? 0) / 100) }
+                    else if job.state == .queued { bar.update(stageName: "queued", fraction: 0) }
+                }
+                bar.finish()
+                document.job = final
+                document.state = final.state
+                let status: ExitStatus = switch final.state {
+                case .rejected: .rejectedInput
+                case .failed: .failure
+                case .queued, .processing, .done: .success
+                }
+                batch.succeeded(document, text: Self.describe(file: file, job: final), status: status)
             } catch {
-                worst = max(worst, ExitStatus(for: error))
-                document.error = ErrorDocument(error).error
-                if !json { _ = report(error, json: false) }
+                batch.failed(document, error: error)
             }
-            documents.append(document)
         }
-        if json {
-            if documents.count == 1 { try JSONOutput.print(documents[0]) } else { try JSONOutput.print(documents) }
-        }
-        if worst != .success { throw worst.exitCode }
+        try batch.finish()
     }
 
     private func readSecret(_ path: String) throws -> String {
@@ -135,7 +120,7 @@ struct PushCommand: AsyncParsableCommand {
 }
 
 /// One file's push as JSON.
-struct PushDocument: Encodable {
+struct PushDocument: FileDocument {
     var file: String
     var jobID: String?
     var duplicate: Bool?

@@ -17,7 +17,7 @@ struct RelayCommand: AsyncParsableCommand {
         subcommands: [AddKey.self]
     )
 
-    struct AddKey: AsyncParsableCommand {
+    struct AddKey: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-key",
             abstract: "Create a relay key in <vault>/relays.json and print its secret (shown only this once).",
@@ -37,22 +37,18 @@ struct RelayCommand: AsyncParsableCommand {
             guard !owners.isEmpty else { throw ValidationError("--owners is required: name the owners this relay may upload for ('*' for all)") }
         }
 
-        func run() async throws {
-            do {
-                let opened = try vault.open()
-                let path = opened.root + "/relays.json"
-                var random = SystemRandomNumberGenerator()
-                let secret = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &random) })
-                let patterns = owners.flatMap { $0.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) } }
-                try RelayKeyFile.add(RelayKeyFile.Entry(keyID: keyID, secret: secret, owners: patterns, callbackURL: callbackURL), to: path)
-                if json {
-                    try JSONOutput.print(AddedKey(keyID: keyID, secret: secret, owners: patterns))
-                } else {
-                    FileDescriptorOutput.standardOutput.write(
-                        "relay \(keyID) added to \(path) (owners: \(patterns.joined(separator: ",")))\nTAKEVAULT_RELAY_KEY_ID=\(keyID)\nTAKEVAULT_RELAY_SECRET=\(secret)\n")
-                }
-            } catch {
-                throw report(error, json: json)
+        func execute() async throws {
+            let opened = try vault.open()
+            let path = opened.root + "/relays.json"
+            var random = SystemRandomNumberGenerator()
+            let secret = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &random) })
+            let patterns = owners.flatMap { $0.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) } }
+            try RelayKeyFile.add(RelayKeyFile.Entry(keyID: keyID, secret: secret, owners: patterns, callbackURL: callbackURL), to: path)
+            if json {
+                try JSONOutput.print(AddedKey(keyID: keyID, secret: secret, owners: patterns))
+            } else {
+                FileDescriptorOutput.standardOutput.write(
+                    "relay \(keyID) added to \(path) (owners: \(patterns.joined(separator: ",")))\nTAKEVAULT_RELAY_KEY_ID=\(keyID)\nTAKEVAULT_RELAY_SECRET=\(secret)\n")
             }
         }
     }

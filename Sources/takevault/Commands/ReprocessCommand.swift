@@ -1,5 +1,4 @@
 import ArgumentParser
-import TakeArchive
 import TakePipeline
 import TakevaultCore
 
@@ -10,7 +9,7 @@ import Foundation
 #endif
 
 /// `takevault reprocess`: re-derive previews, waveforms and analyses from the archived masters.
-struct ReprocessCommand: AsyncParsableCommand {
+struct ReprocessCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "reprocess",
         abstract: "Re-derive takes' previews, waveforms and analyses from their masters with new settings; masters are never touched.",
@@ -42,46 +41,36 @@ struct ReprocessCommand: AsyncParsableCommand {
     @Flag(help: "List what would change; change nothing.") var dryRun = false
     @Flag(help: "Print JSON: the summary and one object per take.") var json = false
 
-    func run() async throws {
-        let opened: Vault
+    func execute() async throws {
         var selection = ReprocessSelection()
-        do {
-            selection.takes = takes
-            selection.owner = owner
-            selection.session = session
-            selection.tier = tier
-            selection.ingestedBefore = try ingestedBefore.map { try Self.instant($0, flag: "--ingested-before") }
-            selection.ingestedAfter = try ingestedAfter.map { try Self.instant($0, flag: "--ingested-after") }
-            selection.pipelineOlderThan = pipelineOlderThan
-            selection.all = all
-            guard selection.isSpecified else {
-                throw ValidationError("Say which takes: --take, --owner, --session, --tier, --ingested-before/after, --pipeline-older-than, or --all.")
-            }
-            guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be 1–16.") }
-            let fromFile = try settings.map(Self.readSettings)
-            opened = try vault.open { settings in
-                if let fromFile { fromFile(&settings) }
-                if let targetLufs { settings.targetLUFS = targetLufs }
-                if let ceilingDbtp { settings.ceilingDBTP = ceilingDbtp }
-                if let opusBitrate { settings.opusBitrate = opusBitrate }
-                if let opusComplexity { settings.opusComplexity = opusComplexity }
-                if let waveformZoom { settings.waveformZoom = waveformZoom }
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw report(error, json: json)
+        selection.takes = takes
+        selection.owner = owner
+        selection.session = session
+        selection.tier = tier
+        selection.ingestedBefore = try ingestedBefore.map { try Self.instant($0, flag: "--ingested-before") }
+        selection.ingestedAfter = try ingestedAfter.map { try Self.instant($0, flag: "--ingested-after") }
+        selection.pipelineOlderThan = pipelineOlderThan
+        selection.all = all
+        guard selection.isSpecified else {
+            throw ValidationError("Say which takes: --take, --owner, --session, --tier, --ingested-before/after, --pipeline-older-than, or --all.")
+        }
+        guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be 1–16.") }
+        let fromFile = try settings.map(Self.readSettings)
+        let opened = try vault.open { settings in
+            if let fromFile { fromFile(&settings) }
+            if let targetLufs { settings.targetLUFS = targetLufs }
+            if let ceilingDbtp { settings.ceilingDBTP = ceilingDbtp }
+            if let opusBitrate { settings.opusBitrate = opusBitrate }
+            if let opusComplexity { settings.opusComplexity = opusComplexity }
+            if let waveformZoom { settings.waveformZoom = waveformZoom }
         }
 
         let display = BatchProgress(label: dryRun ? "reprocess (dry run)" : "reprocess", quiet: json)
         let result: Reprocess.Report
         do {
+            defer { display.finish() }
             result = try await Reprocess(vault: opened).run(selection, dryRun: dryRun, concurrency: jobs) { event in display.handle(event) }
-        } catch {
-            display.finish()
-            throw report(error, json: json)
         }
-        display.finish()
         if json {
             try JSONOutput.print(result)
         } else {
@@ -131,15 +120,15 @@ struct ReprocessCommand: AsyncParsableCommand {
         var lines: [String] = []
         for take in report.takes {
             switch take.outcome {
-            case "done":
+            case .done:
                 let level = take.preview?.integratedLUFS.map { String(format1: $0) + " LUFS" } ?? "silent"
                 let peak = take.preview?.truePeakDBTP.map { String(format1: $0) + " dBTP" } ?? "—"
                 lines.append("\(take.takeID) (\(take.owner)): generation \(take.generation ?? 0); preview \(level), \(peak)\(take.oldGenerationKept ? "; old generation kept (held)" : "")")
-            case "would_reprocess":
+            case .wouldReprocess:
                 lines.append("\(take.takeID) (\(take.owner)): would reprocess — \(take.changes.joined(separator: ", "))")
-            case "skipped":
+            case .skipped:
                 lines.append("\(take.takeID) (\(take.owner)): skipped [\(take.reason?.code ?? "")]")
-            default:
+            case .failed:
                 lines.append("\(take.takeID) (\(take.owner)): FAILED [\(take.reason?.code ?? "")] \(take.reason?.message ?? "")")
             }
         }

@@ -3,7 +3,7 @@ import TakePipeline
 import TakevaultCore
 
 /// `takevault restore TAKE --artefact master|preview|waveform|report -o FILE`.
-struct RestoreCommand: AsyncParsableCommand {
+struct RestoreCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Write an artefact of a take to a file, checking every chunk and the whole (exit 4 names a damaged object).")
@@ -19,16 +19,12 @@ struct RestoreCommand: AsyncParsableCommand {
         _ = try OutputPermissions.parse(fileMode)
     }
 
-    func run() async throws {
-        do {
-            let restored = try await Restore(vault: try vault.open()).run(take: take, artefact: artefact, to: output, permissions: try OutputPermissions.parse(fileMode))
-            if json {
-                try JSONOutput.print(RestoreDocument(take: take, artefact: artefact, output: output, codec: restored.codec, bytes: restored.bytes, sha256: restored.sha256))
-            } else {
-                FileDescriptorOutput.standardOutput.write("\(output): \(artefact) of \(take) (\(restored.codec), \(restored.bytes) bytes, sha256 verified)\n")
-            }
-        } catch {
-            throw report(error, json: json)
+    func execute() async throws {
+        let restored = try await Restore(vault: try vault.open()).run(take: take, artefact: artefact, to: output, permissions: try OutputPermissions.parse(fileMode))
+        if json {
+            try JSONOutput.print(RestoreDocument(take: take, artefact: artefact, output: output, codec: restored.codec, bytes: restored.bytes, sha256: restored.sha256))
+        } else {
+            FileDescriptorOutput.standardOutput.write("\(output): \(artefact) of \(take) (\(restored.codec), \(restored.bytes) bytes, sha256 verified)\n")
         }
     }
 }

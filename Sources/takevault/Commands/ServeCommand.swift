@@ -3,7 +3,7 @@ import RelayServer
 import TakePipeline
 
 /// `takevault serve`: the relay hand-off service on HTTP (docs/RELAY.md).
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Take finished takes from relays over HTTP: signed uploads, a durable queue, the pipeline behind it.",
@@ -31,50 +31,44 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Let callbacks reach loopback, private and link-local addresses (off: only public addresses).")
     var allowPrivateCallbacks = false
 
-    func run() async throws {
-        let server: RelayServer
-        do {
-            let opened = try vault.open()
-            var configuration = RelayConfiguration()
-            let (host, port) = try Self.parse(listen: listen)
-            configuration.host = host
-            configuration.port = port
-            if let workers {
-                guard workers >= 0, workers <= 64 else { throw RelayConfigurationError.invalid(name: "--workers", problem: "0–64") }
-                configuration.workers = workers
-            }
-            if let queueCapacity {
-                guard queueCapacity >= 1 else { throw RelayConfigurationError.invalid(name: "--queue-capacity", problem: "at least 1") }
-                configuration.queueCapacity = queueCapacity
-            }
-            if let spoolLimitBytes {
-                guard spoolLimitBytes >= 1 else { throw RelayConfigurationError.invalid(name: "--spool-limit-bytes", problem: "at least 1") }
-                configuration.spoolLimitBytes = spoolLimitBytes
-            }
-            if let maxUploadBytes {
-                guard maxUploadBytes >= 1 else { throw RelayConfigurationError.invalid(name: "--max-upload-bytes", problem: "at least 1") }
-                configuration.maxUploadBytes = maxUploadBytes
-            }
-            if let maxDurationSeconds {
-                guard maxDurationSeconds > 0, maxDurationSeconds.isFinite else { throw RelayConfigurationError.invalid(name: "--max-duration-seconds", problem: "a positive number") }
-                configuration.maxDurationSeconds = maxDurationSeconds
-            }
-            configuration.connectionLimits = try connectionLimits()
-            configuration.callbacksMayReachPrivateAddresses = allowPrivateCallbacks
-            let keyFile = relayKeys ?? Environment.current["TAKEVAULT_RELAY_KEYS"] ?? opened.root + "/relays.json"
-            configuration.relays = try RelayKeyFile.load(keyFile)
-            guard !configuration.relays.isEmpty else { throw RelayConfigurationError.noRelays(path: keyFile) }
-            let options = vault
-            server = RelayServer(vault: opened, configuration: configuration, openVault: { try options.open() })
-        } catch {
-            throw report(error, json: false)
+    /// `serve` has no `--json`: failures are reported as text.
+    var json: Bool { false }
+
+    func execute() async throws {
+        let opened = try vault.open()
+        var configuration = RelayConfiguration()
+        let (host, port) = try Self.parse(listen: listen)
+        configuration.host = host
+        configuration.port = port
+        if let workers {
+            guard workers >= 0, workers <= 64 else { throw RelayConfigurationError.invalid(name: "--workers", problem: "0–64") }
+            configuration.workers = workers
         }
-        do {
-            try await server.run { host, port in
-                FileDescriptorOutput.standardOutput.write("listening on http://\(host):\(port)\n")
-            }
-        } catch {
-            throw report(error, json: false)
+        if let queueCapacity {
+            guard queueCapacity >= 1 else { throw RelayConfigurationError.invalid(name: "--queue-capacity", problem: "at least 1") }
+            configuration.queueCapacity = queueCapacity
+        }
+        if let spoolLimitBytes {
+            guard spoolLimitBytes >= 1 else { throw RelayConfigurationError.invalid(name: "--spool-limit-bytes", problem: "at least 1") }
+            configuration.spoolLimitBytes = spoolLimitBytes
+        }
+        if let maxUploadBytes {
+            guard maxUploadBytes >= 1 else { throw RelayConfigurationError.invalid(name: "--max-upload-bytes", problem: "at least 1") }
+            configuration.maxUploadBytes = maxUploadBytes
+        }
+        if let maxDurationSeconds {
+            guard maxDurationSeconds > 0, maxDurationSeconds.isFinite else { throw RelayConfigurationError.invalid(name: "--max-duration-seconds", problem: "a positive number") }
+            configuration.maxDurationSeconds = maxDurationSeconds
+        }
+        configuration.connectionLimits = try connectionLimits()
+        configuration.callbacksMayReachPrivateAddresses = allowPrivateCallbacks
+        let keyFile = relayKeys ?? Environment.current["TAKEVAULT_RELAY_KEYS"] ?? opened.root + "/relays.json"
+        configuration.relays = try RelayKeyFile.load(keyFile)
+        guard !configuration.relays.isEmpty else { throw RelayConfigurationError.noRelays(path: keyFile) }
+        let options = vault
+        let server = RelayServer(vault: opened, configuration: configuration, openVault: { try options.open() })
+        try await server.run { host, port in
+            FileDescriptorOutput.standardOutput.write("listening on http://\(host):\(port)\n")
         }
     }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import TakePipeline
 
 /// `takevault sweep [--as-of ISO8601] [--dry-run] [--json]`.
-struct SweepCommand: AsyncParsableCommand {
+struct SweepCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
         abstract: "Apply the retention policy: delete what has expired, report what is kept and why.",
@@ -13,29 +13,23 @@ struct SweepCommand: AsyncParsableCommand {
     @Flag(help: "Report the plan without deleting anything.") var dryRun = false
     @Flag(help: "Print JSON.") var json = false
 
-    func run() async throws {
-        do {
-            let opened = try vault.open()
-            let instant: Date
-            if let asOf {
-                guard let parsed = Timestamp.date(asOf) else { throw ValidationError("--as-of must be ISO 8601, e.g. 2026-12-31T00:00:00Z") }
-                instant = parsed
-            } else {
-                instant = opened.clock.now()
-            }
-            let report = try await Sweep(vault: opened).run(asOf: instant, dryRun: dryRun)
-            if json { try JSONOutput.print(report); return }
-            var lines = ["sweep as of \(report.asOf)\(dryRun ? " (dry run: nothing deleted)" : ""): \(report.deleted.count) deleted, \(report.kept.count) kept, \(report.bytesFreed) bytes freed"]
-            for item in report.deleted {
-                lines.append("  \(dryRun ? "would delete" : "deleted") \(item.kind) \(item.id)\(item.owner.map { " (\($0))" } ?? ""): \(item.reason)\(item.retainUntil.map { " \($0)" } ?? "")")
-            }
-            for item in report.kept { lines.append("  kept \(item.kind) \(item.id)\(item.owner.map { " (\($0))" } ?? ""): \(item.reason)") }
-            FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw report(error, json: json)
+    func execute() async throws {
+        let opened = try vault.open()
+        let instant: Date
+        if let asOf {
+            guard let parsed = Timestamp.date(asOf) else { throw ValidationError("--as-of must be ISO 8601, e.g. 2026-12-31T00:00:00Z") }
+            instant = parsed
+        } else {
+            instant = opened.clock.now()
         }
+        let report = try await Sweep(vault: opened).run(asOf: instant, dryRun: dryRun)
+        if json { try JSONOutput.print(report); return }
+        var lines = ["sweep as of \(report.asOf)\(dryRun ? " (dry run: nothing deleted)" : ""): \(report.deleted.count) deleted, \(report.kept.count) kept, \(report.bytesFreed) bytes freed"]
+        for item in report.deleted {
+            lines.append("  \(dryRun ? "would delete" : "deleted") \(item.kind.rawValue) \(item.id)\(item.owner.map { " (\($0))" } ?? ""): \(item.reason)\(item.retainUntil.map { " \($0)" } ?? "")")
+        }
+        for item in report.kept { lines.append("  kept \(item.kind.rawValue) \(item.id)\(item.owner.map { " (\($0))" } ?? ""): \(item.reason)") }
+        FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
     }
 }
 

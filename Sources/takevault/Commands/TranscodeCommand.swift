@@ -2,7 +2,7 @@ import ArgumentParser
 import AudioCodecs
 
 /// `takevault transcode FILE --to flac|opus -o OUT`: one artefact from one upload.
-struct TranscodeCommand: AsyncParsableCommand {
+struct TranscodeCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcode",
         abstract: "Write a FLAC master or an Opus preview from an audio file.",
@@ -46,22 +46,18 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    func run() async throws {
-        do {
-            let summary = try Transcoder.transcode(
-                file, to: to, outputPath: output,
-                flac: FLACSettings(compressionLevel: flacLevel),
-                preview: PreviewSettings(
-                    targetLUFS: targetLufs, ceilingDBTP: ceilingDbtp, normalize: !keepLevel,
-                    opus: OpusPreviewSettings(bitrate: opusBitrate, complexity: opusComplexity)))
-            let document = TranscodeDocument(file: file, output: output, summary: summary)
-            if json {
-                try JSONOutput.print(document)
-            } else {
-                FileDescriptorOutput.standardOutput.write(document.text + "\n")
-            }
-        } catch {
-            throw report(error, json: json)
+    func execute() async throws {
+        let summary = try Transcoder.transcode(
+            file, to: to, outputPath: output,
+            flac: FLACSettings(compressionLevel: flacLevel),
+            preview: PreviewSettings(
+                targetLUFS: targetLufs, ceilingDBTP: ceilingDbtp, normalize: !keepLevel,
+                opus: OpusPreviewSettings(bitrate: opusBitrate, complexity: opusComplexity)))
+        let document = TranscodeDocument(file: file, output: output, summary: summary)
+        if json {
+            try JSONOutput.print(document)
+        } else {
+            FileDescriptorOutput.standardOutput.write(document.text + "\n")
         }
     }
 }

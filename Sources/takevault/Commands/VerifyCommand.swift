@@ -2,7 +2,7 @@ import ArgumentParser
 import TakePipeline
 
 /// `takevault verify [TAKE…] [--read-data]`.
-struct VerifyCommand: AsyncParsableCommand {
+struct VerifyCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check keys, manifests and chunks (with --read-data: decrypt and hash every chunk). Exit 4 on any failure.")
@@ -12,13 +12,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Read, decrypt and hash every chunk, and every artefact as a whole.") var readData = false
     @Flag(help: "Print JSON.") var json = false
 
-    func run() async throws {
-        let result: Verify.Report
-        do {
-            result = try await Verify(vault: try vault.open()).run(takes: takes, readData: readData)
-        } catch {
-            throw report(error, json: json)
-        }
+    func execute() async throws {
+        let result = try await Verify(vault: try vault.open()).run(takes: takes, readData: readData)
         if json {
             try JSONOutput.print(result)
         } else {

@@ -41,7 +41,7 @@ final class BatchProgress: Sendable {
             case .finished(let result):
                 state.finished += 1
                 state.secondsDone += result.durationS
-                if result.outcome == "failed" {
+                if result.outcome == .failed {
                     state.failed += 1
                     if enabled {
                         FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(result.takeID): failed [\(result.reason?.code ?? "")] \(result.reason?.message ?? "")\n")

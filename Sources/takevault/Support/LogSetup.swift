@@ -1,4 +1,5 @@
 import Logging
+import TakevaultCore
 
 #if canImport(Glibc)
 import Glibc
@@ -22,10 +23,7 @@ struct LogfmtHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }.joined(separator: " ")
-        var seconds = time(nil)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let stamp = String(format2: parts)
+        let stamp = UTCTime(secondsSince1970: Int64(time(nil))).iso8601
         FileDescriptorOutput.standardError.write("\(stamp) \(event.level) \(label) \(event.message)\(fields.isEmpty ? "" : " " + fields)\n")
     }
 
@@ -40,10 +38,5 @@ struct LogfmtHandler: LogHandler {
 }
 
 extension String {
-    fileprivate init(format2 parts: tm) {
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        self = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
-    }
-
     fileprivate func replacingQuotes() -> String { String(flatMap { $0 == "\"" ? ["\\", "\""] : [$0] }) }
 }

@@ -1,0 +1,8 @@
+/// What a stored object is, as its `kind` tag says and the catalog records: a take's manifest, a
+/// sealed chunk of one of its artefacts, or an owner's wrapped key. The S3 lifecycle backstop's
+/// rules filter on the first two; owner keys are never expired by a rule.
+public enum ObjectKind: String, Sendable, Codable, CaseIterable {
+    case manifest
+    case chunk
+    case ownerKey = "owner-key"
+}

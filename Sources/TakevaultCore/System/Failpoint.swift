@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Named points in long operations where a test can freeze the process, to kill it exactly there
+/// (crash safety) or to run another operation beside it (coordination), instead of hoping a timer
+/// lands in the right window.
+///
+/// `TAKEVAULT_TEST_STOP_AT=name[,name…]` in the environment arms them: each time the process
+/// reaches an armed point it stops itself with `SIGSTOP`; the test sees the stop (`waitpid` with
+/// `WUNTRACED`), acts, then sends `SIGKILL` or `SIGCONT` (and meets the next armed point). Unarmed, a point costs one load of a
+/// value read once at start. The variable only lets a process stop itself: whoever can set it can
+/// already do that.
+public enum Failpoint {
+    /// Every point, for the tests that walk them all (and so a renamed point fails those tests).
+    public static let all: [String] = [
+        ingestSealed, ingestCommitted, rotationKeyWritten, rotationRewrapped, sweepStepApplied, erasureShredded, erasureObjectsDeleted,
+    ]
+    /// Ingest: every chunk of the take is in the store, the manifest is not.
+    public static let ingestSealed = "ingest.sealed"
+    /// Ingest: the manifest is committed, the catalog does not list the take yet.
+    public static let ingestCommitted = "ingest.committed"
+    /// Key rotation: the next master key is on disk beside the current one, nothing rewrapped.
+    public static let rotationKeyWritten = "rotation.key-written"
+    /// Key rotation: every owner key is rewrapped, the next key has not replaced the current one.
+    public static let rotationRewrapped = "rotation.rewrapped"
+    /// Sweep: one step of the plan applied, the rest not.
+    public static let sweepStepApplied = "sweep.step-applied"
+    /// Erasure: the owner's keys are destroyed and the master key rotated; their objects remain.
+    public static let erasureShredded = "erasure.shredded"
+    /// Erasure: the owner's objects are deleted; the catalog still names them.
+    public static let erasureObjectsDeleted = "erasure.objects-deleted"
+
+    private static let armed: Set<String> = {
+        guard let value = getenv("TAKEVAULT_TEST_STOP_AT") else { return [] }
+        return Set(String(cString: value).split(separator: ",").map(String.init))
+    }()
+
+    /// Stops the process here if the environment armed `name`.
+    public static func reach(_ name: String) {
+        guard !armed.isEmpty, armed.contains(name) else { return }
+        raise(SIGSTOP)
+    }
+}

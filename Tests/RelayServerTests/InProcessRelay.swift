@@ -1,0 +1,62 @@
+import Hummingbird
+import HummingbirdTesting
+import RelayAPI
+@testable import RelayServer
+import RelayTestSupport
+import TakePipeline
+import TestSupport
+
+/// The relay server in this process, over a fresh vault, served on loopback by HummingbirdTesting's
+/// live framework: the same application `takevault serve` runs (routes, connection guards, workers,
+/// callback notifier), reached by the real client over real HTTP, without a child process. Relay A
+/// may upload for every owner, relay B for `u1` and `team-*` (``RelayFixtures``).
+struct InProcessRelay: Sendable {
+    let directory = TestDirectory()
+    let vault: Vault
+    let configuration: RelayConfiguration
+
+    /// `adjust` changes the configuration before the server starts (workers, limits).
+    init(_ adjust: (inout RelayConfiguration) -> Void = { _ in }) throws {
+        vault = try Vault.initialize(at: directory.file("vault"), environment: [:])
+        var configuration = RelayConfiguration()
+        configuration.port = 0
+        configuration.workers = 1
+        configuration.relays = [
+            RelayKey(keyID: RelayFixtures.relayA.keyID, secret: RelayFixtures.relayA.secret, scope: try OwnerScope(patterns: ["*"])),
+            RelayKey(keyID: RelayFixtures.relayB.keyID, secret: RelayFixtures.relayB.secret, scope: try OwnerScope(patterns: RelayFixtures.relayBOwners)),
+        ]
+        adjust(&configuration)
+        self.configuration = configuration
+    }
+
+    /// Serves until `body` returns, then shuts down gracefully (takes in hand are finished).
+    func serve<Value: Sendable>(_ body: @Sendable (Session) async throws -> Value) async throws -> Value {
+        let application = try RelayServer(vault: vault, configuration: configuration).application()
+        return try await application.test(.live) { client in
+            try await body(Session(relay: self, url: "http://localhost:\(client.port ?? 0)"))
+        }
+    }
+
+    /// One run of the server: its URL and the relays' clients.
+    struct Session: Sendable {
+        let relay: InProcessRelay
+        let url: String
+
+        var directory: TestDirectory { relay.directory }
+        var vault: Vault { relay.vault }
+        /// Relay A's client.
+        var client: RelayClient { RelayClient(baseURL: url, credentials: RelayFixtures.relayA) }
+        func client(_ credentials: RelayCredentials) -> RelayClient { RelayClient(baseURL: url, credentials: credentials) }
+
+        /// A raw, unsigned GET.
+        func get(_ path: String) async throws -> RelayClient.Answer {
+            try await client.send(RelayClient.Request(method: .GET, path: path), headers: [])
+        }
+
+        /// The takes in the vault, from its catalog.
+        func takes() throws -> [TakeSummary] { try TakeListing(vault: vault).takes() }
+
+        /// Files in the spool (accepted and incoming).
+        func spoolFiles() -> [String] { RelayFixtures.spoolFiles(vault: vault.root) }
+    }
+}
