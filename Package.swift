@@ -224,7 +224,12 @@ let package = Package(
                 "RelayServer", "RelayAPI", "TakePipeline", "TakevaultCore", "AudioCodecs", "TestSupport", "AudioTestSupport", "RelayTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "TakevaultCLITests", dependencies: ["takevault", "ObjectStore", "RelayAPI", "TestSupport", "AudioTestSupport", "RelayTestSupport"]),
+        .testTarget(
+            name: "TakevaultCLITests",
+            dependencies: [
+                "takevault", "TakePipeline", "TakeArchive", "TakevaultCore", "ObjectStore", "RelayAPI",
+                "TestSupport", "AudioTestSupport", "RelayTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import AudioTestSupport
 import Foundation
+import TakePipeline
 import Testing
 import TestSupport
 
@@ -138,7 +139,7 @@ struct HostileInputTests {
         let vault = directory.file("vault")
         #expect(CLI.run("init", "--vault", vault).status == 0)
         let ingested = CLI.run("ingest", CLI.samples + "/keys-48k24-stereo.wav", "--vault", vault, "--owner", "u1", "--tier", "pro", "--json")
-        let take = try #require((CLI.json(ingested) as? [String: Any])?["take_id"] as? String)
+        let take = try CLI.decode(IngestResult.self, ingested).takeID
         let restored = directory.file("master.flac")
         #expect(CLI.run("restore", take, "--vault", vault, "-o", restored).status == 0)
         #expect(Self.mode(restored) == 0o600)
@@ -179,8 +180,8 @@ struct HostileInputTests {
         try FileManager.default.copyItem(atPath: vault + "/store/v1/owners/alice/keys/1", toPath: foreign + "/1")
         let rebuilt = CLI.run("catalog", "rebuild", "--vault", vault, "--json")
         #expect(rebuilt.status == 0, "\(rebuilt.standardError)")
-        let summary = try #require(CLI.json(rebuilt) as? [String: Any])
-        #expect(summary["owners"] as? Int == 1 && summary["unindexed_count"] as? Int == 1)
-        #expect((summary["unindexed"] as? [String]) == ["v1/owners/Alice/keys/1"])
+        let summary = try CLI.decode(CatalogRebuild.Summary.self, rebuilt)
+        #expect(summary.owners == 1 && summary.unindexedCount == 1)
+        #expect(summary.unindexed == ["v1/owners/Alice/keys/1"])
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import RelayAPI
 import RelayTestSupport
+import TakePipeline
+import Testing
 import TestSupport
 
 /// A real `takevault serve` on loopback (port chosen by the kernel) over a fresh vault, with two
@@ -11,6 +13,8 @@ final class RelayTestServer: @unchecked Sendable {
     let arguments: [String]
     private(set) var pid: pid_t = 0
     private(set) var url = ""
+    /// The read end of the server's stdout (kept open so a write there never meets a closed pipe).
+    private var output: Int32 = -1
     static let relayA = RelayFixtures.relayA
     static let relayB = RelayFixtures.relayB
 
@@ -31,21 +35,18 @@ final class RelayTestServer: @unchecked Sendable {
         try start()
     }
 
-    /// Starts (or restarts) the server and waits until it listens.
+    /// Starts (or restarts) the server and waits until it listens: it prints `listening on URL` on
+    /// stdout (a pipe read here, blocking) once bound; its log goes to a file.
     func start(extra: [String] = []) throws {
         let log = directory.file("serve-\(UInt32.random(in: 0...UInt32.max)).log")
-        pid = startProcess(CLI.binary, ["serve", "--vault", vault, "--listen", "127.0.0.1:0"] + arguments + extra, outputPath: log,
-                           environment: ["TAKEVAULT_LOG_LEVEL": "info"])
-        for _ in 0..<600 {
-            let text = String(decoding: readBytes(log), as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
-                url = String(line.dropFirst("listening on ".count))
-                return
-            }
-            usleep(50_000)
+        if output >= 0 { close(output) }
+        (pid, output) = startProcessPiped(CLI.binary, ["serve", "--vault", vault, "--listen", "127.0.0.1:0"] + arguments + extra, logPath: log,
+                                          environment: ["TAKEVAULT_LOG_LEVEL": "info"])
+        guard let line = readLine(from: output, startingWith: "listening on ") else {
+            killProcess(pid)
+            throw HarnessError("serve did not start: \(String(decoding: readBytes(log), as: UTF8.self))")
         }
-        killProcess(pid)
-        throw HarnessError("serve did not start: \(String(decoding: readBytes(log), as: UTF8.self))")
+        url = String(line.dropFirst("listening on ".count))
     }
 
     /// SIGKILL: no chance to tidy up.
@@ -78,8 +79,8 @@ final class RelayTestServer: @unchecked Sendable {
     }
 
     /// Takes in the vault, via `takevault ls --json`.
-    func takes() -> [[String: Any]] {
-        (CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]]) ?? []
+    func takes() -> [TakeSummary] {
+        (try? CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json"))) ?? []
     }
 
     /// Files in the spool (accepted and incoming).
@@ -102,7 +103,10 @@ final class RelayTestServer: @unchecked Sendable {
         try await client.send(RelayClient.Request(method: .GET, path: path), headers: [])
     }
 
-    deinit { if pid > 0 { stopProcess(pid, signal: SIGKILL, seconds: 5) } }
+    deinit {
+        if pid > 0 { stopProcess(pid, signal: SIGKILL, seconds: 5) }
+        if output >= 0 { close(output) }
+    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

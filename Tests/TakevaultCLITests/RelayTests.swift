@@ -2,6 +2,7 @@ import AudioTestSupport
 import Foundation
 import RelayAPI
 import RelayTestSupport
+import TakePipeline
 import TakevaultCore
 import Testing
 import TestSupport
@@ -35,12 +36,19 @@ struct RelayTests {
         let upload = Self.take(server.directory, "take.wav", seconds: 4)
         let pushed = server.push(upload.path, "--wait", "--json")
         #expect(pushed.status == 0, "\(pushed.standardError)")
-        let document = try #require(CLI.json(pushed) as? [String: Any])
-        let job = try #require(document["job"] as? [String: Any])
-        #expect(job["state"] as? String == "done")
-        let take = try #require(job["take_id"] as? String)
-        #expect((job["summary"] as? [String: Any])?["integrated_lufs"] is Double)
-        #expect(server.takes().map { $0["take_id"] as? String } == [take])
+        // `push --json`: the file, its job id, and the job as the relay API documents it.
+        struct Pushed: Decodable {
+            var file: String
+            var jobId: String
+            var job: JobDocument
+            enum CodingKeys: String, CodingKey { case file, jobId = "job_id", job }
+        }
+        let document = try CLI.decode(Pushed.self, pushed)
+        let job = document.job
+        #expect(document.file == upload.path && job.state == .done)
+        let take = try #require(job.takeID)
+        #expect(job.summary?["integrated_lufs"]?.doubleValue != nil)
+        #expect(server.takes().map(\.takeId) == [take])
 
         let restored = server.directory.file("master.flac")
         #expect(CLI.run("restore", "--vault", server.vault, take, "--artefact", "master", "-o", restored).status == 0)
@@ -50,7 +58,7 @@ struct RelayTests {
         #expect(server.spoolFiles().isEmpty, "the spool lets go once the take has committed")
 
         // The job as the API shows it, to its own relay only.
-        let jobID = try #require(document["job_id"] as? String)
+        let jobID = document.jobId
         let viaAPI = try await server.client.job(jobID)
         #expect(viaAPI.state == .done && viaAPI.takeID == take)
         await #expect(throws: RelayClientError.refused(status: 404, code: "job_not_found", message: "No job \(jobID) for relay relay-b.")) {
@@ -131,7 +139,7 @@ struct RelayTests {
         #expect(done.attempts == 2)
         let takes = server.takes()
         #expect(takes.count == 1)
-        #expect(takes.first?["take_id"] as? String == done.takeID)
+        #expect(takes.first?.takeId == done.takeID)
         let manifests = (try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store"))?.filter { $0.contains("/manifest-") && !$0.hasPrefix(".") } ?? []
         #expect(manifests.filter { $0.contains(done.takeID ?? "?") }.count == 1, "\(manifests)")
         #expect(server.spoolFiles().isEmpty)

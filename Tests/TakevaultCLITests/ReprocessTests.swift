@@ -1,5 +1,8 @@
 import AudioTestSupport
 import Foundation
+import TakeArchive
+import TakePipeline
+import TakevaultCore
 import Testing
 import TestSupport
 
@@ -17,20 +20,15 @@ struct ReprocessTests {
         #expect(CLI.run("init", "--vault", vault).status == 0)
         let ingest = CLI.run(["ingest", "--vault", vault, "--owner", owner, "--tier", "studio", "--json"] + uploads.map { CLI.samples + "/" + $0 })
         try #require(ingest.status == 0, "\(ingest.standardError)")
-        let results = try #require(CLI.json(ingest) as? [[String: Any]])
-        return (vault, results.compactMap { $0["take_id"] as? String })
+        return (vault, try CLI.decode([IngestResult].self, ingest).map(\.takeID))
     }
 
-    static func manifest(_ vault: String, _ take: String) throws -> [String: Any] {
-        let inspect = CLI.run("inspect", "--vault", vault, take, "--json")
-        return try #require(CLI.json(inspect) as? [String: Any], "\(inspect.standardError)")
+    static func manifest(_ vault: String, _ take: String) throws -> Inspect.Manifest {
+        try CLI.decode(Inspect.Manifest.self, CLI.run("inspect", "--vault", vault, take, "--json"))
     }
 
-    static func artefacts(_ manifest: [String: Any]) -> [String: [String: Any]] {
-        let body = manifest["body"] as? [String: Any]
-        var byKind: [String: [String: Any]] = [:]
-        for artefact in (body?["artefacts"] as? [[String: Any]]) ?? [] { byKind[artefact["kind"] as? String ?? ""] = artefact }
-        return byKind
+    static func artefacts(_ manifest: Inspect.Manifest) -> [ArtefactKind: Artefact] {
+        Dictionary(manifest.body.artefacts.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Store object names as the store lists them (no tag files, no temporary files).
@@ -73,17 +71,16 @@ struct ReprocessTests {
             let path = directory.file("master-before-\(take)")
             #expect(CLI.run("restore", "--vault", vault, take, "--artefact", "master", "-o", path).status == 0)
             masters[take] = readBytes(path)
-            masterChunks[take] = (Self.artefacts(try Self.manifest(vault, take))["master"]?["chunks"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            masterChunks[take] = Self.artefacts(try Self.manifest(vault, take))[.master]?.chunks.map(\.id.description)
         }
 
         let dryRun = CLI.run("reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--dry-run", "--json")
-        #expect((CLI.json(dryRun) as? [String: Any])?["would_reprocess"] as? Int == takes.count)
+        #expect(try CLI.decode(Reprocess.Report.self, dryRun).wouldReprocess == takes.count)
         #expect(takes.allSatisfy { Self.manifestNames(vault, take: $0).count == 1 && Self.manifestNames(vault, take: $0)[0].hasSuffix("manifest-000001") })
 
         let run = CLI.run("reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--json")
         #expect(run.status == 0, "\(run.standardError)")
-        let report = try #require(CLI.json(run) as? [String: Any])
-        #expect(report["done"] as? Int == takes.count)
+        #expect(try CLI.decode(Reprocess.Report.self, run).done == takes.count)
         for take in takes {
             let levels = try Self.previewLevels(vault, take, directory)
             #expect(abs(levels.lufs + 14) <= 0.5, "\(take): \(levels.lufs) LUFS")
@@ -92,22 +89,20 @@ struct ReprocessTests {
             #expect(CLI.run("restore", "--vault", vault, take, "--artefact", "master", "-o", path).status == 0)
             #expect(readBytes(path) == masters[take], "the master restores byte for byte")
             let manifest = try Self.manifest(vault, take)
-            #expect((Self.artefacts(manifest)["master"]?["chunks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == masterChunks[take],
+            #expect(Self.artefacts(manifest)[.master]?.chunks.map(\.id.description) == masterChunks[take],
                     "the master's chunks are reused, not rewritten")
-            let pipeline = (manifest["body"] as? [String: Any])?["pipeline"] as? [String: Any]
-            #expect((pipeline?["settings"] as? [String: Any])?["target_lufs"] as? Double == -14)
-            #expect((manifest["header"] as? [String: Any])?["generation"] as? Int == 2)
+            #expect(manifest.body.pipeline.settings["target_lufs"]?.doubleValue == -14)
+            #expect(manifest.header.generation == 2)
             #expect(Self.manifestNames(vault, take: take).map { String($0.suffix(15)) } == ["manifest-000002"], "the old generation is retired")
         }
         let verify = CLI.run("verify", "--vault", vault, "--read-data", "--json")
         #expect(verify.status == 0)
-        #expect(((CLI.json(verify) as? [String: Any])?["orphans"] as? [Any])?.isEmpty == true, "no chunk is left behind")
-        let list = try #require(CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]])
-        #expect(list.count == takes.count)
+        #expect(try CLI.decode(Verify.Report.self, verify).orphans.isEmpty, "no chunk is left behind")
+        #expect(Set(try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json")).map(\.takeId)) == Set(takes))
 
         let before = Self.storeObjects(vault)
-        let again = try #require(CLI.json(CLI.run("reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--json")) as? [String: Any])
-        #expect(again["skipped"] as? Int == takes.count && again["done"] as? Int == 0)
+        let again = try CLI.decode(Reprocess.Report.self, CLI.run("reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--json"))
+        #expect(again.skipped == takes.count && again.done == 0)
         #expect(Self.storeObjects(vault) == before, "a second run changes nothing")
     }
 
@@ -136,12 +131,13 @@ struct ReprocessTests {
         for folder in [vault, reference] { #expect(CLI.run("sweep", "--vault", folder, "--as-of", afterGrace).status == 0) }
         #expect(Self.storeFiles(vault) == Self.storeFiles(reference), "no leftovers after a sweep")
         for take in takes {
-            let preview = Self.artefacts(try Self.manifest(vault, take))["preview"]?["sha256"] as? String
-            let expected = Self.artefacts(try Self.manifest(reference, take))["preview"]?["sha256"] as? String
+            let preview = Self.artefacts(try Self.manifest(vault, take))[.preview]?.sha256
+            let expected = Self.artefacts(try Self.manifest(reference, take))[.preview]?.sha256
             #expect(preview != nil && preview == expected)
         }
         let verify = CLI.run("verify", "--vault", vault, "--read-data", "--json")
-        #expect(verify.status == 0 && ((CLI.json(verify) as? [String: Any])?["orphans"] as? [Any])?.isEmpty == true)
+        #expect(verify.status == 0)
+        #expect(try CLI.decode(Verify.Report.self, verify).orphans.isEmpty)
     }
 
     @Test("restricted owners are skipped; a held take keeps its old generation until the hold is lifted and the sweep runs",
@@ -152,45 +148,46 @@ struct ReprocessTests {
         #expect(CLI.run("init", "--vault", vault).status == 0)
         func ingest(_ owner: String, _ sample: String, tier: String = "studio") throws -> String {
             let result = CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", tier, "--json", CLI.samples + "/" + sample)
-            return try #require((CLI.json(result) as? [String: Any])?["take_id"] as? String)
+            return try CLI.decode(IngestResult.self, result).takeID
         }
         let held = try ingest("a", "keys-48k24-stereo.wav")
         let free = try ingest("a", "voice-take-48k16-mono.wav", tier: "pro")
-        let retention = (try Self.manifest(vault, free)["header"] as? [String: Any])?["retain_until"] as? String
+        let retention = try Self.manifest(vault, free).header.retainUntil
         #expect(retention != nil)
         let restricted = try ingest("r", "guitar-44k16-stereo.wav")
         #expect(CLI.run("owner", "hold", "a", "--vault", vault, "--take", held, "--reason", "investigation").status == 0)
         #expect(CLI.run("owner", "restrict", "r", "--vault", vault).status == 0)
-        let oldPreview = Self.artefacts(try Self.manifest(vault, held))["preview"]?["sha256"] as? String
+        let oldPreview = Self.artefacts(try Self.manifest(vault, held))[.preview]?.sha256
 
         let run = CLI.run("reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--json")
         #expect(run.status == 0, "\(run.standardError)")
-        let results = try #require((CLI.json(run) as? [String: Any])?["takes"] as? [[String: Any]])
-        func result(_ take: String) -> [String: Any]? { results.first { $0["take_id"] as? String == take } }
-        #expect(result(restricted)?["outcome"] as? String == "skipped")
-        #expect((result(restricted)?["reason"] as? [String: Any])?["code"] as? String == "owner_restricted")
-        #expect(result(held)?["outcome"] as? String == "done" && result(held)?["old_generation_kept"] as? Bool == true)
-        #expect(result(free)?["outcome"] as? String == "done" && result(free)?["old_generation_kept"] as? Bool == false)
+        let results = try CLI.decode(Reprocess.Report.self, run).takes
+        func result(_ take: String) -> ReprocessResult? { results.first { $0.takeID == take } }
+        #expect(result(restricted)?.outcome == .skipped)
+        #expect(result(restricted)?.reason?.code == "owner_restricted")
+        #expect(result(held)?.outcome == .done && result(held)?.oldGenerationKept == true)
+        #expect(result(free)?.outcome == .done && result(free)?.oldGenerationKept == false)
         #expect(Self.manifestNames(vault, take: held).count == 2, "held: both generations stay")
         #expect(Self.manifestNames(vault, take: free).count == 1)
-        #expect((try Self.manifest(vault, free)["header"] as? [String: Any])?["retain_until"] as? String == retention, "retention does not change")
+        #expect(try Self.manifest(vault, free).header.retainUntil == retention, "retention does not change")
         #expect(Self.manifestNames(vault, take: restricted).count == 1)
-        #expect(Self.artefacts(try Self.manifest(vault, restricted))["preview"] != nil)
+        #expect(Self.artefacts(try Self.manifest(vault, restricted))[.preview] != nil)
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
 
         // While held, the sweep keeps the old generation; once lifted, it retires it.
-        let kept = try #require(CLI.json(CLI.run("sweep", "--vault", vault, "--json")) as? [String: Any])
-        #expect((kept["kept"] as? [[String: Any]])?.contains { $0["kind"] as? String == "superseded_generation" && $0["id"] as? String == held } == true)
+        let kept = try CLI.decode(Sweep.Report.self, CLI.run("sweep", "--vault", vault, "--json"))
+        #expect(kept.kept.contains { $0.kind == .supersededGeneration && $0.id == held })
         #expect(Self.manifestNames(vault, take: held).count == 2)
         #expect(CLI.run("owner", "hold", "a", "--vault", vault, "--lift", "--take", held).status == 0)
-        let dry = try #require(CLI.json(CLI.run("sweep", "--vault", vault, "--dry-run", "--json")) as? [String: Any])
-        let swept = try #require(CLI.json(CLI.run("sweep", "--vault", vault, "--json")) as? [String: Any])
-        #expect((dry["deleted"] as? [[String: Any]])?.count == (swept["deleted"] as? [[String: Any]])?.count)
-        #expect((swept["deleted"] as? [[String: Any]])?.contains { $0["kind"] as? String == "superseded_generation" && $0["id"] as? String == held } == true)
+        let dry = try CLI.decode(Sweep.Report.self, CLI.run("sweep", "--vault", vault, "--dry-run", "--json"))
+        let swept = try CLI.decode(Sweep.Report.self, CLI.run("sweep", "--vault", vault, "--json"))
+        #expect(dry.deleted == swept.deleted, "the dry run's plan is what the real run did")
+        #expect(swept.deleted.contains { $0.kind == .supersededGeneration && $0.id == held })
         #expect(Self.manifestNames(vault, take: held).map { String($0.suffix(15)) } == ["manifest-000002"])
-        #expect(Self.artefacts(try Self.manifest(vault, held))["preview"]?["sha256"] as? String != oldPreview)
+        #expect(Self.artefacts(try Self.manifest(vault, held))[.preview]?.sha256 != oldPreview)
         let verify = CLI.run("verify", "--vault", vault, "--read-data", "--json")
-        #expect(verify.status == 0 && ((CLI.json(verify) as? [String: Any])?["orphans"] as? [Any])?.isEmpty == true)
+        #expect(verify.status == 0)
+        #expect(try CLI.decode(Verify.Report.self, verify).orphans.isEmpty)
     }
 
     @Test("a preview that cannot meet the target is not committed: the old generation stays and the take is reported", .timeLimit(.minutes(3)))
@@ -199,14 +196,14 @@ struct ReprocessTests {
         let vault = directory.file("vault")
         #expect(CLI.run("init", "--vault", vault).status == 0)
         let ingest = CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "studio", "--json", CLI.samples + "/drums-44k16-stereo.flac")
-        let take = try #require((CLI.json(ingest) as? [String: Any])?["take_id"] as? String)
+        let take = try CLI.decode(IngestResult.self, ingest).takeID
         let before = Self.storeObjects(vault)
         // −6 LUFS under a −20 dBTP ceiling cannot be had: the limiter holds the ceiling, the loudness falls short.
         let run = CLI.run("reprocess", "--vault", vault, "--take", take, "--target-lufs", "-6", "--ceiling-dbtp", "-20", "--json")
         #expect(run.status == 1)
-        let result = try #require(((CLI.json(run) as? [String: Any])?["takes"] as? [[String: Any]])?.first)
-        #expect(result["outcome"] as? String == "failed")
-        #expect((result["reason"] as? [String: Any])?["code"] as? String == "preview_off_target")
+        let result = try #require(try CLI.decode(Reprocess.Report.self, run).takes.first)
+        #expect(result.outcome == .failed)
+        #expect(result.reason?.code == "preview_off_target")
         #expect(Self.manifestNames(vault, take: take).map { String($0.suffix(15)) } == ["manifest-000001"])
         #expect(Set(Self.storeObjects(vault)).isSuperset(of: before))
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
@@ -221,7 +218,7 @@ struct ReprocessTests {
             #expect(CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", tier, "--session", "s-\(owner)", CLI.samples + "/" + sample).status == 0)
         }
         func selected(_ arguments: String...) -> Int? {
-            (CLI.json(CLI.run(["reprocess", "--vault", vault, "--target-lufs", "-14", "--dry-run", "--json"] + arguments)) as? [String: Any])?["would_reprocess"] as? Int
+            try? CLI.decode(Reprocess.Report.self, CLI.run(["reprocess", "--vault", vault, "--target-lufs", "-14", "--dry-run", "--json"] + arguments)).wouldReprocess
         }
         #expect(selected("--all") == 3)
         #expect(selected("--owner", "a") == 2)
@@ -234,15 +231,15 @@ struct ReprocessTests {
         #expect(selected("--pipeline-older-than", "2") == 3)
         #expect(CLI.run("reprocess", "--vault", vault, "--target-lufs", "-14").status == 2)
         // A named take the other selectors exclude is simply not selected; an unknown one is an error.
-        let ofA = try #require((CLI.json(CLI.run("ls", "--vault", vault, "--owner", "a", "--json")) as? [[String: Any]])?.first?["take_id"] as? String)
+        let ofA = try #require(try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--owner", "a", "--json")).first?.takeId)
         #expect(selected("--take", ofA, "--owner", "b") == 0)
         #expect(selected("--take", ofA) == 1)
         #expect(CLI.run("reprocess", "--vault", vault, "--take", "0000000000000000000000000000000f", "--dry-run").status == 2)
 
         // A settings file changes what it names; the rest stays the vault's; a typo is refused.
         let file = directory.write("settings.json", bytes: Array(#"{"opus_bitrate": 96000}"#.utf8))
-        let derivation = (CLI.json(CLI.run("reprocess", "--vault", vault, "--all", "--settings", file, "--dry-run", "--json")) as? [String: Any])?["derivation"] as? [String: Any]
-        #expect(derivation?["opus_bitrate"] as? Int == 96_000 && derivation?["target_lufs"] as? Double == -16)
+        let derivation = try CLI.decode(Reprocess.Report.self, CLI.run("reprocess", "--vault", vault, "--all", "--settings", file, "--dry-run", "--json")).derivation
+        #expect(derivation.opusBitrate == 96_000 && derivation.targetLUFS == -16)
         let typo = directory.write("typo.json", bytes: Array(#"{"target_lufts": -14}"#.utf8))
         #expect(CLI.run("reprocess", "--vault", vault, "--all", "--settings", typo, "--dry-run").status == 2)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TakePipeline
 @testable import ObjectStore
 import Testing
 import TestSupport
@@ -31,10 +32,10 @@ struct S3CycleTests {
         // Config remembers the store: no --store from here on.
         let free = takevault("ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--json", CLI.samples + "/voice-take-48k16-mono.wav")
         #expect(free.status == 0, "\(free.standardError)")
-        let freeTake = try #require((CLI.json(free) as? [String: Any])?["take_id"] as? String)
+        let freeTake = try CLI.decode(IngestResult.self, free).takeID
         let pro = takevault("ingest", "--vault", vault, "--owner", "u2", "--tier", "pro", "--json", CLI.samples + "/drums-44k16-stereo.flac")
         #expect(pro.status == 0, "\(pro.standardError)")
-        let proTake = try #require((CLI.json(pro) as? [String: Any])?["take_id"] as? String)
+        let proTake = try CLI.decode(IngestResult.self, pro).takeID
         #expect(takevault("verify", "--vault", vault, "--read-data").status == 0)
 
         // Every object is in the bucket under the prefix, tagged as the lifecycle rules expect.
@@ -105,8 +106,7 @@ struct S3CycleTests {
         let result = run("/usr/bin/env", environment + [CLI.binary, "ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--json",
                                                          CLI.samples + "/voice-take-48k16-mono.wav"])
         #expect(result.status == 1)
-        let error = (CLI.json(result) as? [String: Any])?["error"] as? [String: Any]
-        #expect(error?["code"] as? String == "store_access_denied")
+        #expect(try CLI.decode(CLI.Failure.self, result).error.code == "store_access_denied")
         #expect(!result.standardOutput.contains("wrong") && !result.standardError.contains("wrong"))
         #expect(try await store(prefix: prefix).list(prefix: "").isEmpty)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TakePipeline
 import Testing
 import TestSupport
 
@@ -39,7 +40,7 @@ struct S3FaultTests {
         for sample in ["voice-take-48k16-mono.wav", "drums-44k16-stereo.flac", "keys-48k24-stereo.wav", "guitar-44k16-stereo.wav"] {
             let result = takevault(endpoint: endpoint, extra: flaky, ["ingest", "--vault", vault, "--owner", "u1", "--tier", "pro", "--json", CLI.samples + "/" + sample])
             #expect(result.status == 0, "\(sample): \(result.standardOutput) \(result.standardError.suffix(500))")
-            if let take = (CLI.json(result) as? [String: Any])?["take_id"] as? String { takes.append(take) }
+            if let take = try? CLI.decode(IngestResult.self, result).takeID { takes.append(take) }
         }
         #expect(takes.count == 4)
         // Through a clean connection: everything committed is whole.
@@ -63,13 +64,12 @@ struct S3FaultTests {
         defer { killProcess(proxy) }
         let result = takevault(endpoint: endpoint, extra: ["TAKEVAULT_S3_MAX_ATTEMPTS": "2"], ["ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--json", upload])
         #expect(result.status == 1, "\(result.standardOutput)")
-        let error = try #require((CLI.json(result) as? [String: Any])?["error"] as? [String: Any])
-        #expect(["store_error", "store_io_error"].contains(error["code"] as? String ?? ""), "\(error)")
-        #expect(!(error["message"] as? String ?? "").isEmpty)
+        let error = try CLI.decode(CLI.Failure.self, result).error
+        #expect(["store_error", "store_io_error"].contains(error.code), "\(error)")
+        #expect(!error.message.isEmpty)
         #expect(readBytes(upload) == original)
         // Nothing half there: no take listed, verify clean (orphaned chunks are the sweep's, later).
-        let list = CLI.json(takevault(endpoint: server.endpoint, ["ls", "--vault", vault, "--json"])) as? [Any]
-        #expect(list?.isEmpty == true)
+        #expect(try CLI.decode([TakeSummary].self, takevault(endpoint: server.endpoint, ["ls", "--vault", vault, "--json"])).isEmpty)
         #expect(takevault(endpoint: server.endpoint, ["verify", "--vault", vault]).status == 0)
         // And once S3 is back, the same upload goes in.
         #expect(takevault(endpoint: server.endpoint, ["ingest", "--vault", vault, "--owner", "u1", "--tier", "free", upload]).status == 0)

@@ -1,5 +1,6 @@
 import AudioTestSupport
 import Foundation
+import TakePipeline
 import Testing
 import TestSupport
 
@@ -20,15 +21,15 @@ struct VaultCommandTests {
         #expect(CLI.run("init", "--vault", vault).status == 2)   // never overwrites a vault
         let ingest = CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "pro", "--json", CLI.samples + "/voice-take-48k16-mono.wav")
         #expect(ingest.status == 0, "\(ingest.standardError)")
-        let result = try #require(CLI.json(ingest) as? [String: Any])
-        for key in ["take_id", "owner", "tier", "retain_until", "analysis", "preview"] { #expect(result[key] != nil, "missing \(key)") }
-        let take = try #require(result["take_id"] as? String)
-        let preview = try #require(result["preview"] as? [String: Any])
+        let result = try CLI.decode(IngestResult.self, ingest)
+        #expect(result.owner == "u1" && result.tier == .pro && result.created && result.retainUntil != nil)
+        let take = result.takeID
+        let preview = try #require(result.preview)
         for key in ["gain_db", "limiter_engaged", "integrated_lufs", "true_peak_dbtp"] { #expect(preview[key] != nil, "missing preview.\(key)") }
-        #expect((result["analysis"] as? [String: Any])?["integrated_lufs"] is Double)
+        #expect(result.analysis["integrated_lufs"]?.doubleValue != nil)
 
-        let list = try #require(CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]])
-        #expect(list.map { $0["take_id"] as? String } == [take])
+        let list = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json"))
+        #expect(list.map(\.takeId) == [take])
         #expect(CLI.run("inspect", "--vault", vault, take).standardOutput.contains("voice-take-48k16-mono.wav"))
 
         let restored = directory.file("restored.flac")
@@ -45,8 +46,8 @@ struct VaultCommandTests {
         writeBytes(victim, bytes)
         let verify = CLI.run("verify", "--vault", vault, "--read-data", "--json")
         #expect(verify.status == 4)
-        let failures = try #require((CLI.json(verify) as? [String: Any])?["failures"] as? [[String: Any]])
-        #expect(failures.contains { ($0["object"] as? String)?.hasSuffix(String(chunks[0])) == true })
+        let failures = try CLI.decode(Verify.Report.self, verify).failures
+        #expect(failures.contains { $0.object.hasSuffix(String(chunks[0])) })
         // The damaged chunk belongs to one of the four artefacts: restoring that one exits 4 naming it.
         let restores = ["master", "preview", "waveform", "report"].map { kind in
             CLI.run("restore", "--vault", vault, take, "--artefact", kind, "-o", directory.file("broken-\(kind)"))
@@ -103,17 +104,17 @@ struct VaultCommandTests {
         // Whatever the kills left: every manifest in the store is whole.
         let afterKills = CLI.run("verify", "--vault", vault, "--read-data", "--json")
         #expect(afterKills.status == 0, "\(afterKills.standardOutput)")
-        let report = try #require(CLI.json(afterKills) as? [String: Any])
-        #expect(((report["uncatalogued"] as? [String]) ?? []).count >= 4, "killed after the commit: in the store, not yet in the catalog")
-        #expect(!((report["orphans"] as? [String]) ?? []).isEmpty, "killed before the commit: chunks no manifest references")
+        let report = try CLI.decode(Verify.Report.self, afterKills)
+        #expect(report.uncatalogued.count >= 4, "killed after the commit: in the store, not yet in the catalog")
+        #expect(!report.orphans.isEmpty, "killed before the commit: chunks no manifest references")
         // Re-ingest completes every take; the catalog then matches the store exactly.
         for file in files {
             #expect(CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--chunk-size", "65536", file).status == 0)
         }
-        let final = try #require(CLI.json(CLI.run("verify", "--vault", vault, "--read-data", "--json")) as? [String: Any])
-        #expect(final["ok"] as? Bool == true)
-        #expect((final["uncatalogued"] as? [String])?.isEmpty == true)
-        let listed = Set(((CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]]) ?? []).compactMap { $0["take_id"] as? String })
+        let final = try CLI.decode(Verify.Report.self, CLI.run("verify", "--vault", vault, "--read-data", "--json"))
+        #expect(final.ok)
+        #expect(final.uncatalogued.isEmpty)
+        let listed = Set(try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json")).map(\.takeId))
         let stored = Set(run("/bin/sh", ["-c", "ls \(vault)/store/v1/owners/u1/takes/"]).standardOutput.split(separator: "\n").map(String.init))
         #expect(listed == stored)
         #expect(listed.count == files.count)
@@ -139,7 +140,7 @@ struct PolicyCrashTests {
             let owner = index == 11 ? "gone" : "owner-\(index)"
             let result = CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", tier, "--chunk-size", "65536", "--json", file)
             #expect(result.status == 0)
-            if tier == "studio", owner != "gone", let id = (CLI.json(result) as? [String: Any])?["take_id"] as? String { studio.append(id) }
+            if tier == "studio", owner != "gone" { studio.append(try CLI.decode(IngestResult.self, result).takeID) }
         }
         var generator = SplitMix64(seed: 77)
         // Killed where each operation is half done (frozen at its failpoints first, which must be
@@ -167,10 +168,10 @@ struct PolicyCrashTests {
         #expect(CLI.run("sweep", "--vault", vault, "--as-of", future).status == 0)
 
         // End state: every studio take whole and restorable; no free take and nothing of "gone" left.
-        let verify = try #require(CLI.json(CLI.run("verify", "--vault", vault, "--read-data", "--json")) as? [String: Any])
-        #expect(verify["ok"] as? Bool == true)
-        #expect((verify["orphans"] as? [String])?.isEmpty == true)
-        let listed = Set(((CLI.json(CLI.run("ls", "--vault", vault, "--json")) as? [[String: Any]]) ?? []).compactMap { $0["take_id"] as? String })
+        let verify = try CLI.decode(Verify.Report.self, CLI.run("verify", "--vault", vault, "--read-data", "--json"))
+        #expect(verify.ok)
+        #expect(verify.orphans.isEmpty)
+        let listed = Set(try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json")).map(\.takeId))
         #expect(listed == Set(studio))
         for take in studio {
             #expect(CLI.run("restore", "--vault", vault, take, "-o", directory.file("\(take).flac")).status == 0)

@@ -89,10 +89,58 @@ public func killProcess(_ pid: pid_t) {
 /// Starts `executable` in the background with stdout and stderr appended to `outputPath`, and
 /// `environment` added to this process's; returns its pid.
 public func startProcess(_ executable: String, _ arguments: [String], outputPath: String, environment: [String: String] = [:]) -> pid_t {
+    spawn(executable, arguments, stdout: .file(outputPath), stderrPath: outputPath, environment: environment)
+}
+
+/// Starts `executable` in the background with its stdout on a pipe this process reads, and its
+/// stderr appended to `logPath`; returns its pid and the pipe's read end (close it when done).
+public func startProcessPiped(_ executable: String, _ arguments: [String], logPath: String,
+                              environment: [String: String] = [:]) -> (pid: pid_t, output: Int32) {
+    var ends: [Int32] = [0, 0]
+    precondition(pipe(&ends) == 0, "pipe failed")
+    let pid = spawn(executable, arguments, stdout: .pipe(write: ends[1], read: ends[0]), stderrPath: logPath, environment: environment)
+    close(ends[1])
+    return (pid, ends[0])
+}
+
+/// Reads `descriptor` line by line until a line starts with `prefix`; returns that line, or `nil`
+/// at end of file (the writer exited). Blocks: no polling, no timer.
+public func readLine(from descriptor: Int32, startingWith prefix: String) -> String? {
+    var pending: [UInt8] = []
+    var byte: UInt8 = 0
+    while true {
+        let count = read(descriptor, &byte, 1)
+        if count < 0 && errno == EINTR { continue }
+        guard count == 1 else { return nil }
+        if byte == 0x0a {
+            let line = String(decoding: pending, as: UTF8.self)
+            if line.hasPrefix(prefix) { return line }
+            pending.removeAll(keepingCapacity: true)
+        } else {
+            pending.append(byte)
+        }
+    }
+}
+
+private enum StandardOutput {
+    case file(String)
+    case pipe(write: Int32, read: Int32)
+}
+
+private func spawn(_ executable: String, _ arguments: [String], stdout: StandardOutput, stderrPath: String,
+                   environment: [String: String]) -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    switch stdout {
+    case .file(let path):
+        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    case .pipe(let write, let read):
+        posix_spawn_file_actions_adddup2(&actions, write, 1)
+        posix_spawn_file_actions_addclose(&actions, write)
+        posix_spawn_file_actions_addclose(&actions, read)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var variables: [String] = []

@@ -13,7 +13,7 @@ public struct CatalogRebuild: Sendable {
 
     public init(vault: Vault) { self.vault = vault }
 
-    public struct Summary: Sendable, Encodable {
+    public struct Summary: Sendable, Codable {
         public var owners = 0
         public var keys = 0
         public var takes = 0

@@ -14,9 +14,8 @@ public struct TakeListing: Sendable {
     }
 }
 
-/// One take's catalog entry: who, what, when and how long it is kept. Its property names are the
-/// JSON contract of `ls --json` (snake case).
-public struct TakeSummary: Sendable, Encodable, Equatable {
+/// One take's catalog entry: who, what, when and how long it is kept, as `ls --json` prints it.
+public struct TakeSummary: Sendable, Codable, Equatable {
     public var takeId: String
     public var owner: String
     public var sessionId: String?
@@ -31,6 +30,11 @@ public struct TakeSummary: Sendable, Encodable, Equatable {
     public var integratedLufs: Double?
     public var storedBytes: Int64
     public var generation: Int
+
+    enum CodingKeys: String, CodingKey {
+        case takeId = "take_id", owner, sessionId = "session_id", tier, file, ingestedAt = "ingested_at", retainUntil = "retain_until"
+        case durationS = "duration_s", integratedLufs = "integrated_lufs", storedBytes = "stored_bytes", generation
+    }
 
     init(_ take: TakeRecord) {
         takeId = take.id

@@ -2,7 +2,7 @@ import TakeArchive
 import TakevaultCore
 
 /// What ingest did: the take, its retention, and its analysis and preview reports.
-public struct IngestResult: Sendable, Encodable {
+public struct IngestResult: Sendable, Codable {
     public var takeID: String
     public var owner: String
     public var tier: Tier

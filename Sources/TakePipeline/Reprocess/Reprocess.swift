@@ -20,7 +20,7 @@ public struct Reprocess: Sendable {
         case finished(ReprocessResult)
     }
 
-    public struct Report: Sendable, Encodable {
+    public struct Report: Sendable, Codable {
         public var derivation: Derivation
         public var dryRun: Bool
         public var done = 0

@@ -1,5 +1,5 @@
 /// What reprocess did with one take.
-public struct ReprocessResult: Sendable, Encodable, Equatable {
+public struct ReprocessResult: Sendable, Codable, Equatable {
     public var takeID: String
     public var owner: String
     public var outcome = Outcome.failed
@@ -18,7 +18,7 @@ public struct ReprocessResult: Sendable, Encodable, Equatable {
     var retireOlderThan: Int?
 
     /// What happened to the take; the raw value is the JSON contract of `reprocess --json`.
-    public enum Outcome: String, Sendable, Encodable {
+    public enum Outcome: String, Sendable, Codable {
         case done
         case skipped
         case failed
@@ -26,7 +26,7 @@ public struct ReprocessResult: Sendable, Encodable, Equatable {
         case wouldReprocess = "would_reprocess"
     }
 
-    public struct Reason: Sendable, Encodable, Equatable {
+    public struct Reason: Sendable, Codable, Equatable {
         public var code: String
         public var message: String
     }
@@ -57,7 +57,7 @@ public struct ReprocessResult: Sendable, Encodable, Equatable {
 }
 
 /// A decoded preview's loudness and peak.
-public struct PreviewMeasurement: Sendable, Encodable, Equatable {
+public struct PreviewMeasurement: Sendable, Codable, Equatable {
     public var integratedLUFS: Double?
     public var truePeakDBTP: Double?
     public var limiterEngaged: Bool

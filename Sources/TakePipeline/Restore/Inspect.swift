@@ -6,7 +6,7 @@ public struct Inspect: Sendable {
 
     public init(vault: Vault) { self.vault = vault }
 
-    public struct Manifest: Sendable, Encodable {
+    public struct Manifest: Sendable, Codable {
         public var name: String
         public var header: ManifestHeader
         public var body: ManifestBody

@@ -28,10 +28,10 @@ public struct Sweep: Sendable {
 
     public init(vault: Vault) { self.vault = vault }
 
-    public struct Item: Sendable, Encodable, Equatable {
+    public struct Item: Sendable, Codable, Equatable {
         /// What an item is; the raw value is the JSON contract of `sweep --json` and the audit
         /// event's kind (`delete_<kind>`).
-        public enum Kind: String, Sendable, Encodable, CaseIterable {
+        public enum Kind: String, Sendable, Codable, CaseIterable {
             case take
             case orphanChunk = "orphan_chunk"
             case unfinishedUpload = "unfinished_upload"
@@ -54,7 +54,7 @@ public struct Sweep: Sendable {
         enum CodingKeys: String, CodingKey { case kind, id, owner, reason, bytes, retainUntil = "retain_until" }
     }
 
-    public struct Report: Sendable, Encodable {
+    public struct Report: Sendable, Codable {
         public var asOf: String
         public var dryRun: Bool
         /// What is (or would be) deleted.

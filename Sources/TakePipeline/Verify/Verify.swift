@@ -12,7 +12,7 @@ public struct Verify: Sendable {
 
     public init(vault: Vault) { self.vault = vault }
 
-    public struct Report: Sendable, Encodable {
+    public struct Report: Sendable, Codable {
         public var takesChecked = 0
         public var objectsChecked = 0
         public var bytesRead: Int64 = 0
@@ -28,6 +28,19 @@ public struct Verify: Sendable {
             case takesChecked = "takes_checked", objectsChecked = "objects_checked", bytesRead = "bytes_read", failures, orphans, uncatalogued, ok
         }
 
+        public init() {}
+
+        /// `ok` is not read back: it follows from `failures`.
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            takesChecked = try container.decode(Int.self, forKey: .takesChecked)
+            objectsChecked = try container.decode(Int.self, forKey: .objectsChecked)
+            bytesRead = try container.decode(Int64.self, forKey: .bytesRead)
+            failures = try container.decode([Failure].self, forKey: .failures)
+            orphans = try container.decode([String].self, forKey: .orphans)
+            uncatalogued = try container.decode([String].self, forKey: .uncatalogued)
+        }
+
         public func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(takesChecked, forKey: .takesChecked)
@@ -40,7 +53,7 @@ public struct Verify: Sendable {
         }
     }
 
-    public struct Failure: Sendable, Encodable, Equatable {
+    public struct Failure: Sendable, Codable, Equatable {
         public var object: String
         public var code: String
         public var message: String
