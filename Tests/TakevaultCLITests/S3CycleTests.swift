@@ -83,7 +83,7 @@ struct S3CycleTests {
         let chunk = try #require(try await s3.list(prefix: "v1/owners/u2/chunks/").first)
         let written = try #require(chunk.lastModified)
         // S3 times are whole seconds: let the clock leave the chunk's second, so a renewal shows.
-        while Int64(Date().timeIntervalSince1970) <= written { try await Task.sleep(for: .milliseconds(100)) }
+        try await waitUntilWallClock(isPast: written)
         let changedAt = Int64(Date().timeIntervalSince1970)
         #expect(takevault("owner", "tier", "u2", "studio", "--vault", vault).status == 0)
         let renewed = try #require(try await s3.head(chunk.name))
