@@ -14,7 +14,7 @@ enum SweepPlanBenchmark {
     static func run(vaultDirectory: String, takes: Int) async throws -> (seconds: Double, due: Int) {
         let vault = try Vault.initialize(at: vaultDirectory, environment: [:])
         let start = Timestamp.date("2027-01-01T00:00:00Z")!
-        try vault.catalog.bulkWrite { db in
+        try await vault.catalog.bulkWrite { db in
             for owner in 0..<1_000 {
                 try db.execute(sql: "INSERT INTO owners (id, tier, created_at, restricted) VALUES (?, 'free', '2026-01-01T00:00:00Z', ?)",
                                arguments: ["owner-\(owner)", owner % 10 == 0])
@@ -37,7 +37,7 @@ enum SweepPlanBenchmark {
         }
         for owner in [1, 2, 3] { _ = try await OwnerAdministration(vault: vault).hold(owner: "owner-\(owner)", reason: "benchmark", by: "bench") }
         let clockStart = Measure.wall()
-        let plan = try Sweep(vault: vault).dueTakes(asOf: start.addingTimeInterval(182 * 86_400))
+        let plan = try await Sweep(vault: vault).dueTakes(asOf: start.addingTimeInterval(182 * 86_400))
         return (Measure.wall() - clockStart, plan.delete.count + plan.keep.count)
     }
 }

@@ -58,7 +58,7 @@ final class CallbackNotifier: Service, Sendable {
     }
 
     func run() async throws {
-        for job in (try? jobs.catalog.jobsAwaitingCallback(kind: RelayJobs.kind)) ?? [] { continuation.yield(job.id) }
+        for job in await (try? jobs.catalog.jobsAwaitingCallback(kind: RelayJobs.kind)) ?? [] { continuation.yield(job.id) }
         await withDiscardingTaskGroup { group in
             for await id in stream.cancelOnGracefulShutdown() {
                 group.addTask { await self.deliver(job: id) }
@@ -69,7 +69,7 @@ final class CallbackNotifier: Service, Sendable {
     }
 
     private func deliver(job id: String) async {
-        guard let job = try? jobs.catalog.job(id), job.callbackState == .pending, let relayID = job.relayKeyID,
+        guard let job = try? await jobs.catalog.job(id), job.callbackState == .pending, let relayID = job.relayKeyID,
               let relay = configuration.relay(relayID), let target = relay.callbackURL,
               let document = try? jobs.document(job, progress: nil)
         else { return }
@@ -81,11 +81,11 @@ final class CallbackNotifier: Service, Sendable {
             if Task.isCancelled { return }
             switch await post(body, job: job.id, to: target, relay: relay) {
             case .delivered:
-                record(job, state: .delivered)
+                await record(job, state: .delivered)
                 return
             case .refused(let why):
                 logger.warning("callback refused", metadata: ["job_id": "\(job.id)", "relay": "\(relay.keyID)", "why": "\(why)"])
-                record(job, state: .failed)
+                await record(job, state: .failed)
                 return
             case .notDelivered:
                 logger.warning("callback not delivered", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)"])
@@ -95,13 +95,13 @@ final class CallbackNotifier: Service, Sendable {
                 delay *= 2
             }
         }
-        record(job, state: .failed)
+        await record(job, state: .failed)
     }
 
-    private func record(_ job: JobRecord, state: CallbackState) {
+    private func record(_ job: JobRecord, state: CallbackState) async {
         var updated = job
         updated.callbackState = state
-        try? jobs.catalog.updateJob(updated)
+        try? await jobs.catalog.updateJob(updated)
     }
 
     enum Outcome {

@@ -67,7 +67,7 @@ final class PipelineWorkers: Service, Sendable {
     private func work() async {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let job: JobRecord?
-            do { job = try jobs.catalog.claimQueuedJob(kind: RelayJobs.kind, at: jobs.now) } catch {
+            do { job = try await jobs.catalog.claimQueuedJob(kind: RelayJobs.kind, at: jobs.now) } catch {
                 logger.error("cannot claim a job", metadata: ["error": "\(error)"])
                 job = nil
             }
@@ -85,11 +85,11 @@ final class PipelineWorkers: Service, Sendable {
         logger[metadataKey: "job_id"] = "\(job.id)"
         let detail: RelayJobDetail
         do { detail = try jobs.detail(of: job) } catch {
-            finish(job, state: .failed, error: ErrorDetail(code: "job_unreadable", message: "The job's record cannot be read: \(error)."), logger: logger)
+            await finish(job, state: .failed, error: ErrorDetail(code: "job_unreadable", message: "The job's record cannot be read: \(error)."), logger: logger)
             return
         }
         guard spool.contains(job: job.id) else {
-            finish(job, state: .failed, error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
+            await finish(job, state: .failed, error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
             return
         }
         let metadata = detail.metadata
@@ -122,7 +122,7 @@ final class PipelineWorkers: Service, Sendable {
             stageClock.withLock { metrics.stage($0.stage, clock.now - $0.started) }
             // Erasure deletes an owner's jobs with everything else. If it landed while this take
             // was being ingested, the commit above came after it: finish the erasure's work.
-            guard try jobs.catalog.job(job.id) != nil else {
+            guard try await jobs.catalog.job(job.id) != nil else {
                 logger.notice("owner erased during ingest; erasing what was committed after it")
                 board.clear(job.id)
                 _ = try await Erasure(vault: vault).erase(owner: metadata.owner)
@@ -132,7 +132,7 @@ final class PipelineWorkers: Service, Sendable {
             // The manifest has committed. Record that first, then let the spooled upload go: a crash
             // in between leaves a finished job whose file the next start deletes. (The take id
             // includes the relay's key id, so "already archived" is this relay's own history.)
-            let finished = try jobs.finish(job, state: .done, takeID: result.takeID, callback: wantsCallback(job)) { detail in
+            let finished = try await jobs.finish(job, state: .done, takeID: result.takeID, callback: wantsCallback(job)) { detail in
                 detail.summary = RelayJobs.summary(of: result)
                 detail.alreadyArchived = !result.created
                 detail.error = nil
@@ -143,7 +143,7 @@ final class PipelineWorkers: Service, Sendable {
             logger.info("archived", metadata: ["take_id": "\(result.takeID)", "created": "\(result.created)"])
             notifier.notify(finished)
         } catch let error as ReasonCoded where error.category == .rejectedInput {
-            reject(job, error: error, logger: logger)
+            await reject(job, error: error, logger: logger)
         } catch {
             board.clear(job.id)
             let detail = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "pipeline_error", message: (error as? ReasonCoded)?.message ?? "\(error)")
@@ -152,33 +152,33 @@ final class PipelineWorkers: Service, Sendable {
                 logger.warning("failed; queued again", metadata: ["code": "\(detail.code)", "error": "\(detail.message)"])
                 // Back off before the next attempt: what failed (the store, the disk) may need a moment.
                 try? await Task.sleep(for: .seconds(job.attempts))
-                try? jobs.requeue(job, error: detail)
+                try? await jobs.requeue(job, error: detail)
             } else {
-                finish(job, state: .failed, error: detail, logger: logger)
+                await finish(job, state: .failed, error: detail, logger: logger)
             }
         }
     }
 
     /// The upload is not a take takevault can keep (not decodable, owner restricted or erased): the
     /// job ends `rejected`. Undecodable uploads were copied to quarantine by ingest; the spool lets go.
-    private func reject(_ job: JobRecord, error: Error, logger: Logger) {
+    private func reject(_ job: JobRecord, error: Error, logger: Logger) async {
         board.clear(job.id)
         let reason = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "rejected", message: (error as? ReasonCoded)?.message ?? "\(error)")
         metrics.rejection(reason.code)
         metrics.jobFinished(.rejected)
         logger.warning("rejected", metadata: ["code": "\(reason.code)"])
-        if let finished = try? jobs.finish(job, state: .rejected, callback: wantsCallback(job), update: { $0.reason = reason; $0.error = nil }) {
+        if let finished = try? await jobs.finish(job, state: .rejected, callback: wantsCallback(job), update: { $0.reason = reason; $0.error = nil }) {
             spool.remove(job: job.id)
             notifier.notify(finished)
         }
     }
 
     /// Failed for good: the upload stays in the spool (nothing is lost) and the job says why.
-    private func finish(_ job: JobRecord, state: JobState, error: ErrorDetail, logger: Logger) {
+    private func finish(_ job: JobRecord, state: JobState, error: ErrorDetail, logger: Logger) async {
         board.clear(job.id)
         metrics.jobFinished(state)
         logger.error("failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
-        if let finished = try? jobs.finish(job, state: state, callback: wantsCallback(job), update: { $0.error = error }) {
+        if let finished = try? await jobs.finish(job, state: state, callback: wantsCallback(job), update: { $0.error = error }) {
             notifier.notify(finished)
         }
     }

@@ -41,7 +41,7 @@ struct RelayAuthenticator: Sendable {
         var metadataHeader: String
     }
 
-    func authenticate(_ request: Request) throws -> Verified {
+    func authenticate(_ request: Request) async throws -> Verified {
         let headers = request.headers
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { headers[$0] } }
         let signed: SignedRequestHeaders
@@ -69,7 +69,7 @@ struct RelayAuthenticator: Sendable {
         }
         // Only a validly signed request spends its nonce: nobody else can burn a relay's nonces.
         let expires = Timestamp.string(Date(timeIntervalSince1970: TimeInterval(signed.timestamp + configuration.allowedClockSkewSeconds + 1)))
-        guard try catalog.recordNonce(keyID: relay.keyID, nonce: signed.nonce, expiresAt: expires, now: Timestamp.string(clock.now())) else {
+        guard try await catalog.recordNonce(keyID: relay.keyID, nonce: signed.nonce, expiresAt: expires, now: Timestamp.string(clock.now())) else {
             throw RelayRefusal.unauthenticated("auth_replayed", "This request (its nonce) was already used: a replay is refused. Sign each request afresh.")
         }
         return Verified(relay: relay, declaredBodySHA256: signed.bodySHA256, idempotencyKey: signed.idempotencyKey, metadataHeader: signed.metadataHeader)

@@ -43,9 +43,9 @@ struct RelayJobs: Sendable {
         }.joined()
     }
 
-    func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail) throws -> Catalog.JobInsertion {
+    func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail) async throws -> Catalog.JobInsertion {
         let stamp = now
-        let insertion = try catalog.insertJob(JobRecord(
+        let insertion = try await catalog.insertJob(JobRecord(
             id: id, kind: Self.kind, state: .queued, ownerID: detail.metadata.owner, takeID: nil, createdAt: stamp, updatedAt: stamp,
             detail: try Self.encode(detail), relayKeyID: relay, idempotencyKey: idempotencyKey, uploadSHA256: sha256))
         queued.notify()
@@ -57,7 +57,7 @@ struct RelayJobs: Sendable {
     }
 
     /// Records a final state, and marks the callback pending when the relay wants one.
-    func finish(_ job: JobRecord, state: JobState, takeID: String? = nil, callback: Bool, update: (inout RelayJobDetail) -> Void) throws -> JobRecord {
+    func finish(_ job: JobRecord, state: JobState, takeID: String? = nil, callback: Bool, update: (inout RelayJobDetail) -> Void) async throws -> JobRecord {
         var job = job
         var detail = try detail(of: job)
         update(&detail)
@@ -66,19 +66,19 @@ struct RelayJobs: Sendable {
         job.updatedAt = now
         job.detail = try Self.encode(detail)
         job.callbackState = callback ? .pending : nil
-        try catalog.updateJob(job)
+        try await catalog.updateJob(job)
         return job
     }
 
     /// Puts a job back in the queue (a failure that may pass).
-    func requeue(_ job: JobRecord, error: ErrorDetail) throws {
+    func requeue(_ job: JobRecord, error: ErrorDetail) async throws {
         var job = job
         var detail = try detail(of: job)
         detail.error = error
         job.state = .queued
         job.updatedAt = now
         job.detail = try Self.encode(detail)
-        try catalog.updateJob(job)
+        try await catalog.updateJob(job)
         queued.notify()
     }
 

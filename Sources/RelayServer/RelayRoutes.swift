@@ -26,10 +26,10 @@ struct RelayRoutes: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/v1/takes") { request, _ in await self.upload(request) }
-        router.get("/v1/jobs/:id") { request, context in self.job(request, id: context.parameters.get("id") ?? "") }
+        router.get("/v1/jobs/:id") { request, context in await self.job(request, id: context.parameters.get("id") ?? "") }
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.readiness() }
-        router.get("/metrics") { _, _ in self.exposition() }
+        router.get("/metrics") { _, _ in await self.exposition() }
         return router
     }
 
@@ -50,14 +50,14 @@ struct RelayRoutes: Sendable {
         }
     }
 
-    private func job(_ request: Request, id: String) -> Response {
+    private func job(_ request: Request, id: String) async -> Response {
         do {
-            let verified = try authenticator.authenticate(request)
+            let verified = try await authenticator.authenticate(request)
             guard verified.declaredBodySHA256 == RelaySignature.emptyBodySHA256 else {
                 throw RelayRefusal.unauthenticated("auth_body_mismatch", "A GET is signed with the SHA-256 of an empty body.")
             }
             // Relays see only their own jobs; another's job is as absent as a missing one.
-            guard let job = try jobs.catalog.job(id), job.kind == RelayJobs.kind, job.relayKeyID == verified.relay.keyID else {
+            guard let job = try await jobs.catalog.job(id), job.kind == RelayJobs.kind, job.relayKeyID == verified.relay.keyID else {
                 throw RelayRefusal(status: .notFound, code: "job_not_found", message: "No job \(id.prefix(64)) for relay \(verified.relay.keyID).")
             }
             return Self.json(.ok, try jobs.document(job, progress: board.progress(job.id)))
@@ -74,8 +74,8 @@ struct RelayRoutes: Sendable {
         return Self.json(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not ready"].merging(checks) { a, _ in a })
     }
 
-    private func exposition() -> Response {
-        if let counts = try? jobs.catalog.jobCounts(kind: RelayJobs.kind) {
+    private func exposition() async -> Response {
+        if let counts = try? await jobs.catalog.jobCounts(kind: RelayJobs.kind) {
             metrics.queueDepth(queued: counts[.queued] ?? 0, processing: counts[.processing] ?? 0)
         }
         metrics.spoolBytes(spool.bytesInUse)

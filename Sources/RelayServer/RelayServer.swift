@@ -34,10 +34,10 @@ public struct RelayServer: Sendable {
     /// What ``run(onListening:)`` serves, built and recovered but not started: the routes behind the
     /// connection guards, with the pipeline workers and the callback notifier as its services. Tests
     /// run it in this process (HummingbirdTesting's live framework) exactly as `serve` runs it.
-    public func application(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) throws -> some ApplicationProtocol {
+    public func application(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws -> some ApplicationProtocol {
         let spool = try UploadSpool(layout: vault.spool, limit: configuration.spoolLimitBytes)
         let jobs = RelayJobs(catalog: vault.catalog, clock: vault.clock, queued: QueueSignal(capacity: configuration.workers))
-        try recover(spool: spool, jobs: jobs)
+        try await recover(spool: spool, jobs: jobs)
         let board = JobProgressBoard()
         let metrics = RelayMetrics()
         let notifier = CallbackNotifier(jobs: jobs, board: board, configuration: configuration, logger: logger)
@@ -67,12 +67,12 @@ public struct RelayServer: Sendable {
     /// Brings the spool and the jobs back in step after a stop, clean or not: jobs cut off while
     /// processing are queued again; failed jobs whose upload is still spooled get another chance;
     /// spooled files no job knows (written but never acknowledged) are deleted.
-    func recover(spool: UploadSpool, jobs: RelayJobs) throws {
-        let requeued = try vault.catalog.requeueProcessingJobs(kind: RelayJobs.kind, at: jobs.now)
+    func recover(spool: UploadSpool, jobs: RelayJobs) async throws {
+        let requeued = try await vault.catalog.requeueProcessingJobs(kind: RelayJobs.kind, at: jobs.now)
         var retried = 0
         var orphans = 0
         for id in spool.acceptedJobs() {
-            guard let job = try vault.catalog.job(id) else {
+            guard let job = try await vault.catalog.job(id) else {
                 spool.remove(job: id)
                 orphans += 1
                 continue
@@ -81,7 +81,7 @@ public struct RelayServer: Sendable {
                 var again = job
                 again.state = .queued
                 again.updatedAt = jobs.now
-                try vault.catalog.updateJob(again)
+                try await vault.catalog.updateJob(again)
                 retried += 1
             } else if job.isFinal {
                 spool.remove(job: id)

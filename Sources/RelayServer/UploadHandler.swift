@@ -29,20 +29,20 @@ struct UploadHandler: Sendable {
     }
 
     func accept(_ request: Request) async throws -> Acceptance {
-        let verified = try authenticator.authenticate(request)
+        let verified = try await authenticator.authenticate(request)
         let key = verified.idempotencyKey
         guard !key.isEmpty else {
             throw RelayRefusal.badRequest("idempotency_key_invalid", "Idempotency-Key must be 1–128 printable characters, the same on every retry of one upload.")
         }
-        let metadata = try checkedMetadata(verified.metadataHeader, relay: verified.relay)
+        let metadata = try await checkedMetadata(verified.metadataHeader, relay: verified.relay)
 
         // A retry of an upload already accepted: the same job, without reading the body again.
-        if let existing = try jobs.catalog.job(relayKeyID: verified.relay.keyID, idempotencyKey: key) {
+        if let existing = try await jobs.catalog.job(relayKeyID: verified.relay.keyID, idempotencyKey: key) {
             return try duplicate(existing, sha256: verified.declaredBodySHA256)
         }
 
         // Room in the queue and the spool, before a byte is read.
-        let counts = try jobs.catalog.jobCounts(kind: RelayJobs.kind)
+        let counts = try await jobs.catalog.jobCounts(kind: RelayJobs.kind)
         let waiting = (counts[.queued] ?? 0) + (counts[.processing] ?? 0)
         guard waiting < configuration.queueCapacity else {
             throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(configuration.queueCapacity).", retryAfter: configuration.retryAfterSeconds)
@@ -72,7 +72,7 @@ struct UploadHandler: Sendable {
         try spool.accept(received.path, job: id)
         kept = true
         let detail = RelayJobDetail(metadata: metadata, uploadBytes: received.bytes, format: probed?.format ?? received.format.rawValue)
-        switch try jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail) {
+        switch try await jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail) {
         case .inserted(let job):
             metrics.uploadedBytes(received.bytes)
             return Acceptance(job: job, duplicate: false)
@@ -103,7 +103,7 @@ struct UploadHandler: Sendable {
     /// Decodes and checks the metadata: ids, tier, timestamp; the owner must be in the relay's
     /// scope (checked before anything about the owner is looked up, so a relay learns nothing of
     /// owners outside it), and not restricted or erased.
-    private func checkedMetadata(_ header: String, relay: RelayKey) throws -> UploadMetadata {
+    private func checkedMetadata(_ header: String, relay: RelayKey) async throws -> UploadMetadata {
         guard !header.isEmpty else {
             throw RelayRefusal.badRequest("metadata_missing", "\(RelayHeaders.metadata) is missing: it names at least the owner and tier.")
         }
@@ -127,7 +127,7 @@ struct UploadHandler: Sendable {
         } catch let error as PipelineError {
             throw RelayRefusal.badRequest("metadata_invalid", error.message)
         }
-        if let owner = try vault.catalog.owner(metadata.owner) {
+        if let owner = try await vault.catalog.owner(metadata.owner) {
             if owner.erasedAt != nil { throw RelayRefusal(status: .forbidden, code: "owner_erased", message: "Owner \(metadata.owner) has been erased.") }
             if owner.restricted {
                 throw RelayRefusal(status: .forbidden, code: "owner_restricted",

@@ -5,7 +5,7 @@ import TakevaultCore
 /// and audit events, in SQLite (GRDB).
 ///
 /// An index, not the truth: everything in it can be rebuilt from the store's manifests and key
-/// objects (`takevault catalog rebuild`). Safe to use from many tasks (GRDB serialises access).
+/// objects (`takevault catalog rebuild`). Safe to use from many tasks (GRDB serialises access); every call suspends rather than blocks.
 public final class Catalog: Sendable {
     let database: DatabaseQueue
 
@@ -28,66 +28,69 @@ public final class Catalog: Sendable {
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try database.read(body) } catch { throw CatalogError.wrap(error) }
+    /// Runs `body` on GRDB's own queue and suspends until it is done: a task waiting for the
+    /// database gives its thread back to the pool instead of blocking it.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await database.read(body) } catch { throw CatalogError.wrap(error) }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try database.write(body) } catch { throw CatalogError.wrap(error) }
+    /// As ``read(_:)``, in a write transaction.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await database.write(body) } catch { throw CatalogError.wrap(error) }
     }
 
     // MARK: Owners and keys
 
-    public func owner(_ id: String) throws -> OwnerRecord? {
-        try read { try OwnerRecord.fetchOne($0, key: id) }
+    public func owner(_ id: String) async throws -> OwnerRecord? {
+        try await read { try OwnerRecord.fetchOne($0, key: id) }
     }
 
-    public func owners() throws -> [OwnerRecord] {
-        try read { try OwnerRecord.order(OwnerRecord.Columns.id).fetchAll($0) }
+    public func owners() async throws -> [OwnerRecord] {
+        try await read { try OwnerRecord.order(OwnerRecord.Columns.id).fetchAll($0) }
     }
 
     /// Inserts the owner if absent; returns the stored row.
     @discardableResult
-    public func ensureOwner(_ owner: OwnerRecord) throws -> OwnerRecord {
-        try write { db in
+    public func ensureOwner(_ owner: OwnerRecord) async throws -> OwnerRecord {
+        try await write { db in
             if let existing = try OwnerRecord.fetchOne(db, key: owner.id) { return existing }
             try owner.insert(db)
             return owner
         }
     }
 
-    public func updateOwner(_ owner: OwnerRecord) throws {
-        try write { try owner.update($0) }
+    public func updateOwner(_ owner: OwnerRecord) async throws {
+        try await write { try owner.update($0) }
     }
 
-    public func ownerKeys(_ ownerID: String) throws -> [OwnerKeyRecord] {
-        try read { try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).order(OwnerKeyRecord.Columns.version).fetchAll($0) }
+    public func ownerKeys(_ ownerID: String) async throws -> [OwnerKeyRecord] {
+        try await read { try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).order(OwnerKeyRecord.Columns.version).fetchAll($0) }
     }
 
-    public func insertOwnerKey(_ key: OwnerKeyRecord) throws {
-        try write { db in
+    public func insertOwnerKey(_ key: OwnerKeyRecord) async throws {
+        try await write { db in
             if try OwnerKeyRecord.fetchOne(db, key: ["owner_id": key.ownerID, "version": key.version]) == nil { try key.insert(db) }
         }
     }
 
     /// Replaces a key row (rewrapped under a new master key).
-    public func replaceOwnerKey(_ key: OwnerKeyRecord) throws {
-        try write { try key.save($0) }
+    public func replaceOwnerKey(_ key: OwnerKeyRecord) async throws {
+        try await write { try key.save($0) }
     }
 
-    public func deleteOwnerKeys(_ ownerID: String) throws {
-        try write { _ = try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).deleteAll($0) }
+    public func deleteOwnerKeys(_ ownerID: String) async throws {
+        try await write { _ = try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).deleteAll($0) }
     }
 
     // MARK: Takes
 
-    public func take(_ id: String) throws -> TakeRecord? {
-        try read { try TakeRecord.fetchOne($0, key: id) }
+    public func take(_ id: String) async throws -> TakeRecord? {
+        try await read { try TakeRecord.fetchOne($0, key: id) }
     }
 
     /// Takes, newest first, optionally of one owner.
-    public func takes(owner: String? = nil) throws -> [TakeRecord] {
-        try read { db in
+    public func takes(owner: String? = nil) async throws -> [TakeRecord] {
+        try await read { db in
             var request = TakeRecord.order(TakeRecord.Columns.ingestedAt.desc, TakeRecord.Columns.id)
             if let owner { request = request.filter(TakeRecord.Columns.ownerID == owner) }
             return try request.fetchAll(db)
@@ -96,8 +99,8 @@ public final class Catalog: Sendable {
 
     /// Records a committed take and the objects it references, in one transaction (replacing an
     /// older generation's row).
-    public func recordTake(_ take: TakeRecord, objects: [TakeObjectRecord], event: EventRecord? = nil) throws {
-        try write { db in
+    public func recordTake(_ take: TakeRecord, objects: [TakeObjectRecord], event: EventRecord? = nil) async throws {
+        try await write { db in
             try TakeObjectRecord.filter(TakeObjectRecord.Columns.takeID == take.id).deleteAll(db)
             try take.save(db)
             for object in objects { try object.save(db) }
@@ -106,13 +109,13 @@ public final class Catalog: Sendable {
         }
     }
 
-    public func objects(ofTake takeID: String) throws -> [TakeObjectRecord] {
-        try read { try TakeObjectRecord.filter(TakeObjectRecord.Columns.takeID == takeID).fetchAll($0) }
+    public func objects(ofTake takeID: String) async throws -> [TakeObjectRecord] {
+        try await read { try TakeObjectRecord.filter(TakeObjectRecord.Columns.takeID == takeID).fetchAll($0) }
     }
 
     /// Every object name some take references.
-    public func referencedObjectNames(owner: String? = nil) throws -> Set<String> {
-        try read { db in
+    public func referencedObjectNames(owner: String? = nil) async throws -> Set<String> {
+        try await read { db in
             if let owner {
                 let names = try String.fetchAll(db, sql: """
                     SELECT DISTINCT o.object_name FROM take_objects o JOIN takes t ON t.id = o.take_id WHERE t.owner_id = ?
@@ -125,13 +128,15 @@ public final class Catalog: Sendable {
 
     // MARK: Events
 
-    public func append(_ event: EventRecord) throws {
-        var event = event
-        try write { try event.insert($0) }
+    public func append(_ event: EventRecord) async throws {
+        try await write { db in
+            var event = event
+            try event.insert(db)
+        }
     }
 
-    public func events(owner: String? = nil, limit: Int = 1_000) throws -> [EventRecord] {
-        try read { db in
+    public func events(owner: String? = nil, limit: Int = 1_000) async throws -> [EventRecord] {
+        try await read { db in
             var request = EventRecord.order(EventRecord.Columns.id.desc).limit(limit)
             if let owner { request = request.filter(EventRecord.Columns.ownerID == owner) }
             return try request.fetchAll(db)
@@ -141,8 +146,8 @@ public final class Catalog: Sendable {
     // MARK: Rebuild
 
     /// Empties owners, keys, takes and objects (events and jobs stay: they are history, not index).
-    public func clearIndex() throws {
-        try write { db in
+    public func clearIndex() async throws {
+        try await write { db in
             try TakeObjectRecord.deleteAll(db)
             try TakeRecord.deleteAll(db)
             try OwnerKeyRecord.deleteAll(db)

@@ -13,8 +13,8 @@ extension Catalog {
     }
 
     /// Inserts `job` unless one with the same relay key id and idempotency key exists.
-    public func insertJob(_ job: JobRecord) throws -> JobInsertion {
-        try write { db in
+    public func insertJob(_ job: JobRecord) async throws -> JobInsertion {
+        try await write { db in
             if let key = job.idempotencyKey, let relay = job.relayKeyID,
                let existing = try JobRecord.filter(JobRecord.Columns.relayKeyID == relay && JobRecord.Columns.idempotencyKey == key).fetchOne(db) {
                 return .existing(existing)
@@ -24,18 +24,18 @@ extension Catalog {
         }
     }
 
-    public func job(_ id: String) throws -> JobRecord? {
-        try read { try JobRecord.fetchOne($0, key: id) }
+    public func job(_ id: String) async throws -> JobRecord? {
+        try await read { try JobRecord.fetchOne($0, key: id) }
     }
 
     /// The job a relay submitted under `idempotencyKey`, if any.
-    public func job(relayKeyID: String, idempotencyKey: String) throws -> JobRecord? {
-        try read { try JobRecord.filter(JobRecord.Columns.relayKeyID == relayKeyID && JobRecord.Columns.idempotencyKey == idempotencyKey).fetchOne($0) }
+    public func job(relayKeyID: String, idempotencyKey: String) async throws -> JobRecord? {
+        try await read { try JobRecord.filter(JobRecord.Columns.relayKeyID == relayKeyID && JobRecord.Columns.idempotencyKey == idempotencyKey).fetchOne($0) }
     }
 
     /// Moves the oldest queued job of `kind` to `processing` (counting the attempt) and returns it.
-    public func claimQueuedJob(kind: String, at now: String) throws -> JobRecord? {
-        try write { db in
+    public func claimQueuedJob(kind: String, at now: String) async throws -> JobRecord? {
+        try await write { db in
             guard var job = try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.state == JobState.queued)
                 .order(JobRecord.Columns.createdAt, JobRecord.Columns.id).fetchOne(db)
             else { return nil }
@@ -47,15 +47,15 @@ extension Catalog {
         }
     }
 
-    public func updateJob(_ job: JobRecord) throws {
-        try write { try job.update($0) }
+    public func updateJob(_ job: JobRecord) async throws {
+        try await write { try job.update($0) }
     }
 
     /// Puts jobs of `kind` that were `processing` back in the queue (after a crash or shutdown);
     /// returns how many.
     @discardableResult
-    public func requeueProcessingJobs(kind: String, at now: String) throws -> Int {
-        try write { db in
+    public func requeueProcessingJobs(kind: String, at now: String) async throws -> Int {
+        try await write { db in
             try db.execute(sql: "UPDATE jobs SET state = ?, updated_at = ? WHERE kind = ? AND state = ?",
                            arguments: [JobState.queued, now, kind, JobState.processing])
             return db.changesCount
@@ -63,8 +63,8 @@ extension Catalog {
     }
 
     /// How many jobs of `kind` are in each state.
-    public func jobCounts(kind: String) throws -> [JobState: Int] {
-        try read { db in
+    public func jobCounts(kind: String) async throws -> [JobState: Int] {
+        try await read { db in
             var counts: [JobState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs WHERE kind = ? GROUP BY state", arguments: [kind]) {
                 // A state this version does not know (a newer node's) is not counted.
@@ -75,14 +75,14 @@ extension Catalog {
     }
 
     /// Finished jobs of `kind` whose callback is still to be delivered.
-    public func jobsAwaitingCallback(kind: String) throws -> [JobRecord] {
-        try read { try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.callbackState == CallbackState.pending).order(JobRecord.Columns.updatedAt).fetchAll($0) }
+    public func jobsAwaitingCallback(kind: String) async throws -> [JobRecord] {
+        try await read { try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.callbackState == CallbackState.pending).order(JobRecord.Columns.updatedAt).fetchAll($0) }
     }
 
     /// Records a request nonce; `false` if the same relay already used it (a replay). Nonces past
     /// their expiry are forgotten first: by then the signature's timestamp is refused anyway.
-    public func recordNonce(keyID: String, nonce: String, expiresAt: String, now: String) throws -> Bool {
-        try write { db in
+    public func recordNonce(keyID: String, nonce: String, expiresAt: String, now: String) async throws -> Bool {
+        try await write { db in
             try db.execute(sql: "DELETE FROM relay_nonces WHERE expires_at < ?", arguments: [now])
             try db.execute(sql: "INSERT OR IGNORE INTO relay_nonces (key_id, nonce, expires_at) VALUES (?, ?, ?)", arguments: [keyID, nonce, expiresAt])
             return db.changesCount == 1
@@ -90,12 +90,12 @@ extension Catalog {
     }
 
     /// Ids of every job naming `owner` (erasure deletes their spooled uploads).
-    public func jobIDs(owner: String) throws -> [String] {
-        try read { try String.fetchAll($0, sql: "SELECT id FROM jobs WHERE owner_id = ?", arguments: [owner]) }
+    public func jobIDs(owner: String) async throws -> [String] {
+        try await read { try String.fetchAll($0, sql: "SELECT id FROM jobs WHERE owner_id = ?", arguments: [owner]) }
     }
 
     /// Answers a trivial query: the catalog's file is there and readable.
-    public func ping() throws {
-        _ = try read { try Int.fetchOne($0, sql: "SELECT 1") }
+    public func ping() async throws {
+        _ = try await read { try Int.fetchOne($0, sql: "SELECT 1") }
     }
 }

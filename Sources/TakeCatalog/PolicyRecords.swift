@@ -66,46 +66,48 @@ public struct TierChangeRecord: Codable, Sendable, Equatable, FetchableRecord, M
 extension Catalog {
     // MARK: Holds
 
-    public func insertHold(_ hold: HoldRecord) throws { try write { try hold.insert($0) } }
+    public func insertHold(_ hold: HoldRecord) async throws { try await write { try hold.insert($0) } }
 
-    public func updateHold(_ hold: HoldRecord) throws { try write { try hold.update($0) } }
+    public func updateHold(_ hold: HoldRecord) async throws { try await write { try hold.update($0) } }
 
     /// Active holds, optionally of one owner.
-    public func activeHolds(owner: String? = nil) throws -> [HoldRecord] {
-        try read { db in
+    public func activeHolds(owner: String? = nil) async throws -> [HoldRecord] {
+        try await read { db in
             var request = HoldRecord.filter(HoldRecord.Columns.liftedAt == nil).order(HoldRecord.Columns.setAt)
             if let owner { request = request.filter(HoldRecord.Columns.ownerID == owner) }
             return try request.fetchAll(db)
         }
     }
 
-    public func holds(owner: String) throws -> [HoldRecord] {
-        try read { try HoldRecord.filter(HoldRecord.Columns.ownerID == owner).order(HoldRecord.Columns.setAt, HoldRecord.Columns.id).fetchAll($0) }
+    public func holds(owner: String) async throws -> [HoldRecord] {
+        try await read { try HoldRecord.filter(HoldRecord.Columns.ownerID == owner).order(HoldRecord.Columns.setAt, HoldRecord.Columns.id).fetchAll($0) }
     }
 
     // MARK: Tombstones
 
-    public func insertTombstone(_ tombstone: TombstoneRecord) throws { try write { try tombstone.insert($0) } }
+    public func insertTombstone(_ tombstone: TombstoneRecord) async throws { try await write { try tombstone.insert($0) } }
 
-    public func tombstones() throws -> [TombstoneRecord] { try read { try TombstoneRecord.order(TombstoneRecord.Columns.at).fetchAll($0) } }
+    public func tombstones() async throws -> [TombstoneRecord] { try await read { try TombstoneRecord.order(TombstoneRecord.Columns.at).fetchAll($0) } }
 
-    public func deleteTombstone(_ id: String) throws { try write { _ = try TombstoneRecord.deleteOne($0, key: id) } }
+    public func deleteTombstone(_ id: String) async throws { try await write { _ = try TombstoneRecord.deleteOne($0, key: id) } }
 
     // MARK: Tiers
 
-    public func appendTierChange(_ change: TierChangeRecord) throws {
-        var change = change
-        try write { try change.insert($0) }
+    public func appendTierChange(_ change: TierChangeRecord) async throws {
+        try await write { db in
+            var change = change
+            try change.insert(db)
+        }
     }
 
-    public func tierHistory(owner: String) throws -> [TierChangeRecord] {
-        try read { try TierChangeRecord.filter(TierChangeRecord.Columns.ownerID == owner).order(TierChangeRecord.Columns.at, TierChangeRecord.Columns.id).fetchAll($0) }
+    public func tierHistory(owner: String) async throws -> [TierChangeRecord] {
+        try await read { try TierChangeRecord.filter(TierChangeRecord.Columns.ownerID == owner).order(TierChangeRecord.Columns.at, TierChangeRecord.Columns.id).fetchAll($0) }
     }
 
     // MARK: Deletion
 
-    public func deleteTake(_ takeID: String, event: EventRecord?) throws {
-        try write { db in
+    public func deleteTake(_ takeID: String, event: EventRecord?) async throws {
+        try await write { db in
             _ = try TakeRecord.deleteOne(db, key: takeID)
             if var event { try event.insert(db) }
         }
@@ -113,8 +115,8 @@ extension Catalog {
 
     /// Removes every row that names `owner` (keys, takes, holds, tier history) and the owner row,
     /// and strips the owner id from past events: after erasure only the anonymous tombstone is left.
-    public func eraseOwner(_ owner: String, tombstone: TombstoneRecord) throws {
-        try write { db in
+    public func eraseOwner(_ owner: String, tombstone: TombstoneRecord) async throws {
+        try await write { db in
             try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == owner).deleteAll(db)
             try TakeRecord.filter(TakeRecord.Columns.ownerID == owner).deleteAll(db)
             try HoldRecord.filter(HoldRecord.Columns.ownerID == owner).deleteAll(db)
@@ -127,16 +129,16 @@ extension Catalog {
     }
 
     /// Events and finished jobs recorded before `cutoff` (ISO 8601).
-    public func countRecords(before cutoff: String) throws -> Int {
-        try read { db in
+    public func countRecords(before cutoff: String) async throws -> Int {
+        try await read { db in
             try EventRecord.filter(EventRecord.Columns.at < cutoff).fetchCount(db)
                 + JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)).fetchCount(db)
         }
     }
 
     /// Deletes events and finished jobs recorded before `cutoff` (ISO 8601).
-    public func deleteRecords(before cutoff: String) throws -> Int {
-        try write { db in
+    public func deleteRecords(before cutoff: String) async throws -> Int {
+        try await write { db in
             let events = try EventRecord.filter(EventRecord.Columns.at < cutoff).deleteAll(db)
             let jobs = try JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)).deleteAll(db)
             return events + jobs
@@ -144,11 +146,11 @@ extension Catalog {
     }
 
     /// Takes whose retention ended at or before `instant` (ISO 8601), oldest first.
-    public func takes(expiredBy instant: String) throws -> [TakeRecord] {
-        try read { try TakeRecord.filter(TakeRecord.Columns.retainUntil != nil && TakeRecord.Columns.retainUntil <= instant).order(TakeRecord.Columns.retainUntil).fetchAll($0) }
+    public func takes(expiredBy instant: String) async throws -> [TakeRecord] {
+        try await read { try TakeRecord.filter(TakeRecord.Columns.retainUntil != nil && TakeRecord.Columns.retainUntil <= instant).order(TakeRecord.Columns.retainUntil).fetchAll($0) }
     }
 
-    public func updateTake(_ take: TakeRecord) throws { try write { try take.update($0) } }
+    public func updateTake(_ take: TakeRecord) async throws { try await write { try take.update($0) } }
 }
 
 /// A take whose retention has ended, with what the sweep needs to decide about it.
@@ -165,8 +167,8 @@ extension Catalog {
     /// Every take expired at `instant` (ISO 8601), oldest first (ties in the index's row order): one
     /// scan of the retain-until index, rows read by position (decoding a million rows through
     /// Codable costs seconds).
-    public func expiredTakes(at instant: String) throws -> [ExpiredTake] {
-        try read { db in
+    public func expiredTakes(at instant: String) async throws -> [ExpiredTake] {
+        try await read { db in
             var result: [ExpiredTake] = []
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT t.id, t.owner_id, t.retain_until, o.restricted, t.sealed_bytes
@@ -182,7 +184,7 @@ extension Catalog {
     }
 
     /// Runs `body` inside one write transaction (bulk loading, e.g. a benchmark's synthetic catalog).
-    public func bulkWrite(_ body: (Database) throws -> Void) throws {
-        try write { try body($0) }
+    public func bulkWrite(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
+        try await write { try body($0) }
     }
 }

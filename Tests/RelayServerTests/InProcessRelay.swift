@@ -31,7 +31,7 @@ struct InProcessRelay: Sendable {
 
     /// Serves until `body` returns, then shuts down gracefully (takes in hand are finished).
     func serve<Value: Sendable>(_ body: @Sendable (Session) async throws -> Value) async throws -> Value {
-        let application = try RelayServer(vault: vault, configuration: configuration).application()
+        let application = try await RelayServer(vault: vault, configuration: configuration).application()
         return try await application.test(.live) { client in
             try await body(Session(relay: self, url: "http://localhost:\(client.port ?? 0)"))
         }
@@ -54,7 +54,7 @@ struct InProcessRelay: Sendable {
         }
 
         /// The takes in the vault, from its catalog.
-        func takes() throws -> [TakeSummary] { try TakeListing(vault: vault).takes() }
+        func takes() async throws -> [TakeSummary] { try await TakeListing(vault: vault).takes() }
 
         /// Files in the spool (accepted and incoming).
         func spoolFiles() -> [String] { RelayFixtures.spoolFiles(vault: vault.root) }

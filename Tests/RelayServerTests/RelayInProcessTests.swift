@@ -85,7 +85,7 @@ struct RelayInProcessTests {
             let again = try await server.client.upload(file: upload.path, metadata: metadata, idempotencyKey: "take-1-again")
             let doneAgain = try await server.client.waitForJob(again.jobID, interval: .milliseconds(20))
             #expect(doneAgain.takeID == done.takeID && doneAgain.alreadyArchived == true)
-            #expect(try server.takes().count == 2)
+            #expect(try await server.takes().count == 2)
             // Each relay sees its own jobs only.
             await #expect(throws: RelayClientError.refused(status: 404, code: "job_not_found", message: "No job \(first.jobID) for relay relay-b.")) {
                 try await relayB.job(first.jobID)
@@ -198,7 +198,7 @@ struct RelayInProcessTests {
             #expect(server.spoolFiles().isEmpty)
             let answer = try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/jobs/" + accepted.jobID))
             #expect(answer.status == 404)
-            #expect(try server.takes().isEmpty)
+            #expect(try await server.takes().isEmpty)
         }
     }
 

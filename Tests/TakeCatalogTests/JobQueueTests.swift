@@ -17,52 +17,53 @@ struct JobQueueTests {
     }
 
     @Test("an idempotency key names one job per relay: a retry gets the stored job back, another relay's same key is its own job")
-    func idempotency() throws {
+    func idempotency() async throws {
         let directory = TestDirectory()
         let catalog = try Catalog(path: directory.file("catalog.sqlite"))
         let first = Self.job("j1", at: "2026-11-30T10:00:00Z", key: "k")
-        #expect(try catalog.insertJob(first) == .inserted(first))
+        #expect(try await catalog.insertJob(first) == .inserted(first))
         let retry = Self.job("j2", at: "2026-11-30T10:00:05Z", key: "k")
-        #expect(try catalog.insertJob(retry) == .existing(first))
+        #expect(try await catalog.insertJob(retry) == .existing(first))
         let otherRelay = Self.job("j3", at: "2026-11-30T10:00:06Z", relay: "r2", key: "k")
-        #expect(try catalog.insertJob(otherRelay) == .inserted(otherRelay))
-        #expect(try catalog.job("j2") == nil)
-        #expect(try catalog.job(relayKeyID: "r2", idempotencyKey: "k")?.id == "j3")
+        #expect(try await catalog.insertJob(otherRelay) == .inserted(otherRelay))
+        #expect(try await catalog.job("j2") == nil)
+        #expect(try await catalog.job(relayKeyID: "r2", idempotencyKey: "k")?.id == "j3")
     }
 
     @Test("claims take the oldest queued job, count the attempt, and end when the queue is empty")
-    func claimOrder() throws {
+    func claimOrder() async throws {
         let directory = TestDirectory()
         let catalog = try Catalog(path: directory.file("catalog.sqlite"))
         for (id, created) in [("b", "2026-11-30T10:00:02Z"), ("a", "2026-11-30T10:00:01Z"), ("c", "2026-11-30T10:00:02Z")] {
-            _ = try catalog.insertJob(Self.job(id, at: created))
+            _ = try await catalog.insertJob(Self.job(id, at: created))
         }
         let now = "2026-11-30T11:00:00Z"
-        let claimed = try (0..<3).map { _ in try #require(try catalog.claimQueuedJob(kind: Self.kind, at: now)) }
+        var claimed: [JobRecord] = []
+        for _ in 0..<3 { claimed.append(try #require(try await catalog.claimQueuedJob(kind: Self.kind, at: now))) }
         #expect(claimed.map(\.id) == ["a", "b", "c"])   // by creation time, then id
         #expect(claimed.allSatisfy { $0.state == .processing && $0.attempts == 1 && $0.updatedAt == now })
-        #expect(try catalog.claimQueuedJob(kind: Self.kind, at: now) == nil)
-        #expect(try catalog.claimQueuedJob(kind: "another-kind", at: now) == nil)
-        #expect(try catalog.jobCounts(kind: Self.kind) == [.processing: 3])
+        #expect(try await catalog.claimQueuedJob(kind: Self.kind, at: now) == nil)
+        #expect(try await catalog.claimQueuedJob(kind: "another-kind", at: now) == nil)
+        #expect(try await catalog.jobCounts(kind: Self.kind) == [.processing: 3])
     }
 
     @Test("after a crash, processing jobs go back to the queue; finished jobs stay finished; a second claim counts a second attempt")
-    func requeue() throws {
+    func requeue() async throws {
         let directory = TestDirectory()
         let catalog = try Catalog(path: directory.file("catalog.sqlite"))
-        for id in ["a", "b", "c"] { _ = try catalog.insertJob(Self.job(id, at: "2026-11-30T10:00:0\(id == "a" ? 1 : id == "b" ? 2 : 3)Z")) }
-        var done = try #require(try catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z"))
+        for id in ["a", "b", "c"] { _ = try await catalog.insertJob(Self.job(id, at: "2026-11-30T10:00:0\(id == "a" ? 1 : id == "b" ? 2 : 3)Z")) }
+        var done = try #require(try await catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z"))
         done.state = .done
         done.callbackState = .pending
-        try catalog.updateJob(done)
-        _ = try catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:02:00Z")
-        #expect(try catalog.jobCounts(kind: Self.kind) == [.done: 1, .processing: 1, .queued: 1])
+        try await catalog.updateJob(done)
+        _ = try await catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:02:00Z")
+        #expect(try await catalog.jobCounts(kind: Self.kind) == [.done: 1, .processing: 1, .queued: 1])
 
-        #expect(try catalog.requeueProcessingJobs(kind: Self.kind, at: "2026-11-30T10:03:00Z") == 1)
-        #expect(try catalog.jobCounts(kind: Self.kind) == [.done: 1, .queued: 2])
-        let again = try #require(try catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:04:00Z"))
+        #expect(try await catalog.requeueProcessingJobs(kind: Self.kind, at: "2026-11-30T10:03:00Z") == 1)
+        #expect(try await catalog.jobCounts(kind: Self.kind) == [.done: 1, .queued: 2])
+        let again = try #require(try await catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:04:00Z"))
         #expect(again.id == "b" && again.attempts == 2)
-        #expect(try catalog.jobsAwaitingCallback(kind: Self.kind).map(\.id) == ["a"])
+        #expect(try await catalog.jobsAwaitingCallback(kind: Self.kind).map(\.id) == ["a"])
     }
 
     @Test("two connections claiming from one catalog file at once never hand out the same job")
@@ -71,13 +72,13 @@ struct JobQueueTests {
         let path = directory.file("catalog.sqlite")
         let setup = try Catalog(path: path)
         let count = 200
-        for index in 0..<count { _ = try setup.insertJob(Self.job(String(format: "job-%04d", index), at: "2026-11-30T10:00:00Z")) }
+        for index in 0..<count { _ = try await setup.insertJob(Self.job(String(format: "job-%04d", index), at: "2026-11-30T10:00:00Z")) }
         let workers = try (0..<4).map { _ in try Catalog(path: path) }
         let claims = try await withThrowingTaskGroup(of: [String].self) { group in
             for catalog in workers {
                 group.addTask {
                     var mine: [String] = []
-                    while let job = try catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z") { mine.append(job.id) }
+                    while let job = try await catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z") { mine.append(job.id) }
                     return mine
                 }
             }
@@ -85,31 +86,31 @@ struct JobQueueTests {
         }
         #expect(claims.count == count)
         #expect(Set(claims).count == count, "a job was claimed twice")
-        #expect(try setup.jobCounts(kind: Self.kind) == [.processing: count])
+        #expect(try await setup.jobCounts(kind: Self.kind) == [.processing: count])
     }
 
     @Test("a nonce is accepted once per relay until it expires; expired nonces are forgotten")
-    func nonces() throws {
+    func nonces() async throws {
         let directory = TestDirectory()
         let catalog = try Catalog(path: directory.file("catalog.sqlite"))
         let now = "2026-11-30T10:00:00Z", expires = "2026-11-30T10:05:00Z"
-        #expect(try catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now))
-        #expect(try !catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now), "a replay")
-        #expect(try catalog.recordNonce(keyID: "r2", nonce: "n-0123456789abcdef", expiresAt: expires, now: now), "another relay's nonce space")
-        #expect(try !catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: "2026-11-30T10:09:00Z", now: "2026-11-30T10:04:59Z"))
-        #expect(try catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: "2026-11-30T10:10:00Z", now: "2026-11-30T10:05:01Z"),
+        #expect(try await catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now))
+        #expect(try await !catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now), "a replay")
+        #expect(try await catalog.recordNonce(keyID: "r2", nonce: "n-0123456789abcdef", expiresAt: expires, now: now), "another relay's nonce space")
+        #expect(try await !catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: "2026-11-30T10:09:00Z", now: "2026-11-30T10:04:59Z"))
+        #expect(try await catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: "2026-11-30T10:10:00Z", now: "2026-11-30T10:05:01Z"),
                 "past its expiry the signature's timestamp is refused anyway, so the nonce is forgotten")
     }
 
     @Test("a catalog file is migrated once: reopening it keeps every row and changes nothing")
-    func reopen() throws {
+    func reopen() async throws {
         let directory = TestDirectory()
         let path = directory.file("catalog.sqlite")
         let first = try Catalog(path: path)
-        _ = try first.insertJob(Self.job("a", at: "2026-11-30T10:00:00Z"))
-        _ = try first.ensureOwner(OwnerRecord(id: "u1", tier: .pro, createdAt: "2026-11-30T10:00:00Z"))
+        _ = try await first.insertJob(Self.job("a", at: "2026-11-30T10:00:00Z"))
+        _ = try await first.ensureOwner(OwnerRecord(id: "u1", tier: .pro, createdAt: "2026-11-30T10:00:00Z"))
         let second = try Catalog(path: path)
-        #expect(try second.job("a")?.state == .queued)
-        #expect(try second.owner("u1")?.tier == .pro)
+        #expect(try await second.job("a")?.state == .queued)
+        #expect(try await second.owner("u1")?.tier == .pro)
     }
 }

@@ -68,7 +68,7 @@ struct IngestRestoreTests {
         #expect(second.takeID == first.takeID)
         #expect(!second.created)
         #expect(try await vault.vault.store.list(prefix: "v1/") == objects)
-        #expect(try vault.vault.catalog.takes().count == 1)
+        #expect(try await vault.vault.catalog.takes().count == 1)
         // Another owner ingesting the same file gets a different, unlinkable take.
         let other = try await vault.ingest(upload, owner: "bob")
         #expect(other.takeID != first.takeID)
@@ -112,7 +112,7 @@ struct IngestRestoreTests {
         #expect(readBytes(folder + "/broken.wav") == bytes)
         let reason = String(decoding: readBytes(folder + "/reason.json"), as: UTF8.self)
         #expect(reason.contains("\"code\" : \"malformed_header\"") || reason.contains("\"code\" : \"unsupported_format\"") || reason.contains("\"code\" : \"header_length_mismatch\""))
-        #expect(try vault.vault.catalog.takes().isEmpty)
+        #expect(try await vault.vault.catalog.takes().isEmpty)
         #expect(try await vault.vault.store.list(prefix: "v1/owners/alice/takes/").isEmpty)
     }
 
@@ -129,14 +129,14 @@ struct IngestRestoreTests {
         let vault = try TestVault()
         for name in ["keys-48k24-stereo.wav", "voice-take-48k16-mono.wav"] { _ = try await vault.ingest(RepositoryPaths.samples + "/" + name) }
         _ = try await vault.ingest(RepositoryPaths.samples + "/keys-48k24-stereo.wav", owner: "bob", tier: .studio)
-        let before = try vault.vault.catalog.takes().sorted { $0.id < $1.id }
+        let before = try await vault.vault.catalog.takes().sorted { $0.id < $1.id }
         for suffix in ["", "-wal", "-shm"] { unlink(vault.directory.file("vault/catalog.sqlite" + suffix)) }
         let reopened = try vault.reopen()
-        #expect(try reopened.catalog.takes().isEmpty)
+        #expect(try await reopened.catalog.takes().isEmpty)
         let summary = try await CatalogRebuild(vault: reopened).run()
         #expect(summary.owners == 2 && summary.takes == 3)
-        #expect(try reopened.catalog.takes().sorted { $0.id < $1.id } == before)
-        #expect(try reopened.catalog.owner("bob")?.tier == .studio)
+        #expect(try await reopened.catalog.takes().sorted { $0.id < $1.id } == before)
+        #expect(try await reopened.catalog.owner("bob")?.tier == .studio)
         // And the vault works as before.
         let result = try await Ingest(vault: reopened).run(IngestRequest(path: RepositoryPaths.samples + "/keys-48k24-stereo.wav", owner: "alice", tier: .free))
         #expect(!result.created)

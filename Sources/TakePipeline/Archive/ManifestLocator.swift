@@ -19,7 +19,7 @@ struct ManifestLocator: Sendable {
     /// The owner of `take`, from the catalog or, failing that, by looking in the store.
     func owner(of take: String) async throws -> String {
         try Identifier.validate(take, kind: "take id")
-        if let record = try vault.catalog.take(take) { return record.ownerID }
+        if let record = try await vault.catalog.take(take) { return record.ownerID }
         let owners = Set(try await vault.store.list(prefix: ObjectNames.root).compactMap { info -> String? in
             if case .manifest(let owner, let id, _) = ObjectNames.parse(info.name), id == take { return owner }
             return nil

@@ -59,12 +59,12 @@ struct TakeCommit {
             return .alreadyCommitted(opened)
         }
         if let failpoint { Failpoint.reach(failpoint) }
-        try index(opened, event: event(name))
+        try await index(opened, event: event(name))
         return .committed(opened)
     }
 
     /// Indexes a committed manifest with its audit event.
-    func index(_ manifest: ManifestLocator.Opened, event: AuditEvent) throws {
-        try CatalogIndexer(catalog: vault.catalog).record(manifest, event: event, at: Timestamp.string(vault.clock.now()))
+    func index(_ manifest: ManifestLocator.Opened, event: AuditEvent) async throws {
+        try await CatalogIndexer(catalog: vault.catalog).record(manifest, event: event, at: Timestamp.string(vault.clock.now()))
     }
 }

@@ -15,9 +15,9 @@ extension ManifestLocator {
 struct CatalogIndexer {
     let catalog: Catalog
 
-    func record(_ manifest: ManifestLocator.Opened, event: AuditEvent?, at: String) throws {
+    func record(_ manifest: ManifestLocator.Opened, event: AuditEvent?, at: String) async throws {
         let body = manifest.body
-        try catalog.ensureOwner(OwnerRecord(id: body.owner, tier: manifest.header.tier, createdAt: body.ingestedAt))
+        try await catalog.ensureOwner(OwnerRecord(id: body.owner, tier: manifest.header.tier, createdAt: body.ingestedAt))
         var objects = [TakeObjectRecord(takeID: body.takeID, objectName: manifest.name, kind: .manifest, size: manifest.objectBytes)]
         var seen = Set<String>()
         for artefact in body.artefacts {
@@ -35,6 +35,6 @@ struct CatalogIndexer {
             durationS: body.analysis["duration_s"]?.doubleValue ?? 0, integratedLUFS: body.analysis["integrated_lufs"]?.doubleValue,
             storedBytes: body.artefacts.reduce(0) { $0 + $1.bytes })
         let eventRecord = try event?.record(at: at, owner: body.owner, take: body.takeID)
-        try catalog.recordTake(take, objects: objects, event: eventRecord)
+        try await catalog.recordTake(take, objects: objects, event: eventRecord)
     }
 }

@@ -30,7 +30,7 @@ public struct CatalogRebuild: Sendable {
     public func run() async throws -> Summary {
         var summary = Summary()
         let everything = try await vault.store.list(prefix: ObjectNames.root)
-        try vault.catalog.clearIndex()
+        try await vault.catalog.clearIndex()
         let now = Timestamp.string(vault.clock.now())
         var latest: [String: (owner: String, name: String, generation: Int)] = [:]
         for info in everything {
@@ -38,13 +38,13 @@ public struct CatalogRebuild: Sendable {
             case .key(let owner, _):
                 let object = try await vault.store.get(info.name)
                 let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
-                if try vault.catalog.owner(owner) == nil {
+                if try await vault.catalog.owner(owner) == nil {
                     // The key object's tags carry the owner's tier (listings do not carry tags).
                     let tier = try await vault.store.head(info.name)?.tags.tier ?? .free
-                    try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: now))
+                    try await vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: now))
                     summary.owners += 1
                 }
-                try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,
+                try await vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,
                                                                 masterKeyID: OwnerKey.masterKeyID(ofKeyObject: object)?.hex ?? "", createdAt: now))
                 summary.keys += 1
             case .manifest(let owner, let take, let generation):
@@ -59,12 +59,12 @@ public struct CatalogRebuild: Sendable {
         let locator = ManifestLocator(vault: vault)
         for (_, manifest) in latest.sorted(by: { $0.key < $1.key }) {
             let opened = try await locator.open(name: manifest.name, owner: manifest.owner)
-            try CatalogIndexer(catalog: vault.catalog).record(
+            try await CatalogIndexer(catalog: vault.catalog).record(
                 ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
                 event: nil, at: now)
             summary.takes += 1
         }
-        try vault.catalog.append(AuditEvent.catalogRebuild(owners: summary.owners, takes: summary.takes).record(at: now))
+        try await vault.catalog.append(AuditEvent.catalogRebuild(owners: summary.owners, takes: summary.takes).record(at: now))
         return summary
     }
 }

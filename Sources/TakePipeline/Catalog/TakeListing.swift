@@ -9,8 +9,8 @@ public struct TakeListing: Sendable {
     public init(vault: Vault) { self.vault = vault }
 
     /// Every take, or only `owner`'s (none for an owner the vault does not know).
-    public func takes(owner: String? = nil) throws -> [TakeSummary] {
-        try vault.catalog.takes(owner: owner).map(TakeSummary.init)
+    public func takes(owner: String? = nil) async throws -> [TakeSummary] {
+        try await vault.catalog.takes(owner: owner).map(TakeSummary.init)
     }
 }
 

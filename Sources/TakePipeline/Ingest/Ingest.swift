@@ -33,7 +33,7 @@ public struct Ingest: Sendable {
         try request.metadata.validate()
         var logger = Logger(label: "takevault.ingest")
         logger[metadataKey: "owner"] = "\(owner)"
-        if let record = try vault.catalog.owner(owner) {
+        if let record = try await vault.catalog.owner(owner) {
             if record.erasedAt != nil { throw PipelineError.ownerErased(owner) }
             if record.restricted { throw PipelineError.ownerRestricted(owner) }
         }
@@ -57,7 +57,7 @@ public struct Ingest: Sendable {
         // Probe first: a bad upload goes to quarantine before any work.
         let info: AudioFileInfo
         do { info = try AudioProbe.probe(path: request.path) } catch let rejection as UploadRejected {
-            throw try quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
+            throw try await quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
         }
 
         let work = vault.workDirectory + "/" + takeID + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
@@ -71,7 +71,7 @@ public struct Ingest: Sendable {
             pass = try MasterPass.run(upload: request.path, masterPath: work + "/master.flac", waveformPath: work + "/waveform.dat",
                                       settings: vault.settings) { progress(.analysing, $0) }
         } catch let rejection as UploadRejected {
-            throw try quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
+            throw try await quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
         }
         let reportJSON = try JSONValue.from(pass.report)
         try FileIO.writeNew(work + "/report.json", ManifestSealer.canonicalJSON(pass.report), mode: 0o600)
@@ -79,7 +79,7 @@ public struct Ingest: Sendable {
         let ingestedAt = vault.clock.now()
         let retainUntil = vault.settings.retention.retainUntil(tier: request.tier, ingestedAt: ingestedAt).map(Timestamp.string)
         // Under an owner-wide hold, new objects are born held (the lifecycle backstop skips them).
-        let held = try ProtectionTags(vault: vault).heldTakes(owner: owner)("")
+        let held = try await ProtectionTags(vault: vault).heldTakes(owner: owner)("")
         let tags = ObjectTags(owner: owner, tier: request.tier, kind: .chunk, retainUntil: retainUntil, region: vault.region, held: held)
         let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: key), chunkSize: vault.settings.chunkSize, tags: tags)
         let settings = vault.settings
@@ -129,7 +129,7 @@ public struct Ingest: Sendable {
             logger.notice("another ingest committed this take first")
             if let existing = try await existingTake(owner: owner, takeID: takeID) { return existing }
             // Gone again already (a sweep or an erasure between the two): index this one, as sealed.
-            try TakeCommit(vault: vault).index(sealed, event: .ingest(manifest: sealed.name))
+            try await TakeCommit(vault: vault).index(sealed, event: .ingest(manifest: sealed.name))
             manifestName = sealed.name
         }
         logger.info("ingested", metadata: ["manifest": "\(manifestName)", "duration_s": "\(pass.report.durationS)"])
@@ -144,18 +144,18 @@ public struct Ingest: Sendable {
         let locator = ManifestLocator(vault: vault)
         guard let latest = try await locator.manifests(owner: owner, take: takeID).last else { return nil }
         let opened = try await locator.open(name: latest.name, owner: owner)
-        if try vault.catalog.take(takeID)?.generation != opened.header.generation {
-            try TakeCommit(vault: vault).index(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
+        if try await vault.catalog.take(takeID)?.generation != opened.header.generation {
+            try await TakeCommit(vault: vault).index(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
                                                event: .catalogCompleted(manifest: opened.name))
         }
         return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: opened.header.retainUntil, created: false,
                             manifest: opened.name, analysis: opened.body.analysis, preview: opened.body.preview)
     }
 
-    private func quarantine(request: IngestRequest, originalName: String, owner: String, sha: String, rejection: UploadRejected, logger: Logger) throws -> Error {
+    private func quarantine(request: IngestRequest, originalName: String, owner: String, sha: String, rejection: UploadRejected, logger: Logger) async throws -> Error {
         let folder = try Quarantine(vault: vault).keep(upload: request.path, originalName: originalName, owner: owner, uploadSHA256: sha, error: rejection)
         logger.warning("upload rejected", metadata: ["code": "\(rejection.code)", "quarantine": "\(folder)"])
-        try vault.catalog.append(AuditEvent.quarantine(code: rejection.code, uploadSHA256: sha).record(at: Timestamp.string(vault.clock.now()), owner: owner))
+        try await vault.catalog.append(AuditEvent.quarantine(code: rejection.code, uploadSHA256: sha).record(at: Timestamp.string(vault.clock.now()), owner: owner))
         return rejection
     }
 

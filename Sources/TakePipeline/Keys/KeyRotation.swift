@@ -49,8 +49,8 @@ public struct KeyRotation: Sendable {
                 rewrapped += 1
             }
             // The catalog's copy follows the store's (also when an earlier run stopped between the two).
-            if try vault.catalog.ownerKeys(owner).first(where: { $0.version == version })?.wrapped != object, try vault.catalog.owner(owner) != nil {
-                try vault.catalog.replaceOwnerKey(OwnerKeyRecord(ownerID: owner, version: version, wrapped: object, masterKeyID: next.id.hex,
+            if try await vault.catalog.ownerKeys(owner).first(where: { $0.version == version })?.wrapped != object, try await vault.catalog.owner(owner) != nil {
+                try await vault.catalog.replaceOwnerKey(OwnerKeyRecord(ownerID: owner, version: version, wrapped: object, masterKeyID: next.id.hex,
                                                                  createdAt: Timestamp.string(vault.clock.now())))
             }
         }
@@ -58,7 +58,7 @@ public struct KeyRotation: Sendable {
         guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
         FileIO.syncDirectory(vault.root)
         vault.masterKeys.replace(primary: next, others: [])
-        try vault.catalog.append(AuditEvent.keyRotation(masterKeyID: next.id.hex, rewrapped: rewrapped).record(at: Timestamp.string(vault.clock.now())))
+        try await vault.catalog.append(AuditEvent.keyRotation(masterKeyID: next.id.hex, rewrapped: rewrapped).record(at: Timestamp.string(vault.clock.now())))
         return Result(masterKeyID: next.id.hex, rewrapped: rewrapped)
     }
 }

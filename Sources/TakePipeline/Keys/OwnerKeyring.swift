@@ -13,7 +13,7 @@ public struct OwnerKeyring: Sendable {
     /// The owner's current (highest-version) key, or `nil` if they have none.
     public func currentKey(owner: String) async throws -> OwnerKey? {
         try Identifier.validate(owner, kind: "owner id")
-        if let record = try vault.catalog.ownerKeys(owner).last {
+        if let record = try await vault.catalog.ownerKeys(owner).last {
             return try await key(owner: owner, version: record.version)
         }
         let objects = try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: owner))
@@ -29,7 +29,7 @@ public struct OwnerKeyring: Sendable {
     /// or wrapped under a master key the vault no longer has, from the store's key object.
     public func key(owner: String, version: Int) async throws -> OwnerKey {
         let name = ObjectNames.keyObject(owner: owner, version: version)
-        if let record = try vault.catalog.ownerKeys(owner).first(where: { $0.version == version }),
+        if let record = try await vault.catalog.ownerKeys(owner).first(where: { $0.version == version }),
            let id = OwnerKey.masterKeyID(ofKeyObject: record.wrapped), vault.masterKeys.key(id: id) != nil {
             return try vault.masterKeys.unwrap(record.wrapped, owner: owner, objectName: name)
         }
@@ -43,7 +43,7 @@ public struct OwnerKeyring: Sendable {
     /// The owner's current key, creating the owner (with `tier`) and their first key if needed.
     public func currentOrNewKey(owner: String, tier: Tier) async throws -> OwnerKey {
         if let existing = try await currentKey(owner: owner) {
-            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: Timestamp.string(vault.clock.now())))
+            try await vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: Timestamp.string(vault.clock.now())))
             return existing
         }
         let key = try OwnerKey.generate(owner: owner, version: 1)
@@ -58,11 +58,11 @@ public struct OwnerKeyring: Sendable {
             stored = try await vault.store.get(name)
         }
         let winner = try vault.masterKeys.unwrap(stored, owner: owner, objectName: name)
-        if try vault.catalog.owner(owner) == nil {
-            try vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: created))
-            try vault.catalog.appendTierChange(TierChangeRecord(ownerID: owner, tier: tier, at: created))
+        if try await vault.catalog.owner(owner) == nil {
+            try await vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: created))
+            try await vault.catalog.appendTierChange(TierChangeRecord(ownerID: owner, tier: tier, at: created))
         }
-        try vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: 1, wrapped: stored, masterKeyID: vault.masterKey.id.hex, createdAt: created))
+        try await vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: 1, wrapped: stored, masterKeyID: vault.masterKey.id.hex, createdAt: created))
         return winner
     }
 }

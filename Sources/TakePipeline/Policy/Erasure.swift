@@ -35,11 +35,11 @@ public struct Erasure: Sendable {
 
     public func erase(owner id: String) async throws -> Result {
         try Identifier.validate(id, kind: "owner id")
-        if try vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty {
+        if try await vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty {
             // Nothing of theirs is left (erased already, or never here): no second tombstone.
             throw PipelineError.ownerErased(id)
         }
-        let holds = try vault.catalog.activeHolds(owner: id)
+        let holds = try await vault.catalog.activeHolds(owner: id)
         if let hold = holds.first(where: { $0.takeID == nil }) ?? holds.first {
             throw PipelineError.ownerHeld(owner: id, reason: hold.reason, hold: hold.id)
         }
@@ -47,7 +47,7 @@ public struct Erasure: Sendable {
         for info in try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: id)) {
             try await vault.store.delete(info.name)
         }
-        try vault.catalog.deleteOwnerKeys(id)
+        try await vault.catalog.deleteOwnerKeys(id)
         let rotated = vault.masterKeyPath != nil
         if rotated { _ = try await KeyRotation(vault: vault).run() }
         Failpoint.reach(Failpoint.erasureShredded)
@@ -57,12 +57,12 @@ public struct Erasure: Sendable {
         try await vault.store.delete(objects.map(\.name).filter { !Sweep.isManifest($0) })
         // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
         // (the job rows go in step 3).
-        for job in try vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
+        for job in try await vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
         Failpoint.reach(Failpoint.erasureObjectsDeleted)
         // 3. Catalog and tombstone.
         let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
-        try vault.catalog.eraseOwner(id, tombstone: tombstone)
-        try vault.catalog.append(AuditEvent.erasure(tombstone: tombstone.id).record(at: tombstone.at))
+        try await vault.catalog.eraseOwner(id, tombstone: tombstone)
+        try await vault.catalog.append(AuditEvent.erasure(tombstone: tombstone.id).record(at: tombstone.at))
         return Result(tombstone: tombstone.id, objectsDeleted: objects.count, earlierCopiesUnreadable: rotated)
     }
 }

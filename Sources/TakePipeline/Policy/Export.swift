@@ -32,13 +32,13 @@ public struct Export: Sendable {
     /// the folders it creates with `permissions` (private unless asked otherwise).
     public func run(owner id: String, to directory: String, withAudio: Bool, permissions: OutputPermissions = .private) async throws -> Document {
         try Identifier.validate(id, kind: "owner id")
-        guard let owner = try vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
+        guard let owner = try await vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
         if withAudio, owner.restricted { throw PipelineError.ownerRestricted(id) }
         try FileIO.makeDirectory(directory, mode: permissions.directory)
         let locator = ManifestLocator(vault: vault)
         var bodies: [ManifestBody] = []
         var audio: [String: String] = [:]
-        for take in try vault.catalog.takes(owner: id).sorted(by: { ($0.ingestedAt, $0.id) < ($1.ingestedAt, $1.id) }) {
+        for take in try await vault.catalog.takes(owner: id).sorted(by: { ($0.ingestedAt, $0.id) < ($1.ingestedAt, $1.id) }) {
             let manifest = try await locator.current(take: take.id)
             bodies.append(manifest.body)
             if withAudio, let master = manifest.body.artefact(.master) {
@@ -49,14 +49,14 @@ public struct Export: Sendable {
                 audio[take.id] = name
             }
         }
-        let document = Document(owner: owner, tierHistory: try vault.catalog.tierHistory(owner: id), holds: try vault.catalog.holds(owner: id),
+        let document = await Document(owner: owner, tierHistory: try vault.catalog.tierHistory(owner: id), holds: try vault.catalog.holds(owner: id),
                                 takes: bodies, audio: audio)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let bytes = Array(try encoder.encode(document)) + [0x0a]
         try? FileIO.removeFile(directory + "/export.json")
         try FileIO.writeNew(directory + "/export.json", bytes, mode: permissions.file)
-        try vault.catalog.append(AuditEvent.export(takes: bodies.count, withAudio: withAudio).record(at: Timestamp.string(vault.clock.now()), owner: id))
+        try await vault.catalog.append(AuditEvent.export(takes: bodies.count, withAudio: withAudio).record(at: Timestamp.string(vault.clock.now()), owner: id))
         return document
     }
 }

@@ -16,14 +16,14 @@ public struct OwnerAdministration: Sendable {
 
     public init(vault: Vault) { self.vault = vault }
 
-    func existingOwner(_ id: String) throws -> OwnerRecord {
+    func existingOwner(_ id: String) async throws -> OwnerRecord {
         try Identifier.validate(id, kind: "owner id")
-        guard let owner = try vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
+        guard let owner = try await vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
         return owner
     }
 
-    func audit(_ event: AuditEvent, owner: String?, take: String? = nil) throws {
-        try vault.catalog.append(event.record(at: Timestamp.string(vault.clock.now()), owner: owner, take: take))
+    func audit(_ event: AuditEvent, owner: String?, take: String? = nil) async throws {
+        try await vault.catalog.append(event.record(at: Timestamp.string(vault.clock.now()), owner: owner, take: take))
     }
 
     // MARK: Tier
@@ -33,12 +33,12 @@ public struct OwnerAdministration: Sendable {
     /// with their new ends.
     @discardableResult
     public func setTier(owner id: String, to tier: Tier) async throws -> [(take: String, retainUntil: String?)] {
-        var owner = try existingOwner(id)
+        var owner = try await existingOwner(id)
         let now = vault.clock.now()
         var changed: [(String, String?)] = []
         let locator = ManifestLocator(vault: vault)
-        let isHeld = try ProtectionTags(vault: vault).heldTakes(owner: id)
-        for take in try vault.catalog.takes(owner: id) {
+        let isHeld = try await ProtectionTags(vault: vault).heldTakes(owner: id)
+        for take in try await vault.catalog.takes(owner: id) {
             guard let ingested = Timestamp.date(take.ingestedAt) else { continue }
             let previous = take.retainUntil.flatMap(Timestamp.date)
             let end = vault.settings.retention.retainUntil(tier: tier, ingestedAt: ingested, previous: previous, changedAt: now).map(Timestamp.string)
@@ -52,7 +52,7 @@ public struct OwnerAdministration: Sendable {
             let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
             let tags = ObjectTags(owner: id, tier: tier, kind: .manifest, retainUntil: end, region: vault.region, held: isHeld(take.id))
             try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
-            for object in try vault.catalog.objects(ofTake: take.id) where object.kind == .chunk {
+            for object in try await vault.catalog.objects(ofTake: take.id) where object.kind == .chunk {
                 // Renewed, not just re-tagged: the lifecycle backstop counts the new window from now.
                 try await vault.store.renew(object.objectName, tags: ObjectTags(owner: id, tier: tier, kind: .chunk, retainUntil: end, region: vault.region,
                                                                                    held: isHeld(take.id)))
@@ -60,13 +60,13 @@ public struct OwnerAdministration: Sendable {
             var updated = take
             updated.tier = tier
             updated.retainUntil = end
-            try vault.catalog.updateTake(updated)
+            try await vault.catalog.updateTake(updated)
             changed.append((take.id, end))
         }
         owner.tier = tier
-        try vault.catalog.updateOwner(owner)
-        try vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier, at: Timestamp.string(now)))
-        try audit(.tierChange(tier: tier, takes: changed.count), owner: id)
+        try await vault.catalog.updateOwner(owner)
+        try await vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier, at: Timestamp.string(now)))
+        try await audit(.tierChange(tier: tier, takes: changed.count), owner: id)
         return changed
     }
 
@@ -75,14 +75,14 @@ public struct OwnerAdministration: Sendable {
     /// Places a hold on an owner (all their takes) or one take. Nothing it covers is deleted until
     /// it is lifted. Returns the hold's id.
     public func hold(owner id: String, take: String? = nil, reason: String, by actor: String) async throws -> String {
-        _ = try existingOwner(id)
+        _ = try await existingOwner(id)
         if let take {
-            guard try vault.catalog.take(take)?.ownerID == id else { throw PipelineError.takeNotFound(take) }
+            guard try await vault.catalog.take(take)?.ownerID == id else { throw PipelineError.takeNotFound(take) }
         }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw PipelineError.invalidMetadata("a hold needs a reason") }
         let holdID = "h_" + Array((0..<8).map { _ in UInt8.random(in: 0...255) }).hex
-        try vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
-        try audit(.hold(id: holdID, by: actor), owner: id, take: take)
+        try await vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
+        try await audit(.hold(id: holdID, by: actor), owner: id, take: take)
         try await ProtectionTags(vault: vault).apply(owner: id)
         return holdID
     }
@@ -90,14 +90,14 @@ public struct OwnerAdministration: Sendable {
     /// Lifts holds: one by id, or every active hold of the owner (or of one take).
     public func liftHolds(owner id: String, take: String? = nil, holdID: String? = nil, by actor: String) async throws -> [String] {
         var lifted: [String] = []
-        for var hold in try vault.catalog.activeHolds(owner: id) {
+        for var hold in try await vault.catalog.activeHolds(owner: id) {
             if let holdID, hold.id != holdID { continue }
             if holdID == nil, hold.takeID != take { continue }
             hold.liftedAt = Timestamp.string(vault.clock.now())
             hold.liftedBy = actor
-            try vault.catalog.updateHold(hold)
+            try await vault.catalog.updateHold(hold)
             lifted.append(hold.id)
-            try audit(.holdLifted(id: hold.id, by: actor), owner: id, take: hold.takeID)
+            try await audit(.holdLifted(id: hold.id, by: actor), owner: id, take: hold.takeID)
         }
         try await ProtectionTags(vault: vault).apply(owner: id)
         return lifted
@@ -108,10 +108,10 @@ public struct OwnerAdministration: Sendable {
     /// Restricts (or lifts the restriction of) processing of the owner's data: no ingest, reprocess
     /// or export with audio; nothing of theirs is deleted by sweeps meanwhile.
     public func restrict(owner id: String, lift: Bool = false) async throws {
-        var owner = try existingOwner(id)
+        var owner = try await existingOwner(id)
         owner.restricted = !lift
-        try vault.catalog.updateOwner(owner)
-        try audit(lift ? .restrictionLifted : .restriction, owner: id)
+        try await vault.catalog.updateOwner(owner)
+        try await audit(lift ? .restrictionLifted : .restriction, owner: id)
         try await ProtectionTags(vault: vault).apply(owner: id)
     }
 }

@@ -13,14 +13,14 @@ struct ProtectionTags {
     /// now says; returns how many were re-tagged.
     @discardableResult
     func apply(owner id: String) async throws -> Int {
-        guard try vault.catalog.owner(id) != nil else { return 0 }
-        let isHeld = try heldTakes(owner: id)
+        guard try await vault.catalog.owner(id) != nil else { return 0 }
+        let isHeld = try await heldTakes(owner: id)
 
         // Per object: held when any take that uses it is.
         var held: [String: Bool] = [:]
-        for take in try vault.catalog.takes(owner: id) {
+        for take in try await vault.catalog.takes(owner: id) {
             let takeHeld = isHeld(take.id)
-            for object in try vault.catalog.objects(ofTake: take.id) {
+            for object in try await vault.catalog.objects(ofTake: take.id) {
                 held[object.objectName] = (held[object.objectName] ?? false) || takeHeld
             }
         }
@@ -36,9 +36,9 @@ struct ProtectionTags {
 
     /// Whether a take of `owner` is protected now (by a take hold, an owner-wide hold or the
     /// owner's restriction); new takes are asked about with any id.
-    func heldTakes(owner id: String) throws -> @Sendable (String) -> Bool {
-        let restricted = try vault.catalog.owner(id)?.restricted ?? false
-        let holds = try vault.catalog.activeHolds(owner: id)
+    func heldTakes(owner id: String) async throws -> @Sendable (String) -> Bool {
+        let restricted = try await vault.catalog.owner(id)?.restricted ?? false
+        let holds = try await vault.catalog.activeHolds(owner: id)
         let everything = restricted || holds.contains { $0.takeID == nil }
         let takes = Set(holds.compactMap(\.takeID))
         return { everything || takes.contains($0) }

@@ -63,12 +63,12 @@ struct GenerationRetirement {
         try await vault.store.delete(plan.chunks)
         let now = Timestamp.string(vault.clock.now())
         for (take, generations) in plan.generations.sorted(by: { $0.key < $1.key }) {
-            try vault.catalog.append(AuditEvent.retireGenerations(generations).record(at: now, owner: plan.owner, take: take))
+            try await vault.catalog.append(AuditEvent.retireGenerations(generations).record(at: now, owner: plan.owner, take: take))
         }
     }
 
     /// Whether a hold covers `take` (an owner-wide hold covers all of the owner's takes).
-    func isHeld(owner: String, take: String) throws -> Bool {
-        try vault.catalog.activeHolds(owner: owner).contains { $0.takeID == nil || $0.takeID == take }
+    func isHeld(owner: String, take: String) async throws -> Bool {
+        try await vault.catalog.activeHolds(owner: owner).contains { $0.takeID == nil || $0.takeID == take }
     }
 }

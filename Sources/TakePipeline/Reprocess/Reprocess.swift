@@ -39,7 +39,7 @@ public struct Reprocess: Sendable {
     public func run(_ selection: ReprocessSelection, dryRun: Bool = false, concurrency: Int = 2,
                     onEvent: @escaping @Sendable (Event) -> Void = { _ in }) async throws -> Report {
         let derivation = Derivation(settings: vault.settings)
-        let catalogued = try vault.catalog.takes()
+        let catalogued = try await vault.catalog.takes()
         // A named take that does not exist is an error; one the other selectors exclude is not.
         let known = Set(catalogued.map(\.id))
         if let missing = selection.takes.first(where: { !known.contains($0) }) { throw PipelineError.takeNotFound(missing) }

@@ -30,7 +30,7 @@ struct TakeReprocessor: Sendable {
         var logger = Logger(label: "takevault.reprocess")
         logger[metadataKey: "take_id"] = "\(take.id)"
         do {
-            if let owner = try vault.catalog.owner(take.ownerID), owner.restricted {
+            if let owner = try await vault.catalog.owner(take.ownerID), owner.restricted {
                 return result.skipped("owner_restricted", "Processing of owner \(take.ownerID)'s data is restricted.")
             }
             let manifest = try await ManifestLocator(vault: vault).current(take: take.id)
@@ -39,7 +39,7 @@ struct TakeReprocessor: Sendable {
             if let pipelineOlderThan, let number = recorded.flatMap({ Derivation.versionNumber($0.pipelineVersion) }), number >= pipelineOlderThan {
                 return result.skipped("pipeline_current", "Made by \(manifest.body.pipeline.version), not older than version \(pipelineOlderThan).")
             }
-            let held = try GenerationRetirement(vault: vault).isHeld(owner: take.ownerID, take: take.id)
+            let held = try await GenerationRetirement(vault: vault).isHeld(owner: take.ownerID, take: take.id)
             if recorded == derivation {
                 // Up to date. A run interrupted after its commit may have left the old generation.
                 if !dryRun && !held { result.retireOlderThan = manifest.header.generation }
@@ -89,7 +89,7 @@ struct TakeReprocessor: Sendable {
         try check(preview, source: analysis, settings: settings)
 
         // 4. Seal the derived artefacts; the master's chunks are reused as they are.
-        let tags = ObjectTags(owner: owner, tier: manifest.header.tier, kind: .chunk, retainUntil: manifest.header.retainUntil, region: vault.region,
+        let tags = await ObjectTags(owner: owner, tier: manifest.header.tier, kind: .chunk, retainUntil: manifest.header.retainUntil, region: vault.region,
                               held: try ProtectionTags(vault: vault).heldTakes(owner: owner)(take))
         let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: manifest.key), chunkSize: master.chunkSize, tags: tags)
         var derived = try await TakeCommit.sealAnalysis(work: work, writer: writer, settings: settings)

@@ -15,7 +15,7 @@ public struct Restore: Sendable {
     /// Writes artefact `kind` of `take` to `path` with `permissions` (private unless asked otherwise).
     public func run(take: String, artefact kind: ArtefactKind, to path: String, permissions: OutputPermissions = .private) async throws -> Artefact {
         let manifest = try await ManifestLocator(vault: vault).current(take: take)
-        if let record = try vault.catalog.owner(manifest.header.owner), record.erasedAt != nil { throw PipelineError.ownerErased(manifest.header.owner) }
+        if let record = try await vault.catalog.owner(manifest.header.owner), record.erasedAt != nil { throw PipelineError.ownerErased(manifest.header.owner) }
         guard let artefact = manifest.body.artefact(kind) else { throw PipelineError.artefactNotFound(take: take, kind: kind) }
         try await write(artefact, of: manifest, to: path, permissions: permissions)
         return artefact

@@ -91,25 +91,25 @@ public struct Sweep: Sendable {
             case .removeFolder(let path):
                 FileIO.removeTree(path)
             case .deleteTombstone(let id):
-                try vault.catalog.deleteTombstone(id)
+                try await vault.catalog.deleteTombstone(id)
             case .deleteRecords(let before):
-                _ = try vault.catalog.deleteRecords(before: before)
+                _ = try await vault.catalog.deleteRecords(before: before)
             }
             Failpoint.reach(Failpoint.sweepStepApplied)
         }
         let report = plan.report(dryRun: false)
         let at = Timestamp.string(vault.clock.now())
         for item in report.deleted where !Self.auditedElsewhere.contains(item.kind) && !Self.auditedAsCount.contains(item.kind) {
-            try vault.catalog.append(AuditEvent.sweepDeletion(kind: item.kind, id: item.id, reason: item.reason).record(at: at, owner: item.owner))
+            try await vault.catalog.append(AuditEvent.sweepDeletion(kind: item.kind, id: item.id, reason: item.reason).record(at: at, owner: item.owner))
         }
         // Names of an erased owner's leftovers (and of unfinished uploads, which may be theirs)
         // carry the owner's id, which the audit log must no longer hold: those are counted.
         for kind in Self.auditedAsCount {
             let items = report.deleted.filter { $0.kind == kind }
             guard let first = items.first else { continue }
-            try vault.catalog.append(AuditEvent.sweepDeletionCount(kind: kind, count: items.count, reason: first.reason).record(at: at))
+            try await vault.catalog.append(AuditEvent.sweepDeletionCount(kind: kind, count: items.count, reason: first.reason).record(at: at))
         }
-        try vault.catalog.append(AuditEvent.sweep(asOf: report.asOf, deleted: report.deleted.count, bytesFreed: report.bytesFreed)
+        try await vault.catalog.append(AuditEvent.sweep(asOf: report.asOf, deleted: report.deleted.count, bytesFreed: report.bytesFreed)
             .record(at: Timestamp.string(vault.clock.now())))
         return report
     }
@@ -122,12 +122,12 @@ public struct Sweep: Sendable {
 
     /// The takes due at `asOf`: those to delete, and those kept because a hold covers them or their
     /// owner's processing is restricted. Reads the catalog once.
-    public func dueTakes(asOf: Date) throws -> (delete: [Item], keep: [Item]) {
-        let holds = try vault.catalog.activeHolds()
+    public func dueTakes(asOf: Date) async throws -> (delete: [Item], keep: [Item]) {
+        let holds = try await vault.catalog.activeHolds()
         let heldOwners = Set(holds.filter { $0.takeID == nil }.map(\.ownerID))
         let heldTakes = Set(holds.compactMap(\.takeID))
         var delete: [Item] = [], keep: [Item] = []
-        for take in try vault.catalog.expiredTakes(at: Timestamp.string(asOf)) {
+        for take in try await vault.catalog.expiredTakes(at: Timestamp.string(asOf)) {
             if heldOwners.contains(take.ownerID) || heldTakes.contains(take.id) {
                 keep.append(Item(kind: .take, id: take.id, owner: take.ownerID, reason: "held", bytes: take.bytes, retainUntil: take.retainUntil))
             } else if take.ownerRestricted {

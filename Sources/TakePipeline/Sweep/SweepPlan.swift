@@ -58,7 +58,7 @@ extension Sweep {
         var plan = Plan(asOf: Timestamp.string(asOf))
 
         // 1. Expired takes, by owner (one catalog query: see `dueTakes`).
-        let (due, kept) = try dueTakes(asOf: asOf)
+        let (due, kept) = try await dueTakes(asOf: asOf)
         plan.kept = kept
         var expiredByOwner: [String: [Item]] = [:]
         for item in due { expiredByOwner[item.owner ?? "", default: []].append(item) }
@@ -67,7 +67,7 @@ extension Sweep {
         }
 
         // 2. Store objects: erased owners' leftovers, superseded generations, orphaned chunks.
-        let holds = try vault.catalog.activeHolds()
+        let holds = try await vault.catalog.activeHolds()
         let heldOwners = Set(holds.filter { $0.takeID == nil }.map(\.ownerID))
         let graceCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
         var byOwner: [String: [ListedObject]] = [:]
@@ -82,7 +82,7 @@ extension Sweep {
             let expiring = Set((expiredByOwner[owner] ?? []).map(\.id))
             // Objects the expired takes' step deletes (and reports): every generation's manifest, and
             // the chunks the catalog lists for them.
-            let ofExpiredTakes = try deleter.objectNames(of: Array(expiring))
+            let ofExpiredTakes = try await deleter.objectNames(of: Array(expiring))
             func belongsToExpiredTake(_ name: String) -> Bool {
                 if case .manifest(_, let take, _) = ObjectNames.parse(name), expiring.contains(take) { return true }
                 return ofExpiredTakes.contains(name)
@@ -137,13 +137,13 @@ extension Sweep {
 
         // 4. Tombstones and records.
         let tombstoneCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.tombstoneDays) * 86_400))
-        for tombstone in try vault.catalog.tombstones() where tombstone.at <= tombstoneCutoff {
+        for tombstone in try await vault.catalog.tombstones() where tombstone.at <= tombstoneCutoff {
             plan.steps.append(Plan.Step(action: .deleteTombstone(tombstone.id), items: [
                 Item(kind: .tombstone, id: tombstone.id, owner: nil, reason: "kept \(policy.tombstoneDays) days", bytes: 0),
             ]))
         }
         let recordCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.recordDays) * 86_400))
-        let records = try vault.catalog.countRecords(before: recordCutoff)
+        let records = try await vault.catalog.countRecords(before: recordCutoff)
         plan.steps.append(Plan.Step(action: .deleteRecords(before: recordCutoff), items: records > 0
             ? [Item(kind: .records, id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)] : []))
         return plan
@@ -177,7 +177,7 @@ extension Sweep {
         var steps: [Plan.Step] = [], retired = Set<String>(), retiredManifests = Set<String>(), kept: [Item] = []
         for (take, generations) in generationsByTake.sorted(by: { $0.key < $1.key }) where generations.count > 1 && !expiring.contains(take) {
             guard let current = generations.max() else { continue }
-            if try retirement.isHeld(owner: owner, take: take) {
+            if try await retirement.isHeld(owner: owner, take: take) {
                 kept.append(Item(kind: .supersededGeneration, id: take, owner: owner, reason: "held: kept until the hold is lifted", bytes: 0))
                 continue
             }

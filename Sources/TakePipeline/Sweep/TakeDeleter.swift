@@ -29,7 +29,7 @@ struct TakeDeleter {
         let referenced = try await referencedChunks(owner: owner)
         // Only chunks of the deleted takes: orphans of unrelated, still-running ingests wait for
         // their grace period (the sweep's orphan rule).
-        let ofDeletedTakes = try objectNames(of: takes)
+        let ofDeletedTakes = try await objectNames(of: takes)
         var chunks: [String] = []
         for info in try await vault.store.list(prefix: ObjectNames.chunksPrefix(owner: owner)) where !referenced.contains(info.name) {
             guard ofDeletedTakes.contains(info.name) else { continue }
@@ -41,7 +41,7 @@ struct TakeDeleter {
         outcome.objects += chunks
         let now = Timestamp.string(vault.clock.now())
         for take in takes {
-            try vault.catalog.deleteTake(take, event: AuditEvent.deleteTake(reason: reason).record(at: now, owner: owner, take: take))
+            try await vault.catalog.deleteTake(take, event: AuditEvent.deleteTake(reason: reason).record(at: now, owner: owner, take: take))
         }
         return outcome
     }
@@ -64,7 +64,9 @@ struct TakeDeleter {
     }
 
     /// The objects the catalog records for `takes`, read once.
-    func objectNames(of takes: [String]) throws -> Set<String> {
-        try Set(takes.flatMap { try vault.catalog.objects(ofTake: $0).map(\.objectName) })
+    func objectNames(of takes: [String]) async throws -> Set<String> {
+        var names = Set<String>()
+        for take in takes { names.formUnion(try await vault.catalog.objects(ofTake: take).map(\.objectName)) }
+        return names
     }
 }

@@ -3,7 +3,7 @@ extension Vault {
     /// description under `catalog` and `store`. Reads one object's metadata and nothing else.
     public func health() async -> [String: String] {
         var checks: [String: String] = [:]
-        do { try catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = "\(error)" }
+        do { try await catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = "\(error)" }
         do { _ = try await store.head("readyz-probe"); checks["store"] = "ok" } catch { checks["store"] = "\(error)" }
         return checks
     }

@@ -94,7 +94,7 @@ public struct Verify: Sendable {
         }
 
         var referenced = Set<String>()
-        let catalogued = Set(try vault.catalog.takes().map(\.id))
+        let catalogued = await Set(try vault.catalog.takes().map(\.id))
         for take in selected {
             guard let versions = manifestsByTake[take]?.sorted(by: { $0.generation < $1.generation }) else { continue }
             report.takesChecked += 1

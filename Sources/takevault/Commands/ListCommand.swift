@@ -10,7 +10,7 @@ struct ListCommand: ReportingCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func execute() async throws {
-        let takes = try TakeListing(vault: try vault.open()).takes(owner: owner)
+        let takes = try await TakeListing(vault: try vault.open()).takes(owner: owner)
         if json {
             try JSONOutput.print(takes)
             return
