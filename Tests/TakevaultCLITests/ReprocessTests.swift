@@ -106,7 +106,7 @@ struct ReprocessTests {
         #expect(Self.storeObjects(vault) == before, "a second run changes nothing")
     }
 
-    @Test("kill -9 at random moments, then run again: the same end state as an uninterrupted run", .timeLimit(.minutes(8)))
+    @Test("kill -9 at its failpoints and at random moments, then run again: the same end state as an uninterrupted run", .timeLimit(.minutes(8)))
     func resumable() throws {
         let directory = TestDirectory()
         let (vault, takes) = try Self.vault(directory)
@@ -115,9 +115,20 @@ struct ReprocessTests {
         #expect(run("cp", ["-a", vault, reference]).status == 0)
         #expect(CLI.run("reprocess", "--vault", reference, "--all", "--target-lufs", "-14").status == 0)
 
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<6 {
-            let pid = startProcess(CLI.binary, ["reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--jobs", "2"])
+        let arguments = ["reprocess", "--vault", vault, "--all", "--target-lufs", "-14", "--jobs", "2"]
+        // Killed where a take is half done — derived artefacts stored but no new manifest; new
+        // generation committed but the old not retired — each kill seen to land there.
+        for point in ["reprocess.sealed", "reprocess.committed", "reprocess.sealed"] {
+            let pid = startProcess(CLI.binary, arguments, outputPath: "/dev/null", environment: ["TAKEVAULT_TEST_STOP_AT": point])
+            #expect(waitUntilStopped(pid) == .stopped, "reprocess never reached \(point)")
+            killProcess(pid)
+        }
+        // Then anywhere, on a schedule a failure can replay (the seed is in the test's output).
+        let seed = UInt64.random(in: 0...UInt64.max)
+        print("reprocess kill schedule seed: \(seed)")
+        var generator = SplitMix64(seed: seed)
+        for _ in 0..<4 {
+            let pid = startProcess(CLI.binary, arguments)
             usleep(UInt32.random(in: 50_000...900_000, using: &generator))
             killProcess(pid)
         }

@@ -95,6 +95,7 @@ struct TakeReprocessor: Sendable {
         var derived = try await TakeCommit.sealAnalysis(work: work, writer: writer, settings: settings)
         try await TakeCommit.sealPreview(work: work, writer: writer, into: &derived, measured: preview)
         progress(0.9)
+        Failpoint.reach(Failpoint.reprocessSealed)
 
         // 5. Commit generation g+1 (create-only), index it, then retire g unless held.
         let generation = manifest.header.generation + 1
@@ -123,6 +124,7 @@ struct TakeReprocessor: Sendable {
             result.generation = generation
             return
         }
+        Failpoint.reach(Failpoint.reprocessCommitted)
         result.outcome = .done
         result.generation = generation
         // Retired once every take of the run is derived (``Reprocess``), unless held.

@@ -16,12 +16,17 @@ import Darwin
 public enum Failpoint {
     /// Every point, for the tests that walk them all (and so a renamed point fails those tests).
     public static let all: [String] = [
-        ingestSealed, ingestCommitted, rotationKeyWritten, rotationRewrapped, sweepStepApplied, erasureShredded, erasureObjectsDeleted,
+        ingestSealed, ingestCommitted, reprocessSealed, reprocessCommitted, rotationKeyWritten, rotationRewrapped, sweepStepApplied,
+        erasureShredded, erasureObjectsDeleted,
     ]
     /// Ingest: every chunk of the take is in the store, the manifest is not.
     public static let ingestSealed = "ingest.sealed"
     /// Ingest: the manifest is committed, the catalog does not list the take yet.
     public static let ingestCommitted = "ingest.committed"
+    /// Reprocess: a take's new derived artefacts are stored, its new manifest is not.
+    public static let reprocessSealed = "reprocess.sealed"
+    /// Reprocess: a take's new generation is committed and indexed; the old one is not retired.
+    public static let reprocessCommitted = "reprocess.committed"
     /// Key rotation: the next master key is on disk beside the current one, nothing rewrapped.
     public static let rotationKeyWritten = "rotation.key-written"
     /// Key rotation: every owner key is rewrapped, the next key has not replaced the current one.
