@@ -1,7 +1,8 @@
+import AudioCodecs
 import ObjectStore
 import TakeArchive
 import TakeCatalog
-import TakePipeline
+@testable import TakePipeline
 import TakevaultCore
 import Testing
 import TestSupport
@@ -200,6 +201,12 @@ struct RetentionTests {
         let vault = try TestVault(clock: .fixed(Self.start))
         let take = try await vault.ingest(Self.sample, owner: "alice", tier: .studio).takeID
         let bob = try await vault.ingest(Self.sample, owner: "bob", tier: .studio).takeID
+        // A rejected upload of each: alice's copy and its reason (which names her) go with her.
+        let junk = vault.directory.write("junk.wav", bytes: Array("not audio, but someone's upload".utf8))
+        for owner in ["alice", "bob"] {
+            await #expect(throws: UploadRejected.self) { _ = try await vault.ingest(junk, owner: owner, tier: .studio) }
+        }
+        #expect(Quarantine(vault: vault.vault).folders(owner: "alice").count == 1)
         let copy = vault.directory.file("store-copy")
         #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
         let result = try await Erasure(vault: vault.vault).erase(owner: "alice")
@@ -215,6 +222,8 @@ struct RetentionTests {
         #expect(try await reopened.catalog.owner("alice") == nil)
         #expect(try await reopened.catalog.take(take) == nil)
         #expect(try await reopened.catalog.events().allSatisfy { $0.ownerID != "alice" && !$0.detail.contains("alice") })
+        #expect(Quarantine(vault: reopened).folders(owner: "alice").isEmpty, "her quarantined upload is gone")
+        #expect(Quarantine(vault: reopened).folders(owner: "bob").count == 1, "bob's is not")
         _ = try await Restore(vault: reopened).run(take: bob, artefact: .master, to: vault.directory.file("bob.flac"))
         #expect(try await Verify(vault: reopened).run(readData: true).ok)
         let tombstones = try await reopened.catalog.tombstones()

@@ -15,7 +15,8 @@ import Darwin
 ///    key objects were wrapped under the old master key, can no longer be opened either
 ///    (crypto-shredding: from here nothing of theirs decrypts, from this store or any copy of it);
 /// 2. delete their manifests, then every other object under their prefix;
-/// 3. remove every catalog row naming them (relay jobs too, with their spooled uploads), strip
+/// 3. remove every catalog row naming them (relay jobs too, with their spooled uploads, and their
+///    quarantined uploads), strip
 ///    their id from past events, and write a tombstone holding a random id and the time only.
 /// Refused while a hold covers the owner. A crash after step 1 leaves objects without a key:
 /// the next sweep deletes them as an erased owner's leftovers.
@@ -58,6 +59,8 @@ public struct Erasure: Sendable {
         // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
         // (the job rows go in step 3).
         for job in try await vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
+        // Their rejected uploads: audio, and a reason naming them.
+        for folder in Quarantine(vault: vault).folders(owner: id) { FileIO.removeTree(folder) }
         Failpoint.reach(Failpoint.erasureObjectsDeleted)
         // 3. Catalog and tombstone.
         let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
