@@ -45,6 +45,34 @@ struct RetentionTests {
         #expect(try await vault.vault.catalog.events(owner: "alice").contains { $0.kind == "delete_take" && $0.takeID == take })
     }
 
+    @Test("uploading a take again after its window ended archives it again, with a fresh window, everywhere it is recorded")
+    func reuploadAfterWindow() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let first = try await vault.ingest(Self.sample, tier: .free)
+        #expect(first.retainUntil == Timestamp.string(Self.day(7)))
+        // Day 8: the window ended, no sweep has run yet; the musician uploads the same file again.
+        let later = try vault.reopen(clock: .fixed(Self.day(8)))
+        let again = try await Ingest(vault: later).run(IngestRequest(path: Self.sample, owner: "alice", tier: .free))
+        #expect(again.takeID == first.takeID && !again.created)
+        #expect(again.retainUntil == Timestamp.string(Self.day(15)), "seven days from the new upload")
+        // The manifest, every object's tags and the catalog agree: the sweep keeps it to day 15.
+        let manifest = try await Inspect(vault: later).run(take: first.takeID)
+        #expect(manifest.header.retainUntil == again.retainUntil && manifest.body.retainUntil == again.retainUntil)
+        for name in try await Self.ownerObjects(later, "alice") {
+            #expect(try await later.store.head(name)?.tags.retainUntil == again.retainUntil, "\(name)")
+        }
+        #expect(try await later.catalog.take(first.takeID)?.retainUntil == again.retainUntil)
+        #expect(try await later.catalog.events(owner: "alice").contains { $0.kind == "retention_restarted" && $0.takeID == first.takeID })
+        #expect(try await Sweep(vault: later).run(asOf: Self.day(9), dryRun: false).deletedTakes.isEmpty)
+        _ = try await Restore(vault: later).run(take: first.takeID, artefact: .master, to: vault.directory.file("m.flac"))
+        #expect(try await Sweep(vault: later).run(asOf: Self.day(15), dryRun: false).deletedTakes == [first.takeID])
+        // Inside its window an upload again changes nothing.
+        let fresh = try TestVault(clock: .fixed(Self.start))
+        let kept = try await fresh.ingest(Self.sample, tier: .free)
+        #expect(try await Ingest(vault: fresh.reopen(clock: .fixed(Self.day(6)))).run(IngestRequest(path: Self.sample, owner: "alice", tier: .free)).retainUntil
+                == kept.retainUntil)
+    }
+
     @Test("a studio take is still there after ten years")
     func studioForever() async throws {
         let vault = try TestVault(clock: .fixed(Self.start))

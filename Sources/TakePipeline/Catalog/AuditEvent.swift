@@ -22,6 +22,8 @@ enum AuditEvent: Equatable, Sendable {
     /// An upload went to quarantine.
     case quarantine(code: String, uploadSHA256: String)
     case tierChange(tier: Tier, takes: Int)
+    /// A take whose window had ended was uploaded again: its retention starts anew.
+    case retentionRestarted(retainUntil: String?)
     case hold(id: String, by: String)
     case holdLifted(id: String, by: String)
     case restriction
@@ -48,6 +50,7 @@ enum AuditEvent: Equatable, Sendable {
         case .reprocess: "reprocess"
         case .quarantine: "quarantine"
         case .tierChange: "tier_change"
+        case .retentionRestarted: "retention_restarted"
         case .hold: "hold"
         case .holdLifted: "hold_lifted"
         case .restriction: "restriction"
@@ -72,6 +75,8 @@ enum AuditEvent: Equatable, Sendable {
             ["code": .string(code), "upload_sha256": .string(sha256)]
         case .tierChange(let tier, let takes):
             ["tier": .string(tier.rawValue), "takes": .number(Double(takes))]
+        case .retentionRestarted(let retainUntil):
+            ["retain_until": retainUntil.map(JSONValue.string) ?? .null]
         case .hold(let id, let by), .holdLifted(let id, let by):
             ["hold": .string(id), "by": .string(by)]
         case .restriction, .restrictionLifted:

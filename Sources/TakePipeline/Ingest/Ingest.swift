@@ -148,7 +148,18 @@ public struct Ingest: Sendable {
             try await TakeCommit(vault: vault).index(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
                                                event: .catalogCompleted(manifest: opened.name))
         }
-        return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: opened.header.retainUntil, created: false,
+        var retainUntil = opened.header.retainUntil
+        // Its window has ended (the sweep has not deleted it yet): the upload archives it again,
+        // with the retention a new take of its tier would get, rather than answering with an end
+        // that has passed and leaving it to the next sweep.
+        if let end = retainUntil.flatMap(Timestamp.date), end <= vault.clock.now(), let record = try await vault.catalog.take(takeID) {
+            let now = vault.clock.now()
+            retainUntil = vault.settings.retention.retainUntil(tier: opened.header.tier, ingestedAt: now).map(Timestamp.string)
+            let held = try await ProtectionTags(vault: vault).heldTakes(owner: owner)(takeID)
+            try await TakeRedating(vault: vault).redate(record, tier: opened.header.tier, retainUntil: retainUntil, held: held)
+            try await vault.catalog.append(AuditEvent.retentionRestarted(retainUntil: retainUntil).record(at: Timestamp.string(now), owner: owner, take: takeID))
+        }
+        return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: retainUntil, created: false,
                             manifest: opened.name, analysis: opened.body.analysis, preview: opened.body.preview)
     }
 

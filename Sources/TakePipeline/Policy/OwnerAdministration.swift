@@ -36,31 +36,12 @@ public struct OwnerAdministration: Sendable {
         var owner = try await existingOwner(id)
         let now = vault.clock.now()
         var changed: [(String, String?)] = []
-        let locator = ManifestLocator(vault: vault)
         let isHeld = try await ProtectionTags(vault: vault).heldTakes(owner: id)
         for take in try await vault.catalog.takes(owner: id) {
             guard let ingested = Timestamp.date(take.ingestedAt) else { continue }
             let previous = take.retainUntil.flatMap(Timestamp.date)
             let end = vault.settings.retention.retainUntil(tier: tier, ingestedAt: ingested, previous: previous, changedAt: now).map(Timestamp.string)
-            let manifest = try await locator.current(take: take.id)
-            var header = manifest.header
-            var body = manifest.body
-            header.tier = tier
-            header.retainUntil = end
-            body.tier = tier
-            body.retainUntil = end
-            let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
-            let tags = ObjectTags(owner: id, tier: tier, kind: .manifest, retainUntil: end, region: vault.region, held: isHeld(take.id))
-            try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
-            for object in try await vault.catalog.objects(ofTake: take.id) where object.kind == .chunk {
-                // Renewed, not just re-tagged: the lifecycle backstop counts the new window from now.
-                try await vault.store.renew(object.objectName, tags: ObjectTags(owner: id, tier: tier, kind: .chunk, retainUntil: end, region: vault.region,
-                                                                                   held: isHeld(take.id)))
-            }
-            var updated = take
-            updated.tier = tier
-            updated.retainUntil = end
-            try await vault.catalog.updateTake(updated)
+            try await TakeRedating(vault: vault).redate(take, tier: tier, retainUntil: end, held: isHeld(take.id))
             changed.append((take.id, end))
         }
         owner.tier = tier
