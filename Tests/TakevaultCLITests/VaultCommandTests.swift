@@ -181,3 +181,73 @@ struct PolicyCrashTests {
         #expect(!FileManager.default.fileExists(atPath: vault + "/master.key.next"))
     }
 }
+
+/// Operations started side by side on one vault, with processes frozen at named points (failpoints)
+/// so each interleaving happens for certain, not by timing.
+@Suite("takevault operations side by side")
+struct ConcurrentOperationTests {
+    /// Starts `arguments` frozen at `point` and returns its pid once it has stopped there.
+    static func frozen(_ arguments: [String], at point: String, sourceLocation: SourceLocation = #_sourceLocation) -> pid_t {
+        let pid = startProcess(CLI.binary, arguments, outputPath: "/dev/null", environment: ["TAKEVAULT_TEST_STOP_AT": point])
+        #expect(waitUntilStopped(pid) == .stopped, "\(arguments[0]) never reached \(point)", sourceLocation: sourceLocation)
+        return pid
+    }
+
+    /// Continues a frozen process and returns its exit status.
+    static func finish(_ pid: pid_t) -> Int32 {
+        kill(pid, SIGCONT)
+        return waitForExit(pid)
+    }
+
+    @Test("an erasure started while a new owner's take is being ingested waits for it; the take restores and the sweep runs", .timeLimit(.minutes(3)))
+    func erasureBesideIngest() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        let first = directory.file("alice.wav"), second = directory.file("bob.wav")
+        writeWAV(first, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 1), bits: 16)
+        writeWAV(second, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 2), bits: 16)
+        #expect(CLI.run("ingest", "--vault", vault, "--owner", "alice", "--tier", "pro", first).status == 0)
+
+        // Bob's first ingest holds its locks and has not yet made his key; alice's erasure (which
+        // rotates the master key) arrives and must wait rather than rotate under it.
+        let ingest = Self.frozen(["ingest", "--vault", vault, "--owner", "bob", "--tier", "pro", "--json", second], at: "ingest.locked")
+        let erase = Self.frozen(["owner", "erase", "alice", "--vault", vault], at: "lock.waiting")
+        kill(erase, SIGCONT)                       // now blocked on the vault's lock, not frozen
+        #expect(Self.finish(ingest) == 0)
+        #expect(waitForExit(erase) == 0)
+
+        let takes = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json"))
+        #expect(takes.map(\.owner) == ["bob"])
+        let restored = directory.file("bob.flac")
+        #expect(CLI.run("restore", "--vault", vault, takes[0].takeId, "-o", restored).status == 0)
+        #expect(try flacSamples(restored) == integerSamples(second))
+        #expect(CLI.run("sweep", "--vault", vault, "--dry-run").status == 0, "every owner key still opens")
+        #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
+    }
+
+    @Test("a tier change started while a take is being reprocessed waits for it, and the new generation keeps the new tier", .timeLimit(.minutes(3)))
+    func tierChangeBesideReprocess() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        let file = directory.file("take.wav")
+        writeWAV(file, channels: toneChannels(2, frames: 96_000, bits: 24, seed: 3), bits: 24)
+        let take = try CLI.decode(IngestResult.self, CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "free", "--json", file)).takeID
+
+        // The reprocess has read generation 1 (tier free) and stored its new artefacts; the owner
+        // becomes studio meanwhile: the change waits, then re-dates generation 2.
+        let reprocess = Self.frozen(["reprocess", "--vault", vault, "--take", take, "--target-lufs", "-18"], at: "reprocess.sealed")
+        let tier = Self.frozen(["owner", "tier", "u1", "studio", "--vault", vault], at: "lock.waiting")
+        kill(tier, SIGCONT)
+        #expect(Self.finish(reprocess) == 0)
+        #expect(waitForExit(tier) == 0)
+
+        let manifest = try CLI.decode(Inspect.Manifest.self, CLI.run("inspect", "--vault", vault, take, "--json"))
+        #expect(manifest.header.generation == 2)
+        #expect(manifest.header.tier == .studio && manifest.header.retainUntil == nil, "the tier change is not reverted")
+        let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(400 * 86_400))
+        #expect(try CLI.decode(Sweep.Report.self, CLI.run("sweep", "--vault", vault, "--as-of", future, "--json")).deleted.allSatisfy { $0.kind != .take })
+        #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
+    }
+}

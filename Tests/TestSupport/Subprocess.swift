@@ -195,3 +195,10 @@ public func waitUntilStopped(_ pid: pid_t) -> ChildRest {
     if status & 0x7f == 0 { return .exited((status >> 8) & 0xff) }
     return .signalled(status & 0x7f)
 }
+
+/// Blocks until `pid` exits; returns its exit status (128 + the signal when a signal ended it).
+public func waitForExit(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}

@@ -28,43 +28,45 @@ public struct CatalogRebuild: Sendable {
     public static let unindexedListed = 100
 
     public func run() async throws -> Summary {
-        var summary = Summary()
-        let everything = try await vault.store.list(prefix: ObjectNames.root)
-        try await vault.catalog.clearIndex()
-        let now = Timestamp.string(vault.clock.now())
-        var latest: [String: (owner: String, name: String, generation: Int)] = [:]
-        for info in everything {
-            switch ObjectNames.parse(info.name) {
-            case .key(let owner, _):
-                let object = try await vault.store.get(info.name)
-                let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
-                if try await vault.catalog.owner(owner) == nil {
-                    // The key object's tags carry the owner's tier (listings do not carry tags).
-                    let tier = try await vault.store.head(info.name)?.tags.tier ?? .free
-                    try await vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: now))
-                    summary.owners += 1
+        try await vault.withLock(.vault, .exclusive) {
+            var summary = Summary()
+            let everything = try await vault.store.list(prefix: ObjectNames.root)
+            try await vault.catalog.clearIndex()
+            let now = Timestamp.string(vault.clock.now())
+            var latest: [String: (owner: String, name: String, generation: Int)] = [:]
+            for info in everything {
+                switch ObjectNames.parse(info.name) {
+                case .key(let owner, _):
+                    let object = try await vault.store.get(info.name)
+                    let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
+                    if try await vault.catalog.owner(owner) == nil {
+                        // The key object's tags carry the owner's tier (listings do not carry tags).
+                        let tier = try await vault.store.head(info.name)?.tags.tier ?? .free
+                        try await vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: now))
+                        summary.owners += 1
+                    }
+                    try await vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,
+                                                                    masterKeyID: OwnerKey.masterKeyID(ofKeyObject: object)?.hex ?? "", createdAt: now))
+                    summary.keys += 1
+                case .manifest(let owner, let take, let generation):
+                    if latest[take].map({ $0.generation < generation }) ?? true { latest[take] = (owner, info.name, generation) }
+                case .chunk:
+                    break
+                case nil:
+                    summary.unindexedCount += 1
+                    if summary.unindexed.count < Self.unindexedListed { summary.unindexed.append(info.name) }
                 }
-                try await vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: key.version, wrapped: object,
-                                                                masterKeyID: OwnerKey.masterKeyID(ofKeyObject: object)?.hex ?? "", createdAt: now))
-                summary.keys += 1
-            case .manifest(let owner, let take, let generation):
-                if latest[take].map({ $0.generation < generation }) ?? true { latest[take] = (owner, info.name, generation) }
-            case .chunk:
-                break
-            case nil:
-                summary.unindexedCount += 1
-                if summary.unindexed.count < Self.unindexedListed { summary.unindexed.append(info.name) }
             }
+            let locator = ManifestLocator(vault: vault)
+            for (_, manifest) in latest.sorted(by: { $0.key < $1.key }) {
+                let opened = try await locator.open(name: manifest.name, owner: manifest.owner)
+                try await CatalogIndexer(catalog: vault.catalog).record(
+                    ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
+                    event: nil, at: now)
+                summary.takes += 1
+            }
+            try await vault.catalog.append(AuditEvent.catalogRebuild(owners: summary.owners, takes: summary.takes).record(at: now))
+            return summary
         }
-        let locator = ManifestLocator(vault: vault)
-        for (_, manifest) in latest.sorted(by: { $0.key < $1.key }) {
-            let opened = try await locator.open(name: manifest.name, owner: manifest.owner)
-            try await CatalogIndexer(catalog: vault.catalog).record(
-                ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
-                event: nil, at: now)
-            summary.takes += 1
-        }
-        try await vault.catalog.append(AuditEvent.catalogRebuild(owners: summary.owners, takes: summary.takes).record(at: now))
-        return summary
     }
 }

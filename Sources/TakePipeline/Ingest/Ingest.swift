@@ -31,6 +31,13 @@ public struct Ingest: Sendable {
     public func run(_ request: IngestRequest, progress: @escaping @Sendable (IngestStage, Double) -> Void = { _, _ in }) async throws -> IngestResult {
         let owner = try Identifier.validate(request.owner, kind: "owner id")
         try request.metadata.validate()
+        // The owner shared (ingests of one owner run side by side), the vault shared: a key rotation
+        // or an erasure waits for this ingest, and this ingest for them.
+        return try await vault.withLock(.owner(owner), .shared) { try await ingest(request, owner: owner, progress: progress) }
+    }
+
+    private func ingest(_ request: IngestRequest, owner: String, progress: @escaping @Sendable (IngestStage, Double) -> Void) async throws -> IngestResult {
+        Failpoint.reach(Failpoint.ingestLocked)
         var logger = Logger(label: "takevault.ingest")
         logger[metadataKey: "owner"] = "\(owner)"
         if let record = try await vault.catalog.owner(owner) {

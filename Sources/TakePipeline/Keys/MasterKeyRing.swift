@@ -12,6 +12,9 @@ public final class MasterKeyRing: Sendable {
 
     public var primary: MasterKey { keys.withLock { $0.primary } }
 
+    /// The other keys still read (during an interrupted rotation, the previous one).
+    var others: [MasterKey] { keys.withLock { $0.others } }
+
     /// The key with `id`, if the ring holds it.
     public func key(id: [UInt8]) -> MasterKey? {
         keys.withLock { state in ([state.primary] + state.others).first { $0.id == id } }

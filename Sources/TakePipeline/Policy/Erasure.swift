@@ -35,37 +35,39 @@ public struct Erasure: Sendable {
     }
 
     public func erase(owner id: String) async throws -> Result {
-        try Identifier.validate(id, kind: "owner id")
-        if try await vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty {
-            // Nothing of theirs is left (erased already, or never here): no second tombstone.
-            throw PipelineError.ownerErased(id)
+        try await vault.withLock(.vault, .exclusive) {
+            try Identifier.validate(id, kind: "owner id")
+            if try await vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty {
+                // Nothing of theirs is left (erased already, or never here): no second tombstone.
+                throw PipelineError.ownerErased(id)
+            }
+            let holds = try await vault.catalog.activeHolds(owner: id)
+            if let hold = holds.first(where: { $0.takeID == nil }) ?? holds.first {
+                throw PipelineError.ownerHeld(owner: id, reason: hold.reason, hold: hold.id)
+            }
+            // 1. Crypto-shred.
+            for info in try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: id)) {
+                try await vault.store.delete(info.name)
+            }
+            try await vault.catalog.deleteOwnerKeys(id)
+            let rotated = vault.masterKeyPath != nil
+            if rotated { _ = try await KeyRotation(vault: vault).run() }
+            Failpoint.reach(Failpoint.erasureShredded)
+            // 2. Objects: manifests first, so no take is ever half there.
+            let objects = try await vault.store.list(prefix: ObjectNames.ownerPrefix(id))
+            try await vault.store.delete(objects.map(\.name).filter(Sweep.isManifest))
+            try await vault.store.delete(objects.map(\.name).filter { !Sweep.isManifest($0) })
+            // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
+            // (the job rows go in step 3).
+            for job in try await vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
+            // Their rejected uploads: audio, and a reason naming them.
+            for folder in Quarantine(vault: vault).folders(owner: id) { FileIO.removeTree(folder) }
+            Failpoint.reach(Failpoint.erasureObjectsDeleted)
+            // 3. Catalog and tombstone.
+            let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
+            try await vault.catalog.eraseOwner(id, tombstone: tombstone)
+            try await vault.catalog.append(AuditEvent.erasure(tombstone: tombstone.id).record(at: tombstone.at))
+            return Result(tombstone: tombstone.id, objectsDeleted: objects.count, earlierCopiesUnreadable: rotated)
         }
-        let holds = try await vault.catalog.activeHolds(owner: id)
-        if let hold = holds.first(where: { $0.takeID == nil }) ?? holds.first {
-            throw PipelineError.ownerHeld(owner: id, reason: hold.reason, hold: hold.id)
-        }
-        // 1. Crypto-shred.
-        for info in try await vault.store.list(prefix: ObjectNames.keysPrefix(owner: id)) {
-            try await vault.store.delete(info.name)
-        }
-        try await vault.catalog.deleteOwnerKeys(id)
-        let rotated = vault.masterKeyPath != nil
-        if rotated { _ = try await KeyRotation(vault: vault).run() }
-        Failpoint.reach(Failpoint.erasureShredded)
-        // 2. Objects: manifests first, so no take is ever half there.
-        let objects = try await vault.store.list(prefix: ObjectNames.ownerPrefix(id))
-        try await vault.store.delete(objects.map(\.name).filter(Sweep.isManifest))
-        try await vault.store.delete(objects.map(\.name).filter { !Sweep.isManifest($0) })
-        // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
-        // (the job rows go in step 3).
-        for job in try await vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
-        // Their rejected uploads: audio, and a reason naming them.
-        for folder in Quarantine(vault: vault).folders(owner: id) { FileIO.removeTree(folder) }
-        Failpoint.reach(Failpoint.erasureObjectsDeleted)
-        // 3. Catalog and tombstone.
-        let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
-        try await vault.catalog.eraseOwner(id, tombstone: tombstone)
-        try await vault.catalog.append(AuditEvent.erasure(tombstone: tombstone.id).record(at: tombstone.at))
-        return Result(tombstone: tombstone.id, objectsDeleted: objects.count, earlierCopiesUnreadable: rotated)
     }
 }

@@ -33,22 +33,24 @@ public struct OwnerAdministration: Sendable {
     /// with their new ends.
     @discardableResult
     public func setTier(owner id: String, to tier: Tier) async throws -> [(take: String, retainUntil: String?)] {
-        var owner = try await existingOwner(id)
-        let now = vault.clock.now()
-        var changed: [(String, String?)] = []
-        let isHeld = try await ProtectionTags(vault: vault).heldTakes(owner: id)
-        for take in try await vault.catalog.takes(owner: id) {
-            guard let ingested = Timestamp.date(take.ingestedAt) else { continue }
-            let previous = take.retainUntil.flatMap(Timestamp.date)
-            let end = vault.settings.retention.retainUntil(tier: tier, ingestedAt: ingested, previous: previous, changedAt: now).map(Timestamp.string)
-            try await TakeRedating(vault: vault).redate(take, tier: tier, retainUntil: end, held: isHeld(take.id))
-            changed.append((take.id, end))
+        try await vault.withLock(.owner(id), .exclusive) {
+            var owner = try await existingOwner(id)
+            let now = vault.clock.now()
+            var changed: [(String, String?)] = []
+            let isHeld = try await ProtectionTags(vault: vault).heldTakes(owner: id)
+            for take in try await vault.catalog.takes(owner: id) {
+                guard let ingested = Timestamp.date(take.ingestedAt) else { continue }
+                let previous = take.retainUntil.flatMap(Timestamp.date)
+                let end = vault.settings.retention.retainUntil(tier: tier, ingestedAt: ingested, previous: previous, changedAt: now).map(Timestamp.string)
+                try await TakeRedating(vault: vault).redate(take, tier: tier, retainUntil: end, held: isHeld(take.id))
+                changed.append((take.id, end))
+            }
+            owner.tier = tier
+            try await vault.catalog.updateOwner(owner)
+            try await vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier, at: Timestamp.string(now)))
+            try await audit(.tierChange(tier: tier, takes: changed.count), owner: id)
+            return changed
         }
-        owner.tier = tier
-        try await vault.catalog.updateOwner(owner)
-        try await vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier, at: Timestamp.string(now)))
-        try await audit(.tierChange(tier: tier, takes: changed.count), owner: id)
-        return changed
     }
 
     // MARK: Holds
@@ -56,32 +58,36 @@ public struct OwnerAdministration: Sendable {
     /// Places a hold on an owner (all their takes) or one take. Nothing it covers is deleted until
     /// it is lifted. Returns the hold's id.
     public func hold(owner id: String, take: String? = nil, reason: String, by actor: String) async throws -> String {
-        _ = try await existingOwner(id)
-        if let take {
-            guard try await vault.catalog.take(take)?.ownerID == id else { throw PipelineError.takeNotFound(take) }
+        try await vault.withLock(.owner(id), .exclusive) {
+            _ = try await existingOwner(id)
+            if let take {
+                guard try await vault.catalog.take(take)?.ownerID == id else { throw PipelineError.takeNotFound(take) }
+            }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw PipelineError.invalidMetadata("a hold needs a reason") }
+            let holdID = "h_" + Array((0..<8).map { _ in UInt8.random(in: 0...255) }).hex
+            try await vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
+            try await audit(.hold(id: holdID, by: actor), owner: id, take: take)
+            try await ProtectionTags(vault: vault).apply(owner: id)
+            return holdID
         }
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw PipelineError.invalidMetadata("a hold needs a reason") }
-        let holdID = "h_" + Array((0..<8).map { _ in UInt8.random(in: 0...255) }).hex
-        try await vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
-        try await audit(.hold(id: holdID, by: actor), owner: id, take: take)
-        try await ProtectionTags(vault: vault).apply(owner: id)
-        return holdID
     }
 
     /// Lifts holds: one by id, or every active hold of the owner (or of one take).
     public func liftHolds(owner id: String, take: String? = nil, holdID: String? = nil, by actor: String) async throws -> [String] {
-        var lifted: [String] = []
-        for var hold in try await vault.catalog.activeHolds(owner: id) {
-            if let holdID, hold.id != holdID { continue }
-            if holdID == nil, hold.takeID != take { continue }
-            hold.liftedAt = Timestamp.string(vault.clock.now())
-            hold.liftedBy = actor
-            try await vault.catalog.updateHold(hold)
-            lifted.append(hold.id)
-            try await audit(.holdLifted(id: hold.id, by: actor), owner: id, take: hold.takeID)
+        try await vault.withLock(.owner(id), .exclusive) {
+            var lifted: [String] = []
+            for var hold in try await vault.catalog.activeHolds(owner: id) {
+                if let holdID, hold.id != holdID { continue }
+                if holdID == nil, hold.takeID != take { continue }
+                hold.liftedAt = Timestamp.string(vault.clock.now())
+                hold.liftedBy = actor
+                try await vault.catalog.updateHold(hold)
+                lifted.append(hold.id)
+                try await audit(.holdLifted(id: hold.id, by: actor), owner: id, take: hold.takeID)
+            }
+            try await ProtectionTags(vault: vault).apply(owner: id)
+            return lifted
         }
-        try await ProtectionTags(vault: vault).apply(owner: id)
-        return lifted
     }
 
     // MARK: Restriction
@@ -89,10 +95,12 @@ public struct OwnerAdministration: Sendable {
     /// Restricts (or lifts the restriction of) processing of the owner's data: no ingest, reprocess
     /// or export with audio; nothing of theirs is deleted by sweeps meanwhile.
     public func restrict(owner id: String, lift: Bool = false) async throws {
-        var owner = try await existingOwner(id)
-        owner.restricted = !lift
-        try await vault.catalog.updateOwner(owner)
-        try await audit(lift ? .restrictionLifted : .restriction, owner: id)
-        try await ProtectionTags(vault: vault).apply(owner: id)
+        try await vault.withLock(.owner(id), .exclusive) {
+            var owner = try await existingOwner(id)
+            owner.restricted = !lift
+            try await vault.catalog.updateOwner(owner)
+            try await audit(lift ? .restrictionLifted : .restriction, owner: id)
+            try await ProtectionTags(vault: vault).apply(owner: id)
+        }
     }
 }

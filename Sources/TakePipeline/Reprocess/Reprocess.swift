@@ -72,7 +72,9 @@ public struct Reprocess: Sendable {
         }
         for (owner, current) in retirements.sorted(by: { $0.key < $1.key }) {
             do {
-                try await GenerationRetirement(vault: vault).retire(owner: owner, current: current)
+                try await vault.withLock(.owner(owner), .exclusive) {
+                    try await GenerationRetirement(vault: vault).retire(owner: owner, current: current)
+                }
             } catch {
                 for take in current.keys {
                     results[take]?.oldGenerationKept = true

@@ -26,6 +26,17 @@ struct TakeReprocessor: Sendable {
     static let loudnessTolerance = 0.5
 
     func run(_ take: TakeRecord, progress: @escaping @Sendable (Double) -> Void = { _ in }) async -> ReprocessResult {
+        // The owner shared: a tier change or a hold waits, so the manifest read below is current
+        // when the new generation is committed.
+        do {
+            return try await vault.withLock(.owner(take.ownerID), .shared) { await reprocess(take, progress: progress) }
+        } catch {
+            return ReprocessResult(takeID: take.id, owner: take.ownerID, durationS: take.durationS)
+                .failed((error as? ReasonCoded)?.code ?? "reprocess_failed", "\(error)")
+        }
+    }
+
+    private func reprocess(_ take: TakeRecord, progress: @escaping @Sendable (Double) -> Void) async -> ReprocessResult {
         var result = ReprocessResult(takeID: take.id, owner: take.ownerID, durationS: take.durationS)
         var logger = Logger(label: "takevault.reprocess")
         logger[metadataKey: "take_id"] = "\(take.id)"

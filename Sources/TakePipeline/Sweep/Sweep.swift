@@ -69,9 +69,14 @@ public struct Sweep: Sendable {
     /// Plans the sweep at `asOf` and, unless `dryRun`, applies that plan. A dry run's report is the
     /// plan's; a real run's is the same plan, applied.
     public func run(asOf: Date, dryRun: Bool) async throws -> Report {
-        let plan = try await plan(asOf: asOf)
-        if dryRun { return plan.report(dryRun: true) }
-        return try await apply(plan)
+        // The vault exclusive for a real run: nothing is ingested, reprocessed or re-dated between
+        // the plan and its application (an orphan chunk being taken up by an ingest, a take being
+        // uploaded again). A dry run reads only.
+        try await vault.withLock(.vault, dryRun ? .shared : .exclusive) {
+            let plan = try await plan(asOf: asOf)
+            if dryRun { return plan.report(dryRun: true) }
+            return try await apply(plan)
+        }
     }
 
     /// Carries out `plan`, step by step in its order, then records the audit events: one per

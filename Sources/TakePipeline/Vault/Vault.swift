@@ -20,7 +20,7 @@ import Foundation
 /// On disk (`--vault DIR`): `config.json`, `master.key` (mode 0600, unless the key comes from the
 /// environment), `catalog.sqlite`, `store/` (the local object store, unless the config names
 /// another), `quarantine/`, `work/` (temporary files of running ingests), `spool/` (uploads the relay server
-/// has acknowledged and not yet archived).
+/// has acknowledged and not yet archived), `locks/` (``VaultLocks``).
 public final class Vault: Sendable {
     public let root: String
     /// The objects. Package-visible only: callers outside the pipeline and the relay go through
@@ -35,6 +35,8 @@ public final class Vault: Sendable {
     public let clock: PipelineClock
     /// The store's data-residency region, tagged on every object written.
     public let region: String
+    /// What operations lock, so they run safely beside each other.
+    public let locks: VaultLocks
 
     public var quarantineDirectory: String { root + "/quarantine" }
     public var workDirectory: String { root + "/work" }
@@ -55,8 +57,9 @@ public final class Vault: Sendable {
     public var masterKeyID: String { masterKey.id.hex }
 
     init(root: String, store: any ObjectStore, catalog: Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings,
-         clock: PipelineClock, region: String) {
+         clock: PipelineClock, region: String, locks: VaultLocks) {
         self.region = region
+        self.locks = locks
         self.root = root
         self.store = store
         self.catalog = catalog
@@ -116,7 +119,7 @@ public final class Vault: Sendable {
         let catalog = try Catalog(path: path + "/catalog.sqlite")
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
         return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
-                     clock: clock, region: config.region)
+                     clock: clock, region: config.region, locks: try VaultLocks(vault: path))
     }
 }
 

@@ -16,9 +16,11 @@ import Darwin
 public enum Failpoint {
     /// Every point, for the tests that walk them all (and so a renamed point fails those tests).
     public static let all: [String] = [
-        ingestSealed, ingestCommitted, reprocessSealed, reprocessCommitted, rotationKeyWritten, rotationRewrapped, sweepStepApplied,
-        erasureShredded, erasureObjectsDeleted,
+        ingestLocked, ingestSealed, ingestCommitted, reprocessSealed, reprocessCommitted, rotationKeyWritten, rotationRewrapped, sweepStepApplied,
+        erasureShredded, erasureObjectsDeleted, lockWaiting,
     ]
+    /// Ingest: its locks are held; nothing is read or written yet (not even the owner's key).
+    public static let ingestLocked = "ingest.locked"
     /// Ingest: every chunk of the take is in the store, the manifest is not.
     public static let ingestSealed = "ingest.sealed"
     /// Ingest: the manifest is committed, the catalog does not list the take yet.
@@ -33,6 +35,8 @@ public enum Failpoint {
     public static let rotationRewrapped = "rotation.rewrapped"
     /// Sweep: one step of the plan applied, the rest not.
     public static let sweepStepApplied = "sweep.step-applied"
+    /// Any operation: a lock it needs is held by another, and it is about to wait for it.
+    public static let lockWaiting = "lock.waiting"
     /// Erasure: the owner's keys are destroyed and the master key rotated; their objects remain.
     public static let erasureShredded = "erasure.shredded"
     /// Erasure: the owner's objects are deleted; the catalog still names them.
