@@ -73,6 +73,22 @@ struct RetentionTests {
                 == kept.retainUntil)
     }
 
+    @Test("an ingest naming another tier than the owner's is a tier change: every take follows, with the usual rule and its event")
+    func ingestNamingAnotherTier() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let first = try await vault.ingest(Self.sample, tier: .free)
+        let later = try vault.reopen(clock: .fixed(Self.day(2)))
+        let second = try await Ingest(vault: later).run(IngestRequest(path: RepositoryPaths.samples + "/voice-take-48k16-mono.wav", owner: "alice", tier: .pro))
+        #expect(second.tier == .pro && second.retainUntil == Timestamp.string(Self.day(32)))
+        #expect(try await later.catalog.owner("alice")?.tier == .pro)
+        // The earlier take is upgraded as a tier change upgrades: pro's 30 days from its own ingest.
+        #expect(try await later.catalog.take(first.takeID)?.tier == .pro)
+        #expect(try await later.catalog.take(first.takeID)?.retainUntil == Timestamp.string(Self.day(30)))
+        #expect(try await Inspect(vault: later).run(take: first.takeID).header.tier == .pro)
+        #expect(try await later.catalog.tierHistory(owner: "alice").map(\.tier) == [.free, .pro])
+        #expect(try await later.catalog.events(owner: "alice").contains { $0.kind == "tier_change" })
+    }
+
     @Test("a studio take is still there after ten years")
     func studioForever() async throws {
         let vault = try TestVault(clock: .fixed(Self.start))
@@ -200,7 +216,7 @@ struct RetentionTests {
     func dryRunEqualsRun() async throws {
         let vault = try TestVault(clock: .fixed(Self.start))
         _ = try await vault.ingest(Self.sample, tier: .free)
-        _ = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav", tier: .pro)
+        _ = try await vault.ingest(RepositoryPaths.samples + "/voice-take-48k16-mono.wav", owner: "carol", tier: .pro)
         _ = try await vault.ingest(Self.sample, owner: "bob", tier: .studio)
         // An orphaned chunk, as a crash before a commit would leave, and an old quarantine entry.
         let sealer = ChunkSealer(key: try await OwnerKeyring(vault: vault.vault).currentKey(owner: "bob")!)

@@ -225,7 +225,8 @@ struct ReprocessTests {
         let directory = TestDirectory()
         let vault = directory.file("vault")
         #expect(CLI.run("init", "--vault", vault).status == 0)
-        for (owner, tier, sample) in [("a", "pro", "voice-take-48k16-mono.wav"), ("a", "free", "keys-48k24-stereo.wav"), ("b", "pro", "pad-48k-float32-mono.wav")] {
+        // An owner has one tier at a time (an ingest naming another is a tier change).
+        for (owner, tier, sample) in [("a", "pro", "voice-take-48k16-mono.wav"), ("a", "pro", "keys-48k24-stereo.wav"), ("b", "free", "pad-48k-float32-mono.wav")] {
             #expect(CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", tier, "--session", "s-\(owner)", CLI.samples + "/" + sample).status == 0)
         }
         func selected(_ arguments: String...) -> Int? {
@@ -233,9 +234,11 @@ struct ReprocessTests {
         }
         #expect(selected("--all") == 3)
         #expect(selected("--owner", "a") == 2)
-        #expect(selected("--owner", "a", "--tier", "pro") == 1)
+        #expect(selected("--owner", "a", "--tier", "pro") == 2)
+        #expect(selected("--tier", "free") == 1)
+        #expect(selected("--owner", "a", "--tier", "free") == 0)
         #expect(selected("--session", "s-b") == 1)
-        #expect(selected("--owner", "b", "--tier", "free") == 0)
+        #expect(selected("--owner", "b", "--tier", "pro") == 0)
         #expect(selected("--ingested-before", "2000-01-01") == 0)
         #expect(selected("--ingested-after", "2000-01-01") == 3)
         #expect(selected("--pipeline-older-than", "1") == 0)

@@ -33,6 +33,12 @@ public struct Ingest: Sendable {
         try request.metadata.validate()
         // The owner shared (ingests of one owner run side by side), the vault shared: a key rotation
         // or an erasure waits for this ingest, and this ingest for them.
+        // The tier rule: a request names the owner's tier as the service knows it now. When the
+        // owner's record says another, that is a tier change, made first with the usual rules and
+        // its audit event (docs/OPERATIONS.md) — an owner never has takes under two tiers at once.
+        if let record = try await vault.catalog.owner(owner), record.erasedAt == nil, !record.restricted, record.tier != request.tier {
+            try await OwnerAdministration(vault: vault).setTier(owner: owner, to: request.tier)
+        }
         return try await vault.withLock(.owner(owner), .shared) { try await ingest(request, owner: owner, progress: progress) }
     }
 
