@@ -89,6 +89,24 @@ struct RetentionTests {
         #expect(try await later.catalog.events(owner: "alice").contains { $0.kind == "tier_change" })
     }
 
+    @Test("a sweep leaves an owner whose data cannot be read alone, says so, and sweeps everyone else")
+    func sweepSkipsUnreadableOwner() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let alice = try await vault.ingest(Self.sample, owner: "alice", tier: .free).takeID
+        let bob = try await vault.ingest(Self.sample, owner: "bob", tier: .studio).takeID
+        // Bob's manifest is damaged: nothing of his can be planned safely (which chunks it needs).
+        let manifest = try #require(try await vault.vault.store.list(prefix: ObjectNames.takesPrefix(owner: "bob")).first).name
+        var bytes = try await vault.vault.store.get(manifest)
+        bytes[bytes.count - 5] ^= 0x01
+        try await vault.vault.store.put(manifest, data: bytes, tags: try #require(try await vault.vault.store.head(manifest)?.tags), createOnly: false)
+        let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(8), dryRun: false)
+        #expect(report.skipped.map(\.owner) == ["bob"])
+        #expect(report.skipped.first?.code == "authentication_failed")
+        #expect(report.deletedTakes == [alice], "alice's expired take goes all the same")
+        #expect(report.deleted.allSatisfy { $0.owner != "bob" })
+        #expect(try await vault.vault.catalog.take(bob) != nil)
+    }
+
     @Test("a studio take is still there after ten years")
     func studioForever() async throws {
         let vault = try TestVault(clock: .fixed(Self.start))

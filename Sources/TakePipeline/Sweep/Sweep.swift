@@ -54,6 +54,19 @@ public struct Sweep: Sendable {
         enum CodingKeys: String, CodingKey { case kind, id, owner, reason, bytes, retainUntil = "retain_until" }
     }
 
+    /// An owner a sweep left alone, and why.
+    public struct Skipped: Sendable, Codable, Equatable {
+        public var owner: String
+        public var code: String
+        public var message: String
+
+        init(owner: String, error: Error) {
+            self.owner = owner
+            code = (error as? ReasonCoded)?.code ?? "sweep_owner_failed"
+            message = (error as? ReasonCoded)?.message ?? "\(error)"
+        }
+    }
+
     public struct Report: Sendable, Codable {
         public var asOf: String
         public var dryRun: Bool
@@ -62,8 +75,10 @@ public struct Sweep: Sendable {
         /// What is due by the policy but kept, and why (held, restricted).
         public var kept: [Item] = []
         public var bytesFreed: Int64 = 0
+        /// Owners left alone because something of theirs could not be read; the rest was swept.
+        public var skipped: [Skipped] = []
 
-        enum CodingKeys: String, CodingKey { case asOf = "as_of", dryRun = "dry_run", deleted, kept, bytesFreed = "bytes_freed" }
+        enum CodingKeys: String, CodingKey { case asOf = "as_of", dryRun = "dry_run", deleted, kept, bytesFreed = "bytes_freed", skipped }
     }
 
     /// Plans the sweep at `asOf` and, unless `dryRun`, applies that plan. A dry run's report is the
@@ -83,7 +98,10 @@ public struct Sweep: Sendable {
     /// deleted item (takes have theirs from ``TakeDeleter``; old records are counted, not listed)
     /// and one for the sweep.
     public func apply(_ plan: Plan) async throws -> Report {
+        var skipped: [Skipped] = []
         for step in plan.steps {
+            if let owner = step.owner, skipped.contains(where: { $0.owner == owner }) { continue }
+          do {
             switch step.action {
             case .deleteTakes(let owner, let takes):
                 _ = try await TakeDeleter(vault: vault).delete(takes: takes, owner: owner, reason: "retention")
@@ -101,8 +119,12 @@ public struct Sweep: Sendable {
                 _ = try await vault.catalog.deleteRecords(before: before)
             }
             Failpoint.reach(Failpoint.sweepStepApplied)
+          } catch let error where step.owner != nil {
+            // One owner's failure leaves that owner for the next sweep; the rest goes on.
+            skipped.append(Skipped(owner: step.owner!, error: error))
+          }
         }
-        let report = plan.report(dryRun: false)
+        let report = plan.report(dryRun: false, skippedWhileApplying: skipped)
         let at = Timestamp.string(vault.clock.now())
         for item in report.deleted where !Self.auditedElsewhere.contains(item.kind) && !Self.auditedAsCount.contains(item.kind) {
             try await vault.catalog.append(AuditEvent.sweepDeletion(kind: item.kind, id: item.id, reason: item.reason).record(at: at, owner: item.owner))

@@ -15,6 +15,16 @@ extension Sweep {
         struct Step: Sendable {
             var action: Action
             var items: [Item]
+
+            /// The owner the step acts for, when it acts for one (a failure then skips that owner
+            /// only).
+            var owner: String? {
+                switch action {
+                case .deleteTakes(let owner, _): owner
+                case .retireGenerations(let retirement): retirement.owner
+                default: items.first?.owner
+                }
+            }
         }
 
         /// What the sweep does, one thing at a time, in the crash-safe order (OPERATIONS.md).
@@ -40,14 +50,19 @@ extension Sweep {
         var steps: [Step] = []
         /// What is due by the policy but kept, and why (held, restricted).
         public var kept: [Item] = []
+        /// Owners the plan leaves alone because something of theirs could not be read.
+        public var skipped: [Skipped] = []
 
         /// Everything the plan deletes, in order.
         public var deleted: [Item] { steps.flatMap(\.items) }
 
-        /// The report of this plan: what a dry run prints, and what applying it did.
-        func report(dryRun: Bool) -> Report {
-            let deleted = deleted
-            return Report(asOf: asOf, dryRun: dryRun, deleted: deleted, kept: kept, bytesFreed: deleted.reduce(0) { $0 + $1.bytes })
+        /// The report of this plan: what a dry run prints, and what applying it did (without the
+        /// steps of owners skipped while applying).
+        func report(dryRun: Bool, skippedWhileApplying: [Skipped] = []) -> Report {
+            let skippedOwners = Set(skippedWhileApplying.map(\.owner))
+            let deleted = steps.filter { step in step.owner.map { !skippedOwners.contains($0) } ?? true }.flatMap(\.items)
+            return Report(asOf: asOf, dryRun: dryRun, deleted: deleted, kept: kept, bytesFreed: deleted.reduce(0) { $0 + $1.bytes },
+                          skipped: skipped + skippedWhileApplying)
         }
     }
 
@@ -79,6 +94,7 @@ extension Sweep {
         }
         let deleter = TakeDeleter(vault: vault)
         for (owner, objects) in byOwner.sorted(by: { $0.key < $1.key }) {
+          do {
             let expiring = Set((expiredByOwner[owner] ?? []).map(\.id))
             // Objects the expired takes' step deletes (and reports): every generation's manifest, and
             // the chunks the catalog lists for them.
@@ -110,6 +126,12 @@ extension Sweep {
                     Item(kind: .orphanChunk, id: $0.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
                 }))
             }
+          } catch {
+            // One owner whose data cannot be read (a damaged manifest, a key that does not open)
+            // must not stop retention for everyone: they are left alone and reported.
+            plan.skipped.append(Skipped(owner: owner, error: error))
+            plan.steps.removeAll { $0.owner == owner }
+          }
         }
 
         // Uploads a crash left unfinished (S3 multipart uploads; the local store's temporary files
