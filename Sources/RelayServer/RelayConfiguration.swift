@@ -55,9 +55,11 @@ public enum RelayConfigurationError: ReasonCoded, Equatable {
     case keyFile(path: String, problem: String)
     case noRelays(path: String)
     case invalid(name: String, problem: String)
+    case alreadyServing(vault: String)
 
     public var code: String {
         switch self {
+        case .alreadyServing: "relay_already_serving"
         case .keyFile: "relay_key_file_invalid"
         case .noRelays: "relay_keys_missing"
         case .invalid: "invalid_setting"
@@ -69,8 +71,12 @@ public enum RelayConfigurationError: ReasonCoded, Equatable {
         case .keyFile(let path, let problem): "The relay key file \(path) \(problem)."
         case .noRelays(let path): "No relay keys: \(path) lists none, so no upload could be authenticated."
         case .invalid(let name, let problem): "\(name): \(problem)."
+        case .alreadyServing(let vault): "Another takevault serve is running on \(vault); one server per vault (it owns the spool and the job queue)."
         }
     }
 
-    public var category: ErrorCategory { .usage }
+    public var category: ErrorCategory {
+        if case .alreadyServing = self { return .failure }
+        return .usage
+    }
 }

@@ -43,12 +43,12 @@ struct RelayJobs: Sendable {
         }.joined()
     }
 
-    func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail) async throws -> Catalog.JobInsertion {
+    func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail, capacity: Int) async throws -> Catalog.JobInsertion {
         let stamp = now
         let insertion = try await catalog.insertJob(JobRecord(
             id: id, kind: Self.kind, state: .queued, ownerID: detail.metadata.owner, takeID: nil, createdAt: stamp, updatedAt: stamp,
-            detail: try Self.encode(detail), relayKeyID: relay, idempotencyKey: idempotencyKey, uploadSHA256: sha256))
-        queued.notify()
+            detail: try Self.encode(detail), relayKeyID: relay, idempotencyKey: idempotencyKey, uploadSHA256: sha256), capacity: capacity)
+        if case .inserted = insertion { queued.notify() }
         return insertion
     }
 

@@ -35,6 +35,8 @@ public struct RelayServer: Sendable {
     /// connection guards, with the pipeline workers and the callback notifier as its services. Tests
     /// run it in this process (HummingbirdTesting's live framework) exactly as `serve` runs it.
     public func application(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws -> some ApplicationProtocol {
+        // One server per vault: a second would clear this one's uploads in flight and take its jobs.
+        guard let claim = try vault.locks.claim("serve") else { throw RelayConfigurationError.alreadyServing(vault: vault.root) }
         let spool = try UploadSpool(layout: vault.spool, limit: configuration.spoolLimitBytes)
         let jobs = RelayJobs(catalog: vault.catalog, clock: vault.clock, queued: QueueSignal(capacity: configuration.workers))
         try await recover(spool: spool, jobs: jobs)
@@ -60,7 +62,9 @@ public struct RelayServer: Sendable {
             },
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "takevault"),
             services: [workers, notifier],
-            onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                withExtendedLifetime(claim) { onListening(host, channel.localAddress?.port ?? 0) }
+            },
             logger: logger)
     }
 

@@ -7,6 +7,7 @@ import Hummingbird
 import HTTPTypes
 import NIOPosix
 import RelayAPI
+import Synchronization
 import TakeArchive
 import TakeCatalog
 import TakePipeline
@@ -21,6 +22,25 @@ struct UploadHandler: Sendable {
     let spool: UploadSpool
     let jobs: RelayJobs
     let metrics: RelayMetrics
+    /// Uploads admitted and still arriving: they count against the queue's capacity until their
+    /// job is recorded, so simultaneous uploads cannot all pass the same early check.
+    let admitted = Admissions()
+
+    /// The count of uploads admitted and still arriving.
+    final class Admissions: Sendable {
+        private let arriving = Mutex(0)
+
+        /// Admits one more upload if `waiting` jobs plus those arriving leave room under `capacity`.
+        func admit(waiting: Int, capacity: Int) -> Bool {
+            arriving.withLock { arriving in
+                guard waiting + arriving < capacity else { return false }
+                arriving += 1
+                return true
+            }
+        }
+
+        func release() { arriving.withLock { $0 -= 1 } }
+    }
 
     /// What an accepted (or recognised duplicate) upload answers.
     struct Acceptance {
@@ -41,12 +61,15 @@ struct UploadHandler: Sendable {
             return try duplicate(existing, sha256: verified.declaredBodySHA256)
         }
 
-        // Room in the queue and the spool, before a byte is read.
+        // Room in the queue and the spool, before a byte is read: the jobs waiting plus the uploads
+        // admitted and still arriving. (Recording the job checks the capacity again, atomically.)
         let counts = try await jobs.catalog.jobCounts(kind: RelayJobs.kind)
         let waiting = (counts[.queued] ?? 0) + (counts[.processing] ?? 0)
-        guard waiting < configuration.queueCapacity else {
-            throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(configuration.queueCapacity).", retryAfter: configuration.retryAfterSeconds)
+        let capacity = configuration.queueCapacity
+        guard admitted.admit(waiting: waiting, capacity: capacity) else {
+            throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(capacity).", retryAfter: configuration.retryAfterSeconds)
         }
+        defer { admitted.release() }
         let declaredLength = try Self.contentLength(request)
         if let declaredLength, declaredLength > configuration.maxUploadBytes {
             throw RelayRefusal.tooLarge("upload_too_large", "The upload is \(declaredLength) bytes; the limit is \(configuration.maxUploadBytes).")
@@ -72,7 +95,7 @@ struct UploadHandler: Sendable {
         try spool.accept(received.path, job: id)
         kept = true
         let detail = RelayJobDetail(metadata: metadata, uploadBytes: received.bytes, format: probed?.format ?? received.format.rawValue)
-        switch try await jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail) {
+        switch try await jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail, capacity: capacity) {
         case .inserted(let job):
             metrics.uploadedBytes(received.bytes)
             return Acceptance(job: job, duplicate: false)
@@ -80,6 +103,9 @@ struct UploadHandler: Sendable {
             // Another request with this key won the race: ours is the duplicate.
             spool.remove(job: id)
             return try duplicate(existing, sha256: received.sha256)
+        case .full(let waiting):
+            spool.remove(job: id)
+            throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(capacity).", retryAfter: configuration.retryAfterSeconds)
         }
     }
 

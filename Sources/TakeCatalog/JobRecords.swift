@@ -10,14 +10,24 @@ extension Catalog {
         case inserted(JobRecord)
         /// A job with the same relay and idempotency key already exists (returned as stored).
         case existing(JobRecord)
+        /// Not inserted: this many jobs of its kind were already queued or processing, the capacity.
+        case full(waiting: Int)
     }
 
     /// Inserts `job` unless one with the same relay key id and idempotency key exists.
-    public func insertJob(_ job: JobRecord) async throws -> JobInsertion {
+    /// Inserts `job` unless its relay already has a job under its idempotency key, or — with a
+    /// `capacity` — unless that many jobs of its kind are already queued or processing. The count and
+    /// the insert are one transaction, so concurrent inserts never pass the capacity together.
+    public func insertJob(_ job: JobRecord, capacity: Int? = nil) async throws -> JobInsertion {
         try await write { db in
             if let key = job.idempotencyKey, let relay = job.relayKeyID,
                let existing = try JobRecord.filter(JobRecord.Columns.relayKeyID == relay && JobRecord.Columns.idempotencyKey == key).fetchOne(db) {
                 return .existing(existing)
+            }
+            if let capacity {
+                let waiting = try JobRecord.filter(JobRecord.Columns.kind == job.kind && [JobState.queued, .processing].contains(JobRecord.Columns.state))
+                    .fetchCount(db)
+                if waiting >= capacity { return .full(waiting: waiting) }
             }
             try job.insert(db)
             return .inserted(job)

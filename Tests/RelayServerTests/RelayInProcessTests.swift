@@ -1,6 +1,7 @@
 import AudioTestSupport
 import Foundation
 import RelayAPI
+import RelayServer
 import RelayTestSupport
 import TakePipeline
 import TakevaultCore
@@ -123,6 +124,9 @@ struct RelayInProcessTests {
             #expect(try await status(try RelayFixtures.uploadRequest(text)) == (415, "unsupported_format"))
             #expect(try await status(try RelayFixtures.uploadRequest(fine.path, tier: "gold")) == (400, "metadata_invalid"))
             #expect(try await status(try RelayFixtures.uploadRequest(fine.path, owner: "../etc")) == (400, "metadata_invalid"))
+            var arrayTransport = try RelayFixtures.uploadRequest(fine.path)
+            arrayTransport.metadataHeader = try UploadMetadata(owner: "u1", tier: .pro, dawTransport: .array([.number(1)])).headerValue()
+            #expect(try await status(arrayTransport) == (400, "metadata_invalid"), "daw_transport must be an object")
             var noKey = try RelayFixtures.uploadRequest(fine.path)
             noKey.idempotencyKey = ""
             #expect(try await status(noKey) == (400, "idempotency_key_invalid"))
@@ -246,6 +250,37 @@ struct RelayInProcessTests {
             #expect(server.spoolFiles().isEmpty)
             #expect(try await relayB.send(try RelayFixtures.uploadRequest(take.path, owner: "team-x")).status == 202)
             #expect(try await relayB.send(try RelayFixtures.uploadRequest(take.path, owner: "u1")).status == 202)
+        }
+    }
+
+    @Test("simultaneous uploads never pass the queue's capacity together")
+    func capacityUnderRace() async throws {
+        let relay = try InProcessRelay {
+            $0.workers = 0
+            $0.queueCapacity = 3
+        }
+        let takes = (0..<10).map { RelayFixtures.take(relay.directory, "take-\($0).wav", seconds: 1, seed: UInt64($0) + 10) }
+        try await relay.serve { server in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for take in takes {
+                    group.addTask { try await server.client.send(try RelayFixtures.uploadRequest(take.path)).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 202 }.count == 3, "\(statuses.sorted())")
+            #expect(statuses.filter { $0 == 503 }.count == 7, "\(statuses.sorted())")
+            #expect(server.spoolFiles().count == 3, "refused uploads leave nothing in the spool")
+        }
+    }
+
+    @Test("a second server on the same vault is refused while the first runs")
+    func oneServerPerVault() async throws {
+        let relay = try InProcessRelay { $0.workers = 0 }
+        try await relay.serve { server async throws in
+            await #expect(throws: RelayConfigurationError.alreadyServing(vault: server.vault.root)) {
+                _ = try await RelayServer(vault: server.vault, configuration: relay.configuration).application()
+            }
+            #expect(try await server.get("/healthz").status == 200, "the first is untouched")
         }
     }
 }

@@ -75,5 +75,8 @@ public struct TakeMetadata: Sendable, Equatable, Codable {
             }
         }
         if let recordedAt { guard Timestamp.date(recordedAt) != nil else { throw PipelineError.invalidMetadata("recorded_at must be ISO 8601") } }
+        if let dawTransport {
+            guard case .object = dawTransport else { throw PipelineError.invalidMetadata("daw_transport must be a JSON object") }
+        }
     }
 }

@@ -64,7 +64,7 @@ public final class VaultLocks: Sendable {
                 guard held >= mode else { throw LockError.upgrade(scope: "\(scope)") }
                 continue
             }
-            taken.append(try await LockFile.acquire(path: path(scope), mode: mode))
+            taken.append(try await LockFile.acquireInTurn(path: path(scope), mode: mode))
             now[scope] = mode
             if scope == .vault { try onVaultAcquired() }
         }
@@ -110,6 +110,16 @@ final class LockFile: Sendable {
 
     func release() { close(descriptor) }
 
+    /// Takes the lock in turn: through a gate (`<path>.gate`, held exclusively only while
+    /// waiting), so an exclusive request that is waiting holds back shared requests that come after
+    /// it. `flock` alone would let a stream of shared holders — relay workers ingesting one take
+    /// after another — keep an erasure or a sweep waiting for ever.
+    static func acquireInTurn(path: String, mode: LockMode) async throws -> LockFile {
+        let gate = try await acquire(path: path + ".gate", mode: .exclusive)
+        defer { gate.release() }
+        return try await acquire(path: path, mode: mode)
+    }
+
     /// Takes the lock, waiting if another holder conflicts. The wait happens on a thread of its own,
     /// never on one of the task pool's.
     static func acquire(path: String, mode: LockMode) async throws -> LockFile {
@@ -136,5 +146,31 @@ final class LockFile: Sendable {
             throw LockError.unavailable(path: path, detail: String(cString: strerror(failure)))
         }
         return LockFile(descriptor: descriptor)
+    }
+}
+
+extension VaultLocks {
+    /// Claims `name` for this process alone without waiting (`serve` claims "serve": one relay server
+    /// per vault and spool); `nil` when another process holds it. The claim lasts as long as the
+    /// returned value, or the process.
+    public func claim(_ name: String) throws -> Claim? {
+        let path = directory + "/" + name + ".lock"
+        let descriptor = SystemIO.retrying { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        guard descriptor >= 0 else { throw LockError.unavailable(path: path, detail: String(cString: strerror(errno))) }
+        guard SystemIO.retrying({ flock(descriptor, LOCK_EX | LOCK_NB) }) == 0 else {
+            let busy = errno == EWOULDBLOCK
+            let detail = String(cString: strerror(errno))
+            close(descriptor)
+            if busy { return nil }
+            throw LockError.unavailable(path: path, detail: detail)
+        }
+        return Claim(descriptor: descriptor)
+    }
+
+    /// A held claim; released when it is deallocated.
+    public final class Claim: Sendable {
+        let descriptor: Int32
+        init(descriptor: Int32) { self.descriptor = descriptor }
+        deinit { close(descriptor) }
     }
 }
