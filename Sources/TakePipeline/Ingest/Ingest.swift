@@ -39,7 +39,32 @@ public struct Ingest: Sendable {
         if let record = try await vault.catalog.owner(owner), record.erasedAt == nil, !record.restricted, record.tier != request.tier {
             try await OwnerAdministration(vault: vault).setTier(owner: owner, to: request.tier)
         }
-        return try await vault.withLock(.owner(owner), .shared) { try await ingest(request, owner: owner, progress: progress) }
+        let result = try await vault.withLock(.owner(owner), .shared) { try await ingest(request, owner: owner, progress: progress) }
+        guard !result.created, let end = result.retainUntil.flatMap(Timestamp.date), end <= vault.clock.now() else { return result }
+        // The take was already here but its window has ended. Restarting it rewrites its manifest in
+        // place, so the owner is taken exclusive (locks are not upgraded: the shared one is released
+        // first, and the take is looked at again under the new lock).
+        let restarted = try await vault.withLock(.owner(owner), .exclusive) { try await restartRetention(of: result) }
+        // Gone meanwhile (a sweep ran between the two locks): archived anew.
+        if let restarted { return restarted }
+        return try await run(request, progress: progress)
+    }
+
+    /// Archives an existing take whose window has ended again, with the retention a new take of its
+    /// tier would get, rather than answering with an end that has passed and leaving it to the
+    /// next sweep. `nil` when the take is no longer there.
+    private func restartRetention(of existing: IngestResult) async throws -> IngestResult? {
+        guard let record = try await vault.catalog.take(existing.takeID) else { return nil }
+        let now = vault.clock.now()
+        var result = existing
+        result.retainUntil = record.retainUntil
+        guard let end = record.retainUntil.flatMap(Timestamp.date), end <= now else { return result }   // restarted by another upload
+        result.retainUntil = vault.settings.retention.retainUntil(tier: record.tier, ingestedAt: now).map(Timestamp.string)
+        let held = try await ProtectionTags(vault: vault).heldTakes(owner: record.ownerID)(record.id)
+        try await TakeRedating(vault: vault).redate(record, tier: record.tier, retainUntil: result.retainUntil, held: held)
+        try await vault.catalog.append(AuditEvent.retentionRestarted(retainUntil: result.retainUntil).record(at: Timestamp.string(now), owner: record.ownerID,
+                                                                                                          take: record.id))
+        return result
     }
 
     private func ingest(_ request: IngestRequest, owner: String, progress: @escaping @Sendable (IngestStage, Double) -> Void) async throws -> IngestResult {
@@ -161,18 +186,7 @@ public struct Ingest: Sendable {
             try await TakeCommit(vault: vault).index(ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
                                                event: .catalogCompleted(manifest: opened.name))
         }
-        var retainUntil = opened.header.retainUntil
-        // Its window has ended (the sweep has not deleted it yet): the upload archives it again,
-        // with the retention a new take of its tier would get, rather than answering with an end
-        // that has passed and leaving it to the next sweep.
-        if let end = retainUntil.flatMap(Timestamp.date), end <= vault.clock.now(), let record = try await vault.catalog.take(takeID) {
-            let now = vault.clock.now()
-            retainUntil = vault.settings.retention.retainUntil(tier: opened.header.tier, ingestedAt: now).map(Timestamp.string)
-            let held = try await ProtectionTags(vault: vault).heldTakes(owner: owner)(takeID)
-            try await TakeRedating(vault: vault).redate(record, tier: opened.header.tier, retainUntil: retainUntil, held: held)
-            try await vault.catalog.append(AuditEvent.retentionRestarted(retainUntil: retainUntil).record(at: Timestamp.string(now), owner: owner, take: takeID))
-        }
-        return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: retainUntil, created: false,
+        return IngestResult(takeID: takeID, owner: owner, tier: opened.header.tier, retainUntil: opened.header.retainUntil, created: false,
                             manifest: opened.name, analysis: opened.body.analysis, preview: opened.body.preview)
     }
 
