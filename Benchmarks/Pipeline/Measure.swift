@@ -20,6 +20,14 @@ enum Measure {
                 Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6)
     }
 
+    /// User and system CPU seconds of the calling thread.
+    static func threadCPU() -> (user: Double, system: Double) {
+        var usage = rusage()
+        getrusage(1, &usage)  // RUSAGE_THREAD (a GNU extension Glibc's module leaves out)
+        return (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6,
+                Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6)
+    }
+
     /// Runs a child process to completion; returns its exit status and peak resident memory (bytes).
     static func childPeakRSS(_ executable: String, _ arguments: [String]) -> (status: Int32, peakRSS: Int64) {
         var actions = posix_spawn_file_actions_t()

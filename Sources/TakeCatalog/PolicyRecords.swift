@@ -70,6 +70,9 @@ extension Catalog {
 
     public func updateHold(_ hold: HoldRecord) async throws { try await write { try hold.update($0) } }
 
+    /// Inserts the hold, or replaces the row with its id.
+    public func saveHold(_ hold: HoldRecord) async throws { try await write { try hold.save($0) } }
+
     /// Active holds, optionally of one owner.
     public func activeHolds(owner: String? = nil) async throws -> [HoldRecord] {
         try await read { db in
@@ -97,6 +100,17 @@ extension Catalog {
         try await write { db in
             var change = change
             try change.insert(db)
+        }
+    }
+
+    /// Replaces the owner's tier history (restoring it from the owner's policy object).
+    public func replaceTierHistory(owner: String, with changes: [TierChangeRecord]) async throws {
+        try await write { db in
+            _ = try TierChangeRecord.filter(TierChangeRecord.Columns.ownerID == owner).deleteAll(db)
+            for var change in changes {
+                change.id = nil
+                try change.insert(db)
+            }
         }
     }
 
@@ -167,15 +181,19 @@ extension Catalog {
     /// Every take expired at `instant` (ISO 8601), oldest first (ties in the index's row order): one
     /// scan of the retain-until index, rows read by position (decoding a million rows through
     /// Codable costs seconds).
-    public func expiredTakes(at instant: String) async throws -> [ExpiredTake] {
+    /// With `owner`, that owner's only.
+    public func expiredTakes(at instant: String, owner: String? = nil) async throws -> [ExpiredTake] {
         try await read { db in
             var result: [ExpiredTake] = []
+            let ownerFilter = owner == nil ? "" : " AND t.owner_id = ?"
+            var arguments: StatementArguments = [instant]
+            if let owner { arguments += [owner] }
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT t.id, t.owner_id, t.retain_until, o.restricted, t.sealed_bytes
                 FROM takes t JOIN owners o ON o.id = t.owner_id
-                WHERE t.retain_until IS NOT NULL AND t.retain_until <= ?
+                WHERE t.retain_until IS NOT NULL AND t.retain_until <= ?\(ownerFilter)
                 ORDER BY t.retain_until
-                """, arguments: [instant])
+                """, arguments: arguments)
             while let row = try rows.next() {
                 result.append(ExpiredTake(id: row[0], ownerID: row[1], retainUntil: row[2], ownerRestricted: row[3], bytes: row[4]))
             }

@@ -250,4 +250,72 @@ struct ConcurrentOperationTests {
         #expect(try CLI.decode(Sweep.Report.self, CLI.run("sweep", "--vault", vault, "--as-of", future, "--json")).deleted.allSatisfy { $0.kind != .take })
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
+
+    /// Continues a process armed at a point it meets many times, through every stop, and returns
+    /// its exit status.
+    static func finishThroughStops(_ pid: pid_t) -> Int32 {
+        while true {
+            kill(pid, SIGCONT)
+            switch waitUntilStopped(pid) {
+            case .stopped: continue
+            case .exited(let status): return status
+            case .signalled(let signal): return 128 + signal
+            }
+        }
+    }
+
+    /// An ISO 8601 instant `days` from now, for `sweep --as-of`.
+    static func daysFromNow(_ days: Double) -> String {
+        ISO8601DateFormatter().string(from: Date().addingTimeInterval(days * 86_400))
+    }
+
+    @Test("a sweep beside an ingest that reuses chunks an interrupted ingest left waits for that owner; the take restores", .timeLimit(.minutes(3)))
+    func sweepBesideDeduplicatingIngest() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        let file = directory.file("take.wav")
+        writeWAV(file, channels: toneChannels(2, frames: 96_000, bits: 24, seed: 4), bits: 24)
+        let ingestArguments = ["ingest", "--vault", vault, "--owner", "alice", "--tier", "studio", file]
+
+        // An ingest killed after storing its chunks and before its manifest: orphans, and past the
+        // grace period by the sweep's clock below.
+        let killed = Self.frozen(ingestArguments, at: "ingest.sealed")
+        kill(killed, SIGKILL)
+        _ = waitForExit(killed)
+        // The same audio again finds those chunks and does not write them again; the sweep arrives
+        // before its manifest commits and must wait for alice rather than delete them.
+        let ingest = Self.frozen(ingestArguments, at: "ingest.sealed")
+        let sweep = Self.frozen(["sweep", "--vault", vault, "--as-of", Self.daysFromNow(3)], at: "lock.waiting")
+        kill(sweep, SIGCONT)
+        #expect(Self.finish(ingest) == 0)
+        #expect(waitForExit(sweep) == 0)
+
+        let takes = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json"))
+        try #require(takes.count == 1)
+        let restored = directory.file("restored.flac")
+        #expect(CLI.run("restore", "--vault", vault, takes[0].takeId, "-o", restored).status == 0)
+        #expect(try flacSamples(restored) == integerSamples(file))
+        #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
+    }
+
+    @Test("a sweep holds one owner at a time: another owner's ingest completes while the sweep is stopped inside an owner", .timeLimit(.minutes(3)))
+    func sweepHoldsOneOwnerAtATime() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        let first = directory.file("alice.wav"), second = directory.file("bob.wav")
+        writeWAV(first, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 5), bits: 16)
+        writeWAV(second, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 6), bits: 16)
+        #expect(CLI.run("ingest", "--vault", vault, "--owner", "alice", "--tier", "free", first).status == 0)
+
+        // The sweep has deleted alice's expired take and stops there, holding alice.
+        let sweep = Self.frozen(["sweep", "--vault", vault, "--as-of", Self.daysFromNow(10), "--json"], at: "sweep.step-applied")
+        let ingest = CLI.run("ingest", "--vault", vault, "--owner", "bob", "--tier", "pro", "--json", second)
+        #expect(ingest.status == 0, "bob's ingest is not held up by a sweep busy with alice")
+        #expect(Self.finishThroughStops(sweep) == 0)
+        let takes = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json"))
+        #expect(takes.map(\.owner) == ["bob"])
+        #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
+    }
 }

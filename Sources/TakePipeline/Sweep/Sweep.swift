@@ -79,18 +79,49 @@ public struct Sweep: Sendable {
         public var skipped: [Skipped] = []
 
         enum CodingKeys: String, CodingKey { case asOf = "as_of", dryRun = "dry_run", deleted, kept, bytesFreed = "bytes_freed", skipped }
+
+        /// Adds what another part of the same sweep did.
+        mutating func append(_ other: Report) {
+            deleted += other.deleted
+            kept += other.kept
+            bytesFreed += other.bytesFreed
+            skipped += other.skipped
+        }
     }
 
     /// Plans the sweep at `asOf` and, unless `dryRun`, applies that plan. A dry run's report is the
     /// plan's; a real run's is the same plan, applied.
+    ///
+    /// A real run works one owner at a time, each under that owner's exclusive lock: the owner's
+    /// part of the plan is made and applied while nothing of theirs is ingested, reprocessed or
+    /// re-dated (an orphan chunk being taken up by an ingest, a take being uploaded again), and
+    /// every other owner's ingests go on meanwhile. Owners are found from one look at the catalog
+    /// and the store; what each owner has is read again inside their lock. The vault-wide part
+    /// (unfinished uploads, quarantine and work folders, tombstones, records) acts only on what is
+    /// past its grace period, under the vault's shared lock. A dry run reads only.
     public func run(asOf: Date, dryRun: Bool) async throws -> Report {
-        // The vault exclusive for a real run: nothing is ingested, reprocessed or re-dated between
-        // the plan and its application (an orphan chunk being taken up by an ingest, a take being
-        // uploaded again). A dry run reads only.
-        try await vault.withLock(.vault, dryRun ? .shared : .exclusive) {
-            let plan = try await plan(asOf: asOf)
-            if dryRun { return plan.report(dryRun: true) }
-            return try await apply(plan)
+        if dryRun {
+            return try await vault.withLock(.vault, .shared) { try await plan(asOf: asOf).report(dryRun: true) }
+        }
+        return try await vault.withLock(.vault, .shared) {
+            var report = Report(asOf: Timestamp.string(asOf), dryRun: false)
+            for owner in try await ownersToSweep(asOf: asOf) {
+                let applied = try await vault.withLock(.owner(owner), .exclusive) {
+                    var plan = Plan(asOf: Timestamp.string(asOf))
+                    let due = try await dueTakes(asOf: asOf, owner: owner)
+                    plan.kept = due.keep
+                    let objects = try await listedByOwner(prefix: ObjectNames.ownerPrefix(owner))[owner] ?? []
+                    try await planOwner(owner, expired: due.delete, objects: objects, holds: try await vault.catalog.activeHolds(owner: owner),
+                                        asOf: asOf, into: &plan)
+                    return try await applySteps(plan)
+                }
+                report.append(applied)
+            }
+            var rest = Plan(asOf: Timestamp.string(asOf))
+            try await planVaultWide(asOf: asOf, into: &rest)
+            report.append(try await applySteps(rest))
+            try await recordAudit(report)
+            return report
         }
     }
 
@@ -98,6 +129,13 @@ public struct Sweep: Sendable {
     /// deleted item (takes have theirs from ``TakeDeleter``; old records are counted, not listed)
     /// and one for the sweep.
     public func apply(_ plan: Plan) async throws -> Report {
+        let report = try await applySteps(plan)
+        try await recordAudit(report)
+        return report
+    }
+
+    /// Carries out `plan`'s steps in order; an owner whose step fails is skipped from then on.
+    func applySteps(_ plan: Plan) async throws -> Report {
         var skipped: [Skipped] = []
         for step in plan.steps {
             if let owner = step.owner, skipped.contains(where: { $0.owner == owner }) { continue }
@@ -124,7 +162,12 @@ public struct Sweep: Sendable {
             skipped.append(Skipped(owner: step.owner!, error: error))
           }
         }
-        let report = plan.report(dryRun: false, skippedWhileApplying: skipped)
+        return plan.report(dryRun: false, skippedWhileApplying: skipped)
+    }
+
+    /// The audit events of an applied sweep: one per deleted item (takes have theirs from
+    /// ``TakeDeleter``; old records are counted, not listed) and one for the sweep.
+    func recordAudit(_ report: Report) async throws {
         let at = Timestamp.string(vault.clock.now())
         for item in report.deleted where !Self.auditedElsewhere.contains(item.kind) && !Self.auditedAsCount.contains(item.kind) {
             try await vault.catalog.append(AuditEvent.sweepDeletion(kind: item.kind, id: item.id, reason: item.reason).record(at: at, owner: item.owner))
@@ -138,7 +181,6 @@ public struct Sweep: Sendable {
         }
         try await vault.catalog.append(AuditEvent.sweep(asOf: report.asOf, deleted: report.deleted.count, bytesFreed: report.bytesFreed)
             .record(at: Timestamp.string(vault.clock.now())))
-        return report
     }
 
     /// Item kinds whose audit events are written elsewhere (takes: ``TakeDeleter``) or not at all
@@ -149,12 +191,13 @@ public struct Sweep: Sendable {
 
     /// The takes due at `asOf`: those to delete, and those kept because a hold covers them or their
     /// owner's processing is restricted. Reads the catalog once.
-    public func dueTakes(asOf: Date) async throws -> (delete: [Item], keep: [Item]) {
-        let holds = try await vault.catalog.activeHolds()
+    /// With `owner`, that owner's only.
+    public func dueTakes(asOf: Date, owner: String? = nil) async throws -> (delete: [Item], keep: [Item]) {
+        let holds = try await vault.catalog.activeHolds(owner: owner)
         let heldOwners = Set(holds.filter { $0.takeID == nil }.map(\.ownerID))
         let heldTakes = Set(holds.compactMap(\.takeID))
         var delete: [Item] = [], keep: [Item] = []
-        for take in try await vault.catalog.expiredTakes(at: Timestamp.string(asOf)) {
+        for take in try await vault.catalog.expiredTakes(at: Timestamp.string(asOf), owner: owner) {
             if heldOwners.contains(take.ownerID) || heldTakes.contains(take.id) {
                 keep.append(Item(kind: .take, id: take.id, owner: take.ownerID, reason: "held", bytes: take.bytes, retainUntil: take.retainUntil))
             } else if take.ownerRestricted {

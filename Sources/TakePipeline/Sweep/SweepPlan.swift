@@ -67,73 +67,102 @@ extension Sweep {
     }
 
     /// Reads the catalog, the store and the local folders, and returns what a sweep at `asOf` does.
-    /// Changes nothing.
+    /// Changes nothing. Owner by owner in id order (each owner's expired takes, then their store
+    /// objects), then the vault-wide part: the order a real run applies it in.
     public func plan(asOf: Date) async throws -> Plan {
-        let policy = vault.settings.retention
         var plan = Plan(asOf: Timestamp.string(asOf))
-
-        // 1. Expired takes, by owner (one catalog query: see `dueTakes`).
         let (due, kept) = try await dueTakes(asOf: asOf)
         plan.kept = kept
-        var expiredByOwner: [String: [Item]] = [:]
-        for item in due { expiredByOwner[item.owner ?? "", default: []].append(item) }
-        for (owner, items) in expiredByOwner.sorted(by: { $0.key < $1.key }) {
-            plan.steps.append(Plan.Step(action: .deleteTakes(owner: owner, takes: items.map(\.id)), items: items))
-        }
-
-        // 2. Store objects: erased owners' leftovers, superseded generations, orphaned chunks.
+        let expiredByOwner = Dictionary(grouping: due) { $0.owner ?? "" }
+        let objectsByOwner = try await listedByOwner(prefix: ObjectNames.root)
         let holds = try await vault.catalog.activeHolds()
-        let heldOwners = Set(holds.filter { $0.takeID == nil }.map(\.ownerID))
-        let graceCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
+        for owner in Set(expiredByOwner.keys).union(objectsByOwner.keys).sorted() {
+            try await planOwner(owner, expired: expiredByOwner[owner] ?? [], objects: objectsByOwner[owner] ?? [],
+                                holds: holds.filter { $0.ownerID == owner }, asOf: asOf, into: &plan)
+        }
+        try await planVaultWide(asOf: asOf, into: &plan)
+        return plan
+    }
+
+    /// The owners a sweep at `asOf` visits: those with expired takes in the catalog or objects in
+    /// the store, in id order.
+    func ownersToSweep(asOf: Date) async throws -> [String] {
+        let expired = try await vault.catalog.expiredTakes(at: Timestamp.string(asOf))
+        let listed = try await listedByOwner(prefix: ObjectNames.root)
+        return Set(expired.map(\.ownerID)).union(listed.keys).sorted()
+    }
+
+    /// The store's objects under `prefix`, by owner (names outside the layout left out).
+    func listedByOwner(prefix: String) async throws -> [String: [ListedObject]] {
         var byOwner: [String: [ListedObject]] = [:]
-        for info in try await vault.store.list(prefix: ObjectNames.root) {
+        for info in try await vault.store.list(prefix: prefix) {
             switch ObjectNames.parse(info.name) {
             case .key(let owner, _), .chunk(let owner, _), .manifest(let owner, _, _): byOwner[owner, default: []].append(info)
             case nil: break
             }
         }
-        let deleter = TakeDeleter(vault: vault)
-        for (owner, objects) in byOwner.sorted(by: { $0.key < $1.key }) {
-          do {
-            let expiring = Set((expiredByOwner[owner] ?? []).map(\.id))
-            // Objects the expired takes' step deletes (and reports): every generation's manifest, and
-            // the chunks the catalog lists for them.
-            let ofExpiredTakes = try await deleter.objectNames(of: Array(expiring))
-            func belongsToExpiredTake(_ name: String) -> Bool {
-                if case .manifest(_, let take, _) = ObjectNames.parse(name), expiring.contains(take) { return true }
-                return ofExpiredTakes.contains(name)
-            }
-            if !objects.contains(where: { if case .key = ObjectNames.parse($0.name) { true } else { false } }) {
-                plan.steps += erasedOwnerLeftovers(objects.filter { !belongsToExpiredTake($0.name) })
-                continue
-            }
-            if heldOwners.contains(owner) { continue }
-            let (retirements, retired, retiredManifests, keptGenerations) = try await supersededGenerations(owner: owner, objects: objects, expiring: expiring)
-            plan.steps += retirements
-            plan.kept += keptGenerations
-            // Chunks no manifest will reference once the expired takes and the retired generations
-            // are gone. Those the expired takes listed are theirs (deleted with them, counted
-            // there); the rest are orphans once past the grace period that covers an ingest still
-            // writing them.
-            let referenced = try await deleter.referencedChunks(owner: owner, excluding: retiredManifests, excludingTakes: expiring)
-            let orphans = objects.filter { info in
-                guard case .chunk = ObjectNames.parse(info.name) else { return false }
-                return !referenced.contains(info.name) && !retired.contains(info.name) && !ofExpiredTakes.contains(info.name)
-                    && (info.lastModified ?? 0) <= graceCutoff
-            }
-            if !orphans.isEmpty {
-                plan.steps.append(Plan.Step(action: .deleteObjects(orphans.map(\.name)), items: orphans.map {
-                    Item(kind: .orphanChunk, id: $0.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
-                }))
-            }
-          } catch {
-            // One owner whose data cannot be read (a damaged manifest, a key that does not open)
-            // must not stop retention for everyone: they are left alone and reported.
-            plan.skipped.append(Skipped(owner: owner, error: error))
-            plan.steps.removeAll { $0.owner == owner }
-          }
-        }
+        return byOwner
+    }
 
+    /// One owner's part of the sweep: their expired takes (`expired`, from ``dueTakes(asOf:owner:)``),
+    /// then from their store `objects` an erased owner's leftovers, superseded generations no hold
+    /// covers and chunks orphaned past the grace period. An owner whose data cannot be read (a
+    /// damaged manifest, a key that does not open) is left alone and reported: one owner must not
+    /// stop retention for everyone.
+    func planOwner(_ owner: String, expired: [Item], objects: [ListedObject], holds: [HoldRecord], asOf: Date, into plan: inout Plan) async throws {
+        let policy = vault.settings.retention
+        let stepsBefore = plan.steps.count, keptBefore = plan.kept.count
+        if !expired.isEmpty {
+            plan.steps.append(Plan.Step(action: .deleteTakes(owner: owner, takes: expired.map(\.id)), items: expired))
+        }
+        guard !objects.isEmpty else { return }
+        let graceCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
+        let deleter = TakeDeleter(vault: vault)
+      do {
+        let expiring = Set(expired.map(\.id))
+        // Objects the expired takes' step deletes (and reports): every generation's manifest, and
+        // the chunks the catalog lists for them.
+        let ofExpiredTakes = try await deleter.objectNames(of: Array(expiring))
+        func belongsToExpiredTake(_ name: String) -> Bool {
+            if case .manifest(_, let take, _) = ObjectNames.parse(name), expiring.contains(take) { return true }
+            return ofExpiredTakes.contains(name)
+        }
+        if !objects.contains(where: { if case .key = ObjectNames.parse($0.name) { true } else { false } }) {
+            plan.steps += erasedOwnerLeftovers(objects.filter { !belongsToExpiredTake($0.name) })
+            return
+        }
+        if holds.contains(where: { $0.takeID == nil }) { return }
+        let (retirements, retired, retiredManifests, keptGenerations) = try await supersededGenerations(owner: owner, objects: objects, expiring: expiring)
+        plan.steps += retirements
+        plan.kept += keptGenerations
+        // Chunks no manifest will reference once the expired takes and the retired generations
+        // are gone. Those the expired takes listed are theirs (deleted with them, counted
+        // there); the rest are orphans once past the grace period that covers an ingest still
+        // writing them.
+        let referenced = try await deleter.referencedChunks(owner: owner, excluding: retiredManifests, excludingTakes: expiring)
+        let orphans = objects.filter { info in
+            guard case .chunk = ObjectNames.parse(info.name) else { return false }
+            return !referenced.contains(info.name) && !retired.contains(info.name) && !ofExpiredTakes.contains(info.name)
+                && (info.lastModified ?? 0) <= graceCutoff
+        }
+        if !orphans.isEmpty {
+            plan.steps.append(Plan.Step(action: .deleteObjects(orphans.map(\.name)), items: orphans.map {
+                Item(kind: .orphanChunk, id: $0.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
+            }))
+        }
+      } catch {
+        plan.skipped.append(Skipped(owner: owner, error: error))
+        plan.steps.removeSubrange(stepsBefore...)
+        plan.kept.removeSubrange(keptBefore...)
+      }
+    }
+
+    /// The part of a sweep that belongs to no owner, all of it past a grace period: uploads a
+    /// crash left unfinished, old quarantine folders, work folders of interrupted ingests,
+    /// tombstones and records past their days.
+    func planVaultWide(asOf: Date, into plan: inout Plan) async throws {
+        let policy = vault.settings.retention
+        let graceCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
         // Uploads a crash left unfinished (S3 multipart uploads; the local store's temporary files
         // and tags without an object): invisible, but stored (and on S3 billed) until removed.
         let staleUploads = try await vault.store.pendingUploads().filter { ($0.initiated ?? Int64.max) <= graceCutoff }
@@ -143,7 +172,7 @@ extension Sweep {
             }))
         }
 
-        // 3. Quarantine and work folders.
+        // Quarantine and work folders.
         let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970
         for folder in Self.folders(in: vault.quarantineDirectory) where folder.modified <= quarantineCutoff {
             plan.steps.append(Plan.Step(action: .removeFolder(vault.quarantineDirectory + "/" + folder.name), items: [
@@ -157,7 +186,7 @@ extension Sweep {
             ]))
         }
 
-        // 4. Tombstones and records.
+        // Tombstones and records.
         let tombstoneCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.tombstoneDays) * 86_400))
         for tombstone in try await vault.catalog.tombstones() where tombstone.at <= tombstoneCutoff {
             plan.steps.append(Plan.Step(action: .deleteTombstone(tombstone.id), items: [
@@ -168,7 +197,6 @@ extension Sweep {
         let records = try await vault.catalog.countRecords(before: recordCutoff)
         plan.steps.append(Plan.Step(action: .deleteRecords(before: recordCutoff), items: records > 0
             ? [Item(kind: .records, id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)] : []))
-        return plan
     }
 
     /// An owner whose keys are destroyed (erased): every object left is unreadable by anyone.
