@@ -62,8 +62,25 @@ def build():
     manifest = b"TVM1" + struct.pack(">I", len(header)) + header + manifest_nonce + \
         AESGCM(body_key).encrypt(manifest_nonce, body, b"takevault/v1/manifest" + header)
 
+    # Owner policy object (FORMAT.md §8), version 2 of the owner's policy, sealed under key version 1.
+    policy_version = 2
+    policy = json.dumps({
+        "schema": 1, "owner": owner, "version": policy_version, "created_at": "2026-01-05T10:00:00Z", "tier": "studio",
+        "tier_history": [{"tier": "free", "at": "2026-01-05T10:00:00Z"}, {"tier": "studio", "at": "2026-02-01T08:30:00Z"}],
+        "restricted": True,
+        "holds": [{"id": "h_0011223344556677", "take": take_id, "reason": "inquiry 7", "set_by": "legal", "set_at": "2026-02-02T09:00:00Z",
+                   "lifted_by": "legal", "lifted_at": "2026-02-03T09:00:00Z"},
+                  {"id": "h_8899aabbccddeeff", "reason": "account review", "set_by": "ops", "set_at": "2026-02-04T12:00:00Z"}],
+    }, sort_keys=True, separators=(",", ":")).encode()
+    policy_nonce = bytes(range(0x60, 0x6C))
+    policy_context = lp(owner.encode()) + struct.pack(">I", policy_version)
+    policy_key = hkdf(data_key, "takevault/v1/owner-policy", policy_context)
+    policy_aad = b"takevault/v1/owner-policy" + policy_context + struct.pack(">I", version)
+    policy_object = b"TVP1" + struct.pack(">I", version) + policy_nonce + AESGCM(policy_key).encrypt(policy_nonce, policy, policy_aad)
+
     return {
         "inputs": {
+            "policy_json": policy.decode(), "policy_nonce": policy_nonce.hex(),
             "master_key": master.hex(), "owner": owner, "owner_key": data_key.hex(), "owner_key_version": version,
             "wrap_nonce": wrap_nonce.hex(), "upload": upload.hex(), "chunk_plaintext": plaintext.hex(),
             "manifest_nonce": manifest_nonce.hex(), "manifest_header": header.decode(), "manifest_body": body.decode(),
@@ -72,6 +89,7 @@ def build():
         "outputs": {
             "master_key_id": master_id.hex(), "key_object": key_object.hex(), "take_id": take_id, "take_id_via_relay": take_id_via_relay,
             "chunk_id": chunk_id.hex(), "chunk_object": chunk_object.hex(), "manifest_object": manifest.hex(),
+            "policy_object": policy_object.hex(),
         },
     }
 

@@ -83,6 +83,8 @@ def archive_seeds():
     write("chunk-open", "vector", b"\x00" + bytes.fromhex(outputs["chunk_id"]) + bytes.fromhex(outputs["chunk_object"]))
     write("chunk-open", "plaintext", b"\x01" + bytes.fromhex(inputs["chunk_plaintext"]))
     write("key-unwrap", "vector", bytes.fromhex(outputs["key_object"]))
+    write("policy-open", "vector", b"\x00" + bytes.fromhex(outputs["policy_object"]))
+    write("policy-open", "vector-plaintext", b"\x01" + inputs["policy_json"].encode())
     write("key-unwrap", "master-key-file",
           json.dumps({"format": 1, "key": inputs["master_key"], "key_id": outputs["master_key_id"]}).encode() + b"\n")
 

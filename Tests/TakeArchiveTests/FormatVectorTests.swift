@@ -65,6 +65,27 @@ struct FormatVectorTests {
         #expect(opened.body == body)
         #expect(try ManifestSealer.readHeader(object, objectName: "vector") == header)
     }
+
+    @Test("owner policy object: canonical JSON, sealed, bound to its owner and version")
+    func ownerPolicy() throws {
+        let vectors = try Self.load()
+        let owner = vectors.inputs["owner"]!.stringValue!
+        let key = OwnerKey(owner: owner, version: 1, material: KeyMaterial(bytes: Self.bytes(vectors, "owner_key")))
+        let text = vectors.inputs["policy_json"]!.stringValue!
+        let policy = try JSONDecoder().decode(OwnerPolicy.self, from: Data(text.utf8))
+        #expect(String(decoding: try ManifestSealer.canonicalJSON(policy), as: UTF8.self) == text)
+        let object = try OwnerPolicySealer.seal(policy, key: key, nonce: Self.bytes(vectors, "policy_nonce"))
+        #expect(object.hex == vectors.outputs["policy_object"])
+        #expect(try OwnerPolicySealer.open(object, owner: owner, version: policy.version, key: key, objectName: "vector") == policy)
+        // Under another version's name, or another owner's, it does not open.
+        #expect(throws: ArchiveError.authenticationFailed(object: "vector")) {
+            try OwnerPolicySealer.open(object, owner: owner, version: policy.version + 1, key: key, objectName: "vector")
+        }
+        let stranger = OwnerKey(owner: "owner-2", version: 1, material: key.material)
+        #expect(throws: ArchiveError.authenticationFailed(object: "vector")) {
+            try OwnerPolicySealer.open(object, owner: "owner-2", version: policy.version, key: stranger, objectName: "vector")
+        }
+    }
 }
 
 import Crypto

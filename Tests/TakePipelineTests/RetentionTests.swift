@@ -24,9 +24,9 @@ struct RetentionTests {
     static func day(_ days: Double, seconds: Double = 0) -> Date { start.addingTimeInterval(days * 86_400 + seconds) }
     static let sample = RepositoryPaths.samples + "/keys-48k24-stereo.wav"
 
-    /// Objects under the owner's takes and chunks.
+    /// Objects under the owner's takes and chunks (not their keys and policy: the owner's own).
     static func ownerObjects(_ vault: Vault, _ owner: String) async throws -> [String] {
-        try await vault.store.list(prefix: ObjectNames.ownerPrefix(owner)).map(\.name).filter { !$0.contains("/keys/") }
+        try await vault.store.list(prefix: ObjectNames.ownerPrefix(owner)).map(\.name).filter { !$0.contains("/keys/") && !$0.contains("/policy/") }
     }
 
     @Test("a take lives exactly its tier's window: free 7 days, pro 30 days", arguments: [(Tier.free, 7.0), (.pro, 30.0)])
@@ -308,6 +308,99 @@ struct RetentionTests {
         _ = try await Restore(vault: reopened).run(take: take, artefact: .master, to: vault.directory.file("m.flac"))
         for suffix in ["", "-wal", "-shm"] { unlink(vault.directory.file("vault/catalog.sqlite" + suffix)) }
         _ = try await CatalogRebuild(vault: try vault.reopen()).run()
+    }
+
+    /// An owner's policy as the catalog records it: the owner row, tier history (without row ids)
+    /// and holds.
+    static func policyState(_ vault: Vault, _ owners: [String]) async throws -> [String] {
+        var lines: [String] = []
+        for owner in owners {
+            let record = try #require(try await vault.catalog.owner(owner))
+            lines.append("\(owner) tier=\(record.tier) restricted=\(record.restricted) created=\(record.createdAt)")
+            for change in try await vault.catalog.tierHistory(owner: owner) { lines.append("\(owner) tier \(change.tier) at \(change.at)") }
+            for hold in try await vault.catalog.holds(owner: owner) {
+                lines.append("\(owner) hold \(hold.id) take=\(hold.takeID ?? "-") reason=\(hold.reason) by=\(hold.setBy) at=\(hold.setAt) lifted=\(hold.liftedAt ?? "-") by \(hold.liftedBy ?? "-")")
+            }
+        }
+        return lines
+    }
+
+    @Test("deleting the catalog loses no policy: rebuild restores tiers and their history, restrictions and holds, and the sweep keeps what they protect")
+    func rebuildRestoresPolicy() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let admin = OwnerAdministration(vault: vault.vault)
+        let other = RepositoryPaths.samples + "/voice-take-48k16-mono.wav"
+        let upgraded = try await vault.ingest(Self.sample, owner: "ursula", tier: .free).takeID
+        try await admin.setTier(owner: "ursula", to: .studio)
+        let restricted = try await vault.ingest(Self.sample, owner: "rita", tier: .free).takeID
+        try await admin.restrict(owner: "rita")
+        let held = try await vault.ingest(Self.sample, owner: "hank", tier: .free).takeID
+        let unheld = try await vault.ingest(other, owner: "hank", tier: .free).takeID
+        _ = try await admin.hold(owner: "hank", take: held, reason: "inquiry 7", by: "legal")
+        let mistaken = try await admin.hold(owner: "hank", take: unheld, reason: "wrong take", by: "ops")
+        #expect(try await admin.liftHolds(owner: "hank", holdID: mistaken, by: "ops") == [mistaken])
+        let owners = ["hank", "rita", "ursula"]
+        let before = try await Self.policyState(vault.vault, owners)
+
+        for suffix in ["", "-wal", "-shm"] { unlink(vault.directory.file("vault/catalog.sqlite" + suffix)) }
+        let reopened = try vault.reopen()
+        let summary = try await CatalogRebuild(vault: reopened).run()
+        #expect(summary.owners == 3 && summary.takes == 4 && summary.policies == 3)
+        #expect(try await Self.policyState(reopened, owners) == before)
+
+        let report = try await Sweep(vault: reopened).run(asOf: Self.day(400), dryRun: false)
+        #expect(report.deletedTakes == [unheld], "the studio, restricted and held takes stay")
+        #expect(Set(report.kept.filter { $0.kind == .take }.map(\.id)) == [restricted, held])
+        #expect(try await reopened.catalog.take(upgraded) != nil)
+    }
+
+    @Test("a catalog behind the owner's policy object (a change interrupted after its object was stored) is brought in step before a sweep acts on it")
+    func sweepFollowsPolicyObject() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let admin = OwnerAdministration(vault: vault.vault)
+        let restricted = try await vault.ingest(Self.sample, owner: "rita", tier: .free).takeID
+        try await admin.restrict(owner: "rita")
+        let upgraded = try await vault.ingest(Self.sample, owner: "ursula", tier: .free).takeID
+        // A tier change whose policy object was stored and nothing after it.
+        let policies = OwnerPolicyStore(vault: vault.vault)
+        var studio = try await policies.reconcile(owner: "ursula").nextVersion()
+        studio.tier = .studio
+        studio.tierHistory.append(.init(tier: .studio, at: Timestamp.string(Self.day(1))))
+        try await policies.store(studio)
+        // And rita's restriction undone in the catalog only.
+        var rita = try #require(try await vault.vault.catalog.owner("rita"))
+        rita.restricted = false
+        try await vault.vault.catalog.updateOwner(rita)
+
+        let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(400), dryRun: false)
+        #expect(report.deletedTakes.isEmpty)
+        #expect(report.kept.map(\.id) == [restricted])
+        #expect(try await vault.vault.catalog.owner("rita")?.restricted == true)
+        #expect(try await vault.vault.catalog.owner("ursula")?.tier == .studio)
+        let manifest = try await Inspect(vault: vault.vault).run(take: upgraded)
+        #expect(manifest.header.tier == .studio && manifest.header.retainUntil == nil)
+    }
+
+    @Test("a policy object opens only under its own name: another version's or another owner's copied over it fails authentication")
+    func policyObjectBoundToName() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        _ = try await vault.ingest(Self.sample, owner: "rita", tier: .free)
+        _ = try await vault.ingest(Self.sample, owner: "ursula", tier: .pro)
+        try await OwnerAdministration(vault: vault.vault).restrict(owner: "rita")
+        let store = vault.vault.store
+        let first = ObjectNames.policy(owner: "rita", version: 1), second = ObjectNames.policy(owner: "rita", version: 2)
+        let ritaFirst = try await store.get(first), ursulaFirst = try await store.get(ObjectNames.policy(owner: "ursula", version: 1))
+        let tags = try #require(try await store.head(second)?.tags)
+        // Rolling rita back to her unrestricted version 1, under version 2's name.
+        try await store.put(second, data: ritaFirst, tags: tags, createOnly: false)
+        await #expect(throws: ArchiveError.authenticationFailed(object: second)) { _ = try await OwnerPolicyStore(vault: vault.vault).current(owner: "rita") }
+        #expect(try await Verify(vault: vault.vault).run().failures.map(\.object) == [second])
+        // Ursula's version 1 under rita's.
+        try await store.put(first, data: ursulaFirst, tags: tags, createOnly: false)
+        await #expect(throws: ArchiveError.authenticationFailed(object: first)) { _ = try await OwnerPolicyStore(vault: vault.vault).open(owner: "rita", version: 1) }
+        // A sweep leaves an owner whose policy does not open alone.
+        let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(400), dryRun: false)
+        #expect(report.skipped.map(\.owner) == ["rita"])
     }
 
     @Test("export holds every field of every manifest, deterministically, with audio beside it")

@@ -43,6 +43,8 @@ public enum KeyLabels {
     public static let manifestSeal = "takevault/v1/manifest-seal"
     /// Owner data key → the key that turns an upload's hash into its take id.
     public static let takeID = "takevault/v1/take-id"
+    /// Owner data key → each owner-policy version's sealing key (derived with owner and version).
+    public static let ownerPolicy = "takevault/v1/owner-policy"
 }
 
 extension Array where Element == UInt8 {

@@ -5,6 +5,7 @@ import TakevaultCore
 /// - `v1/owners/<owner>/keys/<version>` — the owner's data key, wrapped (FORMAT.md §4)
 /// - `v1/owners/<owner>/chunks/<chunk id, 64 hex>` — a sealed chunk (§5)
 /// - `v1/owners/<owner>/takes/<take id>/manifest-<generation, 6 digits>` — a sealed manifest (§6)
+/// - `v1/owners/<owner>/policy/<version, 6 digits>` — the owner's sealed policy state (§8)
 ///
 /// A take exists exactly when one of its manifests exists; the highest generation is current.
 public enum ObjectNames {
@@ -33,11 +34,19 @@ public enum ObjectNames {
         return takePrefix(owner: owner, take: take) + "manifest-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
+    public static func policyPrefix(owner: String) -> String { ownerPrefix(owner) + "policy/" }
+
+    public static func policy(owner: String, version: Int) -> String {
+        let digits = String(version)
+        return policyPrefix(owner: owner) + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
     /// What a name refers to, or `nil` for a name outside the layout.
     public enum Parsed: Equatable, Sendable {
         case key(owner: String, version: Int)
         case chunk(owner: String, id: String)
         case manifest(owner: String, take: String, generation: Int)
+        case policy(owner: String, version: Int)
     }
 
     public static func parse(_ name: String) -> Parsed? {
@@ -49,6 +58,8 @@ public enum ObjectNames {
             return decimal(parts[2]).map { .key(owner: parts[0], version: $0) }
         case ("chunks", 3):
             return ChunkID(hex: parts[2]) != nil ? .chunk(owner: parts[0], id: parts[2]) : nil
+        case ("policy", 3):
+            return decimal(parts[2]).map { .policy(owner: parts[0], version: $0) }
         case ("takes", 4) where Identifier.isValid(parts[2]) && parts[3].hasPrefix("manifest-"):
             return decimal(parts[3].dropFirst("manifest-".count)).map { .manifest(owner: parts[0], take: parts[2], generation: $0) }
         default:

@@ -3,7 +3,10 @@ import TakeArchive
 import TakeCatalog
 
 /// Rebuilds the catalog's index from the store alone: owners and their keys from the key objects,
-/// takes and their objects from the current manifests. Events and jobs (history) are kept.
+/// takes and their objects from the current manifests, each owner's tier, tier history,
+/// restriction and holds from their current policy object (FORMAT.md §8). Events and jobs
+/// (history) are kept. An owner from before policy objects keeps the tier their key object is
+/// tagged with, and their first policy object is written from it.
 ///
 /// Names outside the layout of FORMAT.md §2 — among them ids the identifier rule refuses, such as
 /// an owner `Alice` written by an older version or by hand — are not indexed: they are counted and
@@ -17,11 +20,13 @@ public struct CatalogRebuild: Sendable {
         public var owners = 0
         public var keys = 0
         public var takes = 0
+        /// Owners whose policy (tier, restriction, holds) came from a policy object.
+        public var policies = 0
         /// Object names under `v1/owners/` that are outside the layout (at most ``unindexedListed`` named).
         public var unindexed: [String] = []
         public var unindexedCount = 0
 
-        enum CodingKeys: String, CodingKey { case owners, keys, takes, unindexed, unindexedCount = "unindexed_count" }
+        enum CodingKeys: String, CodingKey { case owners, keys, takes, policies, unindexed, unindexedCount = "unindexed_count" }
     }
 
     /// How many unindexed names the summary lists.
@@ -34,6 +39,7 @@ public struct CatalogRebuild: Sendable {
             try await vault.catalog.clearIndex()
             let now = Timestamp.string(vault.clock.now())
             var latest: [String: (owner: String, name: String, generation: Int)] = [:]
+            var withPolicy = Set<String>()
             for info in everything {
                 switch ObjectNames.parse(info.name) {
                 case .key(let owner, _):
@@ -50,6 +56,8 @@ public struct CatalogRebuild: Sendable {
                     summary.keys += 1
                 case .manifest(let owner, let take, let generation):
                     if latest[take].map({ $0.generation < generation }) ?? true { latest[take] = (owner, info.name, generation) }
+                case .policy(let owner, _):
+                    withPolicy.insert(owner)
                 case .chunk:
                     break
                 case nil:
@@ -64,6 +72,13 @@ public struct CatalogRebuild: Sendable {
                     ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
                     event: nil, at: now)
                 summary.takes += 1
+            }
+            // Policy last: a tier the manifests do not show yet (a change interrupted after its
+            // policy object was stored) is finished here, as the next sweep would.
+            let policies = OwnerPolicyStore(vault: vault)
+            for owner in try await vault.catalog.owners() {
+                try await policies.reconcile(owner: owner.id)
+                if withPolicy.contains(owner.id) { summary.policies += 1 }
             }
             try await vault.catalog.append(AuditEvent.catalogRebuild(owners: summary.owners, takes: summary.takes).record(at: now))
             return summary

@@ -58,6 +58,7 @@ public struct OwnerKeyring: Sendable {
             stored = try await vault.store.get(name)
         }
         let winner = try vault.masterKeys.unwrap(stored, owner: owner, objectName: name)
+        try await OwnerPolicyStore(vault: vault).storeFirst(owner: owner, tier: tier, at: created, key: winner)
         if try await vault.catalog.owner(owner) == nil {
             try await vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: created))
             try await vault.catalog.appendTierChange(TierChangeRecord(ownerID: owner, tier: tier, at: created))

@@ -30,24 +30,21 @@ public struct OwnerAdministration: Sendable {
 
     /// Changes the owner's tier; recomputes every take's retain-until (``RetentionPolicy``'s rule),
     /// rewrites each take's manifest with the new header and re-tags its objects. Returns the takes
-    /// with their new ends.
+    /// with their new ends. The owner's policy object is stored first (``OwnerPolicyStore``): a
+    /// change interrupted after it is finished by the next one, the next sweep or a rebuild.
     @discardableResult
     public func setTier(owner id: String, to tier: Tier) async throws -> [(take: String, retainUntil: String?)] {
         try await vault.withLock(.owner(id), .exclusive) {
-            var owner = try await existingOwner(id)
+            _ = try await existingOwner(id)
             let now = vault.clock.now()
-            var changed: [(String, String?)] = []
-            let isHeld = try await ProtectionTags(vault: vault).heldTakes(owner: id)
-            for take in try await vault.catalog.takes(owner: id) {
-                guard let ingested = Timestamp.date(take.ingestedAt) else { continue }
-                let previous = take.retainUntil.flatMap(Timestamp.date)
-                let end = vault.settings.retention.retainUntil(tier: tier, ingestedAt: ingested, previous: previous, changedAt: now).map(Timestamp.string)
-                try await TakeRedating(vault: vault).redate(take, tier: tier, retainUntil: end, held: isHeld(take.id))
-                changed.append((take.id, end))
-            }
-            owner.tier = tier
-            try await vault.catalog.updateOwner(owner)
-            try await vault.catalog.appendTierChange(TierChangeRecord(ownerID: id, tier: tier, at: Timestamp.string(now)))
+            let policies = OwnerPolicyStore(vault: vault)
+            let current = try await policies.reconcile(owner: id)
+            var next = current.nextVersion()
+            next.tier = tier
+            next.tierHistory.append(.init(tier: tier, at: Timestamp.string(now)))
+            try await policies.store(next)
+            let changed = try await policies.redateTakes(owner: id, to: tier, changedAt: now)
+            try await policies.applyToCatalog(next)
             try await audit(.tierChange(tier: tier, takes: changed.count), owner: id)
             return changed
         }
@@ -65,7 +62,10 @@ public struct OwnerAdministration: Sendable {
             }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw PipelineError.invalidMetadata("a hold needs a reason") }
             let holdID = "h_" + Array((0..<8).map { _ in UInt8.random(in: 0...255) }).hex
-            try await vault.catalog.insertHold(HoldRecord(id: holdID, ownerID: id, takeID: take, reason: reason, setBy: actor, setAt: Timestamp.string(vault.clock.now())))
+            let at = Timestamp.string(vault.clock.now())
+            try await OwnerPolicyStore(vault: vault).change(owner: id) {
+                $0.holds.append(.init(id: holdID, take: take, reason: reason, setBy: actor, setAt: at))
+            }
             try await audit(.hold(id: holdID, by: actor), owner: id, take: take)
             try await ProtectionTags(vault: vault).apply(owner: id)
             return holdID
@@ -75,16 +75,25 @@ public struct OwnerAdministration: Sendable {
     /// Lifts holds: one by id, or every active hold of the owner (or of one take).
     public func liftHolds(owner id: String, take: String? = nil, holdID: String? = nil, by actor: String) async throws -> [String] {
         try await vault.withLock(.owner(id), .exclusive) {
-            var lifted: [String] = []
-            for var hold in try await vault.catalog.activeHolds(owner: id) {
-                if let holdID, hold.id != holdID { continue }
-                if holdID == nil, hold.takeID != take { continue }
-                hold.liftedAt = Timestamp.string(vault.clock.now())
-                hold.liftedBy = actor
-                try await vault.catalog.updateHold(hold)
-                lifted.append(hold.id)
+            guard try await vault.catalog.owner(id) != nil else { return [] }
+            try await OwnerPolicyStore(vault: vault).reconcile(owner: id)
+            let at = Timestamp.string(vault.clock.now())
+            let lifting = try await vault.catalog.activeHolds(owner: id).filter { hold in
+                if let holdID { return hold.id == holdID }
+                return hold.takeID == take
+            }
+            guard !lifting.isEmpty else { return [] }
+            let ids = Set(lifting.map(\.id))
+            try await OwnerPolicyStore(vault: vault).change(owner: id) { policy in
+                for index in policy.holds.indices where ids.contains(policy.holds[index].id) && policy.holds[index].liftedAt == nil {
+                    policy.holds[index].liftedAt = at
+                    policy.holds[index].liftedBy = actor
+                }
+            }
+            for hold in lifting {
                 try await audit(.holdLifted(id: hold.id, by: actor), owner: id, take: hold.takeID)
             }
+            let lifted = lifting.map(\.id)
             try await ProtectionTags(vault: vault).apply(owner: id)
             return lifted
         }
@@ -96,9 +105,8 @@ public struct OwnerAdministration: Sendable {
     /// or export with audio; nothing of theirs is deleted by sweeps meanwhile.
     public func restrict(owner id: String, lift: Bool = false) async throws {
         try await vault.withLock(.owner(id), .exclusive) {
-            var owner = try await existingOwner(id)
-            owner.restricted = !lift
-            try await vault.catalog.updateOwner(owner)
+            _ = try await existingOwner(id)
+            try await OwnerPolicyStore(vault: vault).change(owner: id) { $0.restricted = !lift }
             try await audit(lift ? .restrictionLifted : .restriction, owner: id)
             try await ProtectionTags(vault: vault).apply(owner: id)
         }

@@ -108,9 +108,18 @@ public struct Sweep: Sendable {
             for owner in try await ownersToSweep(asOf: asOf) {
                 let applied = try await vault.withLock(.owner(owner), .exclusive) {
                     var plan = Plan(asOf: Timestamp.string(asOf))
+                    let objects = try await listedByOwner(prefix: ObjectNames.ownerPrefix(owner))[owner] ?? []
+                    // The catalog follows the owner's policy object before anything is judged by it
+                    // (a tier change, hold or restriction interrupted after its object was stored).
+                    if objects.contains(where: { if case .key = ObjectNames.parse($0.name) { true } else { false } }),
+                       try await vault.catalog.owner(owner) != nil {
+                        do { try await OwnerPolicyStore(vault: vault).reconcile(owner: owner) } catch {
+                            plan.skipped.append(Skipped(owner: owner, error: error))
+                            return plan.report(dryRun: false)
+                        }
+                    }
                     let due = try await dueTakes(asOf: asOf, owner: owner)
                     plan.kept = due.keep
-                    let objects = try await listedByOwner(prefix: ObjectNames.ownerPrefix(owner))[owner] ?? []
                     try await planOwner(owner, expired: due.delete, objects: objects, holds: try await vault.catalog.activeHolds(owner: owner),
                                         asOf: asOf, into: &plan)
                     return try await applySteps(plan)

@@ -65,12 +65,14 @@ public struct Verify: Sendable {
         let everything = try await vault.store.list(prefix: ObjectNames.root)
         var manifestsByTake: [String: [(owner: String, name: String, generation: Int)]] = [:]
         var keyObjects: [(owner: String, name: String)] = []
+        var policyVersions: [String: Int] = [:]
         var chunks: [String: Int64] = [:]
         for info in everything {
             switch ObjectNames.parse(info.name) {
             case .manifest(let owner, let take, let generation): manifestsByTake[take, default: []].append((owner, info.name, generation))
             case .key(let owner, _): keyObjects.append((owner, info.name))
             case .chunk: chunks[info.name] = info.size
+            case .policy(let owner, let version): policyVersions[owner] = max(policyVersions[owner] ?? 0, version)
             case nil: report.failures.append(Failure(object: info.name, code: "unknown_object", message: "\(info.name): not part of the vault's layout."))
             }
         }
@@ -88,6 +90,19 @@ public struct Verify: Sendable {
                 let object = try await vault.store.get(name)
                 let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: name)
                 keys[owner, default: [:]][key.version] = key
+            } catch let error as ReasonCoded {
+                report.failures.append(Failure(object: name, code: error.code, message: error.message))
+            }
+        }
+
+        // Owners' current policy objects: each must open under its own name (FORMAT.md §8).
+        for (owner, version) in policyVersions.sorted(by: { $0.key < $1.key }) where takes.isEmpty || owners.contains(owner) {
+            let name = ObjectNames.policy(owner: owner, version: version)
+            report.objectsChecked += 1
+            do {
+                let object = try await vault.store.get(name)
+                guard let key = keys[owner]?[try OwnerPolicySealer.keyVersion(object, objectName: name)] else { throw ArchiveError.authenticationFailed(object: name) }
+                _ = try OwnerPolicySealer.open(object, owner: owner, version: version, key: key, objectName: name)
             } catch let error as ReasonCoded {
                 report.failures.append(Failure(object: name, code: error.code, message: error.message))
             }

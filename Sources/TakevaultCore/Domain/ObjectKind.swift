@@ -5,4 +5,5 @@ public enum ObjectKind: String, Sendable, Codable, CaseIterable {
     case manifest
     case chunk
     case ownerKey = "owner-key"
+    case ownerPolicy = "owner-policy"
 }

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Opening what the store hands back — manifests, chunks, owner key objects — with the right keys
+/// Opening what the store hands back — manifests, chunks, owner key objects, policy objects — with the right keys
 /// (the format's test vectors, docs/format-vectors.json), so mutated headers and ciphertext meet
 /// every check a real vault applies. The first byte picks a mode: 0 opens the rest as an object;
 /// 1 seals the rest first (a writer holding the key: what lies behind authentication is fuzzed too).
@@ -47,6 +47,23 @@ enum ArchiveFuzzing {
         guard let sealed = try? sealer.seal(rest) else { preconditionFailure("sealing \(rest.count) bytes failed") }
         let opened = try? sealer.open(sealed.object, id: sealed.id, objectName: objectName)
         precondition(opened == rest, "a sealed chunk did not open to its plaintext")
+    }
+
+    /// Mode 0 opens the rest as the owner's policy version 2 (the vector's name); mode 1 decodes
+    /// the rest as policy JSON, seals it and checks it opens to the same policy.
+    static func policy(_ bytes: [UInt8]) {
+        guard let mode = bytes.first else { return }
+        let rest = Array(bytes.dropFirst())
+        if mode & 1 == 0 {
+            _ = try? OwnerPolicySealer.keyVersion(rest, objectName: objectName)
+            _ = try? OwnerPolicySealer.open(rest, owner: owner, version: 2, key: ownerKey, objectName: objectName)
+            return
+        }
+        guard var policy = try? JSONDecoder().decode(OwnerPolicy.self, from: Data(rest)) else { return }
+        policy.owner = owner
+        guard let sealed = try? OwnerPolicySealer.seal(policy, key: ownerKey, nonce: Array(repeating: 1, count: 12)) else { return }
+        let opened = try? OwnerPolicySealer.open(sealed, owner: owner, version: policy.version, key: ownerKey, objectName: objectName)
+        precondition(policy.schema != 1 || opened == policy, "a sealed policy did not open to itself")
     }
 
     static func keyObject(_ bytes: [UInt8]) {

@@ -18,6 +18,7 @@ enum FuzzTargets {
         FuzzTarget(name: "manifest-open", run: ArchiveFuzzing.manifest),
         FuzzTarget(name: "chunk-open", run: ArchiveFuzzing.chunk),
         FuzzTarget(name: "key-unwrap", run: ArchiveFuzzing.keyObject),
+        FuzzTarget(name: "policy-open", run: ArchiveFuzzing.policy),
         FuzzTarget(name: "s3-xml", run: StoreFuzzing.xml),
     ]
 
