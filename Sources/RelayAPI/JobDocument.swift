@@ -2,9 +2,11 @@ import TakevaultCore
 
 /// A job as `GET /v1/jobs/{id}` returns it, and as a callback delivers its final state.
 ///
-/// `state` is `queued`, `processing` (with `stage` and `percent`), `done` (with `take_id` and
-/// `summary`), `rejected` (with `reason`: the upload is not a take takevault can keep) or `failed`
-/// (with `error`: takevault could not finish; the upload is kept and retried on restart).
+/// `state` is `queued` (after a failed attempt with `error` and `retry_at`), `processing` (with
+/// `stage` and `percent`), `parked` (with `reason`: the owner's processing is restricted; the upload
+/// is kept until the restriction is lifted), `done` (with `take_id` and `summary`), `rejected`
+/// (with `reason`: the upload is not a take takevault can keep) or `failed` (with `error`: given
+/// up — an operator cancelled the job and its upload went to quarantine, or the upload was gone).
 public struct JobDocument: Sendable, Equatable, Codable {
     public var jobID: String
     public var state: JobState
@@ -20,6 +22,8 @@ public struct JobDocument: Sendable, Equatable, Codable {
     public var summary: JSONValue?
     public var reason: ErrorDetail?
     public var error: ErrorDetail?
+    /// A queued job after a failed attempt: not tried again before this instant (ISO 8601).
+    public var retryAt: String?
 
     public init(jobID: String, state: JobState, owner: String?, createdAt: String, updatedAt: String, attempts: Int) {
         self.jobID = jobID
@@ -34,7 +38,7 @@ public struct JobDocument: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", state, owner, createdAt = "created_at", updatedAt = "updated_at", attempts, stage, percent, takeID = "take_id"
-        case alreadyArchived = "already_archived", summary, reason, error
+        case alreadyArchived = "already_archived", summary, reason, error, retryAt = "retry_at"
     }
 }
 

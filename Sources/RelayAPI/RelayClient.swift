@@ -158,12 +158,14 @@ public struct RelayClient: Sendable {
         return try answer.decode(JobDocument.self)
     }
 
-    /// Polls the job until it reaches a final state, reporting each answer.
+    /// Polls the job until it reaches a final state or is parked (its owner's processing is
+    /// restricted: it waits for the restriction to be lifted, which may take any time), reporting
+    /// each answer.
     public func waitForJob(_ id: String, interval: Duration = .milliseconds(250), onUpdate: @Sendable (JobDocument) -> Void = { _ in }) async throws -> JobDocument {
         while true {
             let document = try await job(id)
             onUpdate(document)
-            if document.isFinal { return document }
+            if document.isFinal || document.state == .parked { return document }
             try await Task.sleep(for: interval)
         }
     }

@@ -142,20 +142,50 @@ final class PipelineWorkers: Service, Sendable {
             metrics.jobFinished(.done)
             logger.info("archived", metadata: ["take_id": "\(result.takeID)", "created": "\(result.created)"])
             notifier.notify(finished)
+        } catch let error as PipelineError {
+            if case .ownerRestricted = error {
+                await park(job, error: error, owner: metadata.owner, logger: logger)
+            } else if error.category == .rejectedInput {
+                await reject(job, error: error, logger: logger)
+            } else {
+                await retryLater(job, error: error, logger: logger)
+            }
         } catch let error as ReasonCoded where error.category == .rejectedInput {
             await reject(job, error: error, logger: logger)
         } catch {
-            board.clear(job.id)
-            let detail = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "pipeline_error", message: (error as? ReasonCoded)?.message ?? "\(error)")
-            if detail.code.hasPrefix("store") { metrics.storeError() }
-            if job.attempts < configuration.maxAttempts {
-                logger.warning("failed; queued again", metadata: ["code": "\(detail.code)", "error": "\(detail.message)"])
-                // Back off before the next attempt: what failed (the store, the disk) may need a moment.
-                try? await Task.sleep(for: .seconds(job.attempts))
-                try? await jobs.requeue(job, error: detail)
-            } else {
-                await finish(job, state: .failed, error: detail, logger: logger)
+            await retryLater(job, error: error, logger: logger)
+        }
+    }
+
+    /// A failure that may pass (the store, the catalog, the disk): the job is queued again with a
+    /// backoff, for as long as its upload is held. The worker does not wait for it.
+    private func retryLater(_ job: JobRecord, error: Error, logger: Logger) async {
+        board.clear(job.id)
+        let detail = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "pipeline_error", message: (error as? ReasonCoded)?.message ?? "\(error)")
+        if detail.code.hasPrefix("store") { metrics.storeError() }
+        let delay = configuration.retryDelaySeconds(afterAttempts: job.attempts)
+        logger.warning("failed; queued again", metadata: ["code": "\(detail.code)", "error": "\(detail.message)", "retry_in_s": "\(delay)"])
+        do { try await jobs.requeue(job, error: detail, notBefore: delay) } catch {
+            // The catalog itself failed: the job stays `processing` and the next start queues it.
+            logger.error("cannot queue the job again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The owner's processing is restricted: the job waits, upload kept, until the restriction is
+    /// lifted (which queues it again) or the owner is erased (which deletes it). A lift that landed
+    /// between the ingest's refusal and this park finds nothing parked; so after parking the owner
+    /// is read again, and a lifted restriction queues the job at once.
+    private func park(_ job: JobRecord, error: ReasonCoded, owner: String, logger: Logger) async {
+        board.clear(job.id)
+        logger.notice("parked: owner's processing restricted")
+        do {
+            try await jobs.park(job, reason: ErrorDetail(code: error.code, message: error.message))
+            let vault = try openVault()
+            if try await !OwnerAdministration(vault: vault).isRestricted(owner: owner) {
+                try await jobs.resumeParked(owner: owner)
             }
+        } catch {
+            logger.error("cannot park the job", metadata: ["error": "\(error)"])
         }
     }
 

@@ -31,9 +31,18 @@ public struct RelayConfiguration: Sendable {
     public var allowedClockSkewSeconds: Int64 = 300
     /// What `503` answers advise in `Retry-After`, in seconds.
     public var retryAfterSeconds = 2
-    /// How many times a job is tried when the pipeline fails for a reason that may pass
-    /// (store or catalog unavailable) before it is marked `failed`.
-    public var maxAttempts = 3
+    /// A job whose attempt failed for a reason that may pass (store or catalog unavailable, disk
+    /// full) is tried again for as long as its upload is held, after a backoff that doubles from
+    /// `retryBaseSeconds` per attempt up to `retryCapSeconds`. An operator can cancel it
+    /// (`takevault relay jobs --cancel`).
+    public var retryBaseSeconds = 1
+    public var retryCapSeconds = 300
+
+    /// The wait before attempt `attempts + 1`, after `attempts` failed ones.
+    public func retryDelaySeconds(afterAttempts attempts: Int) -> Int {
+        let doublings = min(max(attempts - 1, 0), 30)
+        return min(retryCapSeconds, retryBaseSeconds.multipliedReportingOverflow(by: 1 << doublings).overflow ? retryCapSeconds : retryBaseSeconds << doublings)
+    }
     /// The relays allowed to upload.
     public var relays: [RelayKey] = [] {
         didSet { relaysByID = Dictionary(relays.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first }) }

@@ -70,16 +70,35 @@ struct RelayJobs: Sendable {
         return job
     }
 
-    /// Puts a job back in the queue (a failure that may pass).
-    func requeue(_ job: JobRecord, error: ErrorDetail) async throws {
+    /// Puts a job back in the queue after a failure that may pass, not to be claimed for
+    /// `notBefore` seconds (the idle workers' periodic look finds it then).
+    func requeue(_ job: JobRecord, error: ErrorDetail, notBefore delay: Int) async throws {
         var job = job
         var detail = try detail(of: job)
         detail.error = error
         job.state = .queued
         job.updatedAt = now
+        job.notBefore = Timestamp.string(clock.now().addingTimeInterval(Double(delay)))
         job.detail = try Self.encode(detail)
         try await catalog.updateJob(job)
-        queued.notify()
+        if delay == 0 { queued.notify() }
+    }
+
+    /// Parks a job whose owner's processing is restricted.
+    func park(_ job: JobRecord, reason: ErrorDetail) async throws {
+        var job = job
+        var detail = try detail(of: job)
+        detail.reason = reason
+        job.state = .parked
+        job.updatedAt = now
+        job.notBefore = nil
+        job.detail = try Self.encode(detail)
+        try await catalog.updateJob(job)
+    }
+
+    /// Queues the owner's parked jobs again.
+    func resumeParked(owner: String) async throws {
+        if try await catalog.resumeParkedJobs(owner: owner, at: now) > 0 { queued.notify() }
     }
 
     /// The job as the API shows it, with live progress when a worker has it.
@@ -94,12 +113,14 @@ struct RelayJobs: Sendable {
         case .done:
             document.summary = detail.summary
             document.alreadyArchived = detail.alreadyArchived
-        case .rejected:
+        case .rejected, .parked:
             document.reason = detail.reason
         case .failed:
             document.error = detail.error
         case .queued:
-            break
+            // A job being retried says what failed last and when it is tried again.
+            document.error = detail.error
+            document.retryAt = job.notBefore
         }
         return document
     }

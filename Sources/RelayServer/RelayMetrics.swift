@@ -41,9 +41,10 @@ final class RelayMetrics: Sendable {
         Counter(label: "takevault_relay_store_errors_total", factory: factory).increment()
     }
 
-    func queueDepth(queued: Int, processing: Int) {
+    func queueDepth(queued: Int, processing: Int, parked: Int) {
         Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", JobState.queued.rawValue)], factory: factory).record(queued)
         Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", JobState.processing.rawValue)], factory: factory).record(processing)
+        Gauge(label: "takevault_relay_queue_depth", dimensions: [("state", JobState.parked.rawValue)], factory: factory).record(parked)
     }
 
     func spoolBytes(_ bytes: Int64) {

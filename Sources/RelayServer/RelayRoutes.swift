@@ -76,7 +76,7 @@ struct RelayRoutes: Sendable {
 
     private func exposition() async -> Response {
         if let counts = try? await jobs.catalog.jobCounts(kind: RelayJobs.kind) {
-            metrics.queueDepth(queued: counts[.queued] ?? 0, processing: counts[.processing] ?? 0)
+            metrics.queueDepth(queued: counts[.queued] ?? 0, processing: counts[.processing] ?? 0, parked: counts[.parked] ?? 0)
         }
         metrics.spoolBytes(spool.bytesInUse)
         var headers = HTTPFields()

@@ -69,21 +69,32 @@ public struct RelayServer: Sendable {
     }
 
     /// Brings the spool and the jobs back in step after a stop, clean or not: jobs cut off while
-    /// processing are queued again; failed jobs whose upload is still spooled get another chance;
-    /// spooled files no job knows (written but never acknowledged) are deleted.
+    /// processing are queued again; a cancelled job's upload still spooled (the cancel was cut off)
+    /// goes to quarantine; other failed jobs whose upload is still spooled (from versions that gave
+    /// up after three attempts) are queued again; spooled files no job knows go to quarantine with
+    /// that reason — written just before a crash and never acknowledged, or whose job row was lost —
+    /// never deleted. Uploads of finished jobs (the take committed, or rejected and quarantined by
+    /// ingest) are let go.
     func recover(spool: UploadSpool, jobs: RelayJobs) async throws {
         let requeued = try await vault.catalog.requeueProcessingJobs(kind: RelayJobs.kind, at: jobs.now)
         var retried = 0
-        var orphans = 0
+        var quarantined = 0
+        let queue = RelayJobQueue(vault: vault)
         for id in spool.acceptedJobs() {
             guard let job = try await vault.catalog.job(id) else {
-                spool.remove(job: id)
-                orphans += 1
+                try vault.quarantineSpooledUpload(job: id, owner: nil, originalName: nil, reason: Vault.SpoolQuarantineReason(
+                    code: "spool_without_job", message: "A spooled upload no relay job names (never acknowledged, or its job record was lost)."))
+                quarantined += 1
                 continue
             }
-            if job.state == .failed {
+            let detail = try? jobs.detail(of: job)
+            if job.state == .failed, detail?.error?.code == RelayJobQueue.cancelledCode, let detail, let owner = job.ownerID {
+                try queue.quarantineCancelled(id, owner: owner, detail: detail)
+                quarantined += 1
+            } else if job.state == .failed {
                 var again = job
                 again.state = .queued
+                again.notBefore = nil
                 again.updatedAt = jobs.now
                 try await vault.catalog.updateJob(again)
                 retried += 1
@@ -91,8 +102,8 @@ public struct RelayServer: Sendable {
                 spool.remove(job: id)
             }
         }
-        if requeued + retried + orphans > 0 {
-            logger.notice("recovered", metadata: ["requeued": "\(requeued)", "failed_retried": "\(retried)", "unacknowledged_removed": "\(orphans)"])
+        if requeued + retried + quarantined > 0 {
+            logger.notice("recovered", metadata: ["requeued": "\(requeued)", "failed_retried": "\(retried)", "quarantined": "\(quarantined)"])
         }
     }
 }

@@ -88,9 +88,7 @@ final class UploadSpool: Sendable {
     func contains(job: String) -> Bool { access(acceptedPath(job: job), F_OK) == 0 }
 
     /// Job ids with an accepted upload on disk.
-    func acceptedJobs() -> [String] {
-        Self.names(in: acceptedDirectory).compactMap(layout.job(acceptedFileName:))
-    }
+    func acceptedJobs() -> [String] { layout.acceptedJobs() }
 
     /// Whether a file can be created, written and synced in the spool (for `/readyz`).
     func isWritable() -> Bool {

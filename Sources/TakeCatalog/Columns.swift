@@ -52,6 +52,7 @@ extension JobRecord {
         public static let id = Column(CodingKeys.id)
         public static let idempotencyKey = Column(CodingKeys.idempotencyKey)
         public static let kind = Column(CodingKeys.kind)
+        public static let notBefore = Column(CodingKeys.notBefore)
         public static let ownerID = Column(CodingKeys.ownerID)
         public static let relayKeyID = Column(CodingKeys.relayKeyID)
         public static let state = Column(CodingKeys.state)

@@ -43,14 +43,17 @@ extension Catalog {
         try await read { try JobRecord.filter(JobRecord.Columns.relayKeyID == relayKeyID && JobRecord.Columns.idempotencyKey == idempotencyKey).fetchOne($0) }
     }
 
-    /// Moves the oldest queued job of `kind` to `processing` (counting the attempt) and returns it.
+    /// Moves the oldest queued job of `kind` that is due (no backoff pending at `now`) to
+    /// `processing`, counting the attempt, and returns it.
     public func claimQueuedJob(kind: String, at now: String) async throws -> JobRecord? {
         try await write { db in
-            guard var job = try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.state == JobState.queued)
+            guard var job = try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.state == JobState.queued
+                                                 && (JobRecord.Columns.notBefore == nil || JobRecord.Columns.notBefore <= now))
                 .order(JobRecord.Columns.createdAt, JobRecord.Columns.id).fetchOne(db)
             else { return nil }
             job.state = .processing
             job.attempts += 1
+            job.notBefore = nil
             job.updatedAt = now
             try job.update(db)
             return job
@@ -96,6 +99,39 @@ extension Catalog {
             try db.execute(sql: "DELETE FROM relay_nonces WHERE expires_at < ?", arguments: [now])
             try db.execute(sql: "INSERT OR IGNORE INTO relay_nonces (key_id, nonce, expires_at) VALUES (?, ?, ?)", arguments: [keyID, nonce, expiresAt])
             return db.changesCount == 1
+        }
+    }
+
+    /// Queues `owner`'s parked jobs again (their restriction was lifted); returns how many.
+    @discardableResult
+    public func resumeParkedJobs(owner: String, at now: String) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE jobs SET state = ?, not_before = NULL, updated_at = ? WHERE owner_id = ? AND state = ?",
+                           arguments: [JobState.queued, now, owner, JobState.parked])
+            return db.changesCount
+        }
+    }
+
+    /// Ends job `id` as `failed` with `detail`, if it is waiting (queued or parked) — never one a
+    /// worker holds. Returns the job as it was, or `nil` when it was not waiting (or not there).
+    public func cancelWaitingJob(_ id: String, detail: String, at now: String) async throws -> JobRecord? {
+        try await write { db in
+            guard let job = try JobRecord.fetchOne(db, key: id), [JobState.queued, .parked].contains(job.state) else { return nil }
+            var cancelled = job
+            cancelled.state = .failed
+            cancelled.notBefore = nil
+            cancelled.detail = detail
+            cancelled.updatedAt = now
+            try cancelled.update(db)
+            return job
+        }
+    }
+
+    /// Jobs of `kind` in `states`, oldest first (at most `limit`).
+    public func jobs(kind: String, states: [JobState], limit: Int = 1_000) async throws -> [JobRecord] {
+        try await read {
+            try JobRecord.filter(JobRecord.Columns.kind == kind && states.contains(JobRecord.Columns.state))
+                .order(JobRecord.Columns.createdAt, JobRecord.Columns.id).limit(limit).fetchAll($0)
         }
     }
 

@@ -113,6 +113,10 @@ enum CatalogMigrations {
                 t.primaryKey(["key_id", "nonce"])
             }
         }
+        migrator.registerMigration("v5-job-retry") { db in
+            // A failed attempt queues the job again with a backoff: not claimed before this instant.
+            try db.alter(table: "jobs") { t in t.add(column: "not_before", .text) }
+        }
         return migrator
     }
 }

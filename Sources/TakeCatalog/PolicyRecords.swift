@@ -143,18 +143,22 @@ extension Catalog {
     }
 
     /// Events and finished jobs recorded before `cutoff` (ISO 8601).
-    public func countRecords(before cutoff: String) async throws -> Int {
+    /// With `keepingJobs`, jobs with those ids are not counted (nor deleted by ``deleteRecords``).
+    public func countRecords(before cutoff: String, keepingJobs: Set<String> = []) async throws -> Int {
         try await read { db in
             try EventRecord.filter(EventRecord.Columns.at < cutoff).fetchCount(db)
-                + JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)).fetchCount(db)
+                + JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)
+                                   && !keepingJobs.contains(JobRecord.Columns.id)).fetchCount(db)
         }
     }
 
-    /// Deletes events and finished jobs recorded before `cutoff` (ISO 8601).
-    public func deleteRecords(before cutoff: String) async throws -> Int {
+    /// Deletes events and finished jobs recorded before `cutoff` (ISO 8601), except the jobs in
+    /// `keepingJobs` (those whose upload is still spooled: a job row outlives its upload).
+    public func deleteRecords(before cutoff: String, keepingJobs: Set<String> = []) async throws -> Int {
         try await write { db in
             let events = try EventRecord.filter(EventRecord.Columns.at < cutoff).deleteAll(db)
-            let jobs = try JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)).deleteAll(db)
+            let jobs = try JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)
+                                            && !keepingJobs.contains(JobRecord.Columns.id)).deleteAll(db)
             return events + jobs
         }
     }

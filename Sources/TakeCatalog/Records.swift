@@ -159,6 +159,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var attempts: Int
     /// `pending`, `delivered` or `failed` once a final state must be reported to a callback URL.
     public var callbackState: CallbackState?
+    /// A queued job is not claimed before this instant (ISO 8601): the backoff after a failed attempt.
+    public var notBefore: String?
 
     public init(id: String, kind: String, state: JobState, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String,
                 relayKeyID: String? = nil, idempotencyKey: String? = nil, uploadSHA256: String? = nil, attempts: Int = 0, callbackState: CallbackState? = nil) {
@@ -175,6 +177,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.uploadSHA256 = uploadSHA256
         self.attempts = attempts
         self.callbackState = callbackState
+        notBefore = nil
     }
 
     public var isFinal: Bool { state.isFinal }
@@ -182,6 +185,6 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     enum CodingKeys: String, CodingKey {
         case id, kind, state, ownerID = "owner_id", takeID = "take_id", createdAt = "created_at", updatedAt = "updated_at", detail
         case relayKeyID = "relay_key_id", idempotencyKey = "idempotency_key", uploadSHA256 = "upload_sha256", attempts
-        case callbackState = "callback_state"
+        case callbackState = "callback_state", notBefore = "not_before"
     }
 }

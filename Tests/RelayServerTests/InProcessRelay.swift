@@ -13,7 +13,7 @@ import TestSupport
 struct InProcessRelay: Sendable {
     let directory = TestDirectory()
     let vault: Vault
-    let configuration: RelayConfiguration
+    private(set) var configuration: RelayConfiguration
 
     /// `adjust` changes the configuration before the server starts (workers, limits).
     init(_ adjust: (inout RelayConfiguration) -> Void = { _ in }) throws {
@@ -27,6 +27,13 @@ struct InProcessRelay: Sendable {
         ]
         adjust(&configuration)
         self.configuration = configuration
+    }
+
+    /// The same vault served with another configuration (a restart with other settings).
+    func adjusted(_ adjust: (inout RelayConfiguration) -> Void) -> InProcessRelay {
+        var copy = self
+        adjust(&copy.configuration)
+        return copy
     }
 
     /// Serves until `body` returns, then shuts down gracefully (takes in hand are finished).

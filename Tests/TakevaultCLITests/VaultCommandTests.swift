@@ -1,5 +1,6 @@
 import AudioTestSupport
 import Foundation
+import RelayAPI
 import TakePipeline
 import Testing
 import TestSupport
@@ -12,6 +13,18 @@ struct VaultCommandTests {
         let vault = directory.file("vault")
         #expect(CLI.run("init", "--vault", vault).status == 0)
         return vault
+    }
+
+    @Test("relay jobs: lists the queue as JSON; cancelling a job that is not there is exit 3 with its code")
+    func relayJobsCommand() throws {
+        let directory = TestDirectory()
+        let vault = Self.makeVault(directory)
+        let listed = CLI.run("relay", "jobs", "--vault", vault, "--json")
+        #expect(listed.status == 0)
+        #expect(try CLI.decode([JobDocument].self, listed).isEmpty)
+        let missing = CLI.run("relay", "jobs", "--vault", vault, "--cancel", "job_nope")
+        #expect(missing.status == 3 && missing.standardError.contains("job_not_found"))
+        #expect(CLI.run("relay", "jobs", "--vault", vault, "--state", "sleeping").status == 2)
     }
 
     @Test("init, ingest --json, ls, inspect, restore, verify: the contract's keys and exit codes")

@@ -102,13 +102,20 @@ public struct OwnerAdministration: Sendable {
     // MARK: Restriction
 
     /// Restricts (or lifts the restriction of) processing of the owner's data: no ingest, reprocess
-    /// or export with audio; nothing of theirs is deleted by sweeps meanwhile.
+    /// or export with audio; nothing of theirs is deleted by sweeps meanwhile. Relay jobs of the
+    /// owner that were parked by the restriction are queued again when it is lifted.
     public func restrict(owner id: String, lift: Bool = false) async throws {
         try await vault.withLock(.owner(id), .exclusive) {
             _ = try await existingOwner(id)
             try await OwnerPolicyStore(vault: vault).change(owner: id) { $0.restricted = !lift }
             try await audit(lift ? .restrictionLifted : .restriction, owner: id)
             try await ProtectionTags(vault: vault).apply(owner: id)
+            if lift { try await vault.catalog.resumeParkedJobs(owner: id, at: Timestamp.string(vault.clock.now())) }
         }
+    }
+
+    /// Whether the owner's processing is restricted now (an unknown owner is not).
+    public func isRestricted(owner id: String) async throws -> Bool {
+        try await vault.catalog.owner(id)?.restricted ?? false
     }
 }

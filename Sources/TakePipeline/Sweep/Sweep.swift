@@ -162,8 +162,8 @@ public struct Sweep: Sendable {
                 FileIO.removeTree(path)
             case .deleteTombstone(let id):
                 try await vault.catalog.deleteTombstone(id)
-            case .deleteRecords(let before):
-                _ = try await vault.catalog.deleteRecords(before: before)
+            case .deleteRecords(let before, let spooled):
+                _ = try await vault.catalog.deleteRecords(before: before, keepingJobs: spooled)
             }
             Failpoint.reach(Failpoint.sweepStepApplied)
           } catch let error where step.owner != nil {

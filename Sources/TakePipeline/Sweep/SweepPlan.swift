@@ -43,7 +43,8 @@ extension Sweep {
             case removeFolder(String)
             case deleteTombstone(String)
             /// Events and finished jobs recorded before this timestamp.
-            case deleteRecords(before: String)
+            /// (Never the jobs named: their upload is still spooled.)
+            case deleteRecords(before: String, keepingJobs: Set<String>)
         }
 
         public let asOf: String
@@ -194,8 +195,11 @@ extension Sweep {
             ]))
         }
         let recordCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.recordDays) * 86_400))
-        let records = try await vault.catalog.countRecords(before: recordCutoff)
-        plan.steps.append(Plan.Step(action: .deleteRecords(before: recordCutoff), items: records > 0
+        // A job's row outlives its spooled upload: the relay finds the upload's owner and metadata
+        // there, and an upload without a job would be taken for one never acknowledged.
+        let spooled = Set(vault.spool.acceptedJobs())
+        let records = try await vault.catalog.countRecords(before: recordCutoff, keepingJobs: spooled)
+        plan.steps.append(Plan.Step(action: .deleteRecords(before: recordCutoff, keepingJobs: spooled), items: records > 0
             ? [Item(kind: .records, id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)] : []))
     }
 

@@ -30,6 +30,18 @@ public struct SpoolLayout: Sendable, Equatable {
         return String(name.dropLast(suffix.count))
     }
 
+    /// Job ids with an accepted upload on disk.
+    public func acceptedJobs() -> [String] {
+        guard let handle = opendir(acceptedDirectory) else { return [] }
+        defer { closedir(handle) }
+        var jobs: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if let job = job(acceptedFileName: name) { jobs.append(job) }
+        }
+        return jobs.sorted()
+    }
+
     /// Deletes job `job`'s accepted upload, if there is one; `true` when a file was removed.
     @discardableResult
     public func removeAccepted(job: String) -> Bool { unlink(acceptedPath(job: job)) == 0 }

@@ -86,7 +86,7 @@ struct PushCommand: ReportingCommand {
                 document.job = final
                 document.state = final.state
                 let status: ExitStatus = switch final.state {
-                case .rejected: .rejectedInput
+                case .rejected, .parked: .rejectedInput
                 case .failed: .failure
                 case .queued, .processing, .done: .success
                 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import RelayAPI
 import RelayServer
 import TakePipeline
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -13,9 +14,40 @@ import Foundation
 struct RelayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relay",
-        abstract: "Manage the relays allowed to upload to `takevault serve`.",
-        subcommands: [AddKey.self]
+        abstract: "Manage the relays allowed to upload to `takevault serve`, and its queue.",
+        subcommands: [AddKey.self, Jobs.self]
     )
+
+    struct Jobs: ReportingCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "jobs",
+            abstract: "List the relay's jobs that are waiting, parked or given up; --cancel one (its upload goes to quarantine).",
+            discussion: "A job whose attempt failed for a reason that may pass stays queued and is retried with a growing delay (at most 5 minutes) for as long as its upload is kept; cancel it to give up. Works beside a running `serve`."
+        )
+
+        @OptionGroup var vault: VaultOptions
+        @Option(parsing: .upToNextOption, help: "States to list (default: queued processing parked failed).") var state: [JobState] = [.queued, .processing, .parked, .failed]
+        @Option(help: ArgumentHelp("Cancel this waiting (queued or parked) job.", valueName: "job-id")) var cancel: String?
+        @Option(help: "Who cancels (recorded with the job).") var by: String = "operator"
+        @Flag(help: "Print JSON.") var json = false
+
+        func execute() async throws {
+            let queue = RelayJobQueue(vault: try vault.open())
+            if let cancel {
+                let job = try await queue.cancel(cancel, by: by)
+                if json { try JSONOutput.print(job) } else { FileDescriptorOutput.standardOutput.write("\(job.jobID): cancelled; its upload is in quarantine\n") }
+                return
+            }
+            let jobs = try await queue.list(states: state)
+            if json { try JSONOutput.print(jobs); return }
+            for job in jobs {
+                var line = "\(job.jobID)  \(job.state.rawValue)  owner \(job.owner ?? "-")  attempts \(job.attempts)  since \(job.updatedAt)"
+                if let retryAt = job.retryAt { line += "  retry at \(retryAt)" }
+                if let problem = job.error ?? job.reason { line += "  \(problem.code): \(problem.message)" }
+                FileDescriptorOutput.standardOutput.write(line + "\n")
+            }
+        }
+    }
 
     struct AddKey: ReportingCommand {
         static let configuration = CommandConfiguration(

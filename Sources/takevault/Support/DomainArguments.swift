@@ -6,6 +6,9 @@ import TakevaultCore
 /// them.
 extension Tier: ExpressibleByArgument {}
 
+/// Job states name `relay jobs --state` choices.
+extension JobState: ExpressibleByArgument {}
+
 /// Only the kinds this version makes can be asked for.
 extension ArtefactKind: ExpressibleByArgument {
     public init?(argument: String) {

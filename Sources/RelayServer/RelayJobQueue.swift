@@ -1,0 +1,76 @@
+import RelayAPI
+import TakeCatalog
+import TakePipeline
+import TakevaultCore
+
+/// The relay's queue as an operator sees it from the command line (`takevault relay jobs`), beside
+/// a running `serve` or without one: the jobs waiting, parked or given up, and cancelling one.
+///
+/// Cancelling ends a waiting job (queued, retrying, or parked) as `failed` with code `cancelled`
+/// and moves its spooled upload to quarantine with that reason: nothing acknowledged is deleted. A
+/// job a worker holds is not cancelled (it is finishing or will be queued again). The job's owner
+/// is locked exclusively meanwhile, so an erasure of that owner runs before or after, never beside
+/// (its quarantine is then erased with the rest); a cancel interrupted after the state change is
+/// finished by the next `serve` start.
+public struct RelayJobQueue: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    /// Why a queue operation was refused.
+    public enum Refusal: ReasonCoded, Equatable, Sendable {
+        case notFound(String)
+        case notWaiting(job: String, state: JobState)
+
+        public var code: String {
+            switch self {
+            case .notFound: "job_not_found"
+            case .notWaiting: "job_not_waiting"
+            }
+        }
+
+        public var message: String {
+            switch self {
+            case .notFound(let id): "No relay job \(id)."
+            case .notWaiting(let id, let state): "Job \(id) is \(state.rawValue); only a queued or parked job can be cancelled."
+            }
+        }
+
+        public var category: ErrorCategory { .rejectedInput }
+    }
+
+    /// The jobs in `states`, oldest first, as the API documents them (at most `limit`).
+    public func list(states: [JobState], limit: Int = 1_000) async throws -> [JobDocument] {
+        let jobs = relayJobs
+        return try await vault.catalog.jobs(kind: RelayJobs.kind, states: states, limit: limit).map { try jobs.document($0, progress: nil) }
+    }
+
+    /// Cancels waiting job `id` (see the type's note); returns it as it now is.
+    public func cancel(_ id: String, by actor: String) async throws -> JobDocument {
+        guard let found = try await vault.catalog.job(id), found.kind == RelayJobs.kind else { throw Refusal.notFound(id) }
+        guard let owner = found.ownerID else { throw Refusal.notFound(id) }
+        return try await vault.withLock(.owner(owner), .exclusive) {
+            guard let job = try await vault.catalog.job(id) else { throw Refusal.notFound(id) }
+            var detail = try relayJobs.detail(of: job)
+            detail.error = ErrorDetail(code: Self.cancelledCode, message: "Cancelled by \(actor); the upload is in quarantine.")
+            guard try await vault.catalog.cancelWaitingJob(id, detail: try RelayJobs.encode(detail), at: relayJobs.now) != nil else {
+                throw Refusal.notWaiting(job: id, state: job.state)
+            }
+            try quarantineCancelled(id, owner: owner, detail: detail)
+            guard let cancelled = try await vault.catalog.job(id) else { throw Refusal.notFound(id) }
+            return try relayJobs.document(cancelled, progress: nil)
+        }
+    }
+
+    /// The error code a cancelled job carries.
+    static let cancelledCode = "cancelled"
+
+    /// Moves a cancelled job's spooled upload (if still there) to quarantine.
+    func quarantineCancelled(_ id: String, owner: String, detail: RelayJobDetail) throws {
+        guard vault.spool.acceptedJobs().contains(id) else { return }
+        try vault.quarantineSpooledUpload(job: id, owner: owner, originalName: detail.metadata.fileName,
+                                          reason: Vault.SpoolQuarantineReason(code: Self.cancelledCode, message: detail.error?.message ?? "Cancelled."))
+    }
+
+    private var relayJobs: RelayJobs { RelayJobs(catalog: vault.catalog, clock: vault.clock, queued: QueueSignal(capacity: 1)) }
+}
