@@ -53,14 +53,22 @@ def build():
     chunk_aad = b"takevault/v1/chunk" + lp(owner.encode()) + chunk_id
     chunk_object = b"TVC1" + AESGCM(chunk_key).encrypt(bytes(12), plaintext, chunk_aad)
 
-    header = json.dumps({"format": 1, "generation": 1, "key_version": 1, "owner": owner, "retain_until": None,
-                         "take_id": take_id, "tier": "studio"}, sort_keys=True, separators=(",", ":")).encode()
+    def manifest_header(fmt):
+        return json.dumps({"format": fmt, "generation": 1, "key_version": 1, "owner": owner, "retain_until": None,
+                           "take_id": take_id, "tier": "studio"}, sort_keys=True, separators=(",", ":")).encode()
     body = (Path(__file__).resolve().parent.parent / "docs" / "format-vector-body.json").read_bytes().strip()
     body = body.replace(b"TAKE_ID", take_id.encode()).replace(b"CHUNK_ID", chunk_id.hex().encode())
     manifest_nonce = bytes(range(0x50, 0x5C))
     body_key = hkdf(data_key, "takevault/v1/manifest-seal", lp(take_id.encode()) + struct.pack(">I", 1))
+    # Format 2: the owner, take id and generation of the object's name in the associated data.
+    header = manifest_header(2)
+    name_binding = lp(owner.encode()) + lp(take_id.encode()) + struct.pack(">I", 1)
     manifest = b"TVM1" + struct.pack(">I", len(header)) + header + manifest_nonce + \
-        AESGCM(body_key).encrypt(manifest_nonce, body, b"takevault/v1/manifest" + header)
+        AESGCM(body_key).encrypt(manifest_nonce, body, b"takevault/v2/manifest" + name_binding + header)
+    # Format 1 (still read): the header bytes alone.
+    header_v1 = manifest_header(1)
+    manifest_v1 = b"TVM1" + struct.pack(">I", len(header_v1)) + header_v1 + manifest_nonce + \
+        AESGCM(body_key).encrypt(manifest_nonce, body, b"takevault/v1/manifest" + header_v1)
 
     # Owner policy object (FORMAT.md §8), version 2 of the owner's policy, sealed under key version 1.
     policy_version = 2
@@ -84,11 +92,12 @@ def build():
             "master_key": master.hex(), "owner": owner, "owner_key": data_key.hex(), "owner_key_version": version,
             "wrap_nonce": wrap_nonce.hex(), "upload": upload.hex(), "chunk_plaintext": plaintext.hex(),
             "manifest_nonce": manifest_nonce.hex(), "manifest_header": header.decode(), "manifest_body": body.decode(),
+            "manifest_header_v1": header_v1.decode(),
             "relay_key_id": relay,
         },
         "outputs": {
             "master_key_id": master_id.hex(), "key_object": key_object.hex(), "take_id": take_id, "take_id_via_relay": take_id_via_relay,
-            "chunk_id": chunk_id.hex(), "chunk_object": chunk_object.hex(), "manifest_object": manifest.hex(),
+            "chunk_id": chunk_id.hex(), "chunk_object": chunk_object.hex(), "manifest_object": manifest.hex(), "manifest_object_v1": manifest_v1.hex(),
             "policy_object": policy_object.hex(),
         },
     }

@@ -195,7 +195,7 @@ let benchmarks: @Sendable () -> Void = {
         let header = ManifestHeader(takeID: "c89a3672bceb47563465acb44b438e9a", owner: "owner-1", tier: .studio, retainUntil: nil, generation: 1, keyVersion: 1)
         benchmark.startMeasurement()
         let object = try ManifestSealer.seal(header: header, body: body, key: key)
-        blackHole(try ManifestSealer.open(object, key: key, objectName: "bench"))
+        blackHole(try ManifestSealer.open(object, key: key, objectName: "v1/owners/owner-1/takes/c89a3672bceb47563465acb44b438e9a/manifest-000001"))
         benchmark.stopMeasurement()
     }
 

@@ -79,6 +79,7 @@ def archive_seeds():
     vectors = json.loads((repository / "docs" / "format-vectors.json").read_text())
     outputs, inputs = vectors["outputs"], vectors["inputs"]
     write("manifest-open", "vector", b"\x00" + bytes.fromhex(outputs["manifest_object"]))
+    write("manifest-open", "vector-v1", b"\x00" + bytes.fromhex(outputs["manifest_object_v1"]))
     write("manifest-open", "vector-plaintext", b"\x01" + inputs["manifest_header"].encode() + b"\x00" + inputs["manifest_body"].encode())
     write("chunk-open", "vector", b"\x00" + bytes.fromhex(outputs["chunk_id"]) + bytes.fromhex(outputs["chunk_object"]))
     write("chunk-open", "plaintext", b"\x01" + bytes.fromhex(inputs["chunk_plaintext"]))

@@ -59,11 +59,29 @@ struct FormatVectorTests {
         // takevault's canonical JSON is byte-for-byte the vector's.
         #expect(String(decoding: try ManifestSealer.canonicalJSON(header), as: UTF8.self) == headerText)
         #expect(String(decoding: try ManifestSealer.canonicalJSON(body), as: UTF8.self) == bodyText)
+        #expect(header.format == 2)
         let object = try ManifestSealer.seal(header: header, body: body, key: key, nonce: Self.bytes(vectors, "manifest_nonce"))
         #expect(object.hex == vectors.outputs["manifest_object"])
-        let opened = try ManifestSealer.open(object, key: key, objectName: "vector")
+        let name = ObjectNames.manifest(owner: header.owner, take: header.takeID, generation: header.generation)
+        let opened = try ManifestSealer.open(object, key: key, objectName: name)
         #expect(opened.body == body)
-        #expect(try ManifestSealer.readHeader(object, objectName: "vector") == header)
+        #expect(try ManifestSealer.readHeader(object, objectName: name) == header)
+    }
+
+    @Test("manifest format 1 (written by earlier versions) still opens, under its own name only")
+    func manifestFormatOne() throws {
+        let vectors = try Self.load()
+        let key = OwnerKey(owner: vectors.inputs["owner"]!.stringValue!, version: 1, material: KeyMaterial(bytes: Self.bytes(vectors, "owner_key")))
+        let old = try #require([UInt8](hex: vectors.outputs["manifest_object_v1"]!))
+        let header = try ManifestSealer.readHeader(old, objectName: "vector")
+        #expect(header.format == 1)
+        let name = ObjectNames.manifest(owner: header.owner, take: header.takeID, generation: header.generation)
+        #expect(try ManifestSealer.open(old, key: key, objectName: name).body.takeID == header.takeID)
+        // The same bytes under another take's name, or as another generation: refused.
+        for other in [ObjectNames.manifest(owner: header.owner, take: "another-take", generation: 1),
+                      ObjectNames.manifest(owner: header.owner, take: header.takeID, generation: 2)] {
+            #expect(throws: ArchiveError.self) { try ManifestSealer.open(old, key: key, objectName: other) }
+        }
     }
 
     @Test("owner policy object: canonical JSON, sealed, bound to its owner and version")

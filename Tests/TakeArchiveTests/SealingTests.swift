@@ -80,21 +80,30 @@ struct SealingTests {
     func manifestTampering() throws {
         let (header, body) = Self.manifest(for: Self.alice)
         let object = try ManifestSealer.seal(header: header, body: body, key: Self.alice)
-        #expect(try ManifestSealer.readHeader(object, objectName: "m") == header)
-        #expect(try ManifestSealer.open(object, key: Self.alice, objectName: "m").body == body)
+        let m = ObjectNames.manifest(owner: header.owner, take: header.takeID, generation: header.generation)
+        #expect(try ManifestSealer.readHeader(object, objectName: m) == header)
+        #expect(try ManifestSealer.open(object, key: Self.alice, objectName: m).body == body)
         // Change the tier in the clear header (same length: "free" → "fres").
         var retiered = object
         let headerText = Array("\"tier\":\"free\"".utf8)
         let start = (0..<(object.count - headerText.count)).first { Array(object[$0..<($0 + headerText.count)]) == headerText }!
         retiered[start + headerText.count - 2] = UInt8(ascii: "s")
-        #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(retiered, key: Self.alice, objectName: "m") })
+        #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(retiered, key: Self.alice, objectName: m) })
         for position in [object.count - 1, object.count - 20, object.count - 40] {
             var damaged = object
             damaged[position] ^= 0x40
-            #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(damaged, key: Self.alice, objectName: "m") })
+            #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(damaged, key: Self.alice, objectName: m) })
         }
-        #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(object, key: Self.bob, objectName: "m") })
-        #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(Array(object.prefix(object.count / 2)), key: Self.alice, objectName: "m") })
+        #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(object, key: Self.bob, objectName: m) })
+        // Under another take's name or another generation's, it does not open (format 2 binds the name).
+        for other in [ObjectNames.manifest(owner: header.owner, take: "other-take", generation: header.generation),
+                      ObjectNames.manifest(owner: header.owner, take: header.takeID, generation: header.generation + 1)] {
+            #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(object, key: Self.alice, objectName: other) })
+        }
+        #expect(throws: ArchiveError.malformedObject(object: "m", detail: "not a manifest's object name")) {
+            try ManifestSealer.open(object, key: Self.alice, objectName: "m")
+        }
+        #expect(Self.isIntegrityFailure { _ = try ManifestSealer.open(Array(object.prefix(object.count / 2)), key: Self.alice, objectName: m) })
     }
 
     @Test("ids that could escape the vault, or collide with another on a case-insensitive file system, are rejected", arguments: [

@@ -15,6 +15,48 @@ struct VaultCommandTests {
         return vault
     }
 
+    @Test("a manifest copied over another take's, or a newer generation removed, is caught: restore and verify refuse, the sweep leaves the owner alone")
+    func manifestsBoundToNames() throws {
+        let directory = TestDirectory()
+        let vault = Self.makeVault(directory)
+        let first = directory.file("a.wav"), second = directory.file("b.wav")
+        writeWAV(first, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 11), bits: 16)
+        writeWAV(second, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 12), bits: 16)
+        let a = try CLI.decode(IngestResult.self, CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "studio", "--json", first)).takeID
+        let b = try CLI.decode(IngestResult.self, CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "studio", "--json", second)).takeID
+        // Object names as FORMAT.md §2 gives them.
+        func name(_ take: String, _ generation: Int) -> String { "v1/owners/u1/takes/\(take)/manifest-00000\(generation)" }
+        func manifest(_ take: String, _ generation: Int) -> String { vault + "/store/" + name(take, generation) }
+
+        // A writer to the bucket, without keys, puts take A's manifest under take B's name.
+        let originalB = readBytes(manifest(b, 1))
+        writeBytes(manifest(b, 1), readBytes(manifest(a, 1)))
+        let restored = directory.file("b.flac")
+        #expect(CLI.run("restore", "--vault", vault, b, "-o", restored).status == 4, "never A's audio as B's")
+        let swapped = try CLI.decode(Verify.Report.self, CLI.run("verify", "--vault", vault, "--read-data", "--json"))
+        #expect(swapped.failures.map(\.object) == [name(b, 1)])
+        let sweep = try CLI.decode(Sweep.Report.self, CLI.run("sweep", "--vault", vault, "--as-of", ConcurrentOperationTests.daysFromNow(3), "--json"))
+        #expect(sweep.skipped.map(\.owner) == ["u1"] && sweep.deleted.allSatisfy { $0.owner != "u1" }, "B's chunks are not taken for orphans")
+        writeBytes(manifest(b, 1), originalB)
+        #expect(CLI.run("restore", "--vault", vault, b, "-o", restored).status == 0)
+
+        // Rolled back: generation 2 removed and generation 1 put back as it was.
+        let generationOne = readBytes(manifest(a, 1))
+        #expect(CLI.run("reprocess", "--vault", vault, "--take", a, "--target-lufs", "-20").status == 0)
+        #expect(FileManager.default.fileExists(atPath: manifest(a, 2)) && !FileManager.default.fileExists(atPath: manifest(a, 1)))
+        let generationTwo = readBytes(manifest(a, 2))
+        // Generation 1's bytes under generation 2's name do not open.
+        writeBytes(manifest(a, 2), generationOne)
+        #expect(CLI.run("restore", "--vault", vault, a, "--artefact", "preview", "-o", directory.file("p.opus")).status == 4)
+        writeBytes(manifest(a, 2), generationTwo)
+        // Generation 2 deleted and generation 1 back under its own name: it opens, and verify says rolled back.
+        #expect(unlink(manifest(a, 2)) == 0)
+        writeBytes(manifest(a, 1), generationOne)
+        let rolledBack = try CLI.decode(Verify.Report.self, CLI.run("verify", "--vault", vault, "--json"))
+        // (Generation 1's own preview chunks went with it when generation 2 replaced it: missing too.)
+        #expect(rolledBack.failures.first?.code == "manifest_rollback" && rolledBack.failures.first?.object == name(a, 1))
+    }
+
     @Test("relay jobs: lists the queue as JSON; cancelling a job that is not there is exit 3 with its code")
     func relayJobsCommand() throws {
         let directory = TestDirectory()

@@ -14,7 +14,7 @@ public struct ManifestHeader: Sendable, Equatable, Codable {
     public var keyVersion: Int
 
     public init(takeID: String, owner: String, tier: Tier, retainUntil: String?, generation: Int, keyVersion: Int) {
-        format = 1
+        format = ManifestSealer.currentFormat
         self.takeID = takeID
         self.owner = owner
         self.tier = tier

@@ -10,9 +10,18 @@ import Foundation
 ///
 /// Object: `TVM1 | header length (u32 BE) | header JSON | nonce (12) | sealed body JSON | tag (16)`.
 /// The body key is HKDF(owner data key, "takevault/v1/manifest-seal" ‖ take id ‖ generation), so each
-/// take generation has its own key; the nonce is random; the header bytes are the associated data.
+/// take generation has its own key; the nonce is random. Format 2 (written now) authenticates
+/// "takevault/v2/manifest" ‖ lp(owner) ‖ lp(take id) ‖ u32(generation) ‖ header bytes, where the
+/// three come from the object's **name** when it is opened: a manifest copied under another take's
+/// or generation's name does not open. Format 1 (read only) authenticated the header bytes alone; its
+/// header is compared with the name instead. Either way, opening checks a manifest against the name
+/// it was read from.
 public enum ManifestSealer {
     static let magic = Array("TVM1".utf8)
+    /// The header format new manifests are written in.
+    public static let currentFormat = 2
+    /// The header formats this version opens.
+    static let readableFormats = 1...2
     /// Largest header accepted (a real one is ~200 bytes).
     static let maximumHeader = 4_096
 
@@ -27,11 +36,36 @@ public enum ManifestSealer {
         key.material.derive(KeyLabels.manifestSeal, context: .lengthPrefixed(Array(takeID.utf8)) + .bigEndian(UInt32(generation))).symmetricKey
     }
 
-    static func associatedData(_ header: [UInt8]) -> [UInt8] { Array("takevault/v1/manifest".utf8) + header }
+    /// The owner, take and generation a manifest's object name says it is.
+    public struct Name: Sendable, Equatable {
+        public var owner: String
+        public var takeID: String
+        public var generation: Int
 
-    /// Seals `body` with `header`. The nonce is random unless given (test vectors).
+        public init(owner: String, takeID: String, generation: Int) {
+            self.owner = owner
+            self.takeID = takeID
+            self.generation = generation
+        }
+
+        /// The name's parts, or `nil` when `objectName` is not a manifest's name (FORMAT.md §2).
+        public init?(objectName: String) {
+            guard case .manifest(let owner, let take, let generation) = ObjectNames.parse(objectName) else { return nil }
+            self.init(owner: owner, takeID: take, generation: generation)
+        }
+    }
+
+    static func associatedData(_ header: [UInt8], format: Int, name: Name) -> [UInt8] {
+        guard format >= 2 else { return Array("takevault/v1/manifest".utf8) + header }
+        return Array("takevault/v2/manifest".utf8) + .lengthPrefixed(Array(name.owner.utf8)) + .lengthPrefixed(Array(name.takeID.utf8))
+            + .bigEndian(UInt32(name.generation)) + header
+    }
+
+    /// Seals `body` with `header`, in the current format. The nonce is random unless given (test vectors).
     public static func seal(header: ManifestHeader, body: ManifestBody, key: OwnerKey, nonce: [UInt8]? = nil) throws -> [UInt8] {
         precondition(header.owner == key.owner && header.keyVersion == key.version, "manifest sealed under the wrong key")
+        var header = header
+        header.format = currentFormat
         return try seal(headerBytes: canonicalJSON(header), bodyBytes: canonicalJSON(body), header: header, key: key, nonce: nonce)
     }
 
@@ -40,9 +74,10 @@ public enum ManifestSealer {
             throw ArchiveError.malformedObject(object: "manifest of \(header.takeID)", detail: "generation or header size out of range")
         }
         let nonceBytes = nonce ?? (0..<12).map { _ in UInt8.random(in: .min ... .max) }
+        let name = Name(owner: header.owner, takeID: header.takeID, generation: header.generation)
         let box = try AES.GCM.seal(
             bodyBytes, using: bodyKey(key, takeID: header.takeID, generation: header.generation),
-            nonce: AES.GCM.Nonce(data: nonceBytes), authenticating: associatedData(headerBytes))
+            nonce: AES.GCM.Nonce(data: nonceBytes), authenticating: associatedData(headerBytes, format: header.format, name: name))
         return magic + .bigEndian(UInt32(headerBytes.count)) + headerBytes + nonceBytes + Array(box.ciphertext) + Array(box.tag)
     }
 
@@ -51,18 +86,27 @@ public enum ManifestSealer {
         try split(object, objectName: objectName).header
     }
 
-    /// Opens a manifest: authenticates the header and decrypts the body.
+    /// Opens the manifest stored as `objectName`: authenticates it against that name and its
+    /// header, and decrypts the body. A name that is not a manifest's, or a header that names
+    /// another owner, take or generation than the name, is refused.
     public static func open(_ object: [UInt8], key: OwnerKey, objectName: String) throws -> (header: ManifestHeader, body: ManifestBody) {
         let parts = try split(object, objectName: objectName)
-        guard parts.header.owner == key.owner, parts.header.keyVersion == key.version else {
+        guard let name = Name(objectName: objectName) else {
+            throw ArchiveError.malformedObject(object: objectName, detail: "not a manifest's object name")
+        }
+        guard parts.header.owner == key.owner, parts.header.keyVersion == key.version, name.owner == key.owner else {
             throw ArchiveError.authenticationFailed(object: objectName)
+        }
+        guard parts.header.owner == name.owner, parts.header.takeID == name.takeID, parts.header.generation == name.generation else {
+            throw ArchiveError.contentMismatch(object: objectName,
+                                               detail: "the manifest is \(parts.header.owner)/\(parts.header.takeID) generation \(parts.header.generation), stored under another take's or generation's name")
         }
         let plaintext: Data
         do {
             let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: parts.nonce), ciphertext: parts.ciphertext, tag: parts.tag)
             plaintext = try AES.GCM.open(
                 box, using: bodyKey(key, takeID: parts.header.takeID, generation: parts.header.generation),
-                authenticating: associatedData(parts.headerBytes))
+                authenticating: associatedData(parts.headerBytes, format: parts.header.format, name: name))
         } catch {
             throw ArchiveError.authenticationFailed(object: objectName)
         }
@@ -86,8 +130,8 @@ public enum ManifestSealer {
             throw ArchiveError.malformedObject(object: objectName, detail: "header length \(length) does not fit the object")
         }
         let headerBytes = Array(object[8..<(8 + length)])
-        guard let header = try? JSONDecoder().decode(ManifestHeader.self, from: Data(headerBytes)), header.format == 1 else {
-            throw ArchiveError.malformedObject(object: objectName, detail: "the header is not format-1 JSON")
+        guard let header = try? JSONDecoder().decode(ManifestHeader.self, from: Data(headerBytes)), readableFormats.contains(header.format) else {
+            throw ArchiveError.malformedObject(object: objectName, detail: "the header is not format-1 or format-2 JSON")
         }
         // The header is read before it is authenticated, and its numbers pick the body key: they
         // must fit the key derivation's u32 fields (FORMAT.md §3) before anything uses them.

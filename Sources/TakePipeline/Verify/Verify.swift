@@ -109,11 +109,17 @@ public struct Verify: Sendable {
         }
 
         var referenced = Set<String>()
-        let catalogued = await Set(try vault.catalog.takes().map(\.id))
+        let recordedGenerations = Dictionary(try await vault.catalog.takes().map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
         for take in selected {
             guard let versions = manifestsByTake[take]?.sorted(by: { $0.generation < $1.generation }) else { continue }
             report.takesChecked += 1
-            if !catalogued.contains(take) { report.uncatalogued.append(take) }
+            if recordedGenerations[take] == nil { report.uncatalogued.append(take) }
+            // A newer generation gone from the store while the catalog recorded it: rolled back
+            // (a writer to the bucket removed it, or put an older one back under its name).
+            if let recorded = recordedGenerations[take], let current = versions.last, current.generation < recorded {
+                report.failures.append(Failure(object: current.name, code: "manifest_rollback", message:
+                    "Take \(take): the store's newest manifest is generation \(current.generation), the catalog recorded generation \(recorded)."))
+            }
             for (index, manifest) in versions.enumerated() {
                 report.objectsChecked += 1
                 do {

@@ -1,4 +1,5 @@
 @testable import TakeArchive
+import TakevaultCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -20,8 +21,13 @@ enum ArchiveFuzzing {
         guard let mode = bytes.first else { return }
         let rest = Array(bytes.dropFirst())
         if mode & 1 == 0 {
-            _ = try? ManifestSealer.readHeader(rest, objectName: objectName)
-            _ = try? ManifestSealer.open(rest, key: ownerKey, objectName: objectName)
+            // Opened under the name its own header gives (so mutations reach authentication), and
+            // under the vector's name (so a header naming another take is refused, not trusted).
+            let header = try? ManifestSealer.readHeader(rest, objectName: objectName)
+            if let header, Identifier.isValid(header.owner), Identifier.isValid(header.takeID) {
+                _ = try? ManifestSealer.open(rest, key: ownerKey, objectName: ObjectNames.manifest(owner: header.owner, take: header.takeID, generation: header.generation))
+            }
+            _ = try? ManifestSealer.open(rest, key: ownerKey, objectName: vectorManifestName)
             return
         }
         // Header JSON, a NUL, body JSON: sealed as a key holder would, then opened.
@@ -30,8 +36,13 @@ enum ArchiveFuzzing {
               let object = try? ManifestSealer.seal(headerBytes: Array(parts[0]), bodyBytes: Array(parts[1]), header: header, key: ownerKey,
                                                      nonce: Array(repeating: 1, count: 12))
         else { return }
-        _ = try? ManifestSealer.open(object, key: ownerKey, objectName: objectName)
+        if Identifier.isValid(header.takeID) {
+            _ = try? ManifestSealer.open(object, key: ownerKey, objectName: ObjectNames.manifest(owner: owner, take: header.takeID, generation: header.generation))
+        }
     }
+
+    /// The test vector's manifest name (docs/format-vectors.json: owner-1's take, generation 1).
+    static let vectorManifestName = "v1/owners/owner-1/takes/c89a3672bceb47563465acb44b438e9a/manifest-000001"
 
     static func chunk(_ bytes: [UInt8]) {
         guard let mode = bytes.first else { return }
