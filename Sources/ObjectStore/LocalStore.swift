@@ -124,6 +124,12 @@ public struct LocalStore: ObjectStore {
         try writeTags(name, tags)
     }
 
+    public func checkAvailable() async throws {
+        var status = stat()
+        guard stat(root, &status) == 0 else { throw StoreError.io(operation: "check", name: root, detail: String(cString: strerror(errno))) }
+        guard (status.st_mode & S_IFMT) == S_IFDIR else { throw StoreError.io(operation: "check", name: root, detail: "not a folder") }
+    }
+
     public func renew(_ name: String, tags: ObjectTags) async throws {
         try replaceTags(name, tags: tags)
         guard utimes(path(name), nil) == 0 else {

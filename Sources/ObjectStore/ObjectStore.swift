@@ -37,6 +37,13 @@ public protocol ObjectStore: Sendable {
     /// Aborts these pending uploads, as ``pendingUploads()`` listed them. One that is gone, or that
     /// changed since it was listed (a local write that went on), is left alone.
     func abort(_ uploads: [PendingUpload]) async throws
+    /// Throws unless the store answers now (readiness): S3 answers a HEAD; the local store's
+    /// folder is there and a folder.
+    func checkAvailable() async throws
+}
+
+extension ObjectStore {
+    public func checkAvailable() async throws { _ = try await head("readyz-probe") }
 }
 
 /// An object's name, size, tags and when it was last written.

@@ -117,6 +117,10 @@ enum CatalogMigrations {
             // A failed attempt queues the job again with a backoff: not claimed before this instant.
             try db.alter(table: "jobs") { t in t.add(column: "not_before", .text) }
         }
+        migrator.registerMigration("v6-policy-version") { db in
+            // The owner-policy version the catalog follows: a store behind it was rolled back.
+            try db.alter(table: "owners") { t in t.add(column: "policy_version", .integer).notNull().defaults(to: 0) }
+        }
         return migrator
     }
 }

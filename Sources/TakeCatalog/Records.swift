@@ -10,16 +10,20 @@ public struct OwnerRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     /// Processing restricted (policy: no ingest, reprocess or export-with-audio).
     public var restricted: Bool
     public var erasedAt: String?
+    /// The version of the owner's policy object (FORMAT.md §8) the catalog follows; 0 before one
+    /// was applied. A store whose newest version is older has been rolled back.
+    public var policyVersion: Int
 
-    public init(id: String, tier: Tier, createdAt: String, restricted: Bool = false, erasedAt: String? = nil) {
+    public init(id: String, tier: Tier, createdAt: String, restricted: Bool = false, erasedAt: String? = nil, policyVersion: Int = 0) {
         self.id = id
         self.tier = tier
         self.createdAt = createdAt
         self.restricted = restricted
         self.erasedAt = erasedAt
+        self.policyVersion = policyVersion
     }
 
-    enum CodingKeys: String, CodingKey { case id, tier, createdAt = "created_at", restricted, erasedAt = "erased_at" }
+    enum CodingKeys: String, CodingKey { case id, tier, createdAt = "created_at", restricted, erasedAt = "erased_at", policyVersion = "policy_version" }
 }
 
 /// An owner's wrapped data key, as also stored in the key object.

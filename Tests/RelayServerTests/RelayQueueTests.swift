@@ -43,9 +43,12 @@ struct RelayQueueTests {
             let retrying = try await Self.poll(server.client, accepted.jobID) { $0.attempts >= 5 && $0.state == .queued }
             #expect(retrying.error != nil && retrying.retryAt != nil, "a retried job says what failed and when it is tried again")
             #expect(server.spoolFiles().count == 1, "the upload is kept while the job is retried")
-            #expect(try await RelayJobQueue(vault: relay.vault).list(states: [.queued]).map(\.jobID) == [accepted.jobID])
+            #expect(try await server.get("/readyz").status == 503, "not ready while the store is away")
+            // (Between two attempts, or in one: the worker claims it again every second.)
+            #expect(try await RelayJobQueue(vault: relay.vault).list(states: [.queued, .processing]).map(\.jobID) == [accepted.jobID])
 
             #expect(unlink(store) == 0 && rename(away, store) == 0)
+            #expect(try await server.get("/readyz").status == 200)
             let done = try await server.client.waitForJob(accepted.jobID, interval: .milliseconds(20))
             #expect(done.state == .done && done.attempts >= 6)
             #expect(try await server.takes().count == 1)

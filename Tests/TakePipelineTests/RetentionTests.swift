@@ -403,6 +403,26 @@ struct RetentionTests {
         #expect(report.skipped.map(\.owner) == ["rita"])
     }
 
+    @Test("a policy rolled back by deleting its newest version is caught: verify reports it, the sweep leaves the owner alone and keeps the restriction")
+    func policyRollbackCaught() async throws {
+        let vault = try TestVault(clock: .fixed(Self.start))
+        let take = try await vault.ingest(Self.sample, owner: "rita", tier: .free).takeID
+        try await OwnerAdministration(vault: vault.vault).restrict(owner: "rita")
+        let newest = ObjectNames.policy(owner: "rita", version: 2)
+        #expect(try await vault.vault.catalog.owner("rita")?.policyVersion == 2)
+        // Version 2 (restricted) deleted: version 1 (unrestricted) opens under its own name.
+        try await vault.vault.store.delete(newest)
+        let verified = try await Verify(vault: vault.vault).run()
+        #expect(verified.failures.map(\.code) == ["policy_rollback"])
+        let report = try await Sweep(vault: vault.vault).run(asOf: Self.day(400), dryRun: false)
+        #expect(report.skipped.map(\.code) == ["policy_rollback"] && report.deletedTakes.isEmpty)
+        #expect(try await vault.vault.catalog.owner("rita")?.restricted == true)
+        #expect(try await vault.vault.catalog.take(take) != nil)
+        await #expect(throws: PipelineError.policyRollback(owner: "rita", stored: 1, recorded: 2)) {
+            try await OwnerAdministration(vault: vault.vault).restrict(owner: "rita", lift: true)
+        }
+    }
+
     @Test("export holds every field of every manifest, deterministically, with audio beside it")
     func export() async throws {
         let vault = try TestVault(clock: .fixed(Self.start))

@@ -65,9 +65,21 @@ struct S3CycleTests {
         for object in heldObjects {
             #expect(try await s3.head(object.name)?.tags.held == true, "\(object.name)")
         }
-        // A multipart upload a crashed process left open: the sweep aborts it once past the grace period.
+        // A multipart upload a crashed process left open: the sweep aborts it once past the grace
+        // period. Crash leftovers age by the clock, not by --as-of (a sweep "as of" a later day must
+        // not abort a running ingest's upload), so the grace period is set to nothing here.
         _ = try await s3.createUpload("v1/owners/u2/chunks/crashed", tags: ObjectTags(owner: "u2", tier: .pro, kind: .chunk, retainUntil: nil))
         let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(8 * 86_400))
+        #expect(takevault("sweep", "--vault", vault, "--as-of", future).status == 0)
+        #expect(try await s3.pendingUploads().count == 1, "an upload started a moment ago is not a crash's leftover")
+        let configPath = vault + "/config.json"
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
+        var pipeline = try #require(config["pipeline"] as? [String: Any])
+        var retention = try #require(pipeline["retention"] as? [String: Any])
+        retention["orphan_grace_hours"] = 0
+        pipeline["retention"] = retention
+        config["pipeline"] = pipeline
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
         #expect(takevault("sweep", "--vault", vault, "--as-of", future).status == 0)
         #expect(try await s3.pendingUploads().isEmpty)
         #expect(takevault("inspect", "--vault", vault, freeTake).status == 0)

@@ -306,6 +306,28 @@ struct ConcurrentOperationTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
+    @Test("a reprocess killed between its commit and its index leaves a catalog the sweep and a tier change bring in step, not trust", .timeLimit(.minutes(3)))
+    func catalogBehindAfterKilledReprocess() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        let file = directory.file("take.wav")
+        writeWAV(file, channels: toneChannels(2, frames: 96_000, bits: 24, seed: 21), bits: 24)
+        let take = try CLI.decode(IngestResult.self, CLI.run("ingest", "--vault", vault, "--owner", "u1", "--tier", "pro", "--json", file)).takeID
+        let reprocess = Self.frozen(["reprocess", "--vault", vault, "--take", take, "--target-lufs", "-20"], at: "reprocess.committed")
+        kill(reprocess, SIGKILL)
+        _ = waitForExit(reprocess)
+        // Generation 2 is stored, the catalog still lists generation 1's objects. The sweep retires
+        // generation 1 (its preview chunks go) after indexing generation 2.
+        #expect(CLI.run("sweep", "--vault", vault, "--as-of", Self.daysFromNow(3)).status == 0)
+        let listed = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json"))
+        #expect(listed.first?.generation == 2)
+        let tier = CLI.run("owner", "tier", "u1", "studio", "--vault", vault)
+        #expect(tier.status == 0, "\(tier.standardError)")
+        #expect(CLI.run("restore", "--vault", vault, take, "--artefact", "preview", "-o", directory.file("p.opus")).status == 0)
+        #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
+    }
+
     /// Continues a process armed at a point it meets many times, through every stop, and returns
     /// its exit status.
     static func finishThroughStops(_ pid: pid_t) -> Int32 {

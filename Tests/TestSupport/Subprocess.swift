@@ -92,6 +92,12 @@ public func startProcess(_ executable: String, _ arguments: [String], outputPath
     spawn(executable, arguments, stdout: .file(outputPath), stderrPath: outputPath, environment: environment)
 }
 
+/// Starts `executable` in the background with stdout appended to `outputPath` and stderr to
+/// `errorPath`, and `environment` added to this process's; returns its pid.
+public func startProcess(_ executable: String, _ arguments: [String], outputPath: String, errorPath: String, environment: [String: String] = [:]) -> pid_t {
+    spawn(executable, arguments, stdout: .file(outputPath), stderrPath: errorPath, environment: environment)
+}
+
 /// Starts `executable` in the background with its stdout on a pipe this process reads, and its
 /// stderr appended to `logPath`; returns its pid and the pipe's read end (close it when done).
 public func startProcessPiped(_ executable: String, _ arguments: [String], logPath: String,
@@ -134,7 +140,11 @@ private func spawn(_ executable: String, _ arguments: [String], stdout: Standard
     switch stdout {
     case .file(let path):
         posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if stderrPath == path {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        }
     case .pipe(let write, let read):
         posix_spawn_file_actions_adddup2(&actions, write, 1)
         posix_spawn_file_actions_addclose(&actions, write)

@@ -19,6 +19,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case regionNotAllowed(region: String, allowed: [String])
     /// An upload path that is not a regular file (a device, a pipe, a folder): it could be endless.
     case notARegularFile(path: String)
+    /// The owner's newest policy object in the store is older than the version the catalog
+    /// recorded: a newer one was deleted (or all of them). Nothing is decided on the older one.
+    case policyRollback(owner: String, stored: Int, recorded: Int)
 
     public var code: String {
         switch self {
@@ -33,6 +36,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .ownerHeld: "owner_held"
         case .regionNotAllowed: "region_not_allowed"
         case .notARegularFile: "not_a_regular_file"
+        case .policyRollback: "policy_rollback"
         }
     }
 
@@ -52,6 +56,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
             "The store is in region \(region), which the policy does not allow (allowed: \(allowed.joined(separator: ", "))); nothing is written."
         case .notARegularFile(let path):
             "\(path) is not a regular file (a device, pipe or folder); ingest takes files."
+        case .policyRollback(let owner, let stored, let recorded):
+            "Owner \(owner)'s newest policy object in the store is version \(stored), the catalog recorded version \(recorded): a newer one is gone. Nothing of theirs is decided on it."
         }
     }
 
@@ -60,6 +66,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .takeNotFound, .artefactNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
         case .ownerRestricted, .ownerErased, .ownerHeld: .rejectedInput
         case .vaultMissing, .regionNotAllowed: .failure
+        case .policyRollback: .integrity
         }
     }
 }

@@ -89,19 +89,36 @@ struct OwnerPolicyStore {
     func reconcile(owner id: String) async throws -> OwnerPolicy {
         guard let record = try await vault.catalog.owner(id) else { throw PipelineError.takeNotFound("owner \(id)") }
         guard let stored = try await current(owner: id) else {
+            // Every version gone while the catalog follows one: rolled back, not an old owner.
+            guard record.policyVersion == 0 else { throw PipelineError.policyRollback(owner: id, stored: 0, recorded: record.policyVersion) }
             var first = try await fromCatalog(record)
             first.version = 1
             do { try await store(first) } catch StoreError.alreadyExists { return try await reconcile(owner: id) }
+            try await recordVersion(of: record, first.version)
             return first
         }
+        guard stored.version >= record.policyVersion else {
+            throw PipelineError.policyRollback(owner: id, stored: stored.version, recorded: record.policyVersion)
+        }
         let catalogued = try await fromCatalog(record)
-        guard !stored.sameState(as: catalogued) else { return stored }
+        guard !stored.sameState(as: catalogued) else {
+            try await recordVersion(of: record, stored.version)
+            return stored
+        }
         if record.tier != stored.tier {
             let changedAt = stored.tierHistory.last.flatMap { Timestamp.date($0.at) } ?? vault.clock.now()
             _ = try await redateTakes(owner: id, to: stored.tier, changedAt: changedAt, onlyBehind: true)
         }
         try await applyToCatalog(stored)
         return stored
+    }
+
+    /// Records that the catalog follows policy `version` (no change when it already does).
+    private func recordVersion(of record: OwnerRecord, _ version: Int) async throws {
+        guard record.policyVersion != version else { return }
+        var updated = record
+        updated.policyVersion = version
+        try await vault.catalog.updateOwner(updated)
     }
 
     /// Re-dates the takes of `owner` by the retention rule of a tier change to `tier` at
@@ -124,10 +141,11 @@ struct OwnerPolicyStore {
     /// Makes the catalog's owner row, tier history and holds say what `policy` says.
     func applyToCatalog(_ policy: OwnerPolicy) async throws {
         guard var owner = try await vault.catalog.owner(policy.owner) else { throw PipelineError.takeNotFound("owner \(policy.owner)") }
-        if owner.tier != policy.tier || owner.restricted != policy.restricted || owner.createdAt != policy.createdAt {
+        if owner.tier != policy.tier || owner.restricted != policy.restricted || owner.createdAt != policy.createdAt || owner.policyVersion != policy.version {
             owner.tier = policy.tier
             owner.restricted = policy.restricted
             owner.createdAt = policy.createdAt
+            owner.policyVersion = policy.version
             try await vault.catalog.updateOwner(owner)
         }
         let history = try await vault.catalog.tierHistory(owner: policy.owner).map { OwnerPolicy.TierPeriod(tier: $0.tier, at: $0.at) }

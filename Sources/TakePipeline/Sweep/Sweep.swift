@@ -118,6 +118,13 @@ public struct Sweep: Sendable {
                             return plan.report(dryRun: false)
                         }
                     }
+                    // Takes whose newest manifest the catalog has not indexed (an ingest or reprocess
+                    // cut off between its commit and its index) are indexed first: their dates and
+                    // chunks are the store's.
+                    do { try await catchUpCatalog(owner: owner, objects: objects) } catch {
+                        plan.skipped.append(Skipped(owner: owner, error: error))
+                        return plan.report(dryRun: false)
+                    }
                     let due = try await dueTakes(asOf: asOf, owner: owner)
                     plan.kept = due.keep
                     try await planOwner(owner, expired: due.delete, objects: objects, holds: try await vault.catalog.activeHolds(owner: owner),
@@ -190,6 +197,26 @@ public struct Sweep: Sendable {
         }
         try await vault.catalog.append(AuditEvent.sweep(asOf: report.asOf, deleted: report.deleted.count, bytesFreed: report.bytesFreed)
             .record(at: Timestamp.string(vault.clock.now())))
+    }
+
+    /// Indexes every take of `owner` whose newest manifest in `objects` (the owner's listing) is
+    /// newer than what the catalog records, or that the catalog does not list at all.
+    func catchUpCatalog(owner: String, objects: [ListedObject]) async throws {
+        var newest: [String: (generation: Int, name: String)] = [:]
+        for info in objects {
+            if case .manifest(_, let take, let generation) = ObjectNames.parse(info.name), generation > (newest[take]?.generation ?? 0) {
+                newest[take] = (generation, info.name)
+            }
+        }
+        guard !newest.isEmpty else { return }
+        let recorded = Dictionary(try await vault.catalog.takes(owner: owner).map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
+        let locator = ManifestLocator(vault: vault)
+        for (take, manifest) in newest.sorted(by: { $0.key < $1.key }) where manifest.generation > (recorded[take] ?? 0) {
+            let opened = try await locator.open(name: manifest.name, owner: owner)
+            try await CatalogIndexer(catalog: vault.catalog).record(
+                ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),
+                event: nil, at: Timestamp.string(vault.clock.now()))
+        }
     }
 
     /// Item kinds whose audit events are written elsewhere (takes: ``TakeDeleter``) or not at all

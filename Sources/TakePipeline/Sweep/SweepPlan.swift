@@ -161,9 +161,14 @@ extension Sweep {
     /// The part of a sweep that belongs to no owner, all of it past a grace period: uploads a
     /// crash left unfinished, old quarantine folders, work folders of interrupted ingests,
     /// tombstones and records past their days.
+    ///
+    /// What crashes leave (unfinished uploads, work folders) is aged by the clock as well as by
+    /// `asOf`, whichever is earlier: an operation still running has its work folder and its
+    /// uploads in flight, and a sweep run "as of" a later day must not take them for leftovers.
     func planVaultWide(asOf: Date, into plan: inout Plan) async throws {
         let policy = vault.settings.retention
-        let graceCutoff = Int64(asOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
+        let leftoversAsOf = min(asOf, vault.clock.now())
+        let graceCutoff = Int64(leftoversAsOf.timeIntervalSince1970) - Int64(policy.orphanGraceHours) * 3_600
         // Uploads a crash left unfinished (S3 multipart uploads; the local store's temporary files
         // and tags without an object): invisible, but stored (and on S3 billed) until removed.
         let staleUploads = try await vault.store.pendingUploads().filter { ($0.initiated ?? Int64.max) <= graceCutoff }
@@ -180,7 +185,7 @@ extension Sweep {
                 Item(kind: .quarantine, id: folder.name, owner: nil, reason: "quarantined over \(policy.quarantineDays) days", bytes: 0),
             ]))
         }
-        let workCutoff = asOf.addingTimeInterval(-Double(policy.orphanGraceHours) * 3_600).timeIntervalSince1970
+        let workCutoff = leftoversAsOf.addingTimeInterval(-Double(policy.orphanGraceHours) * 3_600).timeIntervalSince1970
         for folder in Self.folders(in: vault.workDirectory) where folder.modified <= workCutoff {
             plan.steps.append(Plan.Step(action: .removeFolder(vault.workDirectory + "/" + folder.name), items: [
                 Item(kind: .workFolder, id: folder.name, owner: nil, reason: "left by an interrupted ingest", bytes: 0),

@@ -4,7 +4,7 @@ extension Vault {
     public func health() async -> [String: String] {
         var checks: [String: String] = [:]
         do { try await catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = "\(error)" }
-        do { _ = try await store.head("readyz-probe"); checks["store"] = "ok" } catch { checks["store"] = "\(error)" }
+        do { try await store.checkAvailable(); checks["store"] = "ok" } catch { checks["store"] = "\(error)" }
         return checks
     }
 }

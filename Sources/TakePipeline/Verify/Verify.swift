@@ -108,6 +108,14 @@ public struct Verify: Sendable {
             }
         }
 
+        // A newer policy version gone while the catalog follows it: rolled back.
+        for owner in try await vault.catalog.owners() where owner.policyVersion > 0 && (takes.isEmpty || owners.contains(owner.id)) {
+            let newest = policyVersions[owner.id] ?? 0
+            guard newest < owner.policyVersion else { continue }
+            let error = PipelineError.policyRollback(owner: owner.id, stored: newest, recorded: owner.policyVersion)
+            report.failures.append(Failure(object: ObjectNames.policy(owner: owner.id, version: owner.policyVersion), code: error.code, message: error.message))
+        }
+
         var referenced = Set<String>()
         let recordedGenerations = Dictionary(try await vault.catalog.takes().map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
         for take in selected {
