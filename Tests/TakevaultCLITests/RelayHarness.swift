@@ -11,6 +11,7 @@ final class RelayTestServer: @unchecked Sendable {
     let directory: TestDirectory
     let vault: String
     let arguments: [String]
+    let environment: [String: String]
     private(set) var pid: pid_t = 0
     private(set) var url = ""
     /// The read end of the server's stdout (kept open so a write there never meets a closed pipe).
@@ -19,10 +20,12 @@ final class RelayTestServer: @unchecked Sendable {
     static let relayB = RelayFixtures.relayB
 
     /// Creates the vault and relay keys, then starts the server with `arguments` added.
-    init(_ arguments: [String] = [], callbackURL: String? = nil, directory: TestDirectory = TestDirectory()) throws {
+    /// `environment` is added to the server's (failpoints: `TAKEVAULT_TEST_STOP_AT`).
+    init(_ arguments: [String] = [], callbackURL: String? = nil, directory: TestDirectory = TestDirectory(), environment: [String: String] = [:]) throws {
         self.directory = directory
         vault = directory.file("vault")
         self.arguments = arguments
+        self.environment = environment
         guard CLI.run("init", "--vault", vault).status == 0 else { throw HarnessError("init failed") }
         // Relay A may upload for every owner; relay B for u1 and the team-* owners only.
         var relayA: [String: Any] = ["key_id": Self.relayA.keyID, "secret": String(decoding: Self.relayA.secret, as: UTF8.self), "owners": ["*"]]
@@ -41,7 +44,7 @@ final class RelayTestServer: @unchecked Sendable {
         let log = directory.file("serve-\(UInt32.random(in: 0...UInt32.max)).log")
         if output >= 0 { close(output) }
         (pid, output) = startProcessPiped(CLI.binary, ["serve", "--vault", vault, "--listen", "127.0.0.1:0"] + arguments + extra, logPath: log,
-                                          environment: ["TAKEVAULT_LOG_LEVEL": "info"])
+                                          environment: environment.merging(["TAKEVAULT_LOG_LEVEL": "info"]) { mine, _ in mine })
         guard let line = readLine(from: output, startingWith: "listening on ") else {
             killProcess(pid)
             throw HarnessError("serve did not start: \(String(decoding: readBytes(log), as: UTF8.self))")

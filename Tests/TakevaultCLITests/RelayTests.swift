@@ -103,28 +103,28 @@ struct RelayTests {
 
     @Test("an erasure that lands while the owner's take is being ingested leaves nothing of the owner", .timeLimit(.minutes(3)))
     func erasureDuringIngest() async throws {
-        let server = try RelayTestServer(["--workers", "1"])
-        let accepted = try await Self.uploadUntilClaimed(server, seconds: 90, owner: "u7", key: "e")
-        // Erase as soon as ingest has created the owner (with its key): until then the vault knows no
-        // u7 and erase answers owner_erased (exit 3), so try again.
-        var erased = CLI.run("owner", "erase", "u7", "--vault", server.vault)
-        for _ in 0..<400 where erased.status != 0 {
-            try await Task.sleep(for: .milliseconds(25))
-            erased = CLI.run("owner", "erase", "u7", "--vault", server.vault)
+        let server = try RelayTestServer(["--workers", "1"], environment: ["TAKEVAULT_TEST_STOP_AT": "ingest.sealed"])
+        let take = Self.take(server.directory, "take.wav", seconds: 4)
+        let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u7", tier: .pro), idempotencyKey: "e")
+        // The worker has created u7 and sealed the take's artefacts, and stops the server there,
+        // holding u7's locks; the erasure arrives and waits for them.
+        #expect(waitUntilStopped(server.pid) == .stopped)
+        let erase = ConcurrentOperationTests.frozen(["owner", "erase", "u7", "--vault", server.vault], at: "lock.waiting")
+        kill(erase, SIGCONT)
+        kill(server.pid, SIGCONT)
+        #expect(waitForExit(erase) == 0)
+        // The worker commits, then finds its job erased and erases what it committed: nothing of
+        // u7 is stored, listed or spooled once the job is gone.
+        var answer = try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/jobs/" + accepted.jobID))
+        for _ in 0..<300 where answer.status != 404 {
+            try await Task.sleep(for: .milliseconds(20))
+            answer = try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/jobs/" + accepted.jobID))
         }
-        #expect(erased.status == 0, "\(erased.standardError)")
-        // Whatever the worker was doing, it ends with nothing of u7 stored, listed or spooled.
-        var remaining: [String] = ["?"]
-        for _ in 0..<300 {
-            remaining = ((try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store/v1/owners/u7")) ?? [])
-            if remaining.isEmpty && server.spoolFiles().isEmpty && server.takes().isEmpty { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        #expect(answer.status == 404)
+        #expect(server.stop() == 0)
+        let remaining = (try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store/v1/owners/u7")) ?? []
         #expect(remaining.isEmpty, "\(remaining)")
         #expect(server.takes().isEmpty && server.spoolFiles().isEmpty)
-        #expect(try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/jobs/" + accepted.jobID)).status == 404)
-        #expect(server.stop() == 0)
-        #expect(server.takes().isEmpty, "nothing committed after the check either")
     }
 
     @Test("kill -9 while a take is processing, restart: processed exactly once", .timeLimit(.minutes(4)))
