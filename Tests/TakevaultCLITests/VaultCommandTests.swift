@@ -57,6 +57,27 @@ struct VaultCommandTests {
         #expect(rolledBack.failures.first?.code == "manifest_rollback" && rolledBack.failures.first?.object == name(a, 1))
     }
 
+    @Test("catalog deleted and rebuilt: restrictions, holds and tiers come back from the store, and the sweep keeps what they protect")
+    func rebuildKeepsPolicy() throws {
+        let directory = TestDirectory()
+        let vault = Self.makeVault(directory)
+        var takes: [String: String] = [:]
+        for (index, owner) in ["rita", "hank", "fred"].enumerated() {
+            let file = directory.file("\(owner).wav")
+            writeWAV(file, channels: toneChannels(2, frames: 48_000, bits: 16, seed: UInt64(30 + index)), bits: 16)
+            takes[owner] = try CLI.decode(IngestResult.self, CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", "free", "--json", file)).takeID
+        }
+        #expect(CLI.run("owner", "restrict", "rita", "--vault", vault).status == 0)
+        #expect(CLI.run("owner", "hold", "hank", "--reason", "inquiry", "--vault", vault).status == 0)
+        for suffix in ["", "-wal", "-shm"] { unlink(vault + "/catalog.sqlite" + suffix) }
+        let rebuilt = try CLI.decode(CatalogRebuild.Summary.self, CLI.run("catalog", "rebuild", "--vault", vault, "--json"))
+        #expect(rebuilt.owners == 3 && rebuilt.takes == 3 && rebuilt.policies == 3)
+        let sweep = try CLI.decode(Sweep.Report.self, CLI.run("sweep", "--vault", vault, "--as-of", ConcurrentOperationTests.daysFromNow(30), "--json"))
+        #expect(sweep.deleted.filter { $0.kind == .take }.map(\.id) == [takes["fred"]!], "only the owner neither restricted nor held loses the expired take")
+        #expect(Set(sweep.kept.filter { $0.kind == .take }.map(\.reason)) == ["owner restricted", "held"])
+        #expect(CLI.run("ingest", "--vault", vault, "--owner", "rita", "--tier", "free", directory.file("rita.wav")).status == 3, "still restricted")
+    }
+
     @Test("relay jobs: lists the queue as JSON; cancelling a job that is not there is exit 3 with its code")
     func relayJobsCommand() throws {
         let directory = TestDirectory()
