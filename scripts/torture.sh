@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export TAKEVAULT_TORTURE_SECONDS="${1:-600}"
 if [ -n "${2:-}" ]; then export TAKEVAULT_TORTURE_SEED="$2"; fi
-exec scripts/test.sh --filter "Concurrency torture"
+exec scripts/test.sh --filter ConcurrencyTortureTests
