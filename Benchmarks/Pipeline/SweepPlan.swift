@@ -35,7 +35,12 @@ enum SweepPlanBenchmark {
                 try objectStatement.execute(arguments: [id, "v1/owners/\(owner)/chunks/\(id)\(id)", "chunk", 1_400])
             }
         }
-        for owner in [1, 2, 3] { _ = try await OwnerAdministration(vault: vault).hold(owner: "owner-\(owner)", reason: "benchmark", by: "bench") }
+        // Holds straight into the synthetic catalog: these owners have no keys in the store, so the
+        // owner commands (which store a policy object first) do not apply to them.
+        for owner in [1, 2, 3] {
+            try await vault.catalog.insertHold(HoldRecord(id: "h_bench\(owner)", ownerID: "owner-\(owner)", takeID: nil, reason: "benchmark",
+                                                          setBy: "bench", setAt: "2026-06-01T00:00:00Z"))
+        }
         let clockStart = Measure.wall()
         let plan = try await Sweep(vault: vault).dueTakes(asOf: start.addingTimeInterval(182 * 86_400))
         return (Measure.wall() - clockStart, plan.delete.count + plan.keep.count)

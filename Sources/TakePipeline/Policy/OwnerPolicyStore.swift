@@ -71,6 +71,7 @@ struct OwnerPolicyStore {
     /// Applies `change` to the owner's current state and stores the result as the next version,
     /// then brings the catalog in step (the catalog's tier included: takes are re-dated by the
     /// caller before, see ``OwnerAdministration``). Returns the new version.
+    @discardableResult
     func change(owner: String, _ change: (inout OwnerPolicy) throws -> Void) async throws -> OwnerPolicy {
         let current = try await reconcile(owner: owner)
         var next = current.nextVersion()
