@@ -30,7 +30,7 @@ targets=("$@")
 dictionary() {
   case "$1" in
     header-check|audio-sniffer|audio-decode|ogg-opus) echo Tests/Fuzz/Dictionaries/containers.dict ;;
-    relay-headers) echo Tests/Fuzz/Dictionaries/relay.dict ;;
+    relay-headers|delivery-headers) echo Tests/Fuzz/Dictionaries/relay.dict ;;
     upload-metadata|manifest-open|policy-open) echo Tests/Fuzz/Dictionaries/json.dict ;;
     s3-xml) echo Tests/Fuzz/Dictionaries/xml.dict ;;
   esac

@@ -11,6 +11,9 @@ public enum RelayClientError: ReasonCoded, Equatable {
     case fileUnreadable(path: String, detail: String)
     /// The server's answer was not the documented JSON.
     case unexpectedResponse(status: Int, detail: String)
+    /// A downloaded artefact does not hash to its entity tag, or arrived short.
+    case downloadMismatch(detail: String)
+    case fileUnwritable(path: String, detail: String)
 
     public var code: String {
         switch self {
@@ -19,6 +22,8 @@ public enum RelayClientError: ReasonCoded, Equatable {
         case .busy: "relay_busy"
         case .fileUnreadable: "file_unreadable"
         case .unexpectedResponse: "relay_unexpected_response"
+        case .downloadMismatch: "download_mismatch"
+        case .fileUnwritable: "file_unwritable"
         }
     }
 
@@ -29,14 +34,22 @@ public enum RelayClientError: ReasonCoded, Equatable {
         case .busy(let seconds): "The relay stayed busy (503) for \(seconds) s; try again later."
         case .fileUnreadable(let path, let detail): "Cannot read \(path): \(detail)."
         case .unexpectedResponse(let status, let detail): "Unexpected answer from the relay (HTTP \(status)): \(detail)."
+        case .downloadMismatch(let detail): "The download is not what the relay described: \(detail); nothing was kept."
+        case .fileUnwritable(let path, let detail): "Cannot write \(path): \(detail)."
         }
     }
 
     public var category: ErrorCategory {
         switch self {
-        case .refused(let status, _, _): status == 413 || status == 415 || status == 400 || status == 409 ? .rejectedInput : .failure
+        case .refused(let status, _, _):
+            switch status {
+            case 400, 403, 409, 413, 415: .rejectedInput
+            case 404, 416: .usage
+            default: .failure
+            }
         case .fileUnreadable: .rejectedInput
-        case .unreachable, .busy, .unexpectedResponse: .failure
+        case .downloadMismatch: .integrity
+        case .unreachable, .busy, .unexpectedResponse, .fileUnwritable: .failure
         }
     }
 }

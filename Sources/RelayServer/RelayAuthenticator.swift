@@ -41,6 +41,15 @@ struct RelayAuthenticator: Sendable {
         var metadataHeader: String
     }
 
+    /// Authenticates a request without a body (`GET`, `DELETE`): signed with the SHA-256 of no bytes.
+    func authenticateBodyless(_ request: Request) async throws -> Verified {
+        let verified = try await authenticate(request)
+        guard verified.declaredBodySHA256 == RelaySignature.emptyBodySHA256 else {
+            throw RelayRefusal.unauthenticated("auth_body_mismatch", "A \(request.method.rawValue) is signed with the SHA-256 of an empty body.")
+        }
+        return verified
+    }
+
     func authenticate(_ request: Request) async throws -> Verified {
         let headers = request.headers
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { headers[$0] } }

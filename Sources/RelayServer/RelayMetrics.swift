@@ -61,6 +61,21 @@ final class RelayMetrics: Sendable {
         Metrics.Timer(label: "takevault_relay_stage_seconds", dimensions: [("stage", stage)], factory: factory).recordNanoseconds(duration.nanoseconds)
     }
 
+    /// Artefact requests answered, by artefact and status (`200`, `206`, `304`, `416`).
+    func delivery(_ artefact: String, status: Int) {
+        Counter(label: "takevault_relay_deliveries_total", dimensions: [("artefact", artefact), ("status", String(status))], factory: factory).increment()
+    }
+
+    func deliveredBytes(_ bytes: Int64) {
+        Counter(label: "takevault_relay_delivered_bytes_total", factory: factory).increment(by: bytes)
+    }
+
+    /// Transfers aborted after their headers went out: an integrity failure's code, or `transfer`
+    /// (the client went away, the take was deleted meanwhile, the store failed).
+    func deliveryFailure(_ code: String) {
+        Counter(label: "takevault_relay_delivery_failures_total", dimensions: [("reason", code)], factory: factory).increment()
+    }
+
     /// The Prometheus text exposition.
     func exposition() -> [UInt8] { registry.emitToBuffer() }
 }

@@ -23,10 +23,23 @@ struct RelayRoutes: Sendable {
     let metrics: RelayMetrics
     let logger: Logger
 
+    var delivery: DeliveryRoutes { DeliveryRoutes(vault: vault, authenticator: authenticator, metrics: metrics, logger: logger) }
+
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/v1/takes") { request, _ in await self.upload(request) }
         router.get("/v1/jobs/:id") { request, context in await self.job(request, id: context.parameters.get("id") ?? "") }
+        router.get("/v1/takes/:take") { request, context in
+            await self.answer(route: "take") { try await delivery.summary(request, take: context.parameters.get("take") ?? "") }
+        }
+        router.get("/v1/takes/:take/artefacts/:kind") { request, context in
+            await self.answer(route: "artefact") {
+                try await delivery.artefact(request, take: context.parameters.get("take") ?? "", kind: context.parameters.get("kind") ?? "")
+            }
+        }
+        router.get("/v1/sessions/:session/takes") { request, context in
+            await self.answer(route: "session") { try await delivery.session(request, session: context.parameters.get("session") ?? "") }
+        }
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.readiness() }
         router.get("/metrics") { _, _ in await self.exposition() }
@@ -52,10 +65,7 @@ struct RelayRoutes: Sendable {
 
     private func job(_ request: Request, id: String) async -> Response {
         do {
-            let verified = try await authenticator.authenticate(request)
-            guard verified.declaredBodySHA256 == RelaySignature.emptyBodySHA256 else {
-                throw RelayRefusal.unauthenticated("auth_body_mismatch", "A GET is signed with the SHA-256 of an empty body.")
-            }
+            let verified = try await authenticator.authenticateBodyless(request)
             // Relays see only their own jobs; another's job is as absent as a missing one.
             guard let job = try await jobs.catalog.job(id), job.kind == RelayJobs.kind, job.relayKeyID == verified.relay.keyID else {
                 throw RelayRefusal(status: .notFound, code: "job_not_found", message: "No job \(id.prefix(64)) for relay \(verified.relay.keyID).")
@@ -82,6 +92,11 @@ struct RelayRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
+
+    /// `handler`'s response, or the refusal its error maps to.
+    private func answer(route: String, _ handler: () async throws -> Response) async -> Response {
+        do { return try await handler() } catch { return refusalResponse(error, route: route) }
     }
 
     private func refusalResponse(_ error: Error, route: String) -> Response {

@@ -97,6 +97,19 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// `owner`'s takes in `session`, oldest first (by ingest time, then id), at most `limit`,
+    /// starting after `after` (an ingest time and take id from the previous page).
+    public func sessionTakes(owner: String, session: String, after: (ingestedAt: String, takeID: String)?, limit: Int) async throws -> [TakeRecord] {
+        try await read { db in
+            var request = TakeRecord.filter(TakeRecord.Columns.ownerID == owner && TakeRecord.Columns.sessionID == session)
+            if let after {
+                request = request.filter(TakeRecord.Columns.ingestedAt > after.ingestedAt
+                    || (TakeRecord.Columns.ingestedAt == after.ingestedAt && TakeRecord.Columns.id > after.takeID))
+            }
+            return try request.order(TakeRecord.Columns.ingestedAt, TakeRecord.Columns.id).limit(limit).fetchAll(db)
+        }
+    }
+
     /// Records a committed take and the objects it references, in one transaction (replacing an
     /// older generation's row).
     public func recordTake(_ take: TakeRecord, objects: [TakeObjectRecord], event: EventRecord? = nil) async throws {

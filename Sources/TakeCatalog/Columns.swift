@@ -25,6 +25,7 @@ extension TakeRecord {
         public static let ingestedAt = Column(CodingKeys.ingestedAt)
         public static let ownerID = Column(CodingKeys.ownerID)
         public static let retainUntil = Column(CodingKeys.retainUntil)
+        public static let sessionID = Column(CodingKeys.sessionID)
     }
 }
 

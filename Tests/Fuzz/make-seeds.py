@@ -97,6 +97,12 @@ def relay_seeds():
              "eyJmaWxlX25hbWUiOiJiYXNzLndhdiIsIm93bmVyIjoidTEiLCJ0aWVyIjoicHJvIn0"]
     write("relay-headers", "upload", "\n".join(lines))
     write("relay-headers", "get", "\n".join(lines[:4] + ["\x00", "\x00"]))
+    tag = '"' + "ab" * 32 + '"'
+    cursor = "2026-11-29T10:00:00Z/c89a3672bceb47563465acb44b438e9a".encode().hex()
+    length = (1 << 20).to_bytes(8, "little")
+    write("delivery-headers", "range", length + "\n".join(["bytes=0-1023", tag, tag, cursor]).encode())
+    write("delivery-headers", "suffix", length + "\n".join(["bytes=-512", 'W/"x", ' + tag, '"other"', ""]).encode())
+    write("delivery-headers", "open-ended", (100).to_bytes(8, "little") + "\n".join(["bytes=99-", "*", "", "zz"]).encode())
     metadata = {"owner": "u1", "tier": "pro", "file_name": "bass.wav", "session_id": "s1",
                 "participants": [{"id": "u2", "role": "producer"}], "recorded_at": "2026-11-29T10:00:00Z",
                 "daw_transport": {"tempo_bpm": 92, "time_signature": "4/4", "position_beats": 128}}

@@ -16,8 +16,9 @@ struct InProcessRelay: Sendable {
     private(set) var configuration: RelayConfiguration
 
     /// `adjust` changes the configuration before the server starts (workers, limits).
-    init(_ adjust: (inout RelayConfiguration) -> Void = { _ in }) throws {
-        vault = try Vault.initialize(at: directory.file("vault"), environment: [:])
+    /// `environment` sets the vault's settings as `TAKEVAULT_*` variables would (chunk size …).
+    init(environment: [String: String] = [:], _ adjust: (inout RelayConfiguration) -> Void = { _ in }) throws {
+        vault = try Vault.initialize(at: directory.file("vault"), environment: environment)
         var configuration = RelayConfiguration()
         configuration.port = 0
         configuration.workers = 1

@@ -76,6 +76,11 @@ final class RelayTestServer: @unchecked Sendable {
                                      "--secret-file", directory.file("relay-a.secret")] + extra)
     }
 
+    /// `takevault fetch` as relay A.
+    func fetch(_ arguments: String...) -> ProcessResult {
+        TestSupport.run(CLI.binary, ["fetch"] + arguments + ["--relay", url, "--key-id", Self.relayA.keyID, "--secret-file", directory.file("relay-a.secret")])
+    }
+
     /// A signed upload request for `file` (``RelayFixtures/uploadRequest(_:owner:tier:key:)``).
     func uploadRequest(_ file: String, owner: String = "u1", tier: String = "pro", key: String? = nil) throws -> RelayClient.Request {
         try RelayFixtures.uploadRequest(file, owner: owner, tier: tier, key: key)

@@ -73,6 +73,42 @@ struct RelayTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("fetch gets a pushed take's summary, artefacts and ranges through the binary, equal to restore; a session lists it", .timeLimit(.minutes(3)))
+    func fetchThroughBinary() async throws {
+        let server = try RelayTestServer()
+        let upload = Self.take(server.directory, "take.wav", seconds: 2)
+        let pushed = server.push(upload.path, "--session", "band", "--wait", "--json")
+        #expect(pushed.status == 0, "\(pushed.standardError)")
+        let take = try #require(server.takes().first?.takeId)
+
+        let summary = server.fetch(take, "--json")
+        #expect(summary.status == 0, "\(summary.standardError)")
+        let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(summary.standardOutput.utf8))
+        #expect(decoded["take_id"]?.stringValue == take && decoded["session_id"]?.stringValue == "band")
+        for kind in ["master", "preview", "waveform", "report"] {
+            let restored = server.directory.file("restored.\(kind)"), fetched = server.directory.file("fetched.\(kind)")
+            #expect(CLI.run("restore", "--vault", server.vault, take, "--artefact", kind, "-o", restored).status == 0)
+            let result = server.fetch(take, "--artefact", kind, "-o", fetched, "--json")
+            #expect(result.status == 0, "\(kind): \(result.standardError)")
+            #expect(readBytes(fetched) == readBytes(restored), "\(kind)")
+        }
+        let preview = readBytes(server.directory.file("restored.preview"))
+        let part = server.directory.file("part.opus")
+        #expect(server.fetch(take, "--artefact", "preview", "-o", part, "--range", "100-199").status == 0)
+        #expect(readBytes(part) == Array(preview[100..<200]))
+        #expect(server.fetch(take, "--artefact", "preview", "-o", part, "--range=-16").status == 0)
+        #expect(readBytes(part) == Array(preview.suffix(16)))
+
+        let listing = server.fetch("--session", "band", "--owner", "u1", "--json")
+        #expect(listing.status == 0 && listing.standardOutput.contains(take), "\(listing.standardError)")
+        // Unknown take: exit 2; unsatisfiable range: exit 2 and no file; bad range syntax: usage.
+        #expect(server.fetch(String(repeating: "0", count: 32)).status == 2)
+        let beyond = server.fetch(take, "--artefact", "preview", "-o", server.directory.file("none"), "--range", "\(preview.count)-")
+        #expect(beyond.status == 2 && !server.directory.exists(server.directory.file("none")))
+        #expect(server.fetch(take, "--artefact", "preview", "-o", part, "--range", "1-2-3").status == 2)
+        _ = server.stop()
+    }
+
     @Test("a full queue answers 503 with Retry-After; queued uploads survive kill -9 and are archived once", .timeLimit(.minutes(4)))
     func backpressureAndCrash() async throws {
         let server = try RelayTestServer(["--workers", "0", "--queue-capacity", "2"])

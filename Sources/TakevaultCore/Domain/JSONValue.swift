@@ -46,4 +46,9 @@ public enum JSONValue: Sendable, Equatable, Codable {
         if case .string(let value) = self { return value }
         return nil
     }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
 }

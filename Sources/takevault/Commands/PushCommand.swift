@@ -31,25 +31,13 @@ struct PushCommand: ReportingCommand {
     @Option(help: #"Take metadata as JSON: {"session_id", "participants": [{"id","role"}], "recorded_at", "daw_transport": {…}}."#)
     var meta: String?
     @Option(help: "Idempotency key (default: derived from owner and content; only with one file).") var idempotencyKey: String?
-    @Option(help: "Relay key id (default: $TAKEVAULT_RELAY_KEY_ID).") var keyID: String?
-    @Option(help: "File holding the relay secret (default: $TAKEVAULT_RELAY_SECRET).") var secretFile: String?
+    @OptionGroup var identity: RelayCredentialOptions
     @Option(help: "Seconds to keep retrying while the server answers 503.") var patience: Int = 600
     @Flag(help: "Follow each job until it is done, rejected or failed.") var wait = false
     @Flag(help: "Print JSON (one object per file; an array for several).") var json = false
 
     func execute() async throws {
-        let environment = Environment.current
-        guard let keyID = keyID ?? environment["TAKEVAULT_RELAY_KEY_ID"], !keyID.isEmpty else {
-            throw ValidationError("Give the relay key id: --key-id or TAKEVAULT_RELAY_KEY_ID.")
-        }
-        let secret: [UInt8]
-        if let secretFile {
-            secret = Array(try readSecret(secretFile).utf8)
-        } else if let value = environment["TAKEVAULT_RELAY_SECRET"], !value.isEmpty {
-            secret = Array(value.utf8)
-        } else {
-            throw ValidationError("Give the relay secret: --secret-file or TAKEVAULT_RELAY_SECRET.")
-        }
+        let credentials = try identity.credentials()
         var takeMetadata = TakeMetadata()
         if let meta { takeMetadata = try TakeMetadata.parse(meta) }
         if let session { takeMetadata.sessionID = session }
@@ -58,7 +46,7 @@ struct PushCommand: ReportingCommand {
         var metadata = UploadMetadata(owner: owner, tier: tier, sessionID: takeMetadata.sessionID,
                                       participants: takeMetadata.participants.isEmpty ? nil : takeMetadata.participants,
                                       recordedAt: takeMetadata.recordedAt, dawTransport: takeMetadata.dawTransport)
-        let client = RelayClient(baseURL: relay, credentials: RelayCredentials(keyID: keyID, secret: secret))
+        let client = RelayClient(baseURL: relay, credentials: credentials)
 
         var batch = FileBatch<PushDocument>(json: json)
         for file in files {
@@ -96,14 +84,6 @@ struct PushCommand: ReportingCommand {
             }
         }
         try batch.finish()
-    }
-
-    private func readSecret(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RelayClientError.fileUnreadable(path: path, detail: "no such file or not readable")
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        return String(text.reversed().drop { $0 == "\n" || $0 == "\r" }.reversed())
     }
 
     static func describe(file: String, job: JobDocument) -> String {

@@ -15,6 +15,7 @@ enum FuzzTargets {
         FuzzTarget(name: "ogg-opus", run: DecoderFuzzing.oggOpus),
         FuzzTarget(name: "relay-headers", run: RelayFuzzing.headers),
         FuzzTarget(name: "upload-metadata", run: RelayFuzzing.metadata),
+        FuzzTarget(name: "delivery-headers", run: DeliveryFuzzing.headers),
         FuzzTarget(name: "manifest-open", run: ArchiveFuzzing.manifest),
         FuzzTarget(name: "chunk-open", run: ArchiveFuzzing.chunk),
         FuzzTarget(name: "key-unwrap", run: ArchiveFuzzing.keyObject),

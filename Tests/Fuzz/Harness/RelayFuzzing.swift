@@ -42,3 +42,25 @@ enum RelayFuzzing {
         _ = try? metadata.headerValue()
     }
 }
+
+/// What the delivery API reads from a request: `Range`, `If-None-Match`, `If-Range` and a
+/// session page's `after` token, evaluated against an artefact whose length comes from the first
+/// eight bytes. A partial answer must lie inside the artefact and hold at least one byte.
+enum DeliveryFuzzing {
+    static func headers(_ bytes: [UInt8]) {
+        guard bytes.count >= 8 else { return }
+        let length = Int64(bitPattern: bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }) & Int64.max
+        let fields = bytes.dropFirst(8).split(separator: 0x0a, maxSplits: 3, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        func field(_ index: Int) -> String? { index < fields.count ? fields[index] : nil }
+        if case .partial(let range) = ByteRangeRequest.evaluate(field(0), length: length) {
+            precondition(!range.isEmpty && range.lowerBound >= 0 && range.upperBound <= length, "range \(range) outside 0..<\(length)")
+        }
+        let tag = EntityTagCondition.tag(sha256: String(repeating: "ab", count: 32))
+        _ = EntityTagCondition.noneMatchHits(field(1), tag: tag)
+        _ = EntityTagCondition.ifRangeAllows(field(2), tag: tag)
+        if let token = field(3), let cursor = SessionCursor(token: token) {
+            precondition(SessionCursor(token: cursor.token) == cursor, "a session cursor does not round-trip")
+        }
+    }
+}

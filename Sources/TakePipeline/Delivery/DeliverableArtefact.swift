@@ -1,0 +1,119 @@
+import ObjectStore
+import TakeArchive
+import TakevaultCore
+
+/// One artefact of a take, ready to be streamed: any byte range of it, fetching and opening only
+/// the chunks the range covers, each authenticated and checked against its id and size before a
+/// byte of it is handed on. Memory is two chunks (the one going out and the next, fetched while it
+/// goes), whatever the artefact's length.
+public struct DeliverableArtefact: Sendable {
+    public let kind: ArtefactKind
+    public let mediaType: String
+    /// Plaintext length.
+    public let bytes: Int64
+    /// SHA-256 (hex) of the whole artefact: a strong validator for HTTP (`ETag`).
+    public let sha256: String
+    let manifestName: String
+    let owner: String
+    let key: OwnerKey
+    let chunks: [ChunkReference]
+    /// `offsets[i]` is where chunk `i` starts; `offsets[chunks.count] == bytes`.
+    let offsets: [Int64]
+
+    /// Checks the chunk list against the artefact's length (the manifest is authenticated, but a
+    /// list whose sizes do not add up must not steer what is read).
+    init(_ artefact: Artefact, manifestName: String, owner: String, key: OwnerKey) throws {
+        var offsets: [Int64] = [0]
+        offsets.reserveCapacity(artefact.chunks.count + 1)
+        var end: Int64 = 0
+        for chunk in artefact.chunks {
+            guard chunk.size > 0, chunk.size <= artefact.chunkSize else {
+                throw ArchiveError.malformedObject(object: manifestName, detail: "a \(artefact.kind) chunk of \(chunk.size) bytes (chunk size \(artefact.chunkSize))")
+            }
+            let (sum, overflow) = end.addingReportingOverflow(Int64(chunk.size))
+            guard !overflow else { throw ArchiveError.malformedObject(object: manifestName, detail: "the \(artefact.kind) chunk sizes overflow") }
+            end = sum
+            offsets.append(end)
+        }
+        guard end == artefact.bytes else {
+            throw ArchiveError.malformedObject(object: manifestName, detail: "the \(artefact.kind) chunks hold \(end) bytes, the artefact \(artefact.bytes)")
+        }
+        kind = artefact.kind
+        mediaType = artefact.mediaType
+        bytes = artefact.bytes
+        sha256 = artefact.sha256
+        self.manifestName = manifestName
+        self.owner = owner
+        self.key = key
+        chunks = artefact.chunks
+        self.offsets = offsets
+    }
+
+    /// The chunks bytes `range` touches (`range` non-empty, within the artefact).
+    func chunkIndices(covering range: Range<Int64>) -> ClosedRange<Int> {
+        precondition(!range.isEmpty && range.lowerBound >= 0 && range.upperBound <= bytes)
+        return chunk(containing: range.lowerBound)...chunk(containing: range.upperBound - 1)
+    }
+
+    /// The index of the chunk holding byte `offset` (binary search over the starts).
+    private func chunk(containing offset: Int64) -> Int {
+        var low = 0, high = chunks.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if offsets[middle] <= offset { low = middle } else { high = middle - 1 }
+        }
+        return low
+    }
+
+    /// Hands `send` the bytes of `range` (clamped to the artefact) in order, a chunk's worth at a
+    /// time. Throws — before handing on any byte of it — at the first chunk that is missing, fails
+    /// authentication or has the wrong size; the caller aborts its transfer there.
+    public func stream(_ range: Range<Int64>, from store: any ObjectStore, _ send: (ArraySlice<UInt8>) async throws -> Void) async throws {
+        let range = range.clamped(to: 0..<bytes)
+        guard !range.isEmpty else { return }
+        let indices = chunkIndices(covering: range)
+        var next: Task<[UInt8], Error>? = fetchTask(indices.lowerBound, from: store)
+        defer { next?.cancel() }
+        for index in indices {
+            guard let current = next else { break }
+            let plaintext = try await current.value
+            next = index < indices.upperBound ? fetchTask(index + 1, from: store) : nil
+            let start = offsets[index]
+            let lower = Int(max(range.lowerBound, start) - start), upper = Int(min(range.upperBound, offsets[index + 1]) - start)
+            try await send(plaintext[lower..<upper])
+        }
+    }
+
+    /// Whether the manifest this artefact was read from is still in the store: a chunk missing
+    /// while it is gone means the take was deleted under the transfer, not that the store is damaged.
+    public func manifestStillStored(in store: any ObjectStore) async -> Bool {
+        (try? await store.head(manifestName)) != nil
+    }
+
+    private func fetchTask(_ index: Int, from store: any ObjectStore) -> Task<[UInt8], Error> {
+        let chunk = chunks[index], owner = owner, key = key
+        return Task { try await Self.fetch(chunk, owner: owner, key: key, from: store) }
+    }
+
+    /// Fetches chunk `chunk` and opens it: authenticated under the owner's key with its id and
+    /// owner, its plaintext's keyed hash equal to its id, its size the manifest's.
+    static func fetch(_ chunk: ChunkReference, owner: String, key: OwnerKey, from store: any ObjectStore) async throws -> [UInt8] {
+        let name = ObjectNames.chunk(owner: owner, id: chunk.id)
+        // One byte more than a sealed chunk of this size can be: a swapped-in giant is caught
+        // without reading it.
+        let expected = chunk.size + ChunkSealer.overhead
+        let object: [UInt8]
+        do { object = try await store.get(name, range: 0..<Int64(expected + 1)) } catch StoreError.notFound {
+            throw ArchiveError.malformedObject(object: name, detail: "missing from the store")
+        }
+        guard !object.isEmpty else { throw ArchiveError.malformedObject(object: name, detail: "missing from the store") }
+        guard object.count <= expected else {
+            throw ArchiveError.malformedObject(object: name, detail: "larger than a sealed chunk of \(chunk.size) bytes")
+        }
+        let plaintext = try ChunkSealer(key: key).open(object, id: chunk.id, objectName: name)
+        guard plaintext.count == chunk.size else {
+            throw ArchiveError.contentMismatch(object: name, detail: "\(plaintext.count) bytes, the manifest says \(chunk.size)")
+        }
+        return plaintext
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import ObjectStore
+import RelayAPI
+@testable import RelayServer
+import RelayTestSupport
+import TakeArchive
+import TakePipeline
+import TakevaultCore
+import Testing
+import TestSupport
+
+/// The delivery API (docs/RELAY.md, "Delivery"): every artefact fetched through the relay is byte
+/// for byte what `restore` writes; ranges, entity tags and conditional requests behave as HTTP
+/// says; damage mid-stream breaks the transfer instead of sending wrong bytes; a relay cannot tell a
+/// take outside its scope from one that does not exist.
+@Suite("Relay delivery: summaries, artefacts, ranges, sessions")
+struct DeliveryTests {
+    /// 64 KiB chunks, so a few seconds of audio make a master of several chunks.
+    static let smallChunks = ["TAKEVAULT_CHUNK_SIZE": "65536"]
+
+    static func ingest(_ relay: InProcessRelay, _ name: String, owner: String = "u1", session: String? = nil, seconds: Double = 3,
+                       seed: UInt64 = 1) async throws -> String {
+        let file = RelayFixtures.take(relay.directory, name, seconds: seconds, seed: seed)
+        let metadata = TakeMetadata(sessionID: session, participants: [Participant(id: "u9", role: "producer")])
+        return try await Ingest(vault: relay.vault).run(IngestRequest(path: file.path, owner: owner, tier: .studio, metadata: metadata)).takeID
+    }
+
+    /// A signed GET of `path` with extra headers (conditional and range requests).
+    static func get(_ server: InProcessRelay.Session, _ path: String, client: RelayClient? = nil, _ extra: [(String, String)] = []) async throws -> RelayClient.Answer {
+        let client = client ?? server.client
+        let request = RelayClient.Request(method: .GET, path: path)
+        return try await client.send(request, headers: client.headers(for: request) + extra)
+    }
+
+    @Test("every artefact fetched whole is byte for byte what restore writes, with its type, length and entity tag", .timeLimit(.minutes(2)))
+    func artefactsMatchRestore() async throws {
+        let relay = try InProcessRelay(environment: Self.smallChunks)
+        let take = try await Self.ingest(relay, "take.wav")
+        try await relay.serve { server in
+            let summary = try await server.client.takeSummary(take)
+            #expect(summary["take_id"]?.stringValue == take && summary["owner"]?.stringValue == "u1")
+            #expect(summary["retain_until"] == .null, "a studio take is kept until deleted, and the summary says so")
+            #expect(summary["participants"]?.arrayValue?.first?["id"]?.stringValue == "u9")
+            let manifest = try await Inspect(vault: relay.vault).run(take: take)
+            #expect(manifest.body.artefact(.master)!.chunks.count > 2, "the master spans several chunks")
+            for kind in ArtefactKind.known {
+                let artefact = try #require(manifest.body.artefact(kind))
+                let restored = relay.directory.file("restored-\(kind)"), fetched = relay.directory.file("fetched-\(kind)")
+                _ = try await Restore(vault: relay.vault).run(take: take, artefact: kind, to: restored)
+                let downloaded = try await server.client.download(take: take, artefact: kind.rawValue, to: fetched)
+                #expect(downloaded.status == 200)
+                #expect(readBytes(fetched) == readBytes(restored), "\(kind)")
+                #expect(downloaded.entityTag == "\"\(artefact.sha256)\"" && downloaded.contentType == artefact.mediaType)
+                let entry = summary["artefacts"]?.arrayValue?.first { $0["kind"]?.stringValue == kind.rawValue }
+                #expect(entry?["sha256"]?.stringValue == artefact.sha256 && entry?["bytes"]?.doubleValue == Double(artefact.bytes))
+            }
+        }
+    }
+
+    @Test("ranges at the start, middle and end, across a chunk boundary, suffix and open-ended; unsatisfiable ones are 416", .timeLimit(.minutes(2)))
+    func ranges() async throws {
+        let relay = try InProcessRelay(environment: Self.smallChunks)
+        let take = try await Self.ingest(relay, "take.wav")
+        let whole = relay.directory.file("master.flac")
+        _ = try await Restore(vault: relay.vault).run(take: take, artefact: .master, to: whole)
+        let bytes = readBytes(whole), length = Int64(bytes.count)
+        let boundary = 65_536
+        try await relay.serve { server in
+            let cases: [(header: String, expected: Range<Int>)] = [
+                ("bytes=0-99", 0..<100),
+                ("bytes=\(boundary - 10)-\(boundary + 9)", (boundary - 10)..<(boundary + 10)),   // crosses chunk 0 → 1
+                ("bytes=\(boundary)-\(boundary)", boundary..<(boundary + 1)),                    // the first byte of chunk 1
+                ("bytes=\(bytes.count / 2)-\(bytes.count / 2 + 3 * boundary)", (bytes.count / 2)..<(bytes.count / 2 + 3 * boundary + 1)),
+                ("bytes=-100", (bytes.count - 100)..<bytes.count),
+                ("bytes=\(bytes.count - 5)-", (bytes.count - 5)..<bytes.count),
+                ("bytes=\(bytes.count - 5)-\(bytes.count + 1_000)", (bytes.count - 5)..<bytes.count),   // the end clamped
+                ("bytes=-\(bytes.count + 50)", 0..<bytes.count),                                        // a suffix longer than the artefact
+            ]
+            for (index, check) in cases.enumerated() {
+                let file = relay.directory.file("range-\(index)")
+                let downloaded = try await server.client.download(take: take, artefact: "master", range: check.header, to: file)
+                #expect(downloaded.status == 206, "\(check.header)")
+                #expect(readBytes(file) == Array(bytes[check.expected]), "\(check.header)")
+                #expect(downloaded.contentRange == "bytes \(check.expected.lowerBound)-\(check.expected.upperBound - 1)/\(length)", "\(check.header)")
+            }
+            for header in ["bytes=\(length)-", "bytes=\(length + 10)-\(length + 20)", "bytes=-0"] {
+                let answer = try await Self.get(server, "/v1/takes/\(take)/artefacts/master", [("Range", header)])
+                #expect(answer.status == 416, "\(header)")
+                #expect(answer.headers.first(name: "content-range") == "bytes */\(length)")
+                #expect(answer.failure?.code == "range_not_satisfiable")
+            }
+            // Not a single byte range: the whole artefact, as the RFC allows.
+            for header in ["bytes=0-1,5-9", "items=0-5", "bytes=9-2", "bytes=abc", "bytes=99999999999999999999-"] {
+                let answer = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview", [("Range", header)])
+                #expect(answer.status == 200, "\(header)")
+            }
+        }
+    }
+
+    @Test("If-None-Match with the entity tag is 304 with no body; If-Range with another tag sends the whole artefact", .timeLimit(.minutes(2)))
+    func conditionalRequests() async throws {
+        let relay = try InProcessRelay()
+        let take = try await Self.ingest(relay, "take.wav", seconds: 1)
+        let preview = try #require(try await Inspect(vault: relay.vault).run(take: take).body.artefact(.preview))
+        let tag = "\"\(preview.sha256)\""
+        try await relay.serve { server in
+            let path = "/v1/takes/\(take)/artefacts/preview"
+            for header in [tag, "W/\(tag)", "\"other\", \(tag)", "*"] {
+                let answer = try await Self.get(server, path, [("If-None-Match", header)])
+                #expect(answer.status == 304 && answer.body.isEmpty, "\(header)")
+                #expect(answer.headers.first(name: "etag") == tag)
+            }
+            #expect(try await Self.get(server, path, [("If-None-Match", "\"other\"")]).status == 200)
+            #expect(try await Self.get(server, path, [("If-None-Match", "\"" + String(repeating: "a,", count: 3000) + "\"")]).status == 200)
+            let sameTag = try await Self.get(server, path, [("Range", "bytes=0-9"), ("If-Range", tag)])
+            #expect(sameTag.status == 206 && sameTag.body.count == 10)
+            let otherTag = try await Self.get(server, path, [("Range", "bytes=0-9"), ("If-Range", "\"stale\"")])
+            #expect(otherTag.status == 200 && Int64(otherTag.body.count) == preview.bytes)
+        }
+    }
+
+    @Test("a chunk that fails authentication mid-stream breaks the transfer: no file, no wrong bytes, and verify names the chunk", .timeLimit(.minutes(2)))
+    func damagedChunkAbortsTransfer() async throws {
+        let relay = try InProcessRelay(environment: Self.smallChunks)
+        let take = try await Self.ingest(relay, "take.wav")
+        let master = try #require(try await Inspect(vault: relay.vault).run(take: take).body.artefact(.master))
+        // The third chunk: two chunks' worth of good bytes go out before the damage is met.
+        let chunk = ObjectNames.chunk(owner: "u1", id: master.chunks[2].id)
+        let path = relay.vault.root + "/store/" + chunk
+        var sealed = readBytes(path)
+        sealed[100] ^= 0x01
+        writeBytes(path, sealed)
+        try await relay.serve { server in
+            let output = relay.directory.file("broken.flac")
+            await #expect(throws: RelayClientError.self) {
+                _ = try await server.client.download(take: take, artefact: "master", to: output)
+            }
+            #expect(!relay.directory.exists(output), "a broken transfer leaves no file")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: relay.directory.path).allSatisfy { !$0.contains(".part-") })
+            // The raw response: headers went out, then fewer bytes than Content-Length announced.
+            let request = RelayClient.Request(method: .GET, path: "/v1/takes/\(take)/artefacts/master")
+            do {
+                let answer = try await server.client.send(request)
+                Issue.record("the damaged artefact arrived whole: \(answer.status), \(answer.body.count) bytes")
+            } catch {}
+            // A range before the damage is served; one over it is broken too.
+            let before = try await server.client.download(take: take, artefact: "master", range: "bytes=0-1000", to: relay.directory.file("before"))
+            #expect(before.bytes == 1001)
+            let exposition = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
+            #expect(exposition.contains("takevault_relay_delivery_failures_total{reason=\"authentication_failed\"} 2"), "\(exposition)")
+        }
+        let report = try await Verify(vault: relay.vault).run(readData: true)
+        #expect(report.failures.contains { $0.object == chunk || $0.message.contains(chunk) }, "\(report.failures)")
+    }
+
+    @Test("a take outside the relay's scope and a take that does not exist get the same 404; so do sessions", .timeLimit(.minutes(2)))
+    func scope() async throws {
+        let relay = try InProcessRelay()
+        let inScope = try await Self.ingest(relay, "a.wav", owner: "team-x", session: "s1", seconds: 1)
+        let outside = try await Self.ingest(relay, "b.wav", owner: "u2", session: "s1", seconds: 1, seed: 2)
+        try await relay.serve { server in
+            let relayB = server.client(RelayFixtures.relayB)
+            #expect(try await Self.get(server, "/v1/takes/\(inScope)", client: relayB).status == 200)
+            let unknown = String(repeating: "0", count: 32)
+            for take in [outside, unknown, "not a take", String(repeating: "x", count: 5_000)] {
+                let escaped = take.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? take
+                for suffix in ["", "/artefacts/preview", "/artefacts/master"] {
+                    let answer = try await Self.get(server, "/v1/takes/\(escaped)\(suffix)", client: relayB)
+                    #expect(answer.status == 404 && answer.failure?.code == "take_not_found", "\(take.prefix(40))\(suffix): \(answer.status)")
+                }
+            }
+            #expect(try await Self.get(server, "/v1/takes/\(outside)").status == 200, "relay A's scope is every owner")
+            #expect(try await Self.get(server, "/v1/takes/\(inScope)/artefacts/nonsense").failure?.code == "artefact_not_found")
+            for path in ["/v1/sessions/s1/takes?owner=u2", "/v1/sessions/nope/takes?owner=team-x", "/v1/sessions/s1/takes?owner=nobody-at-all"] {
+                let answer = try await Self.get(server, path, client: relayB)
+                #expect(answer.status == 404 && answer.failure?.code == "session_not_found", "\(path)")
+            }
+            #expect(try await Self.get(server, "/v1/sessions/s1/takes?owner=team-x", client: relayB).status == 200)
+            // Unsigned, or signed for another path: nothing.
+            #expect(try await server.get("/v1/takes/\(inScope)").status == 401)
+            let forged = try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/takes/\(inScope)"),
+                                                      headers: server.client.headers(for: RelayClient.Request(method: .GET, path: "/v1/takes/\(outside)")))
+            #expect(forged.status == 401)
+        }
+    }
+
+    @Test("a restricted owner's summary says so and none of their artefacts is delivered; lifted, they are", .timeLimit(.minutes(2)))
+    func restrictedOwner() async throws {
+        let relay = try InProcessRelay()
+        let take = try await Self.ingest(relay, "take.wav", seconds: 1)
+        try await OwnerAdministration(vault: relay.vault).restrict(owner: "u1")
+        try await relay.serve { server in
+            #expect(try await server.client.takeSummary(take)["restricted"] == .bool(true))
+            for kind in ArtefactKind.known {
+                let answer = try await Self.get(server, "/v1/takes/\(take)/artefacts/\(kind)")
+                #expect(answer.status == 403 && answer.failure?.code == "owner_restricted", "\(kind)")
+            }
+            try await OwnerAdministration(vault: relay.vault).restrict(owner: "u1", lift: true)
+            #expect(try await Self.get(server, "/v1/takes/\(take)/artefacts/master").status == 200)
+        }
+    }
+
+    @Test("a session's takes come oldest first, a page at a time, each take once", .timeLimit(.minutes(2)))
+    func sessionPages() async throws {
+        let relay = try InProcessRelay()
+        var takes: [String] = []
+        for index in 0..<5 { takes.append(try await Self.ingest(relay, "t\(index).wav", session: "band", seconds: 0.5, seed: UInt64(index + 1))) }
+        _ = try await Self.ingest(relay, "other.wav", session: "solo", seconds: 0.5, seed: 9)
+        let expected = try await relay.vault.catalog.takes(owner: "u1").filter { $0.sessionID == "band" }
+            .sorted { ($0.ingestedAt, $0.id) < ($1.ingestedAt, $1.id) }.map(\.id)
+        #expect(Set(expected) == Set(takes))
+        try await relay.serve { server in
+            var seen: [String] = []
+            var after: String?
+            var pages = 0
+            repeat {
+                let page = try await server.client.sessionTakes(owner: "u1", session: "band", after: after, limit: 2)
+                seen += page["takes"]?.arrayValue?.compactMap { $0["take_id"]?.stringValue } ?? []
+                after = page["next"]?.stringValue
+                pages += 1
+            } while after != nil && pages < 10
+            #expect(seen == expected && pages == 3)
+            for query in ["owner=u1&limit=0", "owner=u1&limit=201", "owner=u1&limit=x", "owner=u1&after=zz", "limit=2"] {
+                let answer = try await Self.get(server, "/v1/sessions/band/takes?\(query)")
+                #expect(answer.status == 400, "\(query)")
+            }
+        }
+    }
+}
