@@ -24,6 +24,7 @@ struct RelayRoutes: Sendable {
     let logger: Logger
 
     var delivery: DeliveryRoutes { DeliveryRoutes(vault: vault, authenticator: authenticator, metrics: metrics, logger: logger) }
+    var deletion: DeletionRoutes { DeletionRoutes(vault: vault, authenticator: authenticator, logger: logger) }
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -39,6 +40,12 @@ struct RelayRoutes: Sendable {
         }
         router.get("/v1/sessions/:session/takes") { request, context in
             await self.answer(route: "session") { try await delivery.session(request, session: context.parameters.get("session") ?? "") }
+        }
+        router.delete("/v1/takes/:take") { request, context in
+            await self.answer(route: "delete_take") { try await deletion.deleteTake(request, take: context.parameters.get("take") ?? "") }
+        }
+        router.delete("/v1/sessions/:session") { request, context in
+            await self.answer(route: "delete_session") { try await deletion.deleteSession(request, session: context.parameters.get("session") ?? "") }
         }
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.readiness() }

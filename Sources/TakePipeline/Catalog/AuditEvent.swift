@@ -33,6 +33,9 @@ enum AuditEvent: Equatable, Sendable {
     case export(takes: Int, withAudio: Bool)
     /// A take deleted (its manifest, then the chunks no other manifest needs).
     case deleteTake(reason: String)
+    /// Takes deleted at someone's request (`takevault delete`, `DELETE /v1/…`): who asked and how
+    /// many; the event row names the owner and the take, nothing of what the take held.
+    case deletionRequested(by: String, takes: Int)
     /// Anything else a sweep deleted: `kind` is the sweep item's kind (`orphan_chunk`, `tombstone`, …).
     case sweepDeletion(kind: Sweep.Item.Kind, id: String, reason: String)
     /// Deletions a sweep records by number only, because their names would identify an erased owner.
@@ -58,6 +61,7 @@ enum AuditEvent: Equatable, Sendable {
         case .erasure: "erasure"
         case .export: "export"
         case .deleteTake: "delete_take"
+        case .deletionRequested: "deletion_requested"
         case .sweepDeletion(let kind, _, _), .sweepDeletionCount(let kind, _, _): "delete_" + kind.rawValue
         case .sweep: "sweep"
         case .retireGenerations: "retire_generations"
@@ -87,6 +91,8 @@ enum AuditEvent: Equatable, Sendable {
             ["takes": .number(Double(takes)), "with_audio": .bool(withAudio)]
         case .deleteTake(let reason):
             ["reason": .string(reason)]
+        case .deletionRequested(let by, let takes):
+            ["by": .string(by), "takes": .number(Double(takes))]
         case .sweepDeletion(_, let id, let reason):
             ["id": .string(id), "reason": .string(reason)]
         case .sweepDeletionCount(_, let count, let reason):

@@ -15,6 +15,10 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case ownerErased(String)
     /// A hold covers the owner: their data may not be deleted until it is lifted.
     case ownerHeld(owner: String, reason: String, hold: String)
+    /// A hold covers the take: it may not be deleted until the hold is lifted.
+    case takeHeld(take: String, reason: String, hold: String)
+    /// A session with no takes (or of an owner the caller may not see).
+    case sessionNotFound(owner: String, session: String)
     /// The store is configured in a region the policy does not allow.
     case regionNotAllowed(region: String, allowed: [String])
     /// An upload path that is not a regular file (a device, a pipe, a folder): it could be endless.
@@ -34,6 +38,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .ownerRestricted: "owner_restricted"
         case .ownerErased: "owner_erased"
         case .ownerHeld: "owner_held"
+        case .takeHeld: "take_held"
+        case .sessionNotFound: "session_not_found"
         case .regionNotAllowed: "region_not_allowed"
         case .notARegularFile: "not_a_regular_file"
         case .policyRollback: "policy_rollback"
@@ -52,6 +58,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .ownerErased(let owner): "Owner \(owner) has been erased."
         case .ownerHeld(let owner, let reason, let hold):
             "Owner \(owner) is under hold \(hold) (\(reason)); nothing of theirs can be deleted until it is lifted (`takevault owner hold --lift`)."
+        case .takeHeld(let take, let reason, let hold):
+            "Take \(take) is under hold \(hold) (\(reason)); it cannot be deleted until the hold is lifted (`takevault owner hold --lift`)."
+        case .sessionNotFound(let owner, let session): "Owner \(owner) has no session \(session) with takes in this vault."
         case .regionNotAllowed(let region, let allowed):
             "The store is in region \(region), which the policy does not allow (allowed: \(allowed.joined(separator: ", "))); nothing is written."
         case .notARegularFile(let path):
@@ -63,8 +72,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
 
     public var category: ErrorCategory {
         switch self {
-        case .takeNotFound, .artefactNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
-        case .ownerRestricted, .ownerErased, .ownerHeld: .rejectedInput
+        case .takeNotFound, .artefactNotFound, .sessionNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
+        case .ownerRestricted, .ownerErased, .ownerHeld, .takeHeld: .rejectedInput
         case .vaultMissing, .regionNotAllowed: .failure
         case .policyRollback: .integrity
         }

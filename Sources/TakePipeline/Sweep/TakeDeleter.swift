@@ -19,6 +19,18 @@ struct TakeDeleter {
     func delete(takes: [String], owner: String, reason: String) async throws -> Outcome {
         var outcome = Outcome()
         let locator = ManifestLocator(vault: vault)
+        // The chunks every generation of these takes uses, read before their manifests go: a
+        // generation a reprocess left for retirement names chunks the catalog no longer lists.
+        var ofDeletedTakes = try await objectNames(of: takes)
+        for take in takes {
+            for manifest in try await locator.manifests(owner: owner, take: take) {
+                // A manifest that does not open leaves its chunks to the orphan rule (after the grace period).
+                guard let opened = try? await locator.open(name: manifest.name, owner: owner) else { continue }
+                for artefact in opened.body.artefacts {
+                    for chunk in artefact.chunks { ofDeletedTakes.insert(ObjectNames.chunk(owner: owner, id: chunk.id)) }
+                }
+            }
+        }
         for take in takes {
             for manifest in try await locator.manifests(owner: owner, take: take) {
                 if let info = try await vault.store.head(manifest.name) { outcome.bytes += info.size }
@@ -29,7 +41,6 @@ struct TakeDeleter {
         let referenced = try await referencedChunks(owner: owner)
         // Only chunks of the deleted takes: orphans of unrelated, still-running ingests wait for
         // their grace period (the sweep's orphan rule).
-        let ofDeletedTakes = try await objectNames(of: takes)
         var chunks: [String] = []
         for info in try await vault.store.list(prefix: ObjectNames.chunksPrefix(owner: owner)) where !referenced.contains(info.name) {
             guard ofDeletedTakes.contains(info.name) else { continue }

@@ -17,7 +17,7 @@ public enum Failpoint {
     /// Every point, for the tests that walk them all (and so a renamed point fails those tests).
     public static let all: [String] = [
         ingestLocked, ingestSealed, ingestCommitted, reprocessSealed, reprocessCommitted, rotationKeyWritten, rotationRewrapped, sweepStepApplied,
-        erasureShredded, erasureObjectsDeleted, lockWaiting,
+        erasureShredded, erasureObjectsDeleted, lockWaiting, deletionLocked,
     ]
     /// Ingest: its locks are held; nothing is read or written yet (not even the owner's key).
     public static let ingestLocked = "ingest.locked"
@@ -37,6 +37,8 @@ public enum Failpoint {
     public static let sweepStepApplied = "sweep.step-applied"
     /// Any operation: a lock it needs is held by another, and it is about to wait for it.
     public static let lockWaiting = "lock.waiting"
+    /// Deletion of takes: the owner's lock is held and the takes are chosen; nothing is deleted yet.
+    public static let deletionLocked = "deletion.locked"
     /// Erasure: the owner's keys are destroyed and the master key rotated; their objects remain.
     public static let erasureShredded = "erasure.shredded"
     /// Erasure: the owner's objects are deleted; the catalog still names them.
