@@ -24,7 +24,7 @@ struct RelayRoutes: Sendable {
     let logger: Logger
 
     var delivery: DeliveryRoutes { DeliveryRoutes(vault: vault, authenticator: authenticator, metrics: metrics, logger: logger) }
-    var deletion: DeletionRoutes { DeletionRoutes(vault: vault, authenticator: authenticator, logger: logger) }
+    var changes: TakeChangeRoutes { TakeChangeRoutes(vault: vault, authenticator: authenticator, logger: logger) }
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -42,10 +42,13 @@ struct RelayRoutes: Sendable {
             await self.answer(route: "session") { try await delivery.session(request, session: context.parameters.get("session") ?? "") }
         }
         router.delete("/v1/takes/:take") { request, context in
-            await self.answer(route: "delete_take") { try await deletion.deleteTake(request, take: context.parameters.get("take") ?? "") }
+            await self.answer(route: "delete_take") { try await changes.deleteTake(request, take: context.parameters.get("take") ?? "") }
         }
         router.delete("/v1/sessions/:session") { request, context in
-            await self.answer(route: "delete_session") { try await deletion.deleteSession(request, session: context.parameters.get("session") ?? "") }
+            await self.answer(route: "delete_session") { try await changes.deleteSession(request, session: context.parameters.get("session") ?? "") }
+        }
+        router.patch("/v1/takes/:take") { request, context in
+            await self.answer(route: "amend") { try await changes.amend(request, take: context.parameters.get("take") ?? "") }
         }
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.readiness() }

@@ -13,7 +13,7 @@ struct Takevault: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, IngestCommand.self, ListCommand.self, InspectCommand.self, RestoreCommand.self, VerifyCommand.self,
             SweepCommand.self, OwnerCommand.self, KeysCommand.self, CatalogCommand.self, ProbeCommand.self, AnalyzeCommand.self,
-            TranscodeCommand.self, LifecycleCommand.self, ServeCommand.self, PushCommand.self, FetchCommand.self, DeleteCommand.self, RelayCommand.self, ReprocessCommand.self,
+            TranscodeCommand.self, LifecycleCommand.self, ServeCommand.self, PushCommand.self, FetchCommand.self, DeleteCommand.self, AmendCommand.self, RelayCommand.self, ReprocessCommand.self,
         ]
     )
 

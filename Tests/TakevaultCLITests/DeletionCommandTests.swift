@@ -8,7 +8,7 @@ import TestSupport
 
 /// `takevault delete` through the binary, and beside every other operation: each race is staged
 /// with processes frozen at named points and continued in a chosen order (no sleeps).
-@Suite("takevault delete")
+@Suite("takevault delete and amend")
 struct DeletionCommandTests {
     typealias Frozen = ConcurrentOperationTests
 
@@ -167,6 +167,29 @@ struct DeletionCommandTests {
         #expect(continueToExit(sweep) == 0)
         #expect(continueToExit(delete) == 2)
         #expect(Self.storedNames(vault, owner: "u1").isEmpty)
+        #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
+    }
+
+    @Test("amend beside a reprocess: the correction waits, then makes the next generation on the reprocessed artefacts; one manifest is left", .timeLimit(.minutes(3)))
+    func amendBesideReprocess() throws {
+        let directory = TestDirectory()
+        let (vault, takes, _, _) = try Self.vault(directory, count: 1)
+        let reprocess = Frozen.frozen(["reprocess", "--vault", vault, "--take", takes[0], "--target-lufs", "-18"], at: "reprocess.sealed")
+        let amend = Frozen.frozen(["amend", takes[0], "--vault", vault, "--meta", #"{"participants": [{"id": "u5", "role": "keys"}]}"#, "--by", "ticket-7"],
+                                  at: "lock.waiting")
+        kill(amend, SIGCONT)
+        #expect(continueToExit(reprocess) == 0)
+        #expect(continueToExit(amend) == 0)
+        let manifest = try CLI.decode(Inspect.Manifest.self, CLI.run("inspect", "--vault", vault, takes[0], "--json"))
+        #expect(manifest.header.generation == 3 && manifest.body.participants.map(\.id) == ["u5"])
+        #expect(manifest.body.pipeline.settings["target_lufs"]?.doubleValue == -18, "the correction keeps the reprocessed artefacts")
+        #expect(Self.storedNames(vault, owner: "u1").filter { $0.contains("/takes/") } == [manifest.name])
+        let unchanged = CLI.run("amend", takes[0], "--vault", vault, "--meta", #"{"participants": [{"id": "u5", "role": "keys"}]}"#, "--json")
+        #expect(unchanged.status == 0)
+        let result = try CLI.decode(TakeAmendment.Result.self, unchanged)
+        #expect(result.changed.isEmpty && result.generation == 3, "the same correction again changes nothing")
+        #expect(CLI.run("amend", takes[0], "--vault", vault, "--meta", #"{"tier": "studio"}"#).status == 2)
+        #expect(CLI.run("amend", String(repeating: "0", count: 32), "--vault", vault, "--meta", #"{"session_id": "x"}"#).status == 2)
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 }

@@ -36,6 +36,8 @@ enum AuditEvent: Equatable, Sendable {
     /// Takes deleted at someone's request (`takevault delete`, `DELETE /v1/…`): who asked and how
     /// many; the event row names the owner and the take, nothing of what the take held.
     case deletionRequested(by: String, takes: Int)
+    /// A take's metadata corrected: which fields and who asked — neither the old values nor the new.
+    case amend(fields: [String], by: String)
     /// Anything else a sweep deleted: `kind` is the sweep item's kind (`orphan_chunk`, `tombstone`, …).
     case sweepDeletion(kind: Sweep.Item.Kind, id: String, reason: String)
     /// Deletions a sweep records by number only, because their names would identify an erased owner.
@@ -62,6 +64,7 @@ enum AuditEvent: Equatable, Sendable {
         case .export: "export"
         case .deleteTake: "delete_take"
         case .deletionRequested: "deletion_requested"
+        case .amend: "amend"
         case .sweepDeletion(let kind, _, _), .sweepDeletionCount(let kind, _, _): "delete_" + kind.rawValue
         case .sweep: "sweep"
         case .retireGenerations: "retire_generations"
@@ -93,6 +96,8 @@ enum AuditEvent: Equatable, Sendable {
             ["reason": .string(reason)]
         case .deletionRequested(let by, let takes):
             ["by": .string(by), "takes": .number(Double(takes))]
+        case .amend(let fields, let by):
+            ["fields": .array(fields.map(JSONValue.string)), "by": .string(by)]
         case .sweepDeletion(_, let id, let reason):
             ["id": .string(id), "reason": .string(reason)]
         case .sweepDeletionCount(_, let count, let reason):

@@ -4,10 +4,11 @@ import RelayAPI
 import TakevaultCore
 import TakePipeline
 
-/// `DELETE /v1/takes/{take}` and `DELETE /v1/sessions/{session}?owner=…` (docs/RELAY.md,
-/// "Deletion"): signed like every request, scoped like delivery (a take or session the relay may
-/// not see is as absent as one that does not exist), refused with `409` while a hold covers it.
-struct DeletionRoutes: Sendable {
+/// The requests that change a take: `DELETE /v1/takes/{take}`, `DELETE /v1/sessions/{session}?owner=…`
+/// (docs/RELAY.md, "Deletion") and `PATCH /v1/takes/{take}` ("Correction"): signed like every
+/// request, scoped like delivery (a take or session the relay may not see is as absent as one that
+/// does not exist); deletion is refused with `409` while a hold covers it.
+struct TakeChangeRoutes: Sendable {
     let vault: Vault
     let authenticator: RelayAuthenticator
     let logger: Logger
@@ -41,6 +42,34 @@ struct DeletionRoutes: Sendable {
         }
         logger.info("session deleted", metadata: ["relay": "\(verified.relay.keyID)", "takes": "\(result.takes.count)"])
         return RelayRoutes.json(.ok, DeletionAnswer([result]))
+    }
+
+    func amend(_ request: Request, take: String) async throws -> Response {
+        let verified = try await authenticator.authenticate(request)
+        let body: [UInt8]
+        do {
+            var buffer = try await request.body.collect(upTo: MetadataCorrection.maximumBytes)
+            body = buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch {
+            throw RelayRefusal.tooLarge("correction_too_large", "A correction is at most \(MetadataCorrection.maximumBytes) bytes of JSON.")
+        }
+        guard RelayClient.sha256(bytes: body) == verified.declaredBodySHA256 else {
+            throw RelayRefusal.unauthenticated("auth_body_mismatch", "The body does not hash to the signed X-Takevault-Content-SHA256.")
+        }
+        let correction: MetadataCorrection
+        do { correction = try MetadataCorrection.parse(body) } catch let error as PipelineError {
+            throw RelayRefusal.badRequest("metadata_invalid", error.message)
+        }
+        let result: TakeAmendment.Result
+        do {
+            result = try await TakeAmendment(vault: vault).amend(take: take, correction: correction, by: Self.actor(verified), searchStore: false,
+                                                                 permits: verified.relay.scope.permits)
+        } catch let error as PipelineError {
+            throw Self.refusal(error, notFound: RelayRefusal(status: .notFound, code: "take_not_found",
+                                                             message: "No take \(take.prefix(64)) for relay \(verified.relay.keyID)."))
+        }
+        logger.info("take corrected", metadata: ["relay": "\(verified.relay.keyID)", "fields": "\(result.changed.joined(separator: ","))"])
+        return RelayRoutes.json(.ok, result)
     }
 
     /// Who asked, as the audit event records it.
