@@ -69,6 +69,8 @@ struct Torture {
         var allowed: Set<Int32> = [0]
         var owner: String?
         var file: String?
+        /// The take a delete or an amend names.
+        var take: String?
     }
 
     /// A process in flight.
@@ -85,6 +87,7 @@ struct Torture {
         var take: String
         var owner: String
         var file: String
+        var started: Int
         var finished: Int
     }
 
@@ -92,6 +95,11 @@ struct Torture {
     var sequence = 0
     var retired: Set<String> = []
     var erasures: [(owner: String, started: Int, finished: Int, status: Int32?)] = []
+    /// Deletions that exited 0, with the take and when they started and ended.
+    var deletions: [(take: String, owner: String, file: String, started: Int, finished: Int)] = []
+    /// When each ingest of an owner's file ended (one still running after a deletion began may
+    /// make the deleted take again), by the process's start.
+    var ingestEnds: [String: [Int: Int]] = [:]
     var acknowledged: [Acknowledged] = []
     var problems: [String] = []
     var counts: [String: Int] = [:]
@@ -139,7 +147,8 @@ struct Torture {
     mutating func nextOperation() -> Operation {
         let live = Self.owners.filter { !retired.contains($0) }
         let owner = pick(live)
-        let roll = Int(random.next() % 100)
+        let roll = Int(random.next() % 108)
+        let victims = acknowledged.filter { !retired.contains($0.owner) }
         switch roll {
         case 0..<34:
             let file = pick(files)
@@ -165,6 +174,16 @@ struct Torture {
             return Operation(name: "rotate", arguments: ["keys", "rotate", "--vault", vault], killPoints: ["rotation.key-written", "rotation.rewrapped"])
         case 92..<96:
             return Operation(name: "rebuild", arguments: ["catalog", "rebuild", "--vault", vault])
+        case 96..<100 where !victims.isEmpty:
+            let victim = pick(victims)
+            return Operation(name: "delete", arguments: ["delete", "--vault", vault, "--take", victim.take], killPoints: ["deletion.locked"],
+                             allowed: [0, 2, 3], owner: victim.owner, file: victim.file, take: victim.take)
+        case 100..<104 where !victims.isEmpty:
+            let victim = pick(victims)
+            let meta = #"{"participants": [{"id": "p\#(sequence)", "role": "amended"}]}"#
+            return Operation(name: "amend", arguments: ["amend", victim.take, "--vault", vault, "--meta", meta], allowed: [0, 2], owner: victim.owner, take: victim.take)
+        case 96..<104:
+            return Operation(name: "verify", arguments: ["verify", "--vault", vault], allowed: [0, 4])
         default:
             let candidates = live.filter { Self.erasable.contains($0) }
             guard !candidates.isEmpty else { return Operation(name: "verify", arguments: ["verify", "--vault", vault], allowed: [0, 4]) }
@@ -193,6 +212,7 @@ struct Torture {
         let output = directory.file("op-\(sequence).out")
         let pid = startProcess(CLI.binary, operation.arguments, outputPath: output, errorPath: output + ".err", environment: variables)
         if operation.name == "erase", let owner = operation.owner { erasures.append((owner, sequence, Int.max, nil)) }
+        if operation.name == "ingest", let owner = operation.owner, let file = operation.file { ingestEnds[owner + "/" + file, default: [:]][sequence] = Int.max }
         return Running(pid: pid, operation: operation, armed: armed, output: output, started: sequence)
     }
 
@@ -226,13 +246,17 @@ struct Torture {
             problems.append("\(operation.arguments.joined(separator: " ")) exited \(status): \(error.suffix(600))")
             return
         }
+        if operation.name == "ingest", let owner = operation.owner, let file = operation.file { ingestEnds[owner + "/" + file]?[process.started] = sequence }
+        if operation.name == "delete", status == 0, let take = operation.take, let owner = operation.owner, let file = operation.file {
+            deletions.append((take, owner, file, process.started, sequence))
+        }
         if operation.name == "ingest", status == 0, let owner = operation.owner, let file = operation.file {
             guard let data = FileManager.default.contents(atPath: process.output),
                   let result = try? JSONDecoder().decode(IngestResult.self, from: data) else {
                 problems.append("ingest of \(file) for \(owner) exited 0 without its JSON result")
                 return
             }
-            acknowledged.append(Acknowledged(take: result.takeID, owner: owner, file: file, finished: sequence))
+            acknowledged.append(Acknowledged(take: result.takeID, owner: owner, file: file, started: process.started, finished: sequence))
         }
     }
 
@@ -269,6 +293,9 @@ struct Torture {
             // take; one that ended before it means the ingest made the owner anew.
             let mayBeErased = erasures.contains { $0.owner == ack.owner && $0.status != 2 && $0.status != 3 && $0.finished > ack.finished }
             if mayBeErased { continue }
+            // A deletion that ended after this ingest began may have taken it (one that ended
+            // before it began was followed by this ingest, which made the take again).
+            if deletions.contains(where: { $0.take == ack.take && $0.finished > ack.started }) { continue }
             checked.insert(ack.take)
             guard present.contains(ack.take) else {
                 problems.append("take \(ack.take) of \(ack.owner) (\(ack.file)) was acknowledged and is gone")
@@ -281,6 +308,12 @@ struct Torture {
             } else if try flacSamples(restored) != integerSamples(ack.file) {
                 problems.append("take \(ack.take) restores other samples than \(ack.file)")
             }
+        }
+
+        // A deleted take stays deleted unless an ingest of the same audio for the owner was still
+        // running when the deletion began (it may have made it again, acknowledged or killed after its commit).
+        for deletion in deletions where !(ingestEnds[deletion.owner + "/" + deletion.file] ?? [:]).values.contains(where: { $0 > deletion.started }) {
+            if present.contains(deletion.take) { problems.append("take \(deletion.take) was deleted and is listed again") }
         }
 
         let opened = try Vault.open(at: vault, environment: environment)

@@ -44,7 +44,12 @@ struct TakeReprocessor: Sendable {
             if let owner = try await vault.catalog.owner(take.ownerID), owner.restricted {
                 return result.skipped("owner_restricted", "Processing of owner \(take.ownerID)'s data is restricted.")
             }
-            let manifest = try await ManifestLocator(vault: vault).current(take: take.id)
+            // Deleted (or swept) since the run chose it: nothing to reprocess, and nothing wrong.
+            let locator = ManifestLocator(vault: vault)
+            guard let latest = try await locator.manifests(owner: take.ownerID, take: take.id).last else {
+                return result.skipped("take_gone", "Take \(take.id) was deleted after the run chose it.")
+            }
+            let manifest = try await locator.open(name: latest.name, owner: take.ownerID)
             let recorded = Derivation(recorded: manifest.body.pipeline)
             result.generation = manifest.header.generation
             if let pipelineOlderThan, let number = recorded.flatMap({ Derivation.versionNumber($0.pipelineVersion) }), number >= pipelineOlderThan {
