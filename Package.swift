@@ -185,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "takevault-pipeline-bench",
             dependencies: [
-                "TakevaultCore", "TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "CLibCrypto",
+                "TakevaultCore", "TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "CLibCrypto", "RelayAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

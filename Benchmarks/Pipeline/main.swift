@@ -2,7 +2,7 @@
 // and peak memory of a long ingest against a short one. Exit 1 when a threshold is breached (the
 // message names the benchmark and both numbers).
 //
-// Usage: takevault-pipeline-bench [--gate] [--markdown FILE] [--only rss|seal|ingest|reprocess|sweep|s3]
+// Usage: takevault-pipeline-bench [--gate] [--markdown FILE] [--only rss|seal|ingest|reprocess|sweep|delivery|s3]
 //   --gate: the CI set (RSS compares 5 minutes with 1 hour instead of 3 hours)
 //   --only: run one benchmark (while working on it)
 
@@ -73,6 +73,13 @@ let rssRatioThreshold = 1.2
 /// absolute time (nothing to take a ratio against): the plan is one scan of a covering index,
 /// measured at 0.6 s for half a million due takes.
 let sweepPlanSeconds = 2.0
+/// Serving an artefact through the relay against restoring it to a file (both stream, check and
+/// write every chunk; the relay adds HTTP on loopback and a client writing the file): the issue's
+/// goal, ≥ 0.8× restore's rate.
+let deliveryRatioThreshold = 0.8
+/// 32 concurrent range readers may grow the server's peak RSS by at most this: each transfer
+/// holds two chunks (sealed and opened, 4 MiB each), so 32 × 16 MiB, and room for HTTP buffers.
+let deliveryRSSGrowthLimit: Int64 = 640 * 1_048_576
 /// Rounds of the CPU ratios (ingest, reprocess), each alternating which side goes first; the
 /// median is the figure.
 let ratioRounds = 5
@@ -209,6 +216,22 @@ let sweepPlan = try await SweepPlanBenchmark.run(vaultDirectory: scratch + "/swe
 report("sweep planning, 1,000,000 takes", ours: "\(String(format3: sweepPlan.seconds)) s for \(sweepPlan.due) due takes",
        anchor: "(absolute: the issue's 2 s)", figure: sweepPlan.seconds, threshold: sweepPlanSeconds, higherIsBetter: false)
 _ = system("rm -rf '\(scratch)/sweep-vault'")
+}
+
+// 4b. Delivery through the relay against restore; 32 concurrent range readers.
+if wanted("delivery") {
+    if access(fiveMinutes, F_OK) != 0 { SyntheticTake.write(fiveMinutes, seconds: 300) }
+    let delivery = try await DeliveryBenchmark.run(take: fiveMinutes, scratch: scratch, takevault: takevault, rounds: ratioRounds)
+    report("serve the master through the relay (local store) vs restore to a file",
+           ours: "fetch \(String(format3: delivery.fetchMBps)) MB/s", anchor: "restore \(String(format3: delivery.restoreMBps)) MB/s",
+           figure: delivery.fetchMBps / delivery.restoreMBps, threshold: deliveryRatioThreshold, higherIsBetter: true)
+    let growth = delivery.serverRSSPeak - delivery.serverRSSBefore
+    print("32 concurrent range readers: \(delivery.rangeRequests) requests, \(delivery.rangeErrors) errors, \(String(format3: delivery.rangeMBps)) MB/s; "
+          + "server peak RSS \(delivery.serverRSSBefore / 1_048_576) → \(delivery.serverRSSPeak / 1_048_576) MiB")
+    rows.append(("32 concurrent range readers (master, ≤ 1 MiB ranges)", "\(delivery.rangeRequests) requests, \(delivery.rangeErrors) errors, \(String(format3: delivery.rangeMBps)) MB/s",
+                 "server peak RSS \(delivery.serverRSSBefore / 1_048_576) → \(delivery.serverRSSPeak / 1_048_576) MiB", "0 errors, growth ≤ \(deliveryRSSGrowthLimit / 1_048_576) MiB"))
+    if delivery.rangeErrors > 0 { failures.append("FAIL: \(delivery.rangeErrors) of \(delivery.rangeRequests) range requests failed") }
+    if growth > deliveryRSSGrowthLimit { failures.append("FAIL: the server's peak RSS grew \(growth / 1_048_576) MiB under 32 range readers (limit \(deliveryRSSGrowthLimit / 1_048_576))") }
 }
 
 // 5. S3 (SeaweedFS) against the local store and aws s3 cp; needs the TAKEVAULT_TEST_S3_* server that
