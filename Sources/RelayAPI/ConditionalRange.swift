@@ -15,40 +15,57 @@ public enum ByteRangeRequest: Equatable, Sendable {
     public static func evaluate(_ header: String?, length: Int64) -> ByteRangeRequest {
         guard let header else { return .whole }
         let text = Substring(header).trimmingSpaces
-        guard text.utf8.count <= 256, text.lowercased().hasPrefix("bytes=") else { return .whole }
+        guard text.utf8.count <= 512, text.lowercased().hasPrefix("bytes=") else { return .whole }
         let specification = text.dropFirst(6).trimmingSpaces
         // Several ranges: the whole artefact instead (a player asks for one).
         guard !specification.contains(",") else { return .whole }
         guard let dash = specification.firstIndex(of: "-") else { return .whole }
-        let first = specification[..<dash].trimmingSpaces, last = specification[specification.index(after: dash)...].trimmingSpaces
+        let first = specification[..<dash], last = specification[specification.index(after: dash)...]
         if first.isEmpty {
-            // Suffix: the last N bytes.
-            guard let suffix = decimal(last) else { return .whole }
-            guard suffix > 0, length > 0 else { return .unsatisfiable }
-            return .partial((length - min(suffix, length))..<length)
+            // Suffix: the last N bytes (N past the length: all of them).
+            guard let suffix = number(last) else { return .whole }
+            guard length > 0, suffix != .value(0) else { return .unsatisfiable }
+            if case .value(let count) = suffix, count < length { return .partial((length - count)..<length) }
+            return .partial(0..<length)
         }
-        guard let start = decimal(first) else { return .whole }
+        guard let start = number(first) else { return .whole }
         var end: Int64 = length   // exclusive
         if !last.isEmpty {
-            guard let inclusive = decimal(last), inclusive >= start else { return .whole }
-            end = inclusive < length ? inclusive + 1 : length
+            guard let inclusive = number(last) else { return .whole }
+            switch (start, inclusive) {
+            case (.value(let from), .value(let to)):
+                guard to >= from else { return .whole }   // an invalid range: ignored
+                end = to < length ? to + 1 : length
+            case (.huge, .value):
+                return .whole                              // last < first: invalid, ignored
+            case (_, .huge):
+                break                                      // clamped to the end
+            }
         }
-        guard start < length else { return .unsatisfiable }
-        return .partial(start..<end)
+        guard case .value(let from) = start, from < length else { return .unsatisfiable }
+        return .partial(from..<end)
     }
 
-    /// 1–19 ASCII digits as a non-negative `Int64`; `nil` for anything else or an overflow.
-    static func decimal(_ text: Substring) -> Int64? {
-        guard (1...19).contains(text.utf8.count) else { return nil }
+    /// A byte position as the header writes it: ASCII digits, any number of them.
+    enum Number: Equatable {
+        case value(Int64)
+        /// More than an `Int64` holds: past the end of anything.
+        case huge
+    }
+
+    /// ASCII digits (leading zeros allowed) as a ``Number``; `nil` for anything else.
+    static func number(_ text: Substring) -> Number? {
+        guard !text.isEmpty else { return nil }
         var value: Int64 = 0
+        var huge = false
         for byte in text.utf8 {
             guard byte >= 0x30, byte <= 0x39 else { return nil }
+            guard !huge else { continue }
             let (times, overflowA) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflowB) = times.addingReportingOverflow(Int64(byte - 0x30))
-            guard !overflowA, !overflowB else { return nil }
-            value = sum
+            if overflowA || overflowB { huge = true } else { value = sum }
         }
-        return value
+        return huge ? .huge : .value(value)
     }
 }
 
@@ -63,7 +80,16 @@ public enum EntityTagCondition {
         guard let header else { return false }
         let text = Substring(header).trimmingSpaces
         if text == "*" { return true }
-        return quotedTags(text).contains(String(tag.dropFirst().dropLast()))
+        let opaque = tag.dropFirst().dropLast()
+        var rest = text[...]
+        // Every `"…"` in the list (a `W/` prefix does not matter for the weak comparison).
+        while let open = rest.firstIndex(of: "\"") {
+            let after = rest.index(after: open)
+            guard let close = rest[after...].firstIndex(of: "\"") else { return false }
+            if rest[after..<close] == opaque { return true }
+            rest = rest[rest.index(after: close)...]
+        }
+        return false
     }
 
     /// Whether `If-Range` lets the range through: only when it is exactly our strong tag (a date,
@@ -71,21 +97,6 @@ public enum EntityTagCondition {
     public static func ifRangeAllows(_ header: String?, tag: String) -> Bool {
         guard let header else { return true }
         return Substring(header).trimmingSpaces == tag
-    }
-
-    /// The opaque parts of every `"…"` in `text` (a `W/` prefix does not matter for the weak
-    /// comparison), at most 64 of them.
-    static func quotedTags(_ text: Substring) -> [String] {
-        guard text.utf8.count <= 8192 else { return [] }
-        var tags: [String] = []
-        var rest = text[...]
-        while tags.count < 64, let open = rest.firstIndex(of: "\"") {
-            let after = rest.index(after: open)
-            guard let close = rest[after...].firstIndex(of: "\"") else { break }
-            tags.append(String(rest[after..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return tags
     }
 }
 

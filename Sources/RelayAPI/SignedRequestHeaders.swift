@@ -70,7 +70,7 @@ public struct SignedRequestHeaders: Sendable, Equatable {
         }
         guard let date else { return .failure(.missing(header: RelayHeaders.date)) }
         guard let timestamp = parseTimestamp(date) else {
-            return .failure(.malformed(header: RelayHeaders.date, expected: "Unix seconds: 1–11 decimal digits, nothing else"))
+            return .failure(.malformed(header: RelayHeaders.date, expected: "Unix seconds: 1–11 decimal digits without a leading zero, nothing else"))
         }
         guard let nonce else { return .failure(.missing(header: RelayHeaders.nonce)) }
         guard nonceLengths.contains(nonce.utf8.count), nonce.utf8.allSatisfy(isPrintable) else {
@@ -130,9 +130,10 @@ public struct SignedRequestHeaders: Sendable, Equatable {
         return (keyID, signature)
     }
 
-    /// Unix seconds: 1–11 ASCII digits and nothing else (no sign, no spaces), at most ``maximumTimestamp``.
+    /// Unix seconds: 1–11 ASCII digits and nothing else (no sign, no spaces, no leading zero — the
+    /// value is signed as the number's own spelling), at most ``maximumTimestamp``.
     static func parseTimestamp(_ text: String) -> Int64? {
-        guard (1...11).contains(text.utf8.count) else { return nil }
+        guard (1...11).contains(text.utf8.count), text == "0" || text.utf8.first != UInt8(ascii: "0") else { return nil }
         var value: Int64 = 0
         for byte in text.utf8 {
             guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }

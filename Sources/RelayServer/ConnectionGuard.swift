@@ -15,6 +15,9 @@ import Synchronization
 ///   allowance of ``bodyStallAllowance``: a body that has kept pace may stall that long, one that
 ///   never started is closed after it. Only time the server spends waiting for the client counts
 ///   (while the server is busy writing earlier bytes to disk, the client is not charged);
+/// - a response the client stops reading (the socket's send buffer full, nothing drained) is given
+///   up after ``sendStallTimeout``: the connection is closed, so a reader that never reads cannot
+///   pin the chunks its transfer holds;
 /// - at most ``maximumConnections`` connections are open at once; the next is answered `503` and
 ///   closed.
 /// `nil` (or 0 for the rate) turns a limit off.
@@ -23,6 +26,7 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var idleTimeout: Duration? = .seconds(60)
     public var minimumBodyBytesPerSecond: Int64 = 16 * 1024
     public var bodyStallAllowance: Duration = .seconds(30)
+    public var sendStallTimeout: Duration? = .seconds(30)
     public var maximumConnections = 512
 
     public init() {}
@@ -64,7 +68,7 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let watch = ConnectionWatch(limits: limits)
-            try channel.pipeline.syncOperations.addHandler(RawConnectionGuard(watch: watch, count: count), position: .first)
+            try channel.pipeline.syncOperations.addHandler(RawConnectionGuard(watch: watch, count: count, sendStallTimeout: limits.sendStallTimeout), position: .first)
         }.flatMap {
             HTTP1Channel(responder: responder, configuration: .init(
                 additionalChannelHandlers: [RequestPhaseGuard()], idleTimeout: nil, httpDecoderConfiguration: decoder)
@@ -217,12 +221,27 @@ final class RawConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     let watch: ConnectionWatch
     let count: ConnectionCount
+    let sendStallTimeout: Duration?
     private var admitted = false
     private var started = false
+    /// Armed while the channel is not writable: the client has stopped draining what it was sent.
+    private var sendStall: Scheduled<Void>?
 
-    init(watch: ConnectionWatch, count: ConnectionCount) {
+    init(watch: ConnectionWatch, count: ConnectionCount, sendStallTimeout: Duration? = nil) {
         self.watch = watch
         self.count = count
+        self.sendStallTimeout = sendStallTimeout
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            sendStall?.cancel()
+            sendStall = nil
+        } else if sendStall == nil, let timeout = sendStallTimeout {
+            let channel = context.channel
+            sendStall = context.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { channel.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -257,6 +276,8 @@ final class RawConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func finish() {
+        sendStall?.cancel()
+        sendStall = nil
         watch.stop()
         if admitted {
             admitted = false

@@ -14,9 +14,13 @@ struct DeliveryRoutes: Sendable {
     let vault: Vault
     let authenticator: RelayAuthenticator
     let metrics: RelayMetrics
+    let transfers: TransferSlots
     let logger: Logger
 
     static let defaultPageSize = 50
+    /// What one write hands the connection: small enough that a reader that stops reading leaves
+    /// little queued behind it, large enough to cost nothing per byte.
+    static let writeSize = 256 * 1024
     static let maximumPageSize = 200
 
     /// The kinds a URL may name (a manifest from a later version may hold others; they are not served).
@@ -72,13 +76,24 @@ struct DeliveryRoutes: Sendable {
             }
         }
         headers[.contentType] = artefact.mediaType
+        guard let ticket = transfers.take() else {
+            throw RelayRefusal.busy("\(transfers.limit) transfers are under way; try again shortly.", retryAfter: 1)
+        }
         metrics.delivery(kind.rawValue, status: Int(status.code))
         let store = vault.store, metrics = metrics, logger = logger
         let length = range.upperBound - range.lowerBound
         let body = ResponseBody(contentLength: Int(length)) { [range] writer in
+            // The transfer's place is held until the body has been written (or given up), not for
+            // as long as the connection keeps the response.
+            defer { ticket.release() }
             do {
                 try await artefact.stream(range, from: store) { bytes in
-                    try await writer.write(ByteBuffer(bytes: bytes))
+                    var start = bytes.startIndex
+                    while start < bytes.endIndex {
+                        let end = min(start + Self.writeSize, bytes.endIndex)
+                        try await writer.write(ByteBuffer(bytes: bytes[start..<end]))
+                        start = end
+                    }
                     metrics.deliveredBytes(Int64(bytes.count))
                 }
                 try await writer.finish(nil)
@@ -117,7 +132,7 @@ struct DeliveryRoutes: Sendable {
         }
         var cursor: SessionCursor?
         if let token = query["after"] {
-            guard let parsed = SessionCursor(token: String(token)) else {
+            guard let parsed = SessionCursor(token: String(token)), parsed.owner == owner, parsed.session == session else {
                 throw RelayRefusal.badRequest("cursor_invalid", "after= takes the `next` value of a previous page, as it was.")
             }
             cursor = parsed

@@ -21,6 +21,8 @@ public struct RelayConfiguration: Sendable {
     public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Jobs waiting or in progress before uploads get `503`.
     public var queueCapacity = 64
+    /// Artefact transfers under way at once before the next gets `503` (each holds up to two chunks).
+    public var maximumTransfers = 64
     /// Bytes the spool may hold (accepted uploads not yet archived, plus uploads arriving).
     public var spoolLimitBytes: Int64 = 16 << 30
     /// The largest upload accepted (`413` beyond it).

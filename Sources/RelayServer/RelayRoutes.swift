@@ -21,9 +21,10 @@ struct RelayRoutes: Sendable {
     let board: JobProgressBoard
     let spool: UploadSpool
     let metrics: RelayMetrics
+    let transfers: TransferSlots
     let logger: Logger
 
-    var delivery: DeliveryRoutes { DeliveryRoutes(vault: vault, authenticator: authenticator, metrics: metrics, logger: logger) }
+    var delivery: DeliveryRoutes { DeliveryRoutes(vault: vault, authenticator: authenticator, metrics: metrics, transfers: transfers, logger: logger) }
     var changes: TakeChangeRoutes { TakeChangeRoutes(vault: vault, authenticator: authenticator, logger: logger) }
 
     func router() -> Router<BasicRequestContext> {

@@ -49,7 +49,8 @@ public struct RelayServer: Sendable {
         let routes = RelayRoutes(
             vault: vault,
             uploads: UploadHandler(vault: vault, configuration: configuration, authenticator: authenticator, spool: spool, jobs: jobs, metrics: metrics),
-            authenticator: authenticator, jobs: jobs, board: board, spool: spool, metrics: metrics, logger: logger)
+            authenticator: authenticator, jobs: jobs, board: board, spool: spool, metrics: metrics,
+            transfers: TransferSlots(limit: configuration.maximumTransfers), logger: logger)
         let host = configuration.host
         let limits = configuration.connectionLimits
         let connections = ConnectionCount(limit: limits.maximumConnections)

@@ -120,9 +120,13 @@ extension Catalog {
 
     // MARK: Deletion
 
+    /// Forgets a deleted take: its row, and the finished relay jobs that made it — their records
+    /// name the take and keep its upload's metadata, and an idempotent retry of the upload must
+    /// make the take anew rather than find a job that points at nothing.
     public func deleteTake(_ takeID: String, event: EventRecord?) async throws {
         try await write { db in
             _ = try TakeRecord.deleteOne(db, key: takeID)
+            try db.execute(sql: "DELETE FROM jobs WHERE take_id = ? AND state = ?", arguments: [takeID, JobState.done.rawValue])
             if var event { try event.insert(db) }
         }
     }

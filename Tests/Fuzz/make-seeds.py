@@ -98,7 +98,7 @@ def relay_seeds():
     write("relay-headers", "upload", "\n".join(lines))
     write("relay-headers", "get", "\n".join(lines[:4] + ["\x00", "\x00"]))
     tag = '"' + "ab" * 32 + '"'
-    cursor = "2026-11-29T10:00:00Z/c89a3672bceb47563465acb44b438e9a".encode().hex()
+    cursor = "u1/s1/2026-11-29T10:00:00Z/c89a3672bceb47563465acb44b438e9a".encode().hex()
     length = (1 << 20).to_bytes(8, "little")
     write("delivery-headers", "range", length + "\n".join(["bytes=0-1023", tag, tag, cursor]).encode())
     write("delivery-headers", "suffix", length + "\n".join(["bytes=-512", 'W/"x", ' + tag, '"other"', ""]).encode())

@@ -157,4 +157,38 @@ struct DeletionTests {
         _ = try await Restore(vault: relay.vault).run(take: again.takeID, artefact: .master, to: restored)
         #expect(try flacSamples(restored) == file.samples)
     }
+
+    @Test("a deleted take's relay job is forgotten: the same upload retried with the same key makes the take again", .timeLimit(.minutes(2)))
+    func retryAfterDeleteMakesTakeAgain() async throws {
+        let relay = try InProcessRelay()
+        let file = RelayFixtures.take(relay.directory, "a.wav", seconds: 0.5, seed: 4)
+        try await relay.serve { server in
+            let metadata = UploadMetadata(owner: "u1", tier: .studio, sessionID: "s1")
+            let first = try await server.client.upload(file: file.path, metadata: metadata, idempotencyKey: "same-key")
+            let done = try await server.client.waitForJob(first.jobID, interval: .milliseconds(20))
+            let take = try #require(done.takeID)
+            _ = try await server.client.deleteTake(take)
+            // The job that made it is gone with it (it named the take and kept the upload's metadata).
+            #expect(try await DeliveryTests.get(server, "/v1/jobs/\(first.jobID)").status == 404)
+            let again = try await server.client.upload(file: file.path, metadata: metadata, idempotencyKey: "same-key")
+            #expect(again.jobID != first.jobID && !again.duplicate)
+            let redone = try await server.client.waitForJob(again.jobID, interval: .milliseconds(20))
+            #expect(redone.state == .done && redone.takeID == take)
+            #expect(try await DeliveryTests.get(server, "/v1/takes/\(take)/artefacts/master").status == 200)
+        }
+    }
+
+    @Test("a session cursor from another session or owner is refused", .timeLimit(.minutes(2)))
+    func cursorBound() async throws {
+        let relay = try InProcessRelay()
+        for index in 0..<3 { _ = try await Self.ingest(relay, "a\(index).wav", session: "s1", seed: UInt64(index + 1)) }
+        _ = try await Self.ingest(relay, "b.wav", session: "s2", seed: 9)
+        try await relay.serve { server in
+            let page = try await server.client.sessionTakes(owner: "u1", session: "s1", limit: 1)
+            let next = try #require(page["next"]?.stringValue)
+            #expect(try await DeliveryTests.get(server, "/v1/sessions/s1/takes?owner=u1&after=\(next)").status == 200)
+            let elsewhere = try await DeliveryTests.get(server, "/v1/sessions/s2/takes?owner=u1&after=\(next)")
+            #expect(elsewhere.status == 400 && elsewhere.failure?.code == "cursor_invalid")
+        }
+    }
 }

@@ -20,6 +20,9 @@ public struct TakeDelivery: Sendable {
               let owner = try await vault.catalog.owner(record.ownerID), owner.erasedAt == nil else {
             throw PipelineError.takeNotFound(String(take.prefix(64)))
         }
+        // A long-running server's key ring goes stale when a rotation or an erasure (which rotates)
+        // replaces the master key file; delivery takes no lock, so it reads the files again here.
+        try vault.reloadMasterKeys()
         let manifest: OpenedManifest
         do {
             manifest = try await ManifestLocator(vault: vault).open(name: record.manifestName, owner: record.ownerID)
@@ -35,7 +38,7 @@ public struct TakeDelivery: Sendable {
         let records = try await vault.catalog.sessionTakes(owner: owner, session: session,
                                                           after: cursor.map { ($0.ingestedAt, $0.takeID) }, limit: limit + 1)
         let page = records.prefix(limit)
-        let next = records.count > limit ? page.last.map { SessionCursor(ingestedAt: $0.ingestedAt, takeID: $0.id) } : nil
+        let next = records.count > limit ? page.last.map { SessionCursor(owner: owner, session: session, ingestedAt: $0.ingestedAt, takeID: $0.id) } : nil
         return SessionPage(owner: owner, session: session, takes: page.map(TakeSummary.init), next: next)
     }
 }
@@ -58,27 +61,35 @@ public struct DeliverableTake: Sendable {
     }
 }
 
-/// Where a session listing goes on: after the take with this ingest time and id.
+/// Where a session listing goes on: after the take with this ingest time and id, in this owner's
+/// session — a cursor from one listing is refused by another.
 public struct SessionCursor: Sendable, Equatable {
+    public var owner: String
+    public var session: String
     public var ingestedAt: String
     public var takeID: String
 
-    public init(ingestedAt: String, takeID: String) {
+    public init(owner: String, session: String, ingestedAt: String, takeID: String) {
+        self.owner = owner
+        self.session = session
         self.ingestedAt = ingestedAt
         self.takeID = takeID
     }
 
-    /// The opaque form a client passes back: hex of `ingested_at`, `/` and the take id.
-    public var token: String { Array((ingestedAt + "/" + takeID).utf8).hex }
+    /// The opaque form a client passes back: hex of the four, `/`-separated.
+    public var token: String { Array([owner, session, ingestedAt, takeID].joined(separator: "/").utf8).hex }
 
-    /// Parses a token; `nil` if it is not one this server made (the ingest time must be a timestamp
-    /// and the id an id, so nothing else reaches the query).
+    /// Parses a token; `nil` if it is not one this server made (ids must be ids and the ingest
+    /// time a timestamp, so nothing else reaches the query).
     public init?(token: String) {
-        guard token.utf8.count <= 256, let bytes = [UInt8](hex: token) else { return nil }
-        let parts = String(decoding: bytes, as: UTF8.self).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, Timestamp.date(String(parts[0])) != nil, Identifier.isValid(String(parts[1])) else { return nil }
-        ingestedAt = String(parts[0])
-        takeID = String(parts[1])
+        guard token.utf8.count <= 512, let bytes = [UInt8](hex: token) else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4, Identifier.isValid(parts[0]), Identifier.isValid(parts[1]), Timestamp.date(parts[2]) != nil,
+              Identifier.isValid(parts[3]) else { return nil }
+        owner = parts[0]
+        session = parts[1]
+        ingestedAt = parts[2]
+        takeID = parts[3]
     }
 }
 

@@ -27,6 +27,9 @@ struct ServeCommand: ReportingCommand {
     @Option(help: "Seconds a kept-alive connection may sit idle between requests (0: no limit; default 60).") var idleTimeout: Double?
     @Option(help: "Slowest request body accepted, bytes per second on average (0: no limit; default 16384).") var bodyMinRate: Int64?
     @Option(help: "Seconds a body may fall behind --body-min-rate before the connection is closed (default 30).") var bodyStallSeconds: Double?
+    @Option(help: "Seconds a response may wait on a client that stopped reading before the connection is closed (0: no limit; default 30).")
+    var sendStallSeconds: Double?
+    @Option(help: "Artefact transfers under way at once; the next gets 503 (default 64).") var maxTransfers: Int?
     @Option(help: "Connections open at once; the next gets 503 (default 512, fewer if the open-file limit is low).") var maxConnections: Int?
     @Flag(help: "Let callbacks reach loopback, private and link-local addresses (off: only public addresses).")
     var allowPrivateCallbacks = false
@@ -43,6 +46,10 @@ struct ServeCommand: ReportingCommand {
         if let workers {
             guard workers >= 0, workers <= 64 else { throw RelayConfigurationError.invalid(name: "--workers", problem: "0–64") }
             configuration.workers = workers
+        }
+        if let maxTransfers {
+            guard (1...100_000).contains(maxTransfers) else { throw RelayConfigurationError.invalid(name: "--max-transfers", problem: "1–100000") }
+            configuration.maximumTransfers = maxTransfers
         }
         if let queueCapacity {
             guard queueCapacity >= 1 else { throw RelayConfigurationError.invalid(name: "--queue-capacity", problem: "at least 1") }
@@ -84,6 +91,7 @@ struct ServeCommand: ReportingCommand {
         }
         if let header = try duration(headerTimeout, "--header-timeout") { limits.headerTimeout = header }
         if let idle = try duration(idleTimeout, "--idle-timeout") { limits.idleTimeout = idle }
+        if let stall = try duration(sendStallSeconds, "--send-stall-seconds") { limits.sendStallTimeout = stall }
         if let bodyStallSeconds {
             guard bodyStallSeconds >= 1, bodyStallSeconds <= 86_400 else {
                 throw RelayConfigurationError.invalid(name: "--body-stall-seconds", problem: "1–86400 seconds (turn the rate off with --body-min-rate 0)")
