@@ -56,8 +56,11 @@ struct UploadHandler: Sendable {
         }
         let metadata = try await checkedMetadata(verified.metadataHeader, relay: verified.relay)
 
-        // A retry of an upload already accepted: the same job, without reading the body again.
-        if let existing = try await jobs.catalog.job(relayKeyID: verified.relay.keyID, idempotencyKey: key) {
+        // A retry of an upload already accepted: the same job, without reading the body again —
+        // unless its take has been deleted since (a deletion forgets the jobs that made a take, but
+        // one finishing as the deletion ran is recorded after it): then the upload is made anew.
+        if let existing = try await jobs.catalog.job(relayKeyID: verified.relay.keyID, idempotencyKey: key),
+           try await !jobs.catalog.forgetJobOfDeletedTake(existing.id) {
             return try duplicate(existing, sha256: verified.declaredBodySHA256)
         }
 

@@ -34,6 +34,19 @@ extension Catalog {
         }
     }
 
+    /// Forgets job `id` if it is done and its take is no longer in the catalog (deleted or swept
+    /// after the job finished, or while it was finishing): one statement, so a take indexed again
+    /// meanwhile keeps its job. `true` when the job was forgotten.
+    public func forgetJobOfDeletedTake(_ id: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: """
+                DELETE FROM jobs WHERE id = ? AND state = ? AND take_id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM takes WHERE takes.id = jobs.take_id)
+                """, arguments: [id, JobState.done.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
     public func job(_ id: String) async throws -> JobRecord? {
         try await read { try JobRecord.fetchOne($0, key: id) }
     }

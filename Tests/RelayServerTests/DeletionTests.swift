@@ -191,4 +191,24 @@ struct DeletionTests {
             #expect(elsewhere.status == 400 && elsewhere.failure?.code == "cursor_invalid")
         }
     }
+
+    @Test("a job recorded done after its take was deleted (the two raced) does not swallow a retry: the upload is made anew", .timeLimit(.minutes(2)))
+    func jobFinishedAfterDelete() async throws {
+        let relay = try InProcessRelay()
+        let file = RelayFixtures.take(relay.directory, "a.wav", seconds: 0.5, seed: 5)
+        try await relay.serve { server in
+            let metadata = UploadMetadata(owner: "u1", tier: .pro)
+            let first = try await server.client.upload(file: file.path, metadata: metadata, idempotencyKey: "raced")
+            let done = try await server.client.waitForJob(first.jobID, interval: .milliseconds(20))
+            let take = try #require(done.takeID)
+            let job = try #require(try await relay.vault.catalog.job(first.jobID))
+            _ = try await TakeDeletion(vault: relay.vault).delete(takes: [take], by: "test")
+            // As if the worker had recorded the job done just after the deletion forgot it.
+            #expect(try await relay.vault.catalog.insertJob(job) == .inserted(job))
+            let again = try await server.client.upload(file: file.path, metadata: metadata, idempotencyKey: "raced")
+            #expect(!again.duplicate && again.jobID != first.jobID)
+            #expect(try await server.client.waitForJob(again.jobID, interval: .milliseconds(20)).takeID == take)
+            #expect(try await relay.vault.catalog.take(take) != nil)
+        }
+    }
 }

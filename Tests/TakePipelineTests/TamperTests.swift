@@ -119,6 +119,15 @@ struct TamperTests {
         #expect(quick.failures.contains { $0.object == chunk })
         try await Self.expectCaught(vault, object: chunk, take: damaged, intact: intact)
     }
+
+    @Test("a giant put in place of an owner's policy object is refused as malformed without being read whole")
+    func giantPolicyObject() async throws {
+        let (vault, _, _, _) = try await Self.vault()
+        let name = ObjectNames.policy(owner: "alice", version: 1)
+        writeBytes(vault.storePath(name), Array(repeating: 0x41, count: 3 << 20))
+        let report = try await Verify(vault: vault.vault).run()
+        #expect(report.failures.contains { $0.object == name && $0.code == "malformed_object" }, "\(report.failures)")
+    }
 }
 
 #if canImport(Glibc)

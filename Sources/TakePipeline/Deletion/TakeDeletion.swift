@@ -79,6 +79,12 @@ public struct TakeDeletion: Sendable {
         }
     }
 
+    /// The owners with takes in a session called `session` (sessions belong to owners: two may share a name).
+    public func owners(ofSession session: String) async throws -> [String] {
+        guard Identifier.isValid(session) else { return [] }
+        return Set(try await vault.catalog.takes().filter { $0.sessionID == session }.map(\.ownerID)).sorted()
+    }
+
     /// Inside the owner's lock: the owner must exist and not be erased; their policy and the
     /// catalog are brought in step with the store (a hold stored but not yet indexed still
     /// counts; a take committed but not yet indexed is found).

@@ -46,9 +46,9 @@ struct DeleteCommand: ReportingCommand {
 
     /// The one owner with takes in `session`.
     static func onlyOwner(of session: String, in vault: Vault) async throws -> String {
-        let owners = Set(try await vault.catalog.takes().filter { $0.sessionID == session }.map(\.ownerID))
+        let owners = try await TakeDeletion(vault: vault).owners(ofSession: session)
         guard owners.count <= 1 else {
-            throw ValidationError("Owners \(owners.sorted().joined(separator: ", ")) all have a session \(session): give --owner.")
+            throw ValidationError("Owners \(owners.joined(separator: ", ")) all have a session \(session): give --owner.")
         }
         guard let owner = owners.first else { throw PipelineError.sessionNotFound(owner: "(any)", session: session) }
         return owner
