@@ -21,6 +21,8 @@ func now() -> Double {
 }
 
 var rounds = 7
+/// The least time one measurement of either side covers (see `time` below).
+let minimumTiming = 0.25
 var markdownPath: String?
 var handicap: (prefix: String, factor: Int)?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -48,10 +50,17 @@ for workload in Workloads.all {
     let repeats = handicap.map { workload.name.hasPrefix($0.prefix) ? $0.factor : 1 } ?? 1
     var ratios: [Double] = [], oursTimes: [Double] = [], anchorTimes: [Double] = []
     for round in 0..<rounds {
+        // Seconds per pass, over passes repeated for at least `minimumTiming`: a fast kernel's single
+        // pass (30 ms for loudness alone) is short enough for one preemption on a shared machine to
+        // halve its figure, which a quarter of a second of passes averages out.
         func time(_ body: (BenchmarkBuffer) -> Double) -> Double {
+            var passes = 0
             let start = now()
-            sink += body(buffer)
-            return now() - start
+            repeat {
+                sink += body(buffer)
+                passes += 1
+            } while now() - start < minimumTiming
+            return (now() - start) / Double(passes)
         }
         let (ours, anchor): (Double, Double)
         let oursRepeated: (BenchmarkBuffer) -> Double = { buffer in (0..<repeats).reduce(0) { sum, _ in sum + workload.ours(buffer) } }
