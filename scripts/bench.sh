@@ -25,7 +25,7 @@ allocations() {
 if [ "${1:-}" = "--gate" ]; then
   status=0
   allocations || status=1
-  "$bin/takevault-ratios" --rounds 3 || status=1
+  "$bin/takevault-ratios" --rounds 5 || status=1
   "$bin/takevault-pipeline-bench" --gate || status=1
   python3 scripts/relay-load.py "$bin/takevault" || status=1
   exit $status
