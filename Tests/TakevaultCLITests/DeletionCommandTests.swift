@@ -132,7 +132,7 @@ struct DeletionCommandTests {
         let tier = Frozen.frozen(["owner", "tier", "u1", "free", "--vault", vault], at: "lock.waiting")
         kill(tier, SIGCONT)
         #expect(Frozen.finish(delete) == 0)
-        #expect(continueToExit(tier) == 0)
+        #expect(Frozen.finishThroughStops(tier) == 0)
         let listed = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json")).filter { $0.owner == "u1" }
         #expect(listed.map(\.takeId) == [takes[1]] && listed.first?.tier == .free && listed.first?.retainUntil != nil)
         #expect(!Self.storedNames(vault, owner: "u1").contains { $0.contains(takes[0]) })
@@ -147,7 +147,7 @@ struct DeletionCommandTests {
         let sweep = Frozen.frozen(["sweep", "--vault", vault, "--as-of", ConcurrentOperationTests.daysFromNow(3), "--json"], at: "lock.waiting")
         kill(sweep, SIGCONT)
         #expect(Frozen.finish(delete) == 0)
-        #expect(continueToExit(sweep) == 0)
+        #expect(Frozen.finishThroughStops(sweep) == 0)
         let listed = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json")).filter { $0.owner == "u1" }
         #expect(listed.map(\.takeId) == [takes[1]])
         #expect(!Self.storedNames(vault, owner: "u1").contains { $0.contains(takes[0]) })
@@ -164,8 +164,8 @@ struct DeletionCommandTests {
         #expect(CLI.run("delete", "--vault", vault, "--take", takes[0]).status == 2, "already deleted by the sweep's first step")
         let delete = Frozen.frozen(["delete", "--vault", vault, "--session", "band", "--owner", "u1"], at: "lock.waiting")
         kill(delete, SIGCONT)
-        #expect(continueToExit(sweep) == 0)
-        #expect(continueToExit(delete) == 2)
+        #expect(Frozen.finishThroughStops(sweep) == 0)
+        #expect(Frozen.finishThroughStops(delete) == 2)
         #expect(Self.storedNames(vault, owner: "u1").isEmpty)
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
@@ -178,8 +178,8 @@ struct DeletionCommandTests {
         let amend = Frozen.frozen(["amend", takes[0], "--vault", vault, "--meta", #"{"participants": [{"id": "u5", "role": "keys"}]}"#, "--by", "ticket-7"],
                                   at: "lock.waiting")
         kill(amend, SIGCONT)
-        #expect(continueToExit(reprocess) == 0)
-        #expect(continueToExit(amend) == 0)
+        #expect(Frozen.finishThroughStops(reprocess) == 0)
+        #expect(Frozen.finishThroughStops(amend) == 0)
         let manifest = try CLI.decode(Inspect.Manifest.self, CLI.run("inspect", "--vault", vault, takes[0], "--json"))
         #expect(manifest.header.generation == 3 && manifest.body.participants.map(\.id) == ["u5"])
         #expect(manifest.body.pipeline.settings["target_lufs"]?.doubleValue == -18, "the correction keeps the reprocessed artefacts")

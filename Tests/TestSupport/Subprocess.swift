@@ -212,16 +212,3 @@ public func waitForExit(_ pid: pid_t) -> Int32 {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }
-
-/// Continues `pid` every time it stops at an armed point (a point reached more than once — a
-/// sweep's steps, a second wait for a lock) until it ends; returns its exit status.
-public func continueToExit(_ pid: pid_t) -> Int32 {
-    while true {
-        kill(pid, SIGCONT)
-        switch waitUntilStopped(pid) {
-        case .stopped: continue
-        case .exited(let status): return status
-        case .signalled(let signal): return 128 + signal
-        }
-    }
-}

@@ -28,11 +28,30 @@ struct ManifestLocator: Sendable {
         return owner
     }
 
+    /// The owner of a take someone asked for by id: from the catalog, or — when `searchStore`
+    /// (an operator's command; never a relay's request, which must not list the store) — from the
+    /// store. A malformed id, an unknown take and a take whose owner `permits` refuses are all
+    /// ``PipelineError/takeNotFound(_:)``.
+    func requestedOwner(of take: String, searchStore: Bool, permits: (String) -> Bool) async throws -> String {
+        guard Identifier.isValid(take) else { throw PipelineError.takeNotFound(String(take.prefix(64))) }
+        let owner: String
+        if let record = try await vault.catalog.take(take) { owner = record.ownerID } else if searchStore {
+            owner = try await self.owner(of: take)
+        } else { throw PipelineError.takeNotFound(take) }
+        guard permits(owner) else { throw PipelineError.takeNotFound(take) }
+        return owner
+    }
+
+    /// The newest manifest of `owner`'s `take` in the store, opened; `nil` when it has none.
+    func newest(owner: String, take: String) async throws -> OpenedManifest? {
+        guard let latest = try await manifests(owner: owner, take: take).last else { return nil }
+        return try await open(name: latest.name, owner: owner)
+    }
+
     /// The current (highest-generation) manifest of `take`, opened.
     func current(take: String) async throws -> OpenedManifest {
-        let owner = try await owner(of: take)
-        guard let latest = try await manifests(owner: owner, take: take).last else { throw PipelineError.takeNotFound(take) }
-        return try await open(name: latest.name, owner: owner)
+        guard let manifest = try await newest(owner: try await owner(of: take), take: take) else { throw PipelineError.takeNotFound(take) }
+        return manifest
     }
 
     func open(name: String, owner: String) async throws -> OpenedManifest {

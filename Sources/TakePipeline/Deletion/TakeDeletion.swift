@@ -34,21 +34,15 @@ public struct TakeDeletion: Sendable {
     public func delete(takes requested: [String], by actor: String, searchStore: Bool = true,
                        permits: (String) -> Bool = { _ in true }) async throws -> [Result] {
         var byOwner: [String: [String]] = [:]
+        let locator = ManifestLocator(vault: vault)
         for take in Set(requested) {
-            guard Identifier.isValid(take) else { throw PipelineError.takeNotFound(String(take.prefix(64))) }
-            let owner: String
-            if let record = try await vault.catalog.take(take) { owner = record.ownerID } else if searchStore {
-                owner = try await ManifestLocator(vault: vault).owner(of: take)
-            } else { throw PipelineError.takeNotFound(take) }
-            guard permits(owner) else { throw PipelineError.takeNotFound(take) }
-            byOwner[owner, default: []].append(take)
+            byOwner[try await locator.requestedOwner(of: take, searchStore: searchStore, permits: permits), default: []].append(take)
         }
         for (owner, takes) in byOwner { try await checkHolds(owner: owner, takes: takes) }
         var results: [Result] = []
         for (owner, takes) in byOwner.sorted(by: { $0.key < $1.key }) {
             results.append(try await vault.withLock(.owner(owner), .exclusive) {
                 try await prepare(owner: owner)
-                let locator = ManifestLocator(vault: vault)
                 for take in takes where try await locator.manifests(owner: owner, take: take).isEmpty {
                     throw PipelineError.takeNotFound(take)
                 }

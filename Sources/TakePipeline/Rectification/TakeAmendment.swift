@@ -35,17 +35,11 @@ public struct TakeAmendment: Sendable {
     /// (``TakeDeletion/delete(takes:by:searchStore:permits:)``).
     public func amend(take: String, correction: MetadataCorrection, by actor: String, searchStore: Bool = true,
                       permits: (String) -> Bool = { _ in true }) async throws -> Result {
-        guard Identifier.isValid(take) else { throw PipelineError.takeNotFound(String(take.prefix(64))) }
-        let owner: String
-        if let record = try await vault.catalog.take(take) { owner = record.ownerID } else if searchStore {
-            owner = try await ManifestLocator(vault: vault).owner(of: take)
-        } else { throw PipelineError.takeNotFound(take) }
-        guard permits(owner) else { throw PipelineError.takeNotFound(take) }
+        let locator = ManifestLocator(vault: vault)
+        let owner = try await locator.requestedOwner(of: take, searchStore: searchStore, permits: permits)
         return try await vault.withLock(.owner(owner), .exclusive) {
-            guard let record = try await vault.catalog.owner(owner), record.erasedAt == nil else { throw PipelineError.takeNotFound(take) }
-            let locator = ManifestLocator(vault: vault)
-            guard let latest = try await locator.manifests(owner: owner, take: take).last else { throw PipelineError.takeNotFound(take) }
-            let manifest = try await locator.open(name: latest.name, owner: owner)
+            guard let record = try await vault.catalog.owner(owner), record.erasedAt == nil,
+                  let manifest = try await locator.newest(owner: owner, take: take) else { throw PipelineError.takeNotFound(take) }
             let body = manifest.body
             let current = TakeMetadata(sessionID: body.sessionID, participants: body.participants, recordedAt: body.recordedAt, dawTransport: body.dawTransport)
             let (corrected, changed) = correction.applied(to: current)

@@ -45,11 +45,9 @@ struct TakeReprocessor: Sendable {
                 return result.skipped("owner_restricted", "Processing of owner \(take.ownerID)'s data is restricted.")
             }
             // Deleted (or swept) since the run chose it: nothing to reprocess, and nothing wrong.
-            let locator = ManifestLocator(vault: vault)
-            guard let latest = try await locator.manifests(owner: take.ownerID, take: take.id).last else {
+            guard let manifest = try await ManifestLocator(vault: vault).newest(owner: take.ownerID, take: take.id) else {
                 return result.skipped("take_gone", "Take \(take.id) was deleted after the run chose it.")
             }
-            let manifest = try await locator.open(name: latest.name, owner: take.ownerID)
             let recorded = Derivation(recorded: manifest.body.pipeline)
             result.generation = manifest.header.generation
             if let pipelineOlderThan, let number = recorded.flatMap({ Derivation.versionNumber($0.pipelineVersion) }), number >= pipelineOlderThan {
