@@ -19,4 +19,17 @@ s3_exports=$(scripts/seaweedfs.sh start "$seaweed_dir")
 eval "$s3_exports"
 export TAKEVAULT_REQUIRE_S3=1
 
-swift test --skip-build "$@"
+# A crash report names the crashed thread only: the fatal error and its frames stay short enough
+# to be read at the end of a CI log.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=yes,threads=crashed,registers=none,images=none,sanitize=yes}"
+log="$PWD/.build/test-run.log"
+status=0
+swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+  # Failures and crashes scroll past among thousands of lines: repeated here, last.
+  echo "test.sh: swift test exited with $status; failures and crashes:" >&2
+  grep -a -E '✘' "$log" | tail -40 >&2 || true
+  # Each crash: the fatal error line before it and the crashed thread's frames.
+  awk '/Fatal error|fatal error/ { print; next } /^\*\*\* Program crashed/ { n = 40 } n > 0 { print; n-- }' "$log" | head -200 >&2 || true
+fi
+exit "$status"

@@ -249,7 +249,9 @@ struct DeliveryTests {
 
     @Test("a client that stops reading is dropped after the send-stall timeout, and the transfer limit answers 503 meanwhile", .timeLimit(.minutes(2)))
     func stalledReader() async throws {
-        let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = .seconds(1); $0.maximumTransfers = 1 }
+        // Four seconds: the 503 below must be asked for within the stall timeout, on a machine the
+        // rest of the suite keeps busy.
+        let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = .seconds(4); $0.maximumTransfers = 1 }
         // Noise compresses badly: a master of several MiB, more than the socket buffers hold.
         let take = try await Self.ingest(relay, "long.wav", seconds: 60)
         let master = try #require(try await Inspect(vault: relay.vault).run(take: take).body.artefact(.master))
@@ -261,18 +263,20 @@ struct DeliveryTests {
             for (name, value) in server.client.headers(for: request) { head += "\(name): \(value)\r\n" }
             head += "\r\n"
             let stalled = try StalledReader(port: port, request: head)
+            // Its transfer has begun (and holds the place) once the response head reaches it.
+            #expect(try await stalled.awaitResponse(seconds: 30), "the stalled request was answered")
             // While it holds the only transfer place, the next artefact request is turned away.
             var busy = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
             #expect(busy.status == 503 && busy.failure?.code == "relay_busy" && busy.headers.first(name: "retry-after") != nil)
             // It never reads: the server gives up on it and its place is free again (polled: the
-            // timeout is the server's, one second here).
-            for _ in 0..<100 where busy.status == 503 {
+            // timeout is the server's, four seconds here).
+            for _ in 0..<300 where busy.status == 503 {
                 try await Task.sleep(for: .milliseconds(100))
                 busy = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
             }
             // What it can still read ends short of the body: the connection was closed under it.
-            let received = stalled.drainAfterClose()
-            #expect(received < Int(master.bytes), "\(received) of \(master.bytes) bytes")
+            let (received, closed) = try await stalled.drainUntilClosed(seconds: 60)
+            #expect(closed && received < Int(master.bytes), "\(received) of \(master.bytes) bytes, closed: \(closed)")
             #expect(busy.status == 200)
         }
     }
@@ -297,19 +301,39 @@ final class StalledReader {
         _ = request.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) }
     }
 
-    /// Waits (blocking) until the server has closed the connection — the stall timeout — then
-    /// reads what the socket holds; returns the bytes of the response (head included).
-    func drainAfterClose() -> Int {
-        // The server closes after the timeout; a blocking read of everything then ends at EOF.
+    // Both waits poll without blocking and sleep between polls: a blocking read here would hold one
+    // of the few threads every async test and the in-process servers share.
+
+    /// Waits until the first bytes of the response have arrived, without consuming them; `false`
+    /// if none came within `seconds`.
+    func awaitResponse(seconds: Double) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var byte: UInt8 = 0
+        while ContinuousClock.now < deadline {
+            if recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1 { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Reads what the socket holds until the server has closed the connection (the stall timeout)
+    /// or `seconds` pass; returns the bytes of the response (head included) and whether it closed.
+    func drainUntilClosed(seconds: Double) async throws -> (bytes: Int, closed: Bool) {
+        let deadline = ContinuousClock.now + .seconds(seconds)
         var total = 0
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            total += count
-            if total > 64 << 20 { break }
+        while ContinuousClock.now < deadline {
+            let count = recv(socket, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count == 0 { return (total, true) }
+            if count > 0 {
+                total += count
+            } else if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                try await Task.sleep(for: .milliseconds(20))
+            } else {
+                return (total, true)   // reset by the server: closed as well
+            }
         }
-        return total
+        return (total, false)
     }
 
     deinit { close(socket) }
