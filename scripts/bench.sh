@@ -3,8 +3,9 @@
 # sealing against HMAC + AES-GCM alone, ingest and reprocess against the codec work each must do
 # alone (decode, libFLAC, libopus encoding the preview and decoding it back), and memory
 # of a long ingest against a short one — and fails (exit 1) when a figure breaches the threshold
-# written beside it (Benchmarks/Ratios/Workloads.swift, Benchmarks/Pipeline/main.swift). The full run
-# adds S3 transfers against SeaweedFS and aws s3 cp (reported, not gated). Allocation counts
+# written beside it (Benchmarks/Ratios/Workloads.swift, Benchmarks/Pipeline/main.swift). Both serve a
+# master through the relay from SeaweedFS against aws s3 cp (gated); the full run adds S3Store's
+# transfers against aws s3 cp (reported, not gated). Allocation counts
 # (ordo-one/benchmark, Benchmarks/Allocations) are checked in both, and so is the relay under load
 # (scripts/relay-load.py: every acknowledged upload archived exactly once, 503s retried, RSS bounded).
 #
@@ -22,23 +23,31 @@ bin="$(swift build -c release --show-bin-path)"
 allocations() {
   swift package benchmark thresholds check --target Allocations --no-progress
 }
+# SeaweedFS on loopback: the gate serves a master from it (against aws s3 cp of the same sealed
+# bytes); the full run also measures S3Store's transfers against it.
+# The gate starts it after the other ratios: an idle server is still a neighbour.
+seaweed_dir="$PWD/.build/seaweedfs-bench"
+start_seaweedfs() {
+  mkdir -p "$seaweed_dir"
+  trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
+  # An assignment, not eval "$(…)": a failed start must stop the run (set -e sees an assignment's
+  # command substitution fail, never one inside eval's argument).
+  local exports
+  exports=$(scripts/seaweedfs.sh start "$seaweed_dir")
+  eval "$exports"
+}
 if [ "${1:-}" = "--gate" ]; then
   status=0
   allocations || status=1
   "$bin/takevault-ratios" --rounds 5 || status=1
   "$bin/takevault-pipeline-bench" --gate || status=1
+  start_seaweedfs
+  "$bin/takevault-pipeline-bench" --gate --only s3-delivery || status=1
   python3 scripts/relay-load.py "$bin/takevault" || status=1
   exit $status
 fi
 allocations
-# The full run also measures S3Store against a private SeaweedFS (and aws s3 cp on the same server).
-seaweed_dir="$PWD/.build/seaweedfs-bench"
-mkdir -p "$seaweed_dir"
-trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
-# An assignment, not eval "$(…)": a failed start must stop the run (set -e sees an assignment's
-# command substitution fail, never one inside eval's argument).
-s3_exports=$(scripts/seaweedfs.sh start "$seaweed_dir")
-eval "$s3_exports"
+start_seaweedfs
 "$bin/takevault-ratios" --rounds 7 --markdown docs/BENCHMARKS.md
 "$bin/takevault-pipeline-bench" --markdown docs/BENCHMARKS.md
 # Whole command-line chains against takevault ingest, same files (for the README's comparison).

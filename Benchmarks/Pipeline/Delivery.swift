@@ -103,11 +103,13 @@ enum DeliveryBenchmark {
                       serverRSSBefore: before, serverRSSPeak: peakRSS(pid))
     }
 
-    /// Starts `takevault serve` on a free loopback port; returns its pid and URL (from its
-    /// "listening on URL" line).
-    static func startServer(_ takevault: String, vault: String, scratch: String) throws -> (pid_t, String) {
+    /// Starts `takevault serve` on a free loopback port, `environment` added to its own; returns
+    /// its pid and URL (from its "listening on URL" line).
+    static func startServer(_ takevault: String, vault: String, scratch: String, environment: [String: String] = [:]) throws -> (pid_t, String) {
         let portFile = scratch + "/serve.out"
-        let command = "exec '\(takevault)' serve --vault '\(vault)' --listen 127.0.0.1:0 --workers 0 > '\(portFile)' 2> '\(scratch)/serve.err'"
+        unlink(portFile)
+        let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)' " }.joined()
+        let command = "exec env \(assignments)'\(takevault)' serve --vault '\(vault)' --listen 127.0.0.1:0 --workers 0 > '\(portFile)' 2> '\(scratch)/serve.err'"
         var pid: pid_t = 0
         let arguments = ["/bin/sh", "-c", command]
         var argv = arguments.map { strdup($0) } + [nil]

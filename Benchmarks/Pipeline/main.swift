@@ -2,7 +2,7 @@
 // and peak memory of a long ingest against a short one. Exit 1 when a threshold is breached (the
 // message names the benchmark and both numbers).
 //
-// Usage: takevault-pipeline-bench [--gate] [--markdown FILE] [--only rss|seal|ingest|reprocess|sweep|delivery|s3]
+// Usage: takevault-pipeline-bench [--gate] [--markdown FILE] [--only rss|seal|ingest|reprocess|sweep|delivery|s3-delivery|s3]
 //   --gate: the CI set (RSS compares 5 minutes with 1 hour instead of 3 hours)
 //   --only: run one benchmark (while working on it)
 
@@ -77,6 +77,9 @@ let sweepPlanSeconds = 2.0
 /// write every chunk; the relay adds HTTP on loopback and a client writing the file): the issue's
 /// goal, ≥ 0.8× restore's rate.
 let deliveryRatioThreshold = 0.8
+/// Serving a master through the relay from an S3 store against `aws s3 cp` of the same sealed
+/// bytes from the same server: the goal, ≥ 0.8× (reported, not yet gated).
+let s3DeliveryRatioGoal = 0.8
 /// 32 concurrent range readers may grow the server's peak RSS by at most this: each transfer
 /// holds two chunks (sealed and opened, 4 MiB each), so 32 × 16 MiB, and room for HTTP buffers.
 let deliveryRSSGrowthLimit: Int64 = 640 * 1_048_576
@@ -232,6 +235,28 @@ if wanted("delivery") {
                  "server peak RSS \(delivery.serverRSSBefore / 1_048_576) → \(delivery.serverRSSPeak / 1_048_576) MiB", "0 errors, growth ≤ \(deliveryRSSGrowthLimit / 1_048_576) MiB"))
     if delivery.rangeErrors > 0 { failures.append("FAIL: \(delivery.rangeErrors) of \(delivery.rangeRequests) range requests failed") }
     if growth > deliveryRSSGrowthLimit { failures.append("FAIL: the server's peak RSS grew \(growth / 1_048_576) MiB under 32 range readers (limit \(deliveryRSSGrowthLimit / 1_048_576))") }
+}
+
+// 4c. Delivery from an S3 store (the TAKEVAULT_TEST_S3_* server scripts/bench.sh starts) against
+// aws s3 cp of the same sealed bytes.
+if wanted("s3-delivery"), let endpoint = getenv("TAKEVAULT_TEST_S3_ENDPOINT") {
+    var server: [String: String] = ["TAKEVAULT_TEST_S3_ENDPOINT": String(cString: endpoint)]
+    for name in ["TAKEVAULT_TEST_S3_BUCKET", "TAKEVAULT_TEST_S3_ACCESS_KEY", "TAKEVAULT_TEST_S3_SECRET_KEY"] { server[name] = getenv(name).map { String(cString: $0) } }
+    if access(fiveMinutes, F_OK) != 0 { SyntheticTake.write(fiveMinutes, seconds: 300) }
+    let delivery = try await S3DeliveryBenchmark.run(server: server, take: fiveMinutes, scratch: scratch, takevault: takevault, rounds: ratioRounds)
+    // Reported, not gated yet: against the transfer engine the figure is below the 0.8, and
+    // against the whole command it measures Python's start-up. The relay's bound is its own work per
+    // byte (open and check each chunk, HTTP, the client's hash and fsync'd file) on two cores shared
+    // with SeaweedFS, not the S3 reads: from the local store it fetches at about the same rate, and
+    // reading three chunks ahead instead of one measured no faster (Benchmarks/README.md).
+    let name = "serve the master through the relay (SeaweedFS store) vs the same sealed bytes by aws s3 cp"
+    let ours = "fetch \(String(format3: delivery.fetchMBps)) MB/s (\(delivery.masterBytes / 1_000_000) MB)"
+    let anchor = "aws s3 cp \(String(format3: delivery.awsMBps)) MB/s as a command, its engine \(String(format3: delivery.engineMBps)) MB/s in-process"
+    let figures = "\(String(format3: delivery.fetchMBps / delivery.awsMBps)) / \(String(format3: delivery.fetchMBps / delivery.engineMBps))"
+    print("\(name): \(ours); \(anchor); \(figures) (reported; goal ≥ \(s3DeliveryRatioGoal) against the engine)")
+    rows.append((name, ours, anchor, "\(figures) (reported; goal ≥ \(s3DeliveryRatioGoal) against the engine)"))
+} else if only == "s3-delivery" {
+    failures.append("FAIL: no S3 server for the delivery benchmark (TAKEVAULT_TEST_S3_ENDPOINT unset; scripts/bench.sh starts one)")
 }
 
 // 5. S3 (SeaweedFS) against the local store and aws s3 cp; needs the TAKEVAULT_TEST_S3_* server that
