@@ -63,6 +63,36 @@ struct TamperTests {
         try await Self.expectCaught(vault, object: manifest, take: damaged, intact: intact)
     }
 
+    /// A terabyte that takes no disk: read whole, it could not be allocated. Every reader of stored
+    /// objects fetches at most one byte more than the object can be, and refuses the rest.
+    @Test("a sparse 1 TiB object in place of a manifest, a chunk or a key object is refused as malformed, never read whole",
+          arguments: ["manifest", "chunk", "key"])
+    func giantObject(kind: String) async throws {
+        let (vault, damaged, intact, bob) = try await Self.vault()
+        let name = switch kind {
+        case "manifest": ObjectNames.manifest(owner: "alice", take: damaged, generation: 1)
+        case "chunk": try await Self.masterChunk(vault, take: damaged)
+        default: ObjectNames.keyObject(owner: "alice", version: 1)
+        }
+        #expect(truncate(vault.storePath(name), 1 << 40) == 0, "sparse files: \(errno)")
+        guard kind == "key" else {
+            try await Self.expectCaught(vault, object: name, take: damaged, intact: intact)
+            return
+        }
+        // Restore takes the wrapped key from the catalog; without it, the store's object is read.
+        for suffix in ["", "-wal", "-shm"] { unlink(vault.directory.file("vault/catalog.sqlite" + suffix)) }
+        let reopened = try vault.reopen()
+        let report = try await Verify(vault: reopened).run(readData: true)
+        #expect(report.failures.contains { $0.object == name && $0.code == "malformed_object" }, "\(report.failures)")
+        do {
+            _ = try await Restore(vault: reopened).run(take: damaged, artefact: .master, to: vault.directory.file("out.flac"))
+            Issue.record("restore under a giant key object succeeded")
+        } catch let error as ReasonCoded {
+            #expect(error.category == .integrity, "\(error)")
+        }
+        _ = try await Restore(vault: reopened).run(take: bob, artefact: .master, to: vault.directory.file("bob.flac"))
+    }
+
     @Test("one flipped bit in the owner's key object breaks every take of that owner, and only theirs")
     func keyObjectBit() async throws {
         let (vault, damaged, _, bob) = try await Self.vault()

@@ -42,7 +42,8 @@ public struct OwnerKey: Sendable, CustomStringConvertible {
     // MARK: Wrapping (FORMAT.md §4.2)
 
     static let keyObjectMagic = Array("TVK1".utf8)
-    static let keyObjectSize = 4 + 8 + 4 + 12 + 32 + 16
+    /// The length of every key object (FORMAT.md §4.2).
+    public static let keyObjectSize = 4 + 8 + 4 + 12 + 32 + 16
 
     static func wrapAssociatedData(owner: String, version: Int, masterKeyID: [UInt8]) -> [UInt8] {
         Array("takevault/v1/owner-key".utf8) + .lengthPrefixed(Array(owner.utf8)) + .bigEndian(UInt32(version)) + masterKeyID

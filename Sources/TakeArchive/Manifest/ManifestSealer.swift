@@ -24,6 +24,10 @@ public enum ManifestSealer {
     static let readableFormats = 1...2
     /// Largest header accepted (a real one is ~200 bytes).
     static let maximumHeader = 4_096
+    /// Largest manifest object written or opened: 64 MiB lists some 700,000 chunks, terabytes of
+    /// artefacts (a 3-hour take's manifest is tens of kilobytes). Readers fetch at most one byte
+    /// more, so an object swapped in for a manifest is refused without being read whole.
+    public static let maximumSize = 64 << 20
 
     /// Canonical JSON: sorted keys, no whitespace, `/` not escaped.
     public static func canonicalJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
@@ -72,6 +76,9 @@ public enum ManifestSealer {
     static func seal(headerBytes: [UInt8], bodyBytes: [UInt8], header: ManifestHeader, key: OwnerKey, nonce: [UInt8]?) throws -> [UInt8] {
         guard (1...Int(UInt32.max)).contains(header.generation), headerBytes.count <= maximumHeader else {
             throw ArchiveError.malformedObject(object: "manifest of \(header.takeID)", detail: "generation or header size out of range")
+        }
+        guard 8 + headerBytes.count + 12 + bodyBytes.count + 16 <= maximumSize else {
+            throw ArchiveError.malformedObject(object: "manifest of \(header.takeID)", detail: "the body is larger than a manifest can be (\(maximumSize) bytes)")
         }
         let nonceBytes = nonce ?? (0..<12).map { _ in UInt8.random(in: .min ... .max) }
         let name = Name(owner: header.owner, takeID: header.takeID, generation: header.generation)
@@ -124,6 +131,9 @@ public enum ManifestSealer {
     {
         guard object.count >= 8, Array(object[0..<4]) == magic else {
             throw ArchiveError.malformedObject(object: objectName, detail: "not a TVM1 manifest")
+        }
+        guard object.count <= maximumSize else {
+            throw ArchiveError.malformedObject(object: objectName, detail: "\(object.count) bytes, more than a manifest can have (\(maximumSize))")
         }
         let length = Int(UInt32(object[4]) << 24 | UInt32(object[5]) << 16 | UInt32(object[6]) << 8 | UInt32(object[7]))
         guard length <= maximumHeader, object.count >= 8 + length + 12 + 16 else {

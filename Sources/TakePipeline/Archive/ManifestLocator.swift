@@ -55,7 +55,7 @@ struct ManifestLocator: Sendable {
     }
 
     func open(name: String, owner: String) async throws -> OpenedManifest {
-        let object = try await vault.store.get(name)
+        let object = try await vault.store.get(name, atMost: ManifestSealer.maximumSize)
         let header = try ManifestSealer.readHeader(object, objectName: name)
         let key = try await OwnerKeyring(vault: vault).key(owner: owner, version: header.keyVersion)
         let opened = try ManifestSealer.open(object, key: key, objectName: name)

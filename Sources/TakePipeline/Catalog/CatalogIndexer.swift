@@ -24,7 +24,7 @@ struct CatalogIndexer {
             for chunk in artefact.chunks {
                 let name = ObjectNames.chunk(owner: body.owner, id: chunk.id)
                 if seen.insert(name).inserted {
-                    objects.append(TakeObjectRecord(takeID: body.takeID, objectName: name, kind: .chunk, size: Int64(chunk.size + ChunkSealer.overhead)))
+                    objects.append(TakeObjectRecord(takeID: body.takeID, objectName: name, kind: .chunk, size: Int64(chunk.size.addingReportingOverflow(ChunkSealer.overhead).partialValue)))
                 }
             }
         }

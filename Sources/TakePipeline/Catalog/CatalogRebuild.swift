@@ -43,7 +43,7 @@ public struct CatalogRebuild: Sendable {
             for info in everything {
                 switch ObjectNames.parse(info.name) {
                 case .key(let owner, _):
-                    let object = try await vault.store.get(info.name)
+                    let object = try await vault.store.get(info.name, atMost: OwnerKey.keyObjectSize)
                     let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
                     if try await vault.catalog.owner(owner) == nil {
                         // The key object's tags carry the owner's tier (listings do not carry tags).

@@ -101,15 +101,11 @@ public struct DeliverableArtefact: Sendable {
         let name = ObjectNames.chunk(owner: owner, id: chunk.id)
         // One byte more than a sealed chunk of this size can be: a swapped-in giant is caught
         // without reading it.
-        let expected = chunk.size + ChunkSealer.overhead
         let object: [UInt8]
-        do { object = try await store.get(name, range: 0..<Int64(expected + 1)) } catch StoreError.notFound {
+        do { object = try await store.get(sealedChunk: name, plaintextSize: chunk.size) } catch StoreError.notFound {
             throw ArchiveError.malformedObject(object: name, detail: "missing from the store")
         }
         guard !object.isEmpty else { throw ArchiveError.malformedObject(object: name, detail: "missing from the store") }
-        guard object.count <= expected else {
-            throw ArchiveError.malformedObject(object: name, detail: "larger than a sealed chunk of \(chunk.size) bytes")
-        }
         let plaintext = try ChunkSealer(key: key).open(object, id: chunk.id, objectName: name)
         guard plaintext.count == chunk.size else {
             throw ArchiveError.contentMismatch(object: name, detail: "\(plaintext.count) bytes, the manifest says \(chunk.size)")

@@ -51,7 +51,7 @@ public struct Restore: Sendable {
         for chunk in artefact.chunks {
             let name = ObjectNames.chunk(owner: owner, id: chunk.id)
             let object: [UInt8]
-            do { object = try await vault.store.get(name) } catch StoreError.notFound {
+            do { object = try await vault.store.get(sealedChunk: name, plaintextSize: chunk.size) } catch StoreError.notFound {
                 throw ArchiveError.malformedObject(object: name, detail: "missing from the store")
             }
             let plaintext = try sealer.open(object, id: chunk.id, objectName: name)

@@ -87,7 +87,7 @@ public struct Verify: Sendable {
         for (owner, name) in keyObjects where takes.isEmpty || owners.contains(owner) {
             report.objectsChecked += 1
             do {
-                let object = try await vault.store.get(name)
+                let object = try await vault.store.get(name, atMost: OwnerKey.keyObjectSize)
                 let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: name)
                 keys[owner, default: [:]][key.version] = key
             } catch let error as ReasonCoded {
@@ -100,7 +100,7 @@ public struct Verify: Sendable {
             let name = ObjectNames.policy(owner: owner, version: version)
             report.objectsChecked += 1
             do {
-                let object = try await vault.store.get(name)
+                let object = try await vault.store.get(name, atMost: OwnerPolicySealer.maximumSize)
                 guard let key = keys[owner]?[try OwnerPolicySealer.keyVersion(object, objectName: name)] else { throw ArchiveError.authenticationFailed(object: name) }
                 _ = try OwnerPolicySealer.open(object, owner: owner, version: version, key: key, objectName: name)
             } catch let error as ReasonCoded {
@@ -131,7 +131,7 @@ public struct Verify: Sendable {
             for (index, manifest) in versions.enumerated() {
                 report.objectsChecked += 1
                 do {
-                    let object = try await vault.store.get(manifest.name)
+                    let object = try await vault.store.get(manifest.name, atMost: ManifestSealer.maximumSize)
                     let header = try ManifestSealer.readHeader(object, objectName: manifest.name)
                     guard let key = keys[manifest.owner]?[header.keyVersion] else { throw ArchiveError.authenticationFailed(object: manifest.name) }
                     let body = try ManifestSealer.open(object, key: key, objectName: manifest.name).body
@@ -164,14 +164,14 @@ public struct Verify: Sendable {
                 complete = false
                 continue
             }
-            guard size == Int64(chunk.size + ChunkSealer.overhead) else {
-                report.failures.append(Failure(object: name, code: "size_mismatch", message: "\(name): \(size) bytes, expected \(chunk.size + ChunkSealer.overhead)."))
+            guard size - Int64(ChunkSealer.overhead) == Int64(chunk.size) else {
+                report.failures.append(Failure(object: name, code: "size_mismatch", message: "\(name): \(size) bytes, expected a sealed chunk of \(chunk.size) plaintext bytes (\(ChunkSealer.overhead) more)."))
                 complete = false
                 continue
             }
             guard readData else { continue }
             do {
-                let plaintext = try sealer.open(try await vault.store.get(name), id: chunk.id, objectName: name)
+                let plaintext = try sealer.open(try await vault.store.get(sealedChunk: name, plaintextSize: chunk.size), id: chunk.id, objectName: name)
                 report.bytesRead += Int64(size)
                 hasher.update(data: plaintext)
             } catch let error as ReasonCoded {
