@@ -1,6 +1,7 @@
 import AudioTestSupport
 import Foundation
 import RelayAPI
+import TakeArchive
 import TakePipeline
 import Testing
 import TestSupport
@@ -76,6 +77,38 @@ struct VaultCommandTests {
         #expect(sweep.deleted.filter { $0.kind == .take }.map(\.id) == [takes["fred"]!], "only the owner neither restricted nor held loses the expired take")
         #expect(Set(sweep.kept.filter { $0.kind == .take }.map(\.reason)) == ["owner restricted", "held"])
         #expect(CLI.run("ingest", "--vault", vault, "--owner", "rita", "--tier", "free", directory.file("rita.wav")).status == 3, "still restricted")
+    }
+
+    @Test("rebuild indexes everything that opens, names what does not (a damaged manifest, a damaged policy) and exits 4")
+    func rebuildSkipsDamage() throws {
+        let directory = TestDirectory()
+        let vault = Self.makeVault(directory)
+        var takes: [String: String] = [:]
+        for (index, owner) in ["rita", "hank", "fred"].enumerated() {
+            let file = directory.file("\(owner).wav")
+            writeWAV(file, channels: toneChannels(2, frames: 48_000, bits: 16, seed: UInt64(40 + index)), bits: 16)
+            takes[owner] = try CLI.decode(IngestResult.self, CLI.run("ingest", "--vault", vault, "--owner", owner, "--tier", "pro", "--json", file)).takeID
+        }
+        func flip(_ name: String, at offset: Int) {
+            var bytes = readBytes(vault + "/store/" + name)
+            bytes[bytes.count + offset] ^= 0x01
+            writeBytes(vault + "/store/" + name, bytes)
+        }
+        let manifest = ObjectNames.manifest(owner: "rita", take: takes["rita"]!, generation: 1)
+        let policy = ObjectNames.policy(owner: "hank", version: 1)
+        flip(manifest, at: -5)
+        flip(policy, at: -5)
+        for suffix in ["", "-wal", "-shm"] { unlink(vault + "/catalog.sqlite" + suffix) }
+        let run = CLI.run("catalog", "rebuild", "--vault", vault, "--json")
+        #expect(run.status == 4, "\(run.standardError)")
+        let rebuilt = try CLI.decode(CatalogRebuild.Summary.self, run)
+        #expect(!rebuilt.ok && rebuilt.owners == 3 && rebuilt.takes == 2)
+        #expect(Set(rebuilt.failures.map(\.object)) == [manifest, policy] && rebuilt.failures.allSatisfy { $0.code == "authentication_failed" },
+                "\(rebuilt.failures)")
+        let listed = try CLI.decode([TakeSummary].self, CLI.run("ls", "--vault", vault, "--json"))
+        #expect(Set(listed.map(\.takeId)) == [takes["hank"]!, takes["fred"]!])
+        let text = CLI.run("catalog", "rebuild", "--vault", vault)
+        #expect(text.status == 4 && text.standardError.contains(manifest) && text.standardError.contains(policy))
     }
 
     @Test("relay jobs: lists the queue as JSON; cancelling a job that is not there is exit 3 with its code")

@@ -24,7 +24,13 @@ struct CatalogCommand: AsyncParsableCommand {
                         "warning: \(summary.unindexedCount) object(s) outside the vault's layout were not indexed (ids must follow FORMAT.md §2):\n"
                             + summary.unindexed.map { "  \($0)\n" }.joined())
                 }
+                if !summary.ok {
+                    FileDescriptorOutput.standardError.write(
+                        "error: \(summary.failures.count) object(s) did not open and are not indexed (their takes are missing from the catalog):\n"
+                            + summary.failures.map { "  \($0.object): \($0.code): \($0.message)\n" }.joined())
+                }
             }
+            if !summary.ok { throw ExitStatus.integrity.exitCode }
         }
     }
 }
