@@ -247,37 +247,65 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a client that stops reading is dropped after the send-stall timeout, and the transfer limit answers 503 meanwhile", .timeLimit(.minutes(2)))
-    func stalledReader() async throws {
-        // Four seconds: the 503 below must be asked for within the stall timeout, on a machine the
-        // rest of the suite keeps busy.
-        let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = .seconds(4); $0.maximumTransfers = 1 }
-        // Noise compresses badly: a master of several MiB, more than the socket buffers hold.
+    /// A master of several MiB (noise compresses badly): more than the socket buffers hold, so a
+    /// client that reads nothing stalls the transfer.
+    static func stalledTransfer(_ relay: InProcessRelay) async throws -> (take: String, master: Artefact) {
         let take = try await Self.ingest(relay, "long.wav", seconds: 60)
         let master = try #require(try await Inspect(vault: relay.vault).run(take: take).body.artefact(.master))
         #expect(master.bytes > 8 << 20)
+        return (take, master)
+    }
+
+    static func stall(_ server: InProcessRelay.Session, take: String) async throws -> StalledReader {
+        let port = UInt16(server.url.split(separator: ":").last.flatMap { Int($0) } ?? 0)
+        let request = RelayClient.Request(method: .GET, path: "/v1/takes/\(take)/artefacts/master")
+        var head = "GET \(request.path) HTTP/1.1\r\nHost: localhost\r\n"
+        for (name, value) in server.client.headers(for: request) { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        let stalled = try StalledReader(port: port, request: head)
+        // Its transfer has begun (and holds its place) once the response head reaches it.
+        #expect(try await stalled.awaitResponse(seconds: 30), "the stalled request was answered")
+        return stalled
+    }
+
+    @Test("past --max-transfers the next artefact request is 503 with Retry-After; the place is free again when the transfer ends", .timeLimit(.minutes(2)))
+    func transferLimit() async throws {
+        // No stall timeout here: the stalled transfer holds its place until this test lets it go.
+        let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = nil; $0.maximumTransfers = 1 }
+        let (take, _) = try await Self.stalledTransfer(relay)
         try await relay.serve { server in
-            let port = UInt16(server.url.split(separator: ":").last.flatMap { Int($0) } ?? 0)
-            let request = RelayClient.Request(method: .GET, path: "/v1/takes/\(take)/artefacts/master")
-            var head = "GET \(request.path) HTTP/1.1\r\nHost: localhost\r\n"
-            for (name, value) in server.client.headers(for: request) { head += "\(name): \(value)\r\n" }
-            head += "\r\n"
-            let stalled = try StalledReader(port: port, request: head)
-            // Its transfer has begun (and holds the place) once the response head reaches it.
-            #expect(try await stalled.awaitResponse(seconds: 30), "the stalled request was answered")
-            // While it holds the only transfer place, the next artefact request is turned away.
-            var busy = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
-            #expect(busy.status == 503 && busy.failure?.code == "relay_busy" && busy.headers.first(name: "retry-after") != nil)
-            // It never reads: the server gives up on it and its place is free again (polled: the
-            // timeout is the server's, four seconds here).
-            for _ in 0..<300 where busy.status == 503 {
+            var stalled: StalledReader? = try await Self.stall(server, take: take)
+            let busy = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
+            #expect(busy.status == 503 && busy.failure?.code == "relay_busy" && busy.headers.first(name: "retry-after") != nil,
+                    "\(busy.status) \(busy.failure?.code ?? "")")
+            withExtendedLifetime(stalled) {}
+            stalled = nil   // closed: the transfer fails and gives its place back
+            var answer = busy
+            for _ in 0..<300 where answer.status == 503 {
                 try await Task.sleep(for: .milliseconds(100))
-                busy = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
+                answer = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
+            }
+            #expect(answer.status == 200)
+        }
+    }
+
+    @Test("a client that stops reading is dropped after the send-stall timeout: its transfer ends short and its place is freed", .timeLimit(.minutes(2)))
+    func stalledReader() async throws {
+        let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = .seconds(1); $0.maximumTransfers = 1 }
+        let (take, master) = try await Self.stalledTransfer(relay)
+        try await relay.serve { server in
+            let stalled = try await Self.stall(server, take: take)
+            // It never reads: the server gives up on it (its timeout, one second) and the one
+            // transfer allowed goes to the next request (polled; reading here would unstall it).
+            var answer = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
+            for _ in 0..<300 where answer.status == 503 {
+                try await Task.sleep(for: .milliseconds(100))
+                answer = try await Self.get(server, "/v1/takes/\(take)/artefacts/preview")
             }
             // What it can still read ends short of the body: the connection was closed under it.
             let (received, closed) = try await stalled.drainUntilClosed(seconds: 60)
             #expect(closed && received < Int(master.bytes), "\(received) of \(master.bytes) bytes, closed: \(closed)")
-            #expect(busy.status == 200)
+            #expect(answer.status == 200)
         }
     }
 }

@@ -138,8 +138,14 @@ struct ReprocessTests {
         // What the kills left beside the objects — chunks no manifest took up, temporary files,
         // tags without an object — is the sweep's, once past its grace period: then the two stores
         // hold exactly the same files, tags and all.
+        // Crash leftovers age by the clock as well as by --as-of (a sweep run "as of" a later day
+        // must not take a running operation's files): age every file of both stores past the grace.
         let afterGrace = ISO8601DateFormatter().string(from: Date().addingTimeInterval(2 * 86_400))
-        for folder in [vault, reference] { #expect(CLI.run("sweep", "--vault", folder, "--as-of", afterGrace).status == 0) }
+        let daysAgo = String(Int(Date().timeIntervalSince1970) - 3 * 86_400)
+        for folder in [vault, reference] {
+            #expect(run("find", [folder + "/store", "-type", "f", "-exec", "touch", "-m", "-d", "@" + daysAgo, "{}", "+"]).status == 0)
+            #expect(CLI.run("sweep", "--vault", folder, "--as-of", afterGrace).status == 0)
+        }
         #expect(Self.storeFiles(vault) == Self.storeFiles(reference), "no leftovers after a sweep")
         for take in takes {
             let preview = Self.artefacts(try Self.manifest(vault, take))[.preview]?.sha256
