@@ -61,10 +61,10 @@ public enum SystemIO {
 
     /// Up to `count` bytes from `offset` (fewer where the file ends).
     public static func read(_ descriptor: Int32, at offset: Int64, upTo count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = try bytes.withUnsafeMutableBytes { raw in try fill(descriptor, raw, at: offset) }
-        if got < count { bytes.removeLast(count - got) }
-        return bytes
+        // Not zero-filled first: for a 4 MiB chunk that was a pass over memory as long as the read.
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = try fill(descriptor, UnsafeMutableRawBufferPointer(buffer), at: offset)
+        }
     }
 
     /// Exactly `count` bytes from `offset`; a file that ends first is a failure with `errno` 0.
