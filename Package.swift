@@ -123,6 +123,8 @@ let package = Package(
                 "TakevaultCore", "AudioDSP", "AudioCodecs", "TakeArchive", "ObjectStore", "TakeCatalog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                // ByteBuffer: delivery opens chunks straight into the buffers the relay sends.
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: ourSettings
         ),

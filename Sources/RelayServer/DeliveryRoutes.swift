@@ -88,13 +88,12 @@ struct DeliveryRoutes: Sendable {
             defer { ticket.release() }
             do {
                 try await artefact.stream(range, from: store) { bytes in
-                    var start = bytes.startIndex
-                    while start < bytes.endIndex {
-                        let end = min(start + Self.writeSize, bytes.endIndex)
-                        try await writer.write(ByteBuffer(bytes: bytes[start..<end]))
-                        start = end
+                    // Slices of the opened chunk, not copies.
+                    var rest = bytes
+                    while let piece = rest.readSlice(length: min(Self.writeSize, rest.readableBytes)), piece.readableBytes > 0 {
+                        try await writer.write(piece)
                     }
-                    metrics.deliveredBytes(Int64(bytes.count))
+                    metrics.deliveredBytes(Int64(bytes.readableBytes))
                 }
                 try await writer.finish(nil)
             } catch let error as ReasonCoded where error.category == .integrity {

@@ -116,30 +116,44 @@ public struct ChunkSealer: Sendable {
     /// Opens a chunk object stored under `id`, checking the AEAD tag and that the plaintext hashes
     /// to `id`. `objectName` names the object in errors.
     public func open(_ object: [UInt8], id: ChunkID, objectName: String) throws -> [UInt8] {
-        guard object.count >= Self.overhead, Array(object[0..<4]) == Self.magic else {
+        let count = try Self.plaintextCount(of: object, objectName: objectName)
+        return try [UInt8](unsafeUninitializedCapacity: max(count, 1)) { buffer, initialized in
+            try open(object, id: id, objectName: objectName, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<count])))
+            initialized = count
+        }
+    }
+
+    /// The plaintext length of chunk object `object`: its length less the magic and the tag.
+    public static func plaintextCount(of object: [UInt8], objectName: String) throws -> Int {
+        guard object.count >= overhead, object.starts(with: magic) else {
             throw ArchiveError.malformedObject(object: objectName, detail: "not a TVC1 chunk")
         }
-        let count = object.count - Self.overhead
-        let plaintext: [UInt8]
+        return object.count - overhead
+    }
+
+    /// Opens chunk object `object` as ``open(_:id:objectName:)`` does, writing the plaintext into
+    /// `plaintext` (exactly ``plaintextCount(of:objectName:)`` bytes): a caller that sends it on
+    /// opens it straight into the buffer it sends. On a throw, `plaintext` holds nothing to use.
+    public func open(_ object: [UInt8], id: ChunkID, objectName: String, into plaintext: UnsafeMutableRawBufferPointer) throws {
+        let count = try Self.plaintextCount(of: object, objectName: objectName)
+        guard plaintext.count == count else {
+            throw ArchiveError.contentMismatch(object: objectName, detail: "\(count) bytes, \(plaintext.count) expected")
+        }
         do {
             let aad = associatedData(id)
-            plaintext = try [UInt8](unsafeUninitializedCapacity: max(count, 1)) { buffer, initialized in
-                try chunkKey(id).withUnsafeBytes { key in
-                    try object.withUnsafeBytes { raw in
-                        try ChunkCipher.open(
-                            key: key, nonce: Self.zeroNonce, associatedData: aad,
-                            ciphertext: UnsafeRawBufferPointer(rebasing: raw[4..<(4 + count)]),
-                            tag: UnsafeRawBufferPointer(rebasing: raw[(4 + count)...]), plaintext: UnsafeMutableRawBufferPointer(buffer))
-                    }
+            try chunkKey(id).withUnsafeBytes { key in
+                try object.withUnsafeBytes { raw in
+                    try ChunkCipher.open(
+                        key: key, nonce: Self.zeroNonce, associatedData: aad,
+                        ciphertext: UnsafeRawBufferPointer(rebasing: raw[4..<(4 + count)]),
+                        tag: UnsafeRawBufferPointer(rebasing: raw[(4 + count)...]), plaintext: plaintext)
                 }
-                initialized = count
             }
         } catch {
             throw ArchiveError.authenticationFailed(object: objectName)
         }
-        guard self.id(of: plaintext) == id else {
+        guard self.id(of: UnsafeRawBufferPointer(plaintext)) == id else {
             throw ArchiveError.contentMismatch(object: objectName, detail: "plaintext does not hash to the chunk id")
         }
-        return plaintext
     }
 }

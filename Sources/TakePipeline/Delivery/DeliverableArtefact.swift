@@ -1,3 +1,4 @@
+import NIOCore
 import ObjectStore
 import TakeArchive
 import TakevaultCore
@@ -5,7 +6,8 @@ import TakevaultCore
 /// One artefact of a take, ready to be streamed: any byte range of it, fetching and opening only
 /// the chunks the range covers, each authenticated and checked against its id and size before a
 /// byte of it is handed on. Memory is two chunks (the one going out and the next, fetched while it
-/// goes), whatever the artefact's length.
+/// goes), whatever the artefact's length. Each chunk is opened straight into the buffer that is
+/// handed on: no copy between the cipher and the socket.
 public struct DeliverableArtefact: Sendable {
     public let kind: ArtefactKind
     public let mediaType: String
@@ -68,11 +70,11 @@ public struct DeliverableArtefact: Sendable {
     /// Hands `send` the bytes of `range` (clamped to the artefact) in order, a chunk's worth at a
     /// time. Throws — before handing on any byte of it — at the first chunk that is missing, fails
     /// authentication or has the wrong size; the caller aborts its transfer there.
-    public func stream(_ range: Range<Int64>, from store: any ObjectStore, _ send: (ArraySlice<UInt8>) async throws -> Void) async throws {
+    public func stream(_ range: Range<Int64>, from store: any ObjectStore, _ send: (ByteBuffer) async throws -> Void) async throws {
         let range = range.clamped(to: 0..<bytes)
         guard !range.isEmpty else { return }
         let indices = chunkIndices(covering: range)
-        var next: Task<[UInt8], Error>? = fetchTask(indices.lowerBound, from: store)
+        var next: Task<ByteBuffer, Error>? = fetchTask(indices.lowerBound, from: store)
         defer { next?.cancel() }
         for index in indices {
             guard let current = next else { break }
@@ -80,7 +82,7 @@ public struct DeliverableArtefact: Sendable {
             next = index < indices.upperBound ? fetchTask(index + 1, from: store) : nil
             let start = offsets[index]
             let lower = Int(max(range.lowerBound, start) - start), upper = Int(min(range.upperBound, offsets[index + 1]) - start)
-            try await send(plaintext[lower..<upper])
+            try await send(plaintext.getSlice(at: plaintext.readerIndex + lower, length: upper - lower) ?? ByteBuffer())
         }
     }
 
@@ -90,14 +92,14 @@ public struct DeliverableArtefact: Sendable {
         (try? await store.head(manifestName)) != nil
     }
 
-    private func fetchTask(_ index: Int, from store: any ObjectStore) -> Task<[UInt8], Error> {
+    private func fetchTask(_ index: Int, from store: any ObjectStore) -> Task<ByteBuffer, Error> {
         let chunk = chunks[index], owner = owner, key = key
         return Task { try await Self.fetch(chunk, owner: owner, key: key, from: store) }
     }
 
     /// Fetches chunk `chunk` and opens it: authenticated under the owner's key with its id and
     /// owner, its plaintext's keyed hash equal to its id, its size the manifest's.
-    static func fetch(_ chunk: ChunkReference, owner: String, key: OwnerKey, from store: any ObjectStore) async throws -> [UInt8] {
+    static func fetch(_ chunk: ChunkReference, owner: String, key: OwnerKey, from store: any ObjectStore) async throws -> ByteBuffer {
         let name = ObjectNames.chunk(owner: owner, id: chunk.id)
         // One byte more than a sealed chunk of this size can be: a swapped-in giant is caught
         // without reading it.
@@ -106,9 +108,14 @@ public struct DeliverableArtefact: Sendable {
             throw ArchiveError.malformedObject(object: name, detail: "missing from the store")
         }
         guard !object.isEmpty else { throw ArchiveError.malformedObject(object: name, detail: "missing from the store") }
-        let plaintext = try ChunkSealer(key: key).open(object, id: chunk.id, objectName: name)
-        guard plaintext.count == chunk.size else {
-            throw ArchiveError.contentMismatch(object: name, detail: "\(plaintext.count) bytes, the manifest says \(chunk.size)")
+        let count = try ChunkSealer.plaintextCount(of: object, objectName: name)
+        guard count == chunk.size else {
+            throw ArchiveError.contentMismatch(object: name, detail: "\(count) bytes, the manifest says \(chunk.size)")
+        }
+        var plaintext = ByteBufferAllocator().buffer(capacity: count)
+        try plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+            try ChunkSealer(key: key).open(object, id: chunk.id, objectName: name, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]))
+            return count
         }
         return plaintext
     }
