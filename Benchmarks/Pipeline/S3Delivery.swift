@@ -92,8 +92,9 @@ enum S3DeliveryBenchmark {
             var line = [CChar](repeating: 0, count: 4_096)
             let read = fgets(&line, Int32(line.count), pipe) != nil
             guard pclose(pipe) == 0, read else { throw BenchmarkError.tool("s3-download-timing.py") }
-            let seconds = String(cString: line).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
-            guard seconds.count == passes else { throw BenchmarkError.tool("s3-download-timing.py printed \(String(cString: line))") }
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let seconds = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+            guard seconds.count == passes else { throw BenchmarkError.tool("s3-download-timing.py printed \(text)") }
             engineRates.append(Double(sealedBytes) * Double(passes) / 1e6 / seconds.reduce(0, +))
         }
         for round in 0..<rounds {

@@ -72,7 +72,7 @@ public struct Reprocess: Sendable {
         }
         for (owner, current) in retirements.sorted(by: { $0.key < $1.key }) {
             do {
-                try await vault.withLock(.owner(owner), .exclusive) {
+                _ = try await vault.withLock(.owner(owner), .exclusive) {
                     try await GenerationRetirement(vault: vault).retire(owner: owner, current: current)
                 }
             } catch {
