@@ -23,11 +23,7 @@ enum DeliveryBenchmark {
         let vaultDirectory = scratch + "/delivery-vault"
         let vault = try Vault.initialize(at: vaultDirectory, environment: [:])
         let take = try await Ingest(vault: vault).run(IngestRequest(path: path, owner: "bench", tier: .studio)).takeID
-        let keys = #"{"relays": [{"key_id": "\#(relay.keyID)", "secret": "\#(String(decoding: relay.secret, as: UTF8.self))", "owners": ["*"]}]}"#
-        let keyFile = fopen(vaultDirectory + "/relays.json", "w")!
-        fputs(keys, keyFile)
-        fclose(keyFile)
-        chmod(vaultDirectory + "/relays.json", 0o600)
+        try writeRelayKeys(vault: vaultDirectory)
         let (pid, url) = try startServer(takevault, vault: vaultDirectory, scratch: scratch)
         defer {
             kill(pid, SIGTERM)
@@ -101,6 +97,15 @@ enum DeliveryBenchmark {
         return Result(fetchMBps: Measure.median(fetchRates), restoreMBps: Measure.median(restoreRates),
                       rangeRequests: outcome.requests, rangeErrors: outcome.errors, rangeMBps: Double(outcome.bytes) / 1e6 / elapsed,
                       serverRSSBefore: before, serverRSSPeak: peakRSS(pid))
+    }
+
+    /// Writes the vault's `relays.json`: the benchmark's relay, allowed every owner.
+    static func writeRelayKeys(vault: String) throws {
+        let keys = #"{"relays": [{"key_id": "\#(relay.keyID)", "secret": "\#(String(decoding: relay.secret, as: UTF8.self))", "owners": ["*"]}]}"#
+        guard let keyFile = fopen(vault + "/relays.json", "w") else { throw BenchmarkError.tool("cannot write relays.json") }
+        fputs(keys, keyFile)
+        fclose(keyFile)
+        chmod(vault + "/relays.json", 0o600)
     }
 
     /// Starts `takevault serve` on a free loopback port, `environment` added to its own; returns

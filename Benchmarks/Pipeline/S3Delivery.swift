@@ -53,11 +53,7 @@ enum S3DeliveryBenchmark {
         try await side.upload("aws/master.sealed", fromFile: sealedFile, tags: ObjectTags(owner: "bench", tier: .studio, kind: .chunk, retainUntil: nil), createOnly: false)
         unlink(sealedFile)
 
-        let keys = #"{"relays": [{"key_id": "\#(DeliveryBenchmark.relay.keyID)", "secret": "\#(String(decoding: DeliveryBenchmark.relay.secret, as: UTF8.self))", "owners": ["*"]}]}"#
-        guard let keyFile = fopen(vaultDirectory + "/relays.json", "w") else { throw BenchmarkError.tool("cannot write relays.json") }
-        fputs(keys, keyFile)
-        fclose(keyFile)
-        chmod(vaultDirectory + "/relays.json", 0o600)
+        try DeliveryBenchmark.writeRelayKeys(vault: vaultDirectory)
         let (pid, url) = try DeliveryBenchmark.startServer(takevault, vault: vaultDirectory, scratch: scratch, environment: environment)
         defer {
             kill(pid, SIGTERM)
