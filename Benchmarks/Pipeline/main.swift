@@ -137,7 +137,7 @@ report("peak RSS, \(longSeconds / 3_600)-hour take vs 5-minute take", ours: "\(r
 if wanted("seal") {
 let seal = try await SealBenchmark.run(megabytes: gate ? 128 : 512, directory: scratch + "/store")
 report("seal 4 MiB chunks (HMAC id + AES-256-GCM)", ours: "seal \(String(format3: seal.sealGBps)) GB/s, open+check \(String(format3: seal.openGBps)) GB/s, store (fsync) \(String(format3: seal.storeGBps)) GB/s",
-       anchor: "HMAC-SHA256 + AES-256-GCM (OpenSSL) alone \(String(format3: seal.anchorGBps)) GB/s", figure: seal.sealGBps / seal.anchorGBps, threshold: sealRatioThreshold, higherIsBetter: true)
+       anchor: "HMAC-SHA256 + AES-256-GCM (OpenSSL) alone \(String(format3: seal.anchorGBps)) GB/s", figure: seal.ratio, threshold: sealRatioThreshold, higherIsBetter: true)
 }
 
 // 3. Ingest CPU against the codecs alone, alternating, median of rounds.

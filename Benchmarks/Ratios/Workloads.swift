@@ -13,20 +13,17 @@ struct Workload: Sendable {
 }
 
 enum Workloads {
-    static let block = 4_096
+    static let block = BenchmarkBuffer.block
 
     /// Feeds planar 4096-frame blocks, as the decoder delivers them.
     static func planarBlocks(_ buffer: BenchmarkBuffer, _ body: (UnsafeBufferPointer<UnsafePointer<Float>>, Int) -> Void) {
         buffer.left.withUnsafeBufferPointer { left in
             buffer.right.withUnsafeBufferPointer { right in
                 withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2) { pointers in
-                    var offset = 0
-                    while offset < buffer.frames {
-                        let count = min(block, buffer.frames - offset)
+                    buffer.forEachBlock { offset, count in
                         pointers[0] = left.baseAddress! + offset
                         pointers[1] = right.baseAddress! + offset
                         body(UnsafeBufferPointer(pointers), count)
-                        offset += count
                     }
                 }
             }
@@ -37,11 +34,8 @@ enum Workloads {
         var state = ebur128_init(2, UInt(buffer.rate), mode)
         defer { ebur128_destroy(&state) }
         buffer.interleaved.withUnsafeBufferPointer { samples in
-            var offset = 0
-            while offset < buffer.frames {
-                let count = min(block, buffer.frames - offset)
+            buffer.forEachBlock { offset, count in
                 _ = ebur128_add_frames_float(state, samples.baseAddress! + 2 * offset, count)
-                offset += count
             }
         }
         var value = 0.0

@@ -1,5 +1,5 @@
 // Speed ratios of takevault's DSP against the reference C libraries, measured in one run on the
-// same 5-minute 48 kHz stereo buffer: each round times ours and the anchor back to back
+// same 5-minute 48 kHz stereo programme (cycled from a cache-resident ring, see Programme.swift): each round times ours and the anchor back to back
 // (alternating which goes first), and the median of the per-round ratios is reported, so machine
 // load that drifts during the run affects both sides of each ratio alike.
 //
@@ -98,7 +98,8 @@ if let markdownPath {
         # Benchmarks
 
         Written by `scripts/bench.sh` (release build, `takevault-ratios --rounds \(rounds) --markdown docs/BENCHMARKS.md`).
-        Each figure is the median of \(rounds) rounds on the same 5-minute 48 kHz stereo buffer; in every round ours and
+        Each figure is the median of \(rounds) rounds on the same 5-minute 48 kHz stereo programme (blocks cycled from a
+        5.5-second ring that stays in cache, as a block straight from the decoder does); in every round ours and
         the anchor run back to back, alternating which goes first, so drift on a shared machine touches both sides.
         Speeds are multiples of real time (\(Int(audioSeconds)) s of audio ÷ wall time); the ratio is anchor time ÷ our time.
 
