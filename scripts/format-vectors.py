@@ -86,8 +86,34 @@ def build():
     policy_aad = b"takevault/v1/owner-policy" + policy_context + struct.pack(">I", version)
     policy_object = b"TVP1" + struct.pack(">I", version) + policy_nonce + AESGCM(policy_key).encrypt(policy_nonce, policy, policy_aad)
 
+    # Format 3 (FORMAT.md §9): owner key version 2 holds the stable key (the data key above) and a
+    # take-wrapping key; the take's own key wraps under it and seals the take's chunks and manifests.
+    version_v3 = 2
+    take_wrapping = bytes(range(0x70, 0x90))
+    wrap_nonce_v3 = bytes(range(0x90, 0x9C))
+    aad_v3 = b"takevault/v3/owner-key" + lp(owner.encode()) + struct.pack(">I", version_v3) + master_id
+    key_object_v3 = b"TVK2" + master_id + struct.pack(">I", version_v3) + wrap_nonce_v3 + \
+        AESGCM(wrapping).encrypt(wrap_nonce_v3, data_key + take_wrapping, aad_v3)
+    take_key = bytes(range(0xA0, 0xC0))
+    take_key_nonce = bytes(range(0xC0, 0xCC))
+    take_key_aad = b"takevault/v3/take-key" + lp(owner.encode()) + lp(take_id.encode()) + struct.pack(">I", version_v3)
+    take_key_object = b"TVT1" + struct.pack(">I", version_v3) + take_key_nonce + \
+        AESGCM(hkdf(take_wrapping, "takevault/v3/wrap-take-key")).encrypt(take_key_nonce, take_key, take_key_aad)
+    chunk_id_v3 = hmac.new(hkdf(take_key, "takevault/v3/chunk-id"), plaintext, hashlib.sha256).digest()
+    chunk_object_v3 = b"TVC1" + AESGCM(hkdf(take_key, "takevault/v3/chunk-seal", chunk_id_v3)).encrypt(
+        bytes(12), plaintext, b"takevault/v3/chunk" + lp(owner.encode()) + chunk_id_v3)
+    header_v3 = manifest_header(3)
+    body_v3 = (Path(__file__).resolve().parent.parent / "docs" / "format-vector-body.json").read_bytes().strip()
+    body_v3 = body_v3.replace(b"TAKE_ID", take_id.encode()).replace(b"CHUNK_ID", chunk_id_v3.hex().encode())
+    manifest_v3 = b"TVM1" + struct.pack(">I", len(header_v3)) + header_v3 + manifest_nonce + \
+        AESGCM(hkdf(take_key, "takevault/v3/manifest-seal", struct.pack(">I", 1))).encrypt(
+            manifest_nonce, body_v3, b"takevault/v3/manifest" + name_binding + header_v3)
+
     return {
         "inputs": {
+            "owner_key_version_v3": version_v3, "take_wrapping_key": take_wrapping.hex(), "wrap_nonce_v3": wrap_nonce_v3.hex(),
+            "take_key": take_key.hex(), "take_key_nonce": take_key_nonce.hex(), "manifest_header_v3": header_v3.decode(),
+            "manifest_body_v3": body_v3.decode(),
             "policy_json": policy.decode(), "policy_nonce": policy_nonce.hex(),
             "master_key": master.hex(), "owner": owner, "owner_key": data_key.hex(), "owner_key_version": version,
             "wrap_nonce": wrap_nonce.hex(), "upload": upload.hex(), "chunk_plaintext": plaintext.hex(),
@@ -99,6 +125,8 @@ def build():
             "master_key_id": master_id.hex(), "key_object": key_object.hex(), "take_id": take_id, "take_id_via_relay": take_id_via_relay,
             "chunk_id": chunk_id.hex(), "chunk_object": chunk_object.hex(), "manifest_object": manifest.hex(), "manifest_object_v1": manifest_v1.hex(),
             "policy_object": policy_object.hex(),
+            "key_object_v3": key_object_v3.hex(), "take_key_object": take_key_object.hex(), "chunk_id_v3": chunk_id_v3.hex(),
+            "chunk_object_v3": chunk_object_v3.hex(), "manifest_object_v3": manifest_v3.hex(),
         },
     }
 

@@ -84,6 +84,10 @@ def archive_seeds():
     write("chunk-open", "vector", b"\x00" + bytes.fromhex(outputs["chunk_id"]) + bytes.fromhex(outputs["chunk_object"]))
     write("chunk-open", "plaintext", b"\x01" + bytes.fromhex(inputs["chunk_plaintext"]))
     write("key-unwrap", "vector", bytes.fromhex(outputs["key_object"]))
+    write("key-unwrap", "vector-v3", bytes.fromhex(outputs["key_object_v3"]))
+    write("key-unwrap", "take-key", bytes.fromhex(outputs["take_key_object"]))
+    write("manifest-open", "vector-v3", b"\x00" + bytes.fromhex(outputs["manifest_object_v3"]))
+    write("chunk-open", "vector-v3", b"\x00" + bytes.fromhex(outputs["chunk_id_v3"]) + bytes.fromhex(outputs["chunk_object_v3"]))
     write("policy-open", "vector", b"\x00" + bytes.fromhex(outputs["policy_object"]))
     write("policy-open", "vector-plaintext", b"\x01" + inputs["policy_json"].encode())
     write("key-unwrap", "master-key-file",

@@ -84,6 +84,44 @@ struct FormatVectorTests {
         }
     }
 
+    @Test("format 3: owner key with a take-wrapping key, the take's key object, a chunk and a manifest under the take key")
+    func formatThree() throws {
+        let vectors = try Self.load()
+        let master = MasterKey(material: KeyMaterial(bytes: Self.bytes(vectors, "master_key")))
+        let owner = vectors.inputs["owner"]!.stringValue!
+        let version = Int(try #require(vectors.inputs["owner_key_version_v3"]?.doubleValue))
+        let ownerKey = OwnerKey(owner: owner, version: version, material: KeyMaterial(bytes: Self.bytes(vectors, "owner_key")),
+                                takeWrapping: KeyMaterial(bytes: Self.bytes(vectors, "take_wrapping_key")))
+        let keyObject = try ownerKey.wrapped(under: master, nonce: Self.bytes(vectors, "wrap_nonce_v3"))
+        #expect(keyObject.hex == vectors.outputs["key_object_v3"])
+        #expect(keyObject.count == OwnerKey.keyObjectSizeV3)
+        let reopened = try OwnerKey.unwrap(keyObject, owner: owner, under: master, objectName: "vector")
+        #expect(reopened.material == ownerKey.material && reopened.takeWrapping == ownerKey.takeWrapping && reopened.version == version)
+        // The stable key still gives the owner's take ids.
+        #expect(reopened.takeID(uploadSHA256: Array(SHA256Digest.of(Self.bytes(vectors, "upload")))) == vectors.outputs["take_id"])
+
+        let takeID = vectors.outputs["take_id"]!
+        let takeKey = TakeKey(owner: owner, takeID: takeID, material: KeyMaterial(bytes: Self.bytes(vectors, "take_key")))
+        let takeKeyObject = try takeKey.wrapped(under: ownerKey, nonce: Self.bytes(vectors, "take_key_nonce"))
+        #expect(takeKeyObject.hex == vectors.outputs["take_key_object"])
+        #expect(TakeKey.ownerKeyVersion(of: takeKeyObject) == version)
+        #expect(try TakeKey.unwrap(takeKeyObject, takeID: takeID, under: reopened, objectName: "vector").material == takeKey.material)
+
+        let sealer = ChunkSealer(takeKey: takeKey)
+        let (id, chunk) = try sealer.seal(Self.bytes(vectors, "chunk_plaintext"))
+        #expect(id.hex == vectors.outputs["chunk_id_v3"])
+        #expect(chunk.hex == vectors.outputs["chunk_object_v3"])
+        #expect(try sealer.open(chunk, id: id, objectName: "vector") == Self.bytes(vectors, "chunk_plaintext"))
+
+        let header = try JSONDecoder().decode(ManifestHeader.self, from: Data(vectors.inputs["manifest_header_v3"]!.stringValue!.utf8))
+        let body = try JSONDecoder().decode(ManifestBody.self, from: Data(vectors.inputs["manifest_body_v3"]!.stringValue!.utf8))
+        #expect(header.format == ManifestSealer.takeKeyFormat)
+        let manifest = try ManifestSealer.seal(header: header, body: body, takeKey: takeKey, nonce: Self.bytes(vectors, "manifest_nonce"))
+        #expect(manifest.hex == vectors.outputs["manifest_object_v3"])
+        let name = ObjectNames.manifest(owner: owner, take: takeID, generation: header.generation)
+        #expect(try ManifestSealer.open(manifest, takeKey: takeKey, objectName: name).body == body)
+    }
+
     @Test("owner policy object: canonical JSON, sealed, bound to its owner and version")
     func ownerPolicy() throws {
         let vectors = try Self.load()

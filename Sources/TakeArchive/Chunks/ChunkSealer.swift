@@ -32,23 +32,44 @@ public struct ChunkID: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
+/// The keys one chunk sealer uses: whose chunks, the chunk-id key, the root each chunk's key is
+/// derived from and the labels of that derivation and of the associated data. Formats 1 and 2 take
+/// them from the owner data key (FORMAT.md §5), format 3 from the take's own key (§9).
+public struct ChunkKeys: Sendable {
+    public let owner: String
+    let idKey: SymmetricKey
+    let sealRoot: KeyMaterial
+    let sealLabel: String
+    let associatedDataLabel: String
+}
+
 /// Seals and opens chunks (FORMAT.md §5).
 ///
-/// Each chunk has its own key, HKDF(owner data key, "takevault/v1/chunk-seal" ‖ chunk id), and the
-/// all-zero nonce: a chunk key only ever encrypts the one plaintext whose id it was derived from,
-/// so no (key, nonce) pair is ever used for two different messages — by construction, not by
-/// chance. The owner id and chunk id are the associated data, so a chunk moved to another owner or
-/// renamed fails to open. Object: `TVC1 | ciphertext | tag (16)`.
+/// Each chunk has its own key, HKDF(owner data key, "takevault/v1/chunk-seal" ‖ chunk id) — or, for
+/// a take with its own key, HKDF(take key, "takevault/v3/chunk-seal" ‖ chunk id) — and the all-zero
+/// nonce: a chunk key only ever encrypts the one plaintext whose id it was derived from, so no
+/// (key, nonce) pair is ever used for two different messages — by construction, not by chance.
+/// The owner id and chunk id are the associated data, so a chunk moved to another owner or renamed
+/// fails to open. Object: `TVC1 | ciphertext | tag (16)`.
 public struct ChunkSealer: Sendable {
-    public let key: OwnerKey
+    public let keys: ChunkKeys
     static let magic = Array("TVC1".utf8)
     public static let overhead = 4 + 16
     static let zeroNonce = [UInt8](repeating: 0, count: 12)
 
-    public init(key: OwnerKey) { self.key = key }
+    public init(keys: ChunkKeys) { self.keys = keys }
+
+    /// A sealer for chunks under the owner data key (formats 1 and 2).
+    public init(key: OwnerKey) { self.init(keys: key.chunkKeys) }
+
+    /// A sealer for one take's chunks under its own key (format 3).
+    public init(takeKey: TakeKey) { self.init(keys: takeKey.chunkKeys) }
+
+    /// The owner whose chunks this sealer seals and opens.
+    public var owner: String { keys.owner }
 
     public func id(of plaintext: UnsafeRawBufferPointer) -> ChunkID {
-        ChunkID(bytes: Array(HMAC<SHA256>.authenticationCode(for: plaintext, using: key.chunkIDKey)))
+        ChunkID(bytes: Array(HMAC<SHA256>.authenticationCode(for: plaintext, using: keys.idKey)))
     }
 
     public func id(of plaintext: [UInt8]) -> ChunkID {
@@ -56,11 +77,11 @@ public struct ChunkSealer: Sendable {
     }
 
     func associatedData(_ id: ChunkID) -> [UInt8] {
-        Array("takevault/v1/chunk".utf8) + .lengthPrefixed(Array(key.owner.utf8)) + id.bytes
+        Array(keys.associatedDataLabel.utf8) + .lengthPrefixed(Array(keys.owner.utf8)) + id.bytes
     }
 
     func chunkKey(_ id: ChunkID) -> SymmetricKey {
-        key.material.derive(KeyLabels.chunkSeal, context: id.bytes).symmetricKey
+        keys.sealRoot.derive(keys.sealLabel, context: id.bytes).symmetricKey
     }
 
     /// Seals `plaintext`, returning its id and the object bytes (ciphertext written straight into

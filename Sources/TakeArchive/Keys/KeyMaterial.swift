@@ -45,6 +45,22 @@ public enum KeyLabels {
     public static let takeID = "takevault/v1/take-id"
     /// Owner data key → each owner-policy version's sealing key (derived with owner and version).
     public static let ownerPolicy = "takevault/v1/owner-policy"
+
+    // Format 3 (FORMAT.md §9): a data key per take, wrapped under the owner's take-wrapping key.
+    /// Associated-data label of a `TVK2` owner key object (stable key and take-wrapping key).
+    public static let ownerKeyV3 = "takevault/v3/owner-key"
+    /// Take-wrapping key → the key that seals take key objects.
+    public static let wrapTakeKey = "takevault/v3/wrap-take-key"
+    /// Associated-data label of a `TVT1` take key object.
+    public static let takeKeyObject = "takevault/v3/take-key"
+    /// Take key → the take's chunk-id (HMAC) key.
+    public static let takeChunkID = "takevault/v3/chunk-id"
+    /// Take key → the take's chunk sealing root (each chunk's key derived with its id).
+    public static let takeChunkSeal = "takevault/v3/chunk-seal"
+    /// Associated-data label of a chunk sealed under a take key.
+    public static let takeChunk = "takevault/v3/chunk"
+    /// Take key → the take's manifest sealing root (each generation's key derived with its number).
+    public static let takeManifestSeal = "takevault/v3/manifest-seal"
 }
 
 extension Array where Element == UInt8 {

@@ -18,10 +18,12 @@ import Foundation
 /// it was read from.
 public enum ManifestSealer {
     static let magic = Array("TVM1".utf8)
-    /// The header format new manifests are written in.
+    /// The header format new manifests are written in under the owner data key.
     public static let currentFormat = 2
+    /// The header format of a manifest sealed under its take's own key (FORMAT.md §9).
+    public static let takeKeyFormat = 3
     /// The header formats this version opens.
-    static let readableFormats = 1...2
+    static let readableFormats = 1...3
     /// Largest header accepted (a real one is ~200 bytes).
     static let maximumHeader = 4_096
     /// Largest manifest object written or opened: 64 MiB lists some 700,000 chunks, terabytes of
@@ -61,7 +63,8 @@ public enum ManifestSealer {
 
     static func associatedData(_ header: [UInt8], format: Int, name: Name) -> [UInt8] {
         guard format >= 2 else { return Array("takevault/v1/manifest".utf8) + header }
-        return Array("takevault/v2/manifest".utf8) + .lengthPrefixed(Array(name.owner.utf8)) + .lengthPrefixed(Array(name.takeID.utf8))
+        let label = format >= 3 ? "takevault/v3/manifest" : "takevault/v2/manifest"
+        return Array(label.utf8) + .lengthPrefixed(Array(name.owner.utf8)) + .lengthPrefixed(Array(name.takeID.utf8))
             + .bigEndian(UInt32(name.generation)) + header
     }
 
@@ -73,7 +76,21 @@ public enum ManifestSealer {
         return try seal(headerBytes: canonicalJSON(header), bodyBytes: canonicalJSON(body), header: header, key: key, nonce: nonce)
     }
 
+    /// Seals `body` with `header` under the take's own key, in format 3 (FORMAT.md §9).
+    public static func seal(header: ManifestHeader, body: ManifestBody, takeKey: TakeKey, nonce: [UInt8]? = nil) throws -> [UInt8] {
+        precondition(header.owner == takeKey.owner && header.takeID == takeKey.takeID, "manifest sealed under another take's key")
+        var header = header
+        header.format = takeKeyFormat
+        return try seal(headerBytes: canonicalJSON(header), bodyBytes: canonicalJSON(body), header: header,
+                        bodyKey: takeKey.manifestKey(generation: header.generation), nonce: nonce)
+    }
+
     static func seal(headerBytes: [UInt8], bodyBytes: [UInt8], header: ManifestHeader, key: OwnerKey, nonce: [UInt8]?) throws -> [UInt8] {
+        try seal(headerBytes: headerBytes, bodyBytes: bodyBytes, header: header,
+                 bodyKey: bodyKey(key, takeID: header.takeID, generation: header.generation), nonce: nonce)
+    }
+
+    private static func seal(headerBytes: [UInt8], bodyBytes: [UInt8], header: ManifestHeader, bodyKey: SymmetricKey, nonce: [UInt8]?) throws -> [UInt8] {
         guard (1...Int(UInt32.max)).contains(header.generation), headerBytes.count <= maximumHeader else {
             throw ArchiveError.malformedObject(object: "manifest of \(header.takeID)", detail: "generation or header size out of range")
         }
@@ -83,7 +100,7 @@ public enum ManifestSealer {
         let nonceBytes = nonce ?? (0..<12).map { _ in UInt8.random(in: .min ... .max) }
         let name = Name(owner: header.owner, takeID: header.takeID, generation: header.generation)
         let box = try AES.GCM.seal(
-            bodyBytes, using: bodyKey(key, takeID: header.takeID, generation: header.generation),
+            bodyBytes, using: bodyKey,
             nonce: AES.GCM.Nonce(data: nonceBytes), authenticating: associatedData(headerBytes, format: header.format, name: name))
         return magic + .bigEndian(UInt32(headerBytes.count)) + headerBytes + nonceBytes + Array(box.ciphertext) + Array(box.tag)
     }
@@ -95,25 +112,49 @@ public enum ManifestSealer {
 
     /// Opens the manifest stored as `objectName`: authenticates it against that name and its
     /// header, and decrypts the body. A name that is not a manifest's, or a header that names
-    /// another owner, take or generation than the name, is refused.
+    /// another owner, take or generation than the name, is refused; so is a format-3 manifest,
+    /// which opens only under its take's key.
     public static func open(_ object: [UInt8], key: OwnerKey, objectName: String) throws -> (header: ManifestHeader, body: ManifestBody) {
         let parts = try split(object, objectName: objectName)
+        let name = try checkedName(parts.header, objectName: objectName, owner: key.owner)
+        guard parts.header.keyVersion == key.version, parts.header.format < takeKeyFormat else {
+            throw ArchiveError.authenticationFailed(object: objectName)
+        }
+        return try openBody(parts, name: name, bodyKey: bodyKey(key, takeID: name.takeID, generation: name.generation), objectName: objectName)
+    }
+
+    /// Opens a format-3 manifest stored as `objectName` under its take's key, with the same checks
+    /// against the name as ``open(_:key:objectName:)``.
+    public static func open(_ object: [UInt8], takeKey: TakeKey, objectName: String) throws -> (header: ManifestHeader, body: ManifestBody) {
+        let parts = try split(object, objectName: objectName)
+        let name = try checkedName(parts.header, objectName: objectName, owner: takeKey.owner)
+        guard parts.header.format == takeKeyFormat, name.takeID == takeKey.takeID else {
+            throw ArchiveError.authenticationFailed(object: objectName)
+        }
+        return try openBody(parts, name: name, bodyKey: takeKey.manifestKey(generation: name.generation), objectName: objectName)
+    }
+
+    /// The name's parts, once the name is a manifest's of `owner` and agrees with the header.
+    private static func checkedName(_ header: ManifestHeader, objectName: String, owner: String) throws -> Name {
         guard let name = Name(objectName: objectName) else {
             throw ArchiveError.malformedObject(object: objectName, detail: "not a manifest's object name")
         }
-        guard parts.header.owner == key.owner, parts.header.keyVersion == key.version, name.owner == key.owner else {
+        guard header.owner == owner, name.owner == owner else {
             throw ArchiveError.authenticationFailed(object: objectName)
         }
-        guard parts.header.owner == name.owner, parts.header.takeID == name.takeID, parts.header.generation == name.generation else {
+        guard header.owner == name.owner, header.takeID == name.takeID, header.generation == name.generation else {
             throw ArchiveError.contentMismatch(object: objectName,
-                                               detail: "the manifest is \(parts.header.owner)/\(parts.header.takeID) generation \(parts.header.generation), stored under another take's or generation's name")
+                                               detail: "the manifest is \(header.owner)/\(header.takeID) generation \(header.generation), stored under another take's or generation's name")
         }
+        return name
+    }
+
+    private static func openBody(_ parts: (header: ManifestHeader, headerBytes: [UInt8], nonce: ArraySlice<UInt8>, ciphertext: ArraySlice<UInt8>, tag: ArraySlice<UInt8>),
+                                 name: Name, bodyKey: SymmetricKey, objectName: String) throws -> (header: ManifestHeader, body: ManifestBody) {
         let plaintext: Data
         do {
             let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: parts.nonce), ciphertext: parts.ciphertext, tag: parts.tag)
-            plaintext = try AES.GCM.open(
-                box, using: bodyKey(key, takeID: parts.header.takeID, generation: parts.header.generation),
-                authenticating: associatedData(parts.headerBytes, format: parts.header.format, name: name))
+            plaintext = try AES.GCM.open(box, using: bodyKey, authenticating: associatedData(parts.headerBytes, format: parts.header.format, name: name))
         } catch {
             throw ArchiveError.authenticationFailed(object: objectName)
         }

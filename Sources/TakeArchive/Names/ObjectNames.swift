@@ -6,6 +6,7 @@ import TakevaultCore
 /// - `v1/owners/<owner>/chunks/<chunk id, 64 hex>` — a sealed chunk (§5)
 /// - `v1/owners/<owner>/takes/<take id>/manifest-<generation, 6 digits>` — a sealed manifest (§6)
 /// - `v1/owners/<owner>/policy/<version, 6 digits>` — the owner's sealed policy state (§8)
+/// - `v1/owners/<owner>/takes/<take id>/key` — a format-3 take's data key, wrapped (§9)
 ///
 /// A take exists exactly when one of its manifests exists; the highest generation is current.
 public enum ObjectNames {
@@ -34,6 +35,11 @@ public enum ObjectNames {
         return takePrefix(owner: owner, take: take) + "manifest-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
+    /// The take's own data key object (format 3, FORMAT.md §9).
+    public static func takeKey(owner: String, take: String) -> String {
+        takePrefix(owner: owner, take: take) + "key"
+    }
+
     public static func policyPrefix(owner: String) -> String { ownerPrefix(owner) + "policy/" }
 
     public static func policy(owner: String, version: Int) -> String {
@@ -47,6 +53,7 @@ public enum ObjectNames {
         case chunk(owner: String, id: String)
         case manifest(owner: String, take: String, generation: Int)
         case policy(owner: String, version: Int)
+        case takeKey(owner: String, take: String)
     }
 
     public static func parse(_ name: String) -> Parsed? {
@@ -60,6 +67,8 @@ public enum ObjectNames {
             return ChunkID(hex: parts[2]) != nil ? .chunk(owner: parts[0], id: parts[2]) : nil
         case ("policy", 3):
             return decimal(parts[2]).map { .policy(owner: parts[0], version: $0) }
+        case ("takes", 4) where Identifier.isValid(parts[2]) && parts[3] == "key":
+            return .takeKey(owner: parts[0], take: parts[2])
         case ("takes", 4) where Identifier.isValid(parts[2]) && parts[3].hasPrefix("manifest-"):
             return decimal(parts[3].dropFirst("manifest-".count)).map { .manifest(owner: parts[0], take: parts[2], generation: $0) }
         default:

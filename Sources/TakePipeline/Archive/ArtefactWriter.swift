@@ -44,7 +44,7 @@ struct ArtefactWriter: Sendable {
     }
 
     private func storeChunk(id: ChunkID, object: [UInt8]) async throws {
-        let name = ObjectNames.chunk(owner: sealer.key.owner, id: id)
+        let name = ObjectNames.chunk(owner: sealer.owner, id: id)
         if let existing = try await store.head(name), existing.size == Int64(object.count) {
             // Deduplicated: keep the longest retention among the takes that share it, and make the
             // object as young as this take (S3 lifecycle rules count age from the last write).

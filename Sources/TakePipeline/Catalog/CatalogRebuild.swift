@@ -86,7 +86,7 @@ public struct CatalogRebuild: Sendable {
                 case .key(let owner, _):
                     let object: [UInt8], key: OwnerKey
                     do {
-                        object = try await vault.store.get(info.name, atMost: OwnerKey.keyObjectSize)
+                        object = try await vault.store.get(info.name, atMost: OwnerKey.largestKeyObjectSize)
                         key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
                     } catch {
                         try summary.skip(info.name, error)
@@ -105,8 +105,8 @@ public struct CatalogRebuild: Sendable {
                     if latest[take].map({ $0.generation < generation }) ?? true { latest[take] = (owner, info.name, generation) }
                 case .policy(let owner, _):
                     withPolicy.insert(owner)
-                case .chunk:
-                    break
+                case .chunk, .takeKey:
+                    break   // chunks are indexed from the manifests; take keys (format 3) are not catalogued
                 case nil:
                     summary.unindexedCount += 1
                     if summary.unindexed.count < Self.unindexedListed { summary.unindexed.append(info.name) }

@@ -41,7 +41,7 @@ public struct KeyRotation: Sendable {
             var rewrapped = 0
             for info in try await vault.store.list(prefix: ObjectNames.root) {
                 guard case .key(let owner, let version) = ObjectNames.parse(info.name) else { continue }
-                var object = try await vault.store.get(info.name, atMost: OwnerKey.keyObjectSize)
+                var object = try await vault.store.get(info.name, atMost: OwnerKey.largestKeyObjectSize)
                 if OwnerKey.masterKeyID(ofKeyObject: object) != next.id {
                     let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: info.name)
                     object = try key.wrapped(under: next)

@@ -27,7 +27,7 @@ public final class MasterKeyRing: Sendable {
     /// Opens an owner key object with whichever master key it names.
     public func unwrap(_ object: [UInt8], owner: String, objectName: String) throws -> OwnerKey {
         guard let id = OwnerKey.masterKeyID(ofKeyObject: object) else {
-            throw ArchiveError.malformedObject(object: objectName, detail: "not a TVK1 key object")
+            throw ArchiveError.malformedObject(object: objectName, detail: "not a TVK1 or TVK2 key object")
         }
         guard let master = key(id: id) else { throw ArchiveError.authenticationFailed(object: objectName) }
         return try OwnerKey.unwrap(object, owner: owner, under: master, objectName: objectName)

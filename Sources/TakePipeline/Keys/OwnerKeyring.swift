@@ -34,7 +34,7 @@ public struct OwnerKeyring: Sendable {
             return try vault.masterKeys.unwrap(record.wrapped, owner: owner, objectName: name)
         }
         let object: [UInt8]
-        do { object = try await vault.store.get(name, atMost: OwnerKey.keyObjectSize) } catch StoreError.notFound {
+        do { object = try await vault.store.get(name, atMost: OwnerKey.largestKeyObjectSize) } catch StoreError.notFound {
             throw ArchiveError.authenticationFailed(object: name)
         }
         return try vault.masterKeys.unwrap(object, owner: owner, objectName: name)
@@ -55,7 +55,7 @@ public struct OwnerKeyring: Sendable {
             try await vault.store.put(name, data: wrapped, tags: ObjectTags(owner: owner, tier: tier, kind: .ownerKey, retainUntil: nil, region: vault.region), createOnly: true)
         } catch StoreError.alreadyExists {
             // Another ingest created it first: use theirs.
-            stored = try await vault.store.get(name, atMost: OwnerKey.keyObjectSize)
+            stored = try await vault.store.get(name, atMost: OwnerKey.largestKeyObjectSize)
         }
         let winner = try vault.masterKeys.unwrap(stored, owner: owner, objectName: name)
         try await OwnerPolicyStore(vault: vault).storeFirst(owner: owner, tier: tier, at: created, key: winner)

@@ -98,7 +98,8 @@ extension Sweep {
         var byOwner: [String: [ListedObject]] = [:]
         for info in try await vault.store.list(prefix: prefix) {
             switch ObjectNames.parse(info.name) {
-            case .key(let owner, _), .chunk(let owner, _), .manifest(let owner, _, _), .policy(let owner, _): byOwner[owner, default: []].append(info)
+            case .key(let owner, _), .chunk(let owner, _), .manifest(let owner, _, _), .policy(let owner, _), .takeKey(let owner, _):
+                byOwner[owner, default: []].append(info)
             case nil: break
             }
         }

@@ -72,6 +72,7 @@ public struct Verify: Sendable {
             case .manifest(let owner, let take, let generation): manifestsByTake[take, default: []].append((owner, info.name, generation))
             case .key(let owner, _): keyObjects.append((owner, info.name))
             case .chunk: chunks[info.name] = info.size
+            case .takeKey: break   // a format-3 take's key (FORMAT.md §9)
             case .policy(let owner, let version): policyVersions[owner] = max(policyVersions[owner] ?? 0, version)
             case nil: report.failures.append(Failure(object: info.name, code: "unknown_object", message: "\(info.name): not part of the vault's layout."))
             }
@@ -87,7 +88,7 @@ public struct Verify: Sendable {
         for (owner, name) in keyObjects where takes.isEmpty || owners.contains(owner) {
             report.objectsChecked += 1
             do {
-                let object = try await vault.store.get(name, atMost: OwnerKey.keyObjectSize)
+                let object = try await vault.store.get(name, atMost: OwnerKey.largestKeyObjectSize)
                 let key = try vault.masterKeys.unwrap(object, owner: owner, objectName: name)
                 keys[owner, default: [:]][key.version] = key
             } catch let error as ReasonCoded {
