@@ -26,10 +26,10 @@ public struct OwnerKey: Sendable, CustomStringConvertible {
         takeIDKey = material.derive(KeyLabels.takeID).symmetricKey
     }
 
-    /// A new random data key for `owner`.
+    /// A new random key for `owner`: a stable key and a take-wrapping key (a format-3 key).
     public static func generate(owner: String, version: Int = 1) throws -> OwnerKey {
         try Identifier.validate(owner, kind: "owner id")
-        return OwnerKey(owner: owner, version: version, material: .random())
+        return OwnerKey(owner: owner, version: version, material: .random(), takeWrapping: .random())
     }
 
     /// The next version of this key: the same stable key, a fresh take-wrapping key (FORMAT.md §9,

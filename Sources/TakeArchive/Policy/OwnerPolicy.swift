@@ -50,6 +50,10 @@ public struct OwnerPolicy: Codable, Sendable, Equatable {
     public var tierHistory: [TierPeriod]
     public var restricted: Bool
     public var holds: [Hold]
+    /// Set when a take of the owner was deleted or expired since their take-wrapping key was last
+    /// replaced: the next `keys rotate` re-keys them, so that earlier copies of the store no longer
+    /// open the deleted take's key (FORMAT.md §9). Absent means not due.
+    public var rekeyDue: Bool?
 
     public init(owner: String, version: Int, createdAt: String, tier: Tier, tierHistory: [TierPeriod], restricted: Bool, holds: [Hold]) {
         self.owner = owner
@@ -62,7 +66,7 @@ public struct OwnerPolicy: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, owner, version, createdAt = "created_at", tier, tierHistory = "tier_history", restricted, holds
+        case schema, owner, version, createdAt = "created_at", tier, tierHistory = "tier_history", restricted, holds, rekeyDue = "rekey_due"
     }
 
     /// The same state, as the next version: what a change writes.

@@ -56,18 +56,30 @@ struct ManifestLocator: Sendable {
 
     func open(name: String, owner: String) async throws -> OpenedManifest {
         let object = try await vault.store.get(name, atMost: ManifestSealer.maximumSize)
-        let header = try ManifestSealer.readHeader(object, objectName: name)
-        let key = try await OwnerKeyring(vault: vault).key(owner: owner, version: header.keyVersion)
-        let opened = try ManifestSealer.open(object, key: key, objectName: name)
-        return OpenedManifest(name: name, header: opened.header, body: opened.body, key: key, objectBytes: Int64(object.count))
+        let sealing = try await sealing(of: ManifestSealer.readHeader(object, objectName: name), name: name, owner: owner)
+        let opened = try sealing.open(object, objectName: name)
+        return OpenedManifest(name: name, header: opened.header, body: opened.body, sealing: sealing, objectBytes: Int64(object.count))
+    }
+
+    /// The keys the manifest stored as `name` opens under: its take's own key for format 3 (the
+    /// take named by the object's name, which is what the manifest is authenticated against), the
+    /// owner data key version its header names before that.
+    func sealing(of header: ManifestHeader, name: String, owner: String) async throws -> TakeSealing {
+        guard header.format >= ManifestSealer.takeKeyFormat else {
+            return .ownerKey(try await OwnerKeyring(vault: vault).key(owner: owner, version: header.keyVersion))
+        }
+        guard let parsed = ManifestSealer.Name(objectName: name) else {
+            throw ArchiveError.malformedObject(object: name, detail: "not a manifest's object name")
+        }
+        return try await TakeKeyStore(vault: vault).key(owner: owner, take: parsed.takeID)
     }
 }
 
-/// A manifest read and authenticated, with the key that opened it.
+/// A manifest read and authenticated, with the keys that opened it (and open its chunks).
 struct OpenedManifest: Sendable {
     var name: String
     var header: ManifestHeader
     var body: ManifestBody
-    var key: OwnerKey
+    var sealing: TakeSealing
     var objectBytes: Int64
 }

@@ -44,15 +44,17 @@ struct TakeCommit {
         case alreadyCommitted(ManifestLocator.Opened)
     }
 
-    /// Seals `header` and `body` under `key`, puts the manifest create-only with `tags`, then
+    /// Seals `header` and `body` under `sealing`, puts the manifest create-only with `tags`, then
     /// indexes it with `event(name)`. `failpoint`, when given, is reached between the put and the
     /// index (a crash there leaves a take the catalog does not list yet: `catalog rebuild`, or the
     /// take's next ingest, completes it).
-    func commit(header: ManifestHeader, body: ManifestBody, key: OwnerKey, tags: ObjectTags,
+    func commit(header: ManifestHeader, body: ManifestBody, sealing: TakeSealing, tags: ObjectTags,
                 event: (String) -> AuditEvent, failpoint: String? = nil) async throws -> Outcome {
         let name = ObjectNames.manifest(owner: body.owner, take: body.takeID, generation: header.generation)
-        let sealed = try ManifestSealer.seal(header: header, body: body, key: key)
-        let opened = ManifestLocator.Opened(name: name, header: header, body: body, objectBytes: Int64(sealed.count))
+        let sealed = try sealing.seal(header: header, body: body)
+        // The header as sealed (its format and key version are the sealing's).
+        let opened = ManifestLocator.Opened(name: name, header: try ManifestSealer.readHeader(sealed, objectName: name), body: body,
+                                            objectBytes: Int64(sealed.count))
         do {
             try await vault.store.put(name, data: sealed, tags: tags, createOnly: true)
         } catch StoreError.alreadyExists {

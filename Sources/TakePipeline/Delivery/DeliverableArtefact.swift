@@ -17,14 +17,14 @@ public struct DeliverableArtefact: Sendable {
     public let sha256: String
     let manifestName: String
     let owner: String
-    let key: OwnerKey
+    let sealer: ChunkSealer
     let chunks: [ChunkReference]
     /// `offsets[i]` is where chunk `i` starts; `offsets[chunks.count] == bytes`.
     let offsets: [Int64]
 
     /// Checks the chunk list against the artefact's length (the manifest is authenticated, but a
     /// list whose sizes do not add up must not steer what is read).
-    init(_ artefact: Artefact, manifestName: String, owner: String, key: OwnerKey) throws {
+    init(_ artefact: Artefact, manifestName: String, owner: String, sealer: ChunkSealer) throws {
         var offsets: [Int64] = [0]
         offsets.reserveCapacity(artefact.chunks.count + 1)
         var end: Int64 = 0
@@ -46,7 +46,7 @@ public struct DeliverableArtefact: Sendable {
         sha256 = artefact.sha256
         self.manifestName = manifestName
         self.owner = owner
-        self.key = key
+        self.sealer = sealer
         chunks = artefact.chunks
         self.offsets = offsets
     }
@@ -93,13 +93,13 @@ public struct DeliverableArtefact: Sendable {
     }
 
     private func fetchTask(_ index: Int, from store: any ObjectStore) -> Task<ByteBuffer, Error> {
-        let chunk = chunks[index], owner = owner, key = key
-        return Task { try await Self.fetch(chunk, owner: owner, key: key, from: store) }
+        let chunk = chunks[index], owner = owner, sealer = sealer
+        return Task { try await Self.fetch(chunk, owner: owner, sealer: sealer, from: store) }
     }
 
-    /// Fetches chunk `chunk` and opens it: authenticated under the owner's key with its id and
+    /// Fetches chunk `chunk` and opens it: authenticated under its take's keys with its id and
     /// owner, its plaintext's keyed hash equal to its id, its size the manifest's.
-    static func fetch(_ chunk: ChunkReference, owner: String, key: OwnerKey, from store: any ObjectStore) async throws -> ByteBuffer {
+    static func fetch(_ chunk: ChunkReference, owner: String, sealer: ChunkSealer, from store: any ObjectStore) async throws -> ByteBuffer {
         let name = ObjectNames.chunk(owner: owner, id: chunk.id)
         // One byte more than a sealed chunk of this size can be: a swapped-in giant is caught
         // without reading it.
@@ -114,7 +114,7 @@ public struct DeliverableArtefact: Sendable {
         }
         var plaintext = ByteBufferAllocator().buffer(capacity: count)
         try plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-            try ChunkSealer(key: key).open(object, id: chunk.id, objectName: name, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]))
+            try sealer.open(object, id: chunk.id, objectName: name, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]))
             return count
         }
         return plaintext

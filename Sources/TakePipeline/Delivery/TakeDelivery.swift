@@ -57,7 +57,7 @@ public struct DeliverableTake: Sendable {
     /// Artefact `kind`, ready to stream; ``PipelineError/artefactNotFound(take:kind:)`` if the take has none.
     public func artefact(_ kind: ArtefactKind) throws -> DeliverableArtefact {
         guard let artefact = manifest.body.artefact(kind) else { throw PipelineError.artefactNotFound(take: manifest.header.takeID, kind: kind) }
-        return try DeliverableArtefact(artefact, manifestName: manifest.name, owner: manifest.header.owner, key: manifest.key)
+        return try DeliverableArtefact(artefact, manifestName: manifest.name, owner: manifest.header.owner, sealer: manifest.sealing.chunkSealer)
     }
 }
 

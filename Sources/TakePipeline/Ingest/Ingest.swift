@@ -119,7 +119,9 @@ public struct Ingest: Sendable {
         // Under an owner-wide hold, new objects are born held (the lifecycle backstop skips them).
         let held = try await ProtectionTags(vault: vault).heldTakes(owner: owner)("")
         let tags = ObjectTags(owner: owner, tier: request.tier, kind: .chunk, retainUntil: retainUntil, region: vault.region, held: held)
-        let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: key), chunkSize: vault.settings.chunkSize, tags: tags)
+        // The take's own key (FORMAT.md §9), stored before its first chunk.
+        let sealing = try await TakeKeyStore(vault: vault).keyOrNew(owner: key, take: takeID, tags: tags)
+        let writer = ArtefactWriter(store: vault.store, sealer: sealing.chunkSealer, chunkSize: vault.settings.chunkSize, tags: tags)
         let settings = vault.settings
 
         // Pass 2 (the preview) runs beside sealing the master, waveform and report: both cores busy.
@@ -155,11 +157,11 @@ public struct Ingest: Sendable {
                                      settingsHash: Array(SHA256.hash(data: try ManifestSealer.canonicalJSON(settings))).hex,
                                      codecVersions: CodecVersions.all),
             generation: 1)
-        let header = ManifestHeader(takeID: takeID, owner: owner, tier: request.tier, retainUntil: retainUntil, generation: 1, keyVersion: key.version)
+        let header = ManifestHeader(takeID: takeID, owner: owner, tier: request.tier, retainUntil: retainUntil, generation: 1, keyVersion: sealing.keyVersion)
         var manifestTags = tags
         manifestTags.kind = .manifest
         let manifestName: String
-        switch try await TakeCommit(vault: vault).commit(header: header, body: body, key: key, tags: manifestTags,
+        switch try await TakeCommit(vault: vault).commit(header: header, body: body, sealing: sealing, tags: manifestTags,
                                                           event: { .ingest(manifest: $0) }, failpoint: Failpoint.ingestCommitted) {
         case .committed(let committed):
             manifestName = committed.name

@@ -3,11 +3,11 @@ import TakevaultCore
 import TakeArchive
 import TakeCatalog
 
-/// Replaces the master key: a new key is written beside the old (`master.key.next`), every owner
-/// key object is rewrapped under it, and only then does it replace `master.key` — the old key is
-/// gone, and with it the ability to open any copy of an old key object. Interrupted, it resumes
-/// where it stopped: until the last step both keys unwrap, so no owner is ever unreadable. Audio
-/// is never touched.
+/// Replaces the master key: a new key is written beside the old (`master.key.next`), owners a
+/// deletion marked are re-keyed (``TakeKeyRekeying``), every owner key object is rewrapped under the
+/// new master key, and only then does it replace `master.key` — the old key is gone, and with it
+/// the ability to open any copy of an old key object. Interrupted, it resumes where it stopped:
+/// until the last step both keys unwrap, so no owner is ever unreadable. Audio is never touched.
 public struct KeyRotation: Sendable {
     public let vault: Vault
 
@@ -16,7 +16,16 @@ public struct KeyRotation: Sendable {
     public struct Result: Sendable, Encodable {
         public var masterKeyID: String
         public var rewrapped: Int
-        enum CodingKeys: String, CodingKey { case masterKeyID = "master_key_id", rewrapped }
+        /// Owners re-keyed because a take of theirs was deleted (FORMAT.md §9).
+        public var rekeyedOwners: Int
+        /// Their take keys, rewrapped under the new owner key versions.
+        public var takeKeysRewrapped: Int
+        /// Owners due for a re-key whose re-key failed; they are tried again at the next rotation.
+        public var rekeyFailed: [String]
+        enum CodingKeys: String, CodingKey {
+            case masterKeyID = "master_key_id", rewrapped, rekeyedOwners = "rekeyed_owners", takeKeysRewrapped = "take_keys_rewrapped",
+                 rekeyFailed = "rekey_failed"
+        }
     }
 
     public func run() async throws -> Result {
@@ -37,6 +46,7 @@ public struct KeyRotation: Sendable {
             }
             vault.masterKeys.replace(primary: next, others: [try MasterKeySource.read(keyPath)])
             Failpoint.reach(Failpoint.rotationKeyWritten)
+            let rekeyed = try await TakeKeyRekeying(vault: vault).run()
 
             var rewrapped = 0
             for info in try await vault.store.list(prefix: ObjectNames.root) {
@@ -60,7 +70,8 @@ public struct KeyRotation: Sendable {
             FileIO.syncDirectory(vault.root)
             vault.masterKeys.replace(primary: next, others: [])
             try await vault.catalog.append(AuditEvent.keyRotation(masterKeyID: next.id.hex, rewrapped: rewrapped).record(at: Timestamp.string(vault.clock.now())))
-            return Result(masterKeyID: next.id.hex, rewrapped: rewrapped)
+            return Result(masterKeyID: next.id.hex, rewrapped: rewrapped, rekeyedOwners: rekeyed.owners, takeKeysRewrapped: rekeyed.takeKeysRewrapped,
+                          rekeyFailed: rekeyed.failed)
         }
     }
 }

@@ -40,11 +40,14 @@ public struct OwnerKeyring: Sendable {
         return try vault.masterKeys.unwrap(object, owner: owner, objectName: name)
     }
 
-    /// The owner's current key, creating the owner (with `tier`) and their first key if needed.
+    /// The owner's current key, creating the owner (with `tier`) and their first key if needed. The
+    /// key returned has a take-wrapping key: an owner whose current key is a format-1 key (from
+    /// before per-take keys) gets the next version, with the same stable key, first.
     public func currentOrNewKey(owner: String, tier: Tier) async throws -> OwnerKey {
         if let existing = try await currentKey(owner: owner) {
             try await vault.catalog.ensureOwner(OwnerRecord(id: owner, tier: tier, createdAt: Timestamp.string(vault.clock.now())))
-            return existing
+            guard existing.takeWrapping == nil else { return existing }
+            return try await store(existing.nextVersion(), tier: tier)
         }
         let key = try OwnerKey.generate(owner: owner, version: 1)
         let name = ObjectNames.keyObject(owner: owner, version: 1)
@@ -64,6 +67,24 @@ public struct OwnerKeyring: Sendable {
             try await vault.catalog.appendTierChange(TierChangeRecord(ownerID: owner, tier: tier, at: created))
         }
         try await vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: owner, version: 1, wrapped: stored, masterKeyID: vault.masterKey.id.hex, createdAt: created))
+        return winner
+    }
+
+    /// Stores `key` (a version after the owner's first) create-only, or — when another process stored
+    /// that version first — takes theirs; records it in the catalog.
+    func store(_ key: OwnerKey, tier: Tier) async throws -> OwnerKey {
+        let name = ObjectNames.keyObject(owner: key.owner, version: key.version)
+        var stored = try key.wrapped(under: vault.masterKey)
+        do {
+            try await vault.store.put(name, data: stored, tags: ObjectTags(owner: key.owner, tier: tier, kind: .ownerKey, retainUntil: nil, region: vault.region),
+                                      createOnly: true)
+        } catch StoreError.alreadyExists {
+            stored = try await vault.store.get(name, atMost: OwnerKey.largestKeyObjectSize)
+        }
+        let winner = try vault.masterKeys.unwrap(stored, owner: key.owner, objectName: name)
+        try await vault.catalog.insertOwnerKey(OwnerKeyRecord(ownerID: key.owner, version: key.version, wrapped: stored,
+                                                              masterKeyID: OwnerKey.masterKeyID(ofKeyObject: stored)?.hex ?? "",
+                                                              createdAt: Timestamp.string(vault.clock.now())))
         return winner
     }
 }

@@ -83,6 +83,13 @@ struct OwnerPolicyStore {
         return next
     }
 
+    /// Marks the owner due for a re-key (FORMAT.md §9) in their policy, unless already marked:
+    /// a take's key is about to be deleted. The caller holds the owner exclusively.
+    func markRekeyDue(owner: String) async throws {
+        guard try await reconcile(owner: owner).rekeyDue != true else { return }
+        try await change(owner: owner) { $0.rekeyDue = true }
+    }
+
     /// The owner's current policy, with the catalog brought in step with it first: the catalog
     /// follows the store. An owner without a policy object yet gets one from the catalog's record
     /// (the store then holds their state too). A tier the catalog does not show yet (a change
@@ -103,7 +110,8 @@ struct OwnerPolicyStore {
         guard stored.version >= record.policyVersion else {
             throw PipelineError.policyRollback(owner: id, stored: stored.version, recorded: record.policyVersion)
         }
-        let catalogued = try await fromCatalog(record)
+        var catalogued = try await fromCatalog(record)
+        catalogued.rekeyDue = stored.rekeyDue   // the store's alone: the catalog has no copy
         guard !stored.sameState(as: catalogued) else {
             try await recordVersion(of: record, stored.version)
             return stored

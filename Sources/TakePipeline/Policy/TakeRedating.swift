@@ -21,7 +21,7 @@ struct TakeRedating {
         header.retainUntil = end
         body.tier = tier
         body.retainUntil = end
-        let sealed = try ManifestSealer.seal(header: header, body: body, key: manifest.key)
+        let sealed = try manifest.sealing.seal(header: header, body: body)
         let tags = ObjectTags(owner: take.ownerID, tier: tier, kind: .manifest, retainUntil: end, region: vault.region, held: held)
         try await vault.store.put(manifest.name, data: sealed, tags: tags, createOnly: false)
         var chunkTags = tags

@@ -57,7 +57,7 @@ public struct TakeAmendment: Sendable {
             header.generation = generation
             let held = try await ProtectionTags(vault: vault).heldTakes(owner: owner)(take)
             let tags = ObjectTags(owner: owner, tier: header.tier, kind: .manifest, retainUntil: header.retainUntil, region: vault.region, held: held)
-            let outcome = try await TakeCommit(vault: vault).commit(header: header, body: newBody, key: manifest.key, tags: tags,
+            let outcome = try await TakeCommit(vault: vault).commit(header: header, body: newBody, sealing: manifest.sealing, tags: tags,
                                                                       event: { _ in .amend(fields: changed, by: actor) })
             if case .alreadyCommitted(let existing) = outcome {
                 // Under the owner's lock nothing else commits; a manifest there already is damage.

@@ -105,7 +105,7 @@ struct TakeReprocessor: Sendable {
         // 4. Seal the derived artefacts; the master's chunks are reused as they are.
         let tags = await ObjectTags(owner: owner, tier: manifest.header.tier, kind: .chunk, retainUntil: manifest.header.retainUntil, region: vault.region,
                               held: try ProtectionTags(vault: vault).heldTakes(owner: owner)(take))
-        let writer = ArtefactWriter(store: vault.store, sealer: ChunkSealer(key: manifest.key), chunkSize: master.chunkSize, tags: tags)
+        let writer = ArtefactWriter(store: vault.store, sealer: manifest.sealing.chunkSealer, chunkSize: master.chunkSize, tags: tags)
         var derived = try await TakeCommit.sealAnalysis(work: work, writer: writer, settings: settings)
         try await TakeCommit.sealPreview(work: work, writer: writer, into: &derived, measured: preview)
         progress(0.9)
@@ -127,7 +127,7 @@ struct TakeReprocessor: Sendable {
         var manifestTags = tags
         manifestTags.kind = .manifest
         let name: String
-        switch try await TakeCommit(vault: vault).commit(header: header, body: body, key: manifest.key, tags: manifestTags,
+        switch try await TakeCommit(vault: vault).commit(header: header, body: body, sealing: manifest.sealing, tags: manifestTags,
                                                           event: { .reprocess(manifest: $0) }) {
         case .committed(let committed):
             name = committed.name

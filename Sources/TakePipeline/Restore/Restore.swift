@@ -31,7 +31,7 @@ public struct Restore: Sendable {
             guard descriptor >= 0 else { throw FileIO.error("create", output.temporaryPath) }
             defer { close(descriptor) }
             var hasher = SHA256()
-            try await forEachChunk(of: artefact, owner: manifest.header.owner, key: manifest.key) { plaintext in
+            try await forEachChunk(of: artefact, owner: manifest.header.owner, sealer: manifest.sealing.chunkSealer) { plaintext in
                 hasher.update(data: plaintext)
                 try FileIO.writeAll(descriptor, plaintext, path: output.temporaryPath)
             }
@@ -46,8 +46,7 @@ public struct Restore: Sendable {
     }
 
     /// Fetches, opens and hands over each chunk of `artefact` in order.
-    func forEachChunk(of artefact: Artefact, owner: String, key: OwnerKey, _ body: ([UInt8]) throws -> Void) async throws {
-        let sealer = ChunkSealer(key: key)
+    func forEachChunk(of artefact: Artefact, owner: String, sealer: ChunkSealer, _ body: ([UInt8]) throws -> Void) async throws {
         for chunk in artefact.chunks {
             let name = ObjectNames.chunk(owner: owner, id: chunk.id)
             let object: [UInt8]

@@ -34,6 +34,8 @@ public struct Sweep: Sendable {
         public enum Kind: String, Sendable, Codable, CaseIterable {
             case take
             case orphanChunk = "orphan_chunk"
+            /// A take's own key with no manifest of the take: an ingest that stopped before its commit.
+            case orphanTakeKey = "orphan_take_key"
             case unfinishedUpload = "unfinished_upload"
             case quarantine
             case workFolder = "work_folder"

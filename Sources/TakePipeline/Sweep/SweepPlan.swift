@@ -152,6 +152,21 @@ extension Sweep {
                 Item(kind: .orphanChunk, id: $0.name, owner: owner, reason: "referenced by no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
             }))
         }
+        // Take keys of takes with no manifest, past the same grace period (an ingest writes the key
+        // first and its manifest last). Those of expiring takes go with their takes.
+        let takesWithManifests = Set(objects.compactMap { info -> String? in
+            if case .manifest(_, let take, _) = ObjectNames.parse(info.name) { return take }
+            return nil
+        })
+        let orphanKeys = objects.filter { info in
+            guard case .takeKey(_, let take) = ObjectNames.parse(info.name) else { return false }
+            return !takesWithManifests.contains(take) && !expiring.contains(take) && (info.lastModified ?? 0) <= graceCutoff
+        }
+        if !orphanKeys.isEmpty {
+            plan.steps.append(Plan.Step(action: .deleteObjects(orphanKeys.map(\.name)), items: orphanKeys.map {
+                Item(kind: .orphanTakeKey, id: $0.name, owner: owner, reason: "the key of a take with no manifest for over \(policy.orphanGraceHours) h", bytes: $0.size)
+            }))
+        }
       } catch {
         plan.skipped.append(Skipped(owner: owner, error: error))
         plan.steps.removeSubrange(stepsBefore...)

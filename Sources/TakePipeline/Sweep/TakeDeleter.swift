@@ -2,11 +2,12 @@ import ObjectStore
 import TakeArchive
 import TakeCatalog
 
-/// Deletes takes in the crash-safe order (OPERATIONS.md): every manifest, oldest generation first
-/// (the take disappears with its current manifest, atomically); then the chunks no remaining
+/// Deletes takes in the crash-safe order (OPERATIONS.md): the owner marked for a re-key, then each
+/// take's own key (format 3: from then on nothing of it opens), every manifest, oldest generation
+/// first (the take disappears with its current manifest, atomically); then the chunks no remaining
 /// manifest of the owner references; then the catalog row, with an audit event. Rerunning after
 /// a crash at any point finishes the job: a take without manifests is gone, and its chunks are
-/// unreferenced.
+/// unreferenced. The caller holds the owner exclusively.
 struct TakeDeleter {
     let vault: Vault
 
@@ -31,7 +32,21 @@ struct TakeDeleter {
                 }
             }
         }
+        // Before any key goes: a crash after a key is gone must still leave the owner due for the
+        // re-key that makes earlier copies of the store unreadable (FORMAT.md §9).
+        var keyNames = Set<String>()
+        for take in takes where try await vault.store.head(ObjectNames.takeKey(owner: owner, take: take)) != nil {
+            keyNames.insert(ObjectNames.takeKey(owner: owner, take: take))
+        }
+        if !keyNames.isEmpty {
+            try await OwnerPolicyStore(vault: vault).markRekeyDue(owner: owner)
+        }
         for take in takes {
+            let keyName = ObjectNames.takeKey(owner: owner, take: take)
+            if keyNames.contains(keyName) {
+                try await vault.store.delete(keyName)
+                outcome.objects.append(keyName)
+            }
             for manifest in try await locator.manifests(owner: owner, take: take) {
                 if let info = try await vault.store.head(manifest.name) { outcome.bytes += info.size }
                 try await vault.store.delete(manifest.name)
@@ -66,7 +81,13 @@ struct TakeDeleter {
         let locator = ManifestLocator(vault: vault)
         for info in try await vault.store.list(prefix: ObjectNames.takesPrefix(owner: owner)) {
             guard case .manifest(_, let take, _) = ObjectNames.parse(info.name), !excluding.contains(info.name), !excludingTakes.contains(take) else { continue }
-            let opened = try await locator.open(name: info.name, owner: owner)
+            let opened: OpenedManifest
+            do { opened = try await locator.open(name: info.name, owner: owner) } catch ArchiveError.malformedObject(let object, _)
+                where object == ObjectNames.takeKey(owner: owner, take: take) {
+                // A take whose key is gone (a deletion stopped before its manifests went): nothing
+                // of it opens, and its chunks, sealed under that key, belong to no other take.
+                continue
+            }
             for artefact in opened.body.artefacts {
                 for chunk in artefact.chunks { referenced.insert(ObjectNames.chunk(owner: owner, id: chunk.id)) }
             }

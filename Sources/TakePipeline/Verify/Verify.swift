@@ -67,12 +67,13 @@ public struct Verify: Sendable {
         var keyObjects: [(owner: String, name: String)] = []
         var policyVersions: [String: Int] = [:]
         var chunks: [String: Int64] = [:]
+        var takeKeyObjects: [String: String] = [:]   // take → its key object's name
         for info in everything {
             switch ObjectNames.parse(info.name) {
             case .manifest(let owner, let take, let generation): manifestsByTake[take, default: []].append((owner, info.name, generation))
             case .key(let owner, _): keyObjects.append((owner, info.name))
             case .chunk: chunks[info.name] = info.size
-            case .takeKey: break   // a format-3 take's key (FORMAT.md §9)
+            case .takeKey(_, let take): takeKeyObjects[take] = info.name
             case .policy(let owner, let version): policyVersions[owner] = max(policyVersions[owner] ?? 0, version)
             case nil: report.failures.append(Failure(object: info.name, code: "unknown_object", message: "\(info.name): not part of the vault's layout."))
             }
@@ -118,6 +119,7 @@ public struct Verify: Sendable {
         }
 
         var referenced = Set<String>()
+        var takeKeys: [String: TakeSealing] = [:]
         let recordedGenerations = Dictionary(try await vault.catalog.takes().map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
         for take in selected {
             guard let versions = manifestsByTake[take]?.sorted(by: { $0.generation < $1.generation }) else { continue }
@@ -134,13 +136,25 @@ public struct Verify: Sendable {
                 do {
                     let object = try await vault.store.get(manifest.name, atMost: ManifestSealer.maximumSize)
                     let header = try ManifestSealer.readHeader(object, objectName: manifest.name)
-                    guard let key = keys[manifest.owner]?[header.keyVersion] else { throw ArchiveError.authenticationFailed(object: manifest.name) }
-                    let body = try ManifestSealer.open(object, key: key, objectName: manifest.name).body
+                    let sealing: TakeSealing
+                    if header.format >= ManifestSealer.takeKeyFormat {
+                        if let known = takeKeys[take] {
+                            sealing = known
+                        } else {
+                            report.objectsChecked += 1
+                            sealing = try await takeSealing(owner: manifest.owner, take: take, keys: keys[manifest.owner] ?? [:])
+                            takeKeys[take] = sealing
+                        }
+                    } else {
+                        guard let key = keys[manifest.owner]?[header.keyVersion] else { throw ArchiveError.authenticationFailed(object: manifest.name) }
+                        sealing = .ownerKey(key)
+                    }
+                    let body = try sealing.open(object, objectName: manifest.name).body
                     let isCurrent = index == versions.count - 1
                     for artefact in body.artefacts {
                         for chunk in artefact.chunks { referenced.insert(ObjectNames.chunk(owner: manifest.owner, id: chunk.id)) }
                         guard isCurrent else { continue }
-                        try await check(artefact, owner: manifest.owner, key: key, chunks: chunks, readData: readData, report: &report)
+                        try await check(artefact, owner: manifest.owner, sealer: sealing.chunkSealer, chunks: chunks, readData: readData, report: &report)
                     }
                 } catch let error as ReasonCoded {
                     report.failures.append(Failure(object: Self.objectName(of: error) ?? manifest.name, code: error.code, message: error.message))
@@ -148,13 +162,29 @@ public struct Verify: Sendable {
             }
         }
         if takes.isEmpty {
-            report.orphans = chunks.keys.filter { !referenced.contains($0) }.sorted()
+            // Chunks no manifest names, and take keys of takes without a manifest (an ingest that
+            // stopped before its commit): the sweep removes both after the grace period.
+            report.orphans = (chunks.keys.filter { !referenced.contains($0) }
+                + takeKeyObjects.filter { manifestsByTake[$0.key] == nil }.map(\.value)).sorted()
         }
         return report
     }
 
-    private func check(_ artefact: Artefact, owner: String, key: OwnerKey, chunks: [String: Int64], readData: Bool, report: inout Report) async throws {
-        let sealer = ChunkSealer(key: key)
+    /// A format-3 take's sealing: its key object opened with the owner key version it names.
+    private func takeSealing(owner: String, take: String, keys: [Int: OwnerKey]) async throws -> TakeSealing {
+        let name = ObjectNames.takeKey(owner: owner, take: take)
+        let object: [UInt8]
+        do { object = try await vault.store.get(name, atMost: TakeKey.objectSize) } catch StoreError.notFound {
+            throw ArchiveError.malformedObject(object: name, detail: "missing from the store")
+        }
+        guard let version = TakeKey.ownerKeyVersion(of: object) else {
+            throw ArchiveError.malformedObject(object: name, detail: "not a \(TakeKey.objectSize)-byte TVT1 take key object")
+        }
+        guard let ownerKey = keys[version] else { throw ArchiveError.authenticationFailed(object: name) }
+        return .takeKey(try TakeKey.unwrap(object, takeID: take, under: ownerKey, objectName: name), ownerKeyVersion: version)
+    }
+
+    private func check(_ artefact: Artefact, owner: String, sealer: ChunkSealer, chunks: [String: Int64], readData: Bool, report: inout Report) async throws {
         var hasher = SHA256()
         var complete = true
         for chunk in artefact.chunks {

@@ -6,4 +6,7 @@ public enum ObjectKind: String, Sendable, Codable, CaseIterable {
     case chunk
     case ownerKey = "owner-key"
     case ownerPolicy = "owner-policy"
+    /// A take's own data key (format 3): never given a retain-until, so no lifecycle rule can
+    /// shred a take whose window was extended; the sweep deletes it with its take.
+    case takeKey = "take-key"
 }

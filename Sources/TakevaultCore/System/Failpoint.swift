@@ -16,7 +16,7 @@ import Darwin
 public enum Failpoint {
     /// Every point, for the tests that walk them all (and so a renamed point fails those tests).
     public static let all: [String] = [
-        ingestLocked, ingestSealed, ingestCommitted, reprocessSealed, reprocessCommitted, rotationKeyWritten, rotationRewrapped, sweepStepApplied,
+        ingestLocked, ingestSealed, ingestCommitted, reprocessSealed, reprocessCommitted, rotationKeyWritten, rekeyRewrapped, rotationRewrapped, sweepStepApplied,
         erasureShredded, erasureObjectsDeleted, lockWaiting, deletionLocked,
     ]
     /// Ingest: its locks are held; nothing is read or written yet (not even the owner's key).
@@ -31,6 +31,9 @@ public enum Failpoint {
     public static let reprocessCommitted = "reprocess.committed"
     /// Key rotation: the next master key is on disk beside the current one, nothing rewrapped.
     public static let rotationKeyWritten = "rotation.key-written"
+    /// Key rotation: an owner due for a re-key has a new key version and their take keys are
+    /// rewrapped under it; older versions still hold their take-wrapping keys.
+    public static let rekeyRewrapped = "rotation.rekey-rewrapped"
     /// Key rotation: every owner key is rewrapped, the next key has not replaced the current one.
     public static let rotationRewrapped = "rotation.rewrapped"
     /// Sweep: one step of the plan applied, the rest not.

@@ -8,14 +8,22 @@ struct KeysCommand: AsyncParsableCommand {
     struct Rotate: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate",
-            abstract: "Replace the master key and rewrap every owner key under it; audio is not touched. Rerun to resume an interrupted rotation.")
+            abstract: "Re-key owners whose takes were deleted, replace the master key and rewrap every owner key under it; audio is not touched. Rerun to resume an interrupted rotation.",
+            discussion: "Exit 4 when an owner due for a re-key could not be re-keyed (named in the output): the master key is rotated all the same, and that owner is tried again next time.")
         @OptionGroup var vault: VaultOptions
         @Flag(help: "Print JSON.") var json = false
 
         func execute() async throws {
             let result = try await KeyRotation(vault: try vault.open()).run()
             if json { try JSONOutput.print(result) } else {
-                FileDescriptorOutput.standardOutput.write("master key is now \(result.masterKeyID); \(result.rewrapped) owner key(s) rewrapped\n")
+                FileDescriptorOutput.standardOutput.write("""
+                    master key is now \(result.masterKeyID); \(result.rewrapped) owner key(s) rewrapped; \(result.rekeyedOwners) owner(s) re-keyed \
+                    (\(result.takeKeysRewrapped) take key(s) rewrapped)\n
+                    """)
+            }
+            if !result.rekeyFailed.isEmpty {
+                FileDescriptorOutput.standardError.write("re-key failed for \(result.rekeyFailed.joined(separator: ", ")): they stay due (see the log)\n")
+                throw ExitStatus.integrity.exitCode
             }
         }
     }
