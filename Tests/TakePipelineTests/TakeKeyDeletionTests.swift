@@ -168,5 +168,14 @@ struct TakeKeyDeletionTests {
         // The old upload again is still the old take (same take id: the stable key).
         let again = try await Ingest(vault: reopened).run(IngestRequest(path: Self.guitar, owner: "carol", tier: .studio))
         #expect(again.takeID == old && !again.created)
+        // Deleting the old take (its chunks read from the owner's manifests, as before per-take keys)
+        // leaves nothing of it and nothing orphaned.
+        let newer = try await Ingest(vault: reopened).run(IngestRequest(path: Self.keys, owner: "carol", tier: .studio)).takeID
+        _ = try await TakeDeletion(vault: reopened).delete(takes: [old], by: "test")
+        let left = try await reopened.store.list(prefix: ObjectNames.ownerPrefix("carol")).map(\.name)
+        #expect(!left.contains { $0.contains(old) })
+        let report = try await Verify(vault: reopened).run(readData: true)
+        #expect(report.ok && report.orphans.isEmpty, "\(report.failures) \(report.orphans)")
+        #expect(try await reopened.catalog.take(newer) != nil)
     }
 }

@@ -23,10 +23,18 @@ struct TakeDeleter {
         // The chunks every generation of these takes uses, read before their manifests go: a
         // generation a reprocess left for retirement names chunks the catalog no longer lists.
         var ofDeletedTakes = try await objectNames(of: takes)
+        // A take with its own key shares no chunk with any other take (its chunk ids derive from
+        // that key): only takes from before per-take keys, or manifests that do not open, need the
+        // owner's other manifests read to know which chunks stay.
+        var mayShareChunks = false
         for take in takes {
             for manifest in try await locator.manifests(owner: owner, take: take) {
                 // A manifest that does not open leaves its chunks to the orphan rule (after the grace period).
-                guard let opened = try? await locator.open(name: manifest.name, owner: owner) else { continue }
+                guard let opened = try? await locator.open(name: manifest.name, owner: owner) else {
+                    mayShareChunks = true
+                    continue
+                }
+                if opened.header.format < ManifestSealer.takeKeyFormat { mayShareChunks = true }
                 for artefact in opened.body.artefacts {
                     for chunk in artefact.chunks { ofDeletedTakes.insert(ObjectNames.chunk(owner: owner, id: chunk.id)) }
                 }
@@ -53,7 +61,7 @@ struct TakeDeleter {
                 outcome.objects.append(manifest.name)
             }
         }
-        let referenced = try await referencedChunks(owner: owner)
+        let referenced = mayShareChunks ? try await referencedChunks(owner: owner) : []
         // Only chunks of the deleted takes: orphans of unrelated, still-running ingests wait for
         // their grace period (the sweep's orphan rule).
         var chunks: [String] = []
