@@ -270,14 +270,18 @@ public struct LocalStore: ObjectStore {
     }
 
     static func read(_ path: String, name: String, range: Range<Int64>?) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY)
+        // Non-blocking: a FIFO someone put in an object's place would otherwise block the open
+        // (and the reader) until a writer came; it is refused below like any other non-file.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw StoreError.notFound(name) }
             throw StoreError.io(operation: "open", name: name, detail: String(cString: strerror(errno)))
         }
         defer { close(descriptor) }
         var status = stat()
-        fstat(descriptor, &status)
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw StoreError.io(operation: "open", name: name, detail: "not a regular file (a FIFO, device or folder in an object's place)")
+        }
         let size = Int64(status.st_size)
         let start = min(max(range?.lowerBound ?? 0, 0), size)
         let end = min(range?.upperBound ?? size, size)

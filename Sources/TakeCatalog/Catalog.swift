@@ -156,6 +156,20 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// The take ids of `owner`'s takes with a `kind` event (for example `delete_take`), each with
+    /// the time of its latest such event, as long as events are kept.
+    public func latestEvents(owner: String, kind: String) async throws -> [String: String] {
+        try await read { db in
+            let events = try EventRecord.filter(EventRecord.Columns.ownerID == owner && EventRecord.Columns.kind == kind).fetchAll(db)
+            var latest: [String: String] = [:]
+            for event in events {
+                guard let take = event.takeID else { continue }
+                if latest[take].map({ $0 < event.at }) ?? true { latest[take] = event.at }
+            }
+            return latest
+        }
+    }
+
     // MARK: Rebuild
 
     /// Empties owners, keys, takes and objects (events and jobs stay: they are history, not index).

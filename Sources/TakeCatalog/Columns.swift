@@ -42,6 +42,7 @@ extension EventRecord {
         public static let at = Column(CodingKeys.at)
         public static let id = Column(CodingKeys.id)
         public static let ownerID = Column(CodingKeys.ownerID)
+        public static let kind = Column(CodingKeys.kind)
     }
 }
 

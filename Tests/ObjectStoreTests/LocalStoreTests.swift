@@ -16,6 +16,19 @@ struct LocalStoreTests {
         try await StoreConformance.all.first { $0.0 == check }!.1(store)
     }
 
+    @Test("a FIFO or a folder in an object's place is refused at once, not waited on", .timeLimit(.minutes(1)))
+    func notAFile() async throws {
+        let directory = TestDirectory()
+        let store = try LocalStore(root: directory.file("store"))
+        try await store.put("v1/a", data: [1, 2, 3], tags: StoreConformance.tags, createOnly: true)
+        unlink(directory.file("store/v1/a"))
+        #expect(mkfifo(directory.file("store/v1/a"), 0o600) == 0)
+        await #expect(throws: StoreError.self) { _ = try await store.get("v1/a") }
+        await #expect(throws: StoreError.self) { _ = try await store.get("v1/a", range: 0..<2) }
+        mkdir(directory.file("store/v1/b"), 0o755)
+        await #expect(throws: StoreError.self) { _ = try await store.get("v1/b") }
+    }
+
     @Test("names cannot reach outside the root, and interrupted writes are never listed")
     func staysInside() async throws {
         let directory = TestDirectory()

@@ -82,6 +82,82 @@ struct TakeKeyDeletionTests {
         #expect(quiet.rekeyedOwners == 0 && quiet.takeKeysRewrapped == 0)
     }
 
+    /// Copies `names` from the store copy at `copy` back into the live store of `vault`, tags and all.
+    static func putBack(_ names: [String], from copy: String, into vault: TestVault) throws {
+        for name in names {
+            for prefix in ["", ".tags/"] {
+                let target = vault.directory.file("vault/store/" + prefix + name)
+                #expect(run("/bin/mkdir", ["-p", String(target[..<target.lastIndex(of: "/")!])]).status == 0)
+                #expect(run("/bin/cp", ["-a", copy + "/" + prefix + name, target]).status == 0)
+            }
+        }
+    }
+
+    @Test("a deleted take's key put back into the store before the rotation is not rewrapped: the rotation removes it, and the take stays unreadable")
+    func putBackBeforeRotation() async throws {
+        let vault = try TestVault()
+        let deleted = try await vault.ingest(Self.keys, owner: "alice", tier: .studio).takeID
+        let kept = try await vault.ingest(Self.guitar, owner: "alice", tier: .studio).takeID
+        let manifest = try await Inspect(vault: vault.vault).run(take: deleted)
+        let copy = vault.directory.file("store-copy")
+        #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
+        _ = try await TakeDeletion(vault: vault.vault).delete(takes: [deleted], by: "test")
+        // Someone with write access to the store puts the deleted take back whole, then the rotation runs.
+        let chunks = manifest.body.artefacts.flatMap { $0.chunks.map { ObjectNames.chunk(owner: "alice", id: $0.id) } }
+        try Self.putBack([ObjectNames.takeKey(owner: "alice", take: deleted), manifest.name] + chunks, from: copy, into: vault)
+        let rotation = try await KeyRotation(vault: vault.vault).run()
+        #expect(rotation.takeKeysRewrapped == 1, "the kept take's key only")
+        #expect(try await vault.vault.store.head(ObjectNames.takeKey(owner: "alice", take: deleted)) == nil)
+        let reopened = try vault.reopen()
+        try Self.putBack([ObjectNames.takeKey(owner: "alice", take: deleted)], from: copy, into: vault)
+        await #expect(throws: (any Error).self) {
+            _ = try await Restore(vault: reopened).run(take: deleted, artefact: .master, to: vault.directory.file("deleted.flac"))
+        }
+        _ = try await Restore(vault: reopened).run(take: kept, artefact: .master, to: vault.directory.file("kept.flac"))
+    }
+
+    @Test("a damaged key of another take does not keep a deleted take's wrapping key alive; the sweep leaves the damaged take's chunks alone")
+    func damagedKeyDoesNotBlock() async throws {
+        let vault = try TestVault()
+        let deleted = try await vault.ingest(Self.keys, owner: "alice", tier: .studio).takeID
+        let damaged = try await vault.ingest(Self.guitar, owner: "alice", tier: .studio).takeID
+        let copy = vault.directory.file("store-copy")
+        #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
+        _ = try await TakeDeletion(vault: vault.vault).delete(takes: [deleted], by: "test")
+        let damagedKey = ObjectNames.takeKey(owner: "alice", take: damaged)
+        var bytes = try await vault.vault.store.get(damagedKey)
+        bytes[30] ^= 0xff
+        #expect(FileManager.default.createFile(atPath: vault.storePath(damagedKey), contents: Data(bytes)))
+
+        let rotation = try await KeyRotation(vault: vault.vault).run()
+        #expect(rotation.damagedTakeKeys == [damagedKey] && rotation.rekeyFailed.isEmpty && rotation.rekeyedOwners == 1)
+        let reopened = try vault.reopen()
+        await #expect(throws: ArchiveError.self) { _ = try await Self.openFromCopy(try LocalStore(root: copy), vault: reopened, owner: "alice", take: deleted) }
+
+        // The damaged take's chunks are not orphans: verify names the damage and lists no orphan,
+        // the sweep skips the owner and deletes nothing of theirs.
+        let chunksBefore = try await reopened.store.list(prefix: ObjectNames.chunksPrefix(owner: "alice")).count
+        let report = try await Verify(vault: reopened).run()
+        #expect(!report.ok && report.orphans.isEmpty && report.failures.contains { $0.object == damagedKey })
+        let sweep = try await Sweep(vault: reopened).run(asOf: Date().addingTimeInterval(30 * 86_400), dryRun: false)
+        #expect(sweep.deleted.allSatisfy { $0.owner != "alice" })
+        #expect(try await reopened.store.list(prefix: ObjectNames.chunksPrefix(owner: "alice")).count == chunksBefore)
+    }
+
+    @Test("a deletion that stopped after the manifests went: verify names the take, and deleting it again finishes the job")
+    func interruptedDeletion() async throws {
+        let vault = try TestVault()
+        let take = try await vault.ingest(Self.keys, owner: "alice", tier: .studio).takeID
+        let manifest = try await Inspect(vault: vault.vault).run(take: take)
+        try await vault.vault.store.delete(manifest.name)
+        let report = try await Verify(vault: vault.vault).run()
+        #expect(report.failures.contains { $0.code == "manifest_missing" && $0.object == manifest.name })
+        _ = try await TakeDeletion(vault: vault.vault).delete(takes: [take], by: "test")
+        #expect(try await vault.vault.store.list(prefix: ObjectNames.ownerPrefix("alice")).allSatisfy { !$0.name.contains("/takes/") && !$0.name.contains("/chunks/") })
+        #expect(try await vault.vault.catalog.take(take) == nil)
+        #expect(try await Verify(vault: vault.vault).run(readData: true).ok)
+    }
+
     @Test("an ingest that stopped after storing its take key leaves an orphan key: verify lists it, the sweep removes it after the grace period")
     func orphanTakeKey() async throws {
         let vault = try TestVault()

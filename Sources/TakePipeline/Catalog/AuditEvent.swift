@@ -48,6 +48,9 @@ enum AuditEvent: Equatable, Sendable {
     case keyRotation(masterKeyID: String, rewrapped: Int)
 
     /// The event's kind as the catalog stores it (snake_case, stable).
+    /// The kind of ``deleteTake(reason:)`` events: a take deleted, by request or by retention.
+    static let deleteTakeKind = "delete_take"
+
     var kind: String {
         switch self {
         case .ingest: "ingest"
@@ -62,7 +65,7 @@ enum AuditEvent: Equatable, Sendable {
         case .restrictionLifted: "restriction_lifted"
         case .erasure: "erasure"
         case .export: "export"
-        case .deleteTake: "delete_take"
+        case .deleteTake: Self.deleteTakeKind
         case .deletionRequested: "deletion_requested"
         case .amend: "amend"
         case .sweepDeletion(let kind, _, _), .sweepDeletionCount(let kind, _, _): "delete_" + kind.rawValue

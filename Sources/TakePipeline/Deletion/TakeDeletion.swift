@@ -43,8 +43,10 @@ public struct TakeDeletion: Sendable {
         for (owner, takes) in byOwner.sorted(by: { $0.key < $1.key }) {
             results.append(try await vault.withLock(.owner(owner), .exclusive) {
                 try await prepare(owner: owner)
+                // A take the catalog still lists without a manifest is one whose deletion stopped
+                // part-way: deleting it again finishes the job.
                 for take in takes where try await locator.manifests(owner: owner, take: take).isEmpty {
-                    throw PipelineError.takeNotFound(take)
+                    guard try await vault.catalog.take(take)?.ownerID == owner else { throw PipelineError.takeNotFound(take) }
                 }
                 return try await deleteLocked(owner: owner, takes: takes.sorted(), by: actor)
             })

@@ -22,9 +22,11 @@ public struct KeyRotation: Sendable {
         public var takeKeysRewrapped: Int
         /// Owners due for a re-key whose re-key failed; they are tried again at the next rotation.
         public var rekeyFailed: [String]
+        /// Take key objects that did not open during a re-key: already unreadable, left as they are.
+        public var damagedTakeKeys: [String]
         enum CodingKeys: String, CodingKey {
             case masterKeyID = "master_key_id", rewrapped, rekeyedOwners = "rekeyed_owners", takeKeysRewrapped = "take_keys_rewrapped",
-                 rekeyFailed = "rekey_failed"
+                 rekeyFailed = "rekey_failed", damagedTakeKeys = "damaged_take_keys"
         }
     }
 
@@ -71,7 +73,7 @@ public struct KeyRotation: Sendable {
             vault.masterKeys.replace(primary: next, others: [])
             try await vault.catalog.append(AuditEvent.keyRotation(masterKeyID: next.id.hex, rewrapped: rewrapped).record(at: Timestamp.string(vault.clock.now())))
             return Result(masterKeyID: next.id.hex, rewrapped: rewrapped, rekeyedOwners: rekeyed.owners, takeKeysRewrapped: rekeyed.takeKeysRewrapped,
-                          rekeyFailed: rekeyed.failed)
+                          rekeyFailed: rekeyed.failed, damagedTakeKeys: rekeyed.damaged)
         }
     }
 }

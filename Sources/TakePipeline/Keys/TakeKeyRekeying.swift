@@ -20,9 +20,14 @@ struct TakeKeyRekeying {
     struct Outcome {
         var owners = 0
         var takeKeysRewrapped = 0
-        /// Owners whose re-key failed (a key or policy object that does not open): they stay marked
-        /// and are tried again at the next rotation; the master key rotation goes on for everyone.
+        /// Owners whose re-key stopped (the store failed them, or their own key or policy does not
+        /// open): they stay marked and are tried again at the next rotation; the master key
+        /// rotation goes on for everyone.
         var failed: [String] = []
+        /// Take key objects that did not open: already unreadable, left as they are (verify names
+        /// them too). They do not stop the re-key: one damaged object must not keep a deleted
+        /// take's wrapping key alive.
+        var damaged: [String] = []
     }
 
     func run() async throws -> Outcome {
@@ -33,12 +38,12 @@ struct TakeKeyRekeying {
             guard try await OwnerKeyring(vault: vault).currentKey(owner: owner.id) != nil else { continue }
             do {
                 guard try await policies.current(owner: owner.id)?.rekeyDue == true else { continue }
-                outcome.takeKeysRewrapped += try await rekey(owner: owner.id, tier: owner.tier)
+                outcome.takeKeysRewrapped += try await rekey(owner: owner.id, tier: owner.tier, damaged: &outcome.damaged)
                 try await policies.change(owner: owner.id) { $0.rekeyDue = nil }
                 outcome.owners += 1
-            } catch let error as ReasonCoded {
+            } catch {
                 Logger(label: "takevault.rotation").error("re-key failed; the owner stays due", metadata: [
-                    "owner": "\(owner.id)", "code": "\(error.code)", "detail": "\(error.message)",
+                    "owner": "\(owner.id)", "error": "\(error)",
                 ])
                 outcome.failed.append(owner.id)
             }
@@ -47,32 +52,65 @@ struct TakeKeyRekeying {
     }
 
     /// Re-keys one owner; returns how many take keys were rewrapped.
-    private func rekey(owner: String, tier: Tier) async throws -> Int {
+    ///
+    /// Only the keys of takes that are there to keep are rewrapped: a key whose take has no
+    /// manifest (an ingest that stopped before its commit, or a deleted take's key put back from
+    /// an earlier copy), or one stored before the catalog recorded its take's deletion (and not
+    /// listed again: a re-upload after the deletion makes a new key, later than the event), is
+    /// deleted instead — rewrapping it would make the earlier copy's take readable again.
+    private func rekey(owner: String, tier: Tier, damaged: inout [String]) async throws -> Int {
         let keyring = OwnerKeyring(vault: vault)
         guard let current = try await keyring.currentKey(owner: owner) else { return 0 }
-        let takeKeys = try await vault.store.list(prefix: ObjectNames.takesPrefix(owner: owner)).filter {
-            if case .takeKey = ObjectNames.parse($0.name) { true } else { false }
-        }
-        var wrappedUnder: [String: Int] = [:]
-        for info in takeKeys {
-            let object = try await vault.store.get(info.name, atMost: TakeKey.objectSize)
-            guard let version = TakeKey.ownerKeyVersion(of: object) else {
-                throw ArchiveError.malformedObject(object: info.name, detail: "not a \(TakeKey.objectSize)-byte TVT1 take key object")
+        let listed = try await vault.store.list(prefix: ObjectNames.takesPrefix(owner: owner))
+        var withManifest = Set<String>()
+        var takeKeys: [(name: String, take: String, modified: Int64)] = []
+        for info in listed {
+            switch ObjectNames.parse(info.name) {
+            case .manifest(_, let take, _): withManifest.insert(take)
+            case .takeKey(_, let take): takeKeys.append((info.name, take, info.lastModified ?? 0))
+            default: break
             }
-            wrappedUnder[info.name] = version
         }
+        let catalogued = Set(try await vault.catalog.takes(owner: owner).map(\.id))
+        let deleted = try await vault.catalog.latestEvents(owner: owner, kind: AuditEvent.deleteTakeKind)
+        func storedBeforeDeletion(_ key: (name: String, take: String, modified: Int64)) -> Bool {
+            guard !catalogued.contains(key.take), let at = deleted[key.take].flatMap(Timestamp.date) else { return false }
+            return key.modified <= Int64(at.timeIntervalSince1970)
+        }
+        var kept: [(name: String, take: String, object: [UInt8], version: Int)] = []
+        var retired: [String] = []
+        for key in takeKeys {
+            guard withManifest.contains(key.take), !storedBeforeDeletion(key) else {
+                retired.append(key.name)
+                continue
+            }
+            let object = try await vault.store.get(key.name, atMost: TakeKey.objectSize)
+            guard let version = TakeKey.ownerKeyVersion(of: object) else {
+                damaged.append(key.name)
+                continue
+            }
+            kept.append((key.name, key.take, object, version))
+        }
+        try await vault.store.delete(retired)
+
         // A run that stopped after making the new version left take keys under older ones: finish
         // with the version it made rather than making another.
-        let resuming = current.takeWrapping != nil && wrappedUnder.values.contains { $0 < current.version }
+        let resuming = current.takeWrapping != nil && kept.contains { $0.version < current.version }
         let target = resuming ? current : try await keyring.store(current.nextVersion(), tier: tier)
 
         var rewrapped = 0
-        for info in takeKeys where wrappedUnder[info.name] != target.version {
-            guard case .takeKey(_, let take) = ObjectNames.parse(info.name), let version = wrappedUnder[info.name] else { continue }
-            let object = try await vault.store.get(info.name, atMost: TakeKey.objectSize)
-            let key = try TakeKey.unwrap(object, takeID: take, under: try await keyring.key(owner: owner, version: version), objectName: info.name)
-            guard let tags = try await vault.store.head(info.name)?.tags else { continue }   // deleted meanwhile
-            try await vault.store.put(info.name, data: try key.wrapped(under: target), tags: tags, createOnly: false)
+        for key in kept where key.version != target.version {
+            let takeKey: TakeKey
+            do {
+                takeKey = try TakeKey.unwrap(key.object, takeID: key.take, under: try await keyring.key(owner: owner, version: key.version), objectName: key.name)
+            } catch let error as ReasonCoded where error.category == .integrity {
+                damaged.append(key.name)
+                continue
+            }
+            // Tags as stored, or a take key's own when its tags are unreadable.
+            let stored = try? await vault.store.head(key.name)
+            let tags = stored?.tags ?? ObjectTags(owner: owner, tier: tier, kind: .takeKey, retainUntil: nil, region: vault.region)
+            try await vault.store.put(key.name, data: try takeKey.wrapped(under: target), tags: tags, createOnly: false)
             rewrapped += 1
         }
         Failpoint.reach(Failpoint.rekeyRewrapped)

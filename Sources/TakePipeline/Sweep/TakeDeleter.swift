@@ -2,12 +2,13 @@ import ObjectStore
 import TakeArchive
 import TakeCatalog
 
-/// Deletes takes in the crash-safe order (OPERATIONS.md): the owner marked for a re-key, then each
-/// take's own key (format 3: from then on nothing of it opens), every manifest, oldest generation
-/// first (the take disappears with its current manifest, atomically); then the chunks no remaining
+/// Deletes takes in the crash-safe order (OPERATIONS.md): the owner marked for a re-key; every
+/// manifest, oldest generation first (the take disappears with its current manifest, atomically);
+/// each take's own key (format 3: from then on nothing of it opens); then the chunks no remaining
 /// manifest of the owner references; then the catalog row, with an audit event. Rerunning after
-/// a crash at any point finishes the job: a take without manifests is gone, and its chunks are
-/// unreferenced. The caller holds the owner exclusively.
+/// a crash at any point finishes the job: a take without manifests is gone, its key and chunks are
+/// orphans (a re-key never rewraps a key without a manifest). So a stored manifest always has its
+/// key: one without is damage, and readers stop at it. The caller holds the owner exclusively.
 struct TakeDeleter {
     let vault: Vault
 
@@ -50,15 +51,15 @@ struct TakeDeleter {
             try await OwnerPolicyStore(vault: vault).markRekeyDue(owner: owner)
         }
         for take in takes {
-            let keyName = ObjectNames.takeKey(owner: owner, take: take)
-            if keyNames.contains(keyName) {
-                try await vault.store.delete(keyName)
-                outcome.objects.append(keyName)
-            }
             for manifest in try await locator.manifests(owner: owner, take: take) {
                 if let info = try await vault.store.head(manifest.name) { outcome.bytes += info.size }
                 try await vault.store.delete(manifest.name)
                 outcome.objects.append(manifest.name)
+            }
+            let keyName = ObjectNames.takeKey(owner: owner, take: take)
+            if keyNames.contains(keyName) {
+                try await vault.store.delete(keyName)
+                outcome.objects.append(keyName)
             }
         }
         let referenced = mayShareChunks ? try await referencedChunks(owner: owner) : []
@@ -89,13 +90,9 @@ struct TakeDeleter {
         let locator = ManifestLocator(vault: vault)
         for info in try await vault.store.list(prefix: ObjectNames.takesPrefix(owner: owner)) {
             guard case .manifest(_, let take, _) = ObjectNames.parse(info.name), !excluding.contains(info.name), !excludingTakes.contains(take) else { continue }
-            let opened: OpenedManifest
-            do { opened = try await locator.open(name: info.name, owner: owner) } catch ArchiveError.malformedObject(let object, _)
-                where object == ObjectNames.takeKey(owner: owner, take: take) {
-                // A take whose key is gone (a deletion stopped before its manifests went): nothing
-                // of it opens, and its chunks, sealed under that key, belong to no other take.
-                continue
-            }
+            // A manifest that does not open (its key among the causes) stops the caller: which
+            // chunks it names is unknown, and none may be taken for orphans.
+            let opened = try await locator.open(name: info.name, owner: owner)
             for artefact in opened.body.artefacts {
                 for chunk in artefact.chunks { referenced.insert(ObjectNames.chunk(owner: owner, id: chunk.id)) }
             }

@@ -119,8 +119,19 @@ public struct Verify: Sendable {
         }
 
         var referenced = Set<String>()
+        // Owners with a manifest that did not open: which chunks it names is unknown, so none of
+        // theirs is called an orphan (the sweep leaves such an owner alone the same way).
+        var unreadableOwners = Set<String>()
         var takeKeys: [String: TakeSealing] = [:]
-        let recordedGenerations = Dictionary(try await vault.catalog.takes().map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
+        let catalogued = try await vault.catalog.takes()
+        let recordedGenerations = Dictionary(catalogued.map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
+        // Takes the catalog lists with no manifest in the store: removed behind the catalog's back,
+        // or a deletion that stopped part-way (`takevault delete` finishes it).
+        for record in catalogued where takes.isEmpty && manifestsByTake[record.id] == nil {
+            let name = ObjectNames.manifest(owner: record.ownerID, take: record.id, generation: record.generation)
+            report.failures.append(Failure(object: name, code: "manifest_missing", message:
+                "Take \(record.id): the catalog lists it, the store holds no manifest of it (a deletion that stopped part-way is finished by deleting it again)."))
+        }
         for take in selected {
             guard let versions = manifestsByTake[take]?.sorted(by: { $0.generation < $1.generation }) else { continue }
             report.takesChecked += 1
@@ -158,14 +169,22 @@ public struct Verify: Sendable {
                     }
                 } catch let error as ReasonCoded {
                     report.failures.append(Failure(object: Self.objectName(of: error) ?? manifest.name, code: error.code, message: error.message))
+                    unreadableOwners.insert(manifest.owner)
                 }
             }
         }
         if takes.isEmpty {
             // Chunks no manifest names, and take keys of takes without a manifest (an ingest that
             // stopped before its commit): the sweep removes both after the grace period.
+            func ownerOf(_ name: String) -> String? {
+                switch ObjectNames.parse(name) {
+                case .chunk(let owner, _), .takeKey(let owner, _): owner
+                default: nil
+                }
+            }
             report.orphans = (chunks.keys.filter { !referenced.contains($0) }
-                + takeKeyObjects.filter { manifestsByTake[$0.key] == nil }.map(\.value)).sorted()
+                + takeKeyObjects.filter { manifestsByTake[$0.key] == nil }.map(\.value))
+                .filter { ownerOf($0).map { !unreadableOwners.contains($0) } ?? true }.sorted()
         }
         return report
     }

@@ -19,7 +19,7 @@ struct VerifyCommand: ReportingCommand {
         } else {
             var lines = ["\(result.takesChecked) take(s), \(result.objectsChecked) object(s) checked\(readData ? ", \(result.bytesRead) bytes read" : ""): \(result.ok ? "ok" : "\(result.failures.count) failure(s)")"]
             for failure in result.failures { lines.append("FAIL \(failure.message) [\(failure.code)]") }
-            if !result.orphans.isEmpty { lines.append("\(result.orphans.count) chunk(s) no manifest references (left by an interrupted ingest; the sweep removes them)") }
+            if !result.orphans.isEmpty { lines.append("\(result.orphans.count) object(s) no manifest references — chunks and take keys left by an interrupted ingest; the sweep removes them") }
             for take in result.uncatalogued { lines.append("take \(take) is in the store but not the catalog (re-ingest or `takevault catalog rebuild`)") }
             FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
         }
