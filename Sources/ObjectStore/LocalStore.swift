@@ -215,8 +215,15 @@ public struct LocalStore: ObjectStore {
         }
     }
 
+    /// The most a tags file can be (a real one is about 150 bytes): one put in its place that is
+    /// larger is refused without being read whole.
+    static let largestTagsFile = 64 * 1_024
+
     private func readTags(_ name: String) throws -> ObjectTags {
-        let bytes = try Self.read(tagsPath(name), name: name, range: nil)
+        let bytes = try Self.read(tagsPath(name), name: name, range: 0..<Int64(Self.largestTagsFile + 1))
+        guard bytes.count <= Self.largestTagsFile else {
+            throw StoreError.io(operation: "read tags of", name: name, detail: "a tags file larger than \(Self.largestTagsFile) bytes")
+        }
         guard let tags = try? JSONDecoder().decode(ObjectTags.self, from: Data(bytes)) else {
             throw StoreError.io(operation: "read tags of", name: name, detail: "unreadable tags")
         }

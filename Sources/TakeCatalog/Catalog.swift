@@ -156,17 +156,16 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// The take ids of `owner`'s takes with a `kind` event (for example `delete_take`), each with
-    /// the time of its latest such event, as long as events are kept.
-    public func latestEvents(owner: String, kind: String) async throws -> [String: String] {
+    /// `owner`'s takes whose most recent event among `kinds` (in the order they were recorded) is
+    /// one of `latest` — for example the takes whose deletion was recorded after their last
+    /// ingest — as long as events are kept.
+    public func takes(owner: String, whoseLatestOf kinds: [String], isOneOf latest: Set<String>) async throws -> Set<String> {
         try await read { db in
-            let events = try EventRecord.filter(EventRecord.Columns.ownerID == owner && EventRecord.Columns.kind == kind).fetchAll(db)
-            var latest: [String: String] = [:]
-            for event in events {
-                guard let take = event.takeID else { continue }
-                if latest[take].map({ $0 < event.at }) ?? true { latest[take] = event.at }
-            }
-            return latest
+            let events = try EventRecord.filter(EventRecord.Columns.ownerID == owner && kinds.contains(EventRecord.Columns.kind))
+                .order(EventRecord.Columns.id).fetchAll(db)
+            var last: [String: String] = [:]
+            for event in events { if let take = event.takeID { last[take] = event.kind } }
+            return Set(last.filter { latest.contains($0.value) }.keys)
         }
     }
 

@@ -27,6 +27,10 @@ struct LocalStoreTests {
         await #expect(throws: StoreError.self) { _ = try await store.get("v1/a", range: 0..<2) }
         mkdir(directory.file("store/v1/b"), 0o755)
         await #expect(throws: StoreError.self) { _ = try await store.get("v1/b") }
+        // A huge tags file (sparse, 20 GiB) is refused without being read.
+        try await store.put("v1/c", data: [1], tags: StoreConformance.tags, createOnly: true)
+        #expect(truncate(directory.file("store/.tags/v1/c"), 20 << 30) == 0)
+        await #expect(throws: StoreError.self) { _ = try await store.head("v1/c") }
     }
 
     @Test("names cannot reach outside the root, and interrupted writes are never listed")

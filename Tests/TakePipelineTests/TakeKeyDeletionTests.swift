@@ -12,6 +12,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Format 3 (FORMAT.md §9): every take has a key of its own, and deleting a take is permanent in
 /// earlier copies of the store too, once the next key rotation has re-keyed its owner.
@@ -105,6 +108,12 @@ struct TakeKeyDeletionTests {
         // Someone with write access to the store puts the deleted take back whole, then the rotation runs.
         let chunks = manifest.body.artefacts.flatMap { $0.chunks.map { ObjectNames.chunk(owner: "alice", id: $0.id) } }
         try Self.putBack([ObjectNames.takeKey(owner: "alice", take: deleted), manifest.name] + chunks, from: copy, into: vault)
+        // Neither a catalog rebuild nor a sweep brings it back into the catalog; verify names it.
+        let rebuilt = try await CatalogRebuild(vault: vault.vault).run()
+        #expect(!rebuilt.ok && rebuilt.failures.contains { $0.code == "deleted_take_present" })
+        _ = try await Sweep(vault: vault.vault).run(asOf: Date(), dryRun: false)
+        #expect(try await vault.vault.catalog.take(deleted) == nil)
+        #expect(try await Verify(vault: vault.vault).run().failures.contains { $0.code == "deleted_take_present" })
         let rotation = try await KeyRotation(vault: vault.vault).run()
         #expect(rotation.takeKeysRewrapped == 1, "the kept take's key only")
         #expect(try await vault.vault.store.head(ObjectNames.takeKey(owner: "alice", take: deleted)) == nil)
@@ -142,6 +151,36 @@ struct TakeKeyDeletionTests {
         let sweep = try await Sweep(vault: reopened).run(asOf: Date().addingTimeInterval(30 * 86_400), dryRun: false)
         #expect(sweep.deleted.allSatisfy { $0.owner != "alice" })
         #expect(try await reopened.store.list(prefix: ObjectNames.chunksPrefix(owner: "alice")).count == chunksBefore)
+    }
+
+    @Test("a manifest gone or replaced by a FIFO behind the catalog's back: the sweep deletes nothing of the take, which restores once the manifest is back", .timeLimit(.minutes(2)))
+    func manifestGoneBehindCatalog() async throws {
+        let vault = try TestVault()
+        let take = try await vault.ingest(Self.keys, owner: "alice", tier: .studio).takeID
+        let manifest = try await Inspect(vault: vault.vault).run(take: take)
+        let saved = try await vault.vault.store.get(manifest.name)
+        let before = try await vault.vault.store.list(prefix: ObjectNames.ownerPrefix("alice")).count
+        let path = vault.storePath(manifest.name)
+        for replacement in ["fifo", "gone"] {
+            unlink(path)
+            if replacement == "fifo" { #expect(mkfifo(path, 0o600) == 0) }
+            _ = try? await Sweep(vault: vault.vault).run(asOf: Date().addingTimeInterval(30 * 86_400), dryRun: false)
+            #expect(try await vault.vault.store.list(prefix: ObjectNames.ownerPrefix("alice")).count == before - 1, "\(replacement): only the manifest is missing")
+            unlink(path)
+        }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(saved)))
+        _ = try await Restore(vault: vault.vault).run(take: take, artefact: .master, to: vault.directory.file("back.flac"))
+    }
+
+    @Test("a FIFO in place of an owner's only policy object stops the sweep with an error, not a hang", .timeLimit(.minutes(1)))
+    func policyFIFO() async throws {
+        let vault = try TestVault()
+        _ = try await vault.ingest(Self.keys, owner: "alice", tier: .studio)
+        let path = vault.storePath(ObjectNames.policy(owner: "alice", version: 1))
+        unlink(path)
+        #expect(mkfifo(path, 0o600) == 0)
+        let report = try await Sweep(vault: vault.vault).run(asOf: Date(), dryRun: false)
+        #expect(report.skipped.contains { $0.owner == "alice" })
     }
 
     @Test("a deletion that stopped after the manifests went: verify names the take, and deleting it again finishes the job")

@@ -51,6 +51,12 @@ enum AuditEvent: Equatable, Sendable {
     /// The kind of ``deleteTake(reason:)`` events: a take deleted, by request or by retention.
     static let deleteTakeKind = "delete_take"
 
+    /// `owner`'s takes the catalog last recorded as deleted (no ingest since): any of their objects
+    /// in the store were put back from an earlier copy, or are what a deletion left unfinished.
+    static func deletedTakes(owner: String, in catalog: Catalog) async throws -> Set<String> {
+        try await catalog.takes(owner: owner, whoseLatestOf: [deleteTakeKind, "ingest", "catalog_completed"], isOneOf: [deleteTakeKind])
+    }
+
     var kind: String {
         switch self {
         case .ingest: "ingest"

@@ -113,7 +113,14 @@ public struct CatalogRebuild: Sendable {
                 }
             }
             let locator = ManifestLocator(vault: vault)
-            for (_, manifest) in latest.sorted(by: { $0.key < $1.key }) {
+            var deleted: [String: Set<String>] = [:]
+            for (take, manifest) in latest.sorted(by: { $0.key < $1.key }) {
+                // Events outlive the index: a take last recorded as deleted is not brought back.
+                if deleted[manifest.owner] == nil { deleted[manifest.owner] = try await AuditEvent.deletedTakes(owner: manifest.owner, in: vault.catalog) }
+                if deleted[manifest.owner]?.contains(take) == true {
+                    try summary.skip(manifest.name, PipelineError.deletedTakePresent(take: take))
+                    continue
+                }
                 let opened: OpenedManifest
                 do { opened = try await locator.open(name: manifest.name, owner: manifest.owner) } catch {
                     try summary.skip(manifest.name, error)

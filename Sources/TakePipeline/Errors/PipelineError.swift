@@ -26,6 +26,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     /// The owner's newest policy object in the store is older than the version the catalog
     /// recorded: a newer one was deleted (or all of them). Nothing is decided on the older one.
     case policyRollback(owner: String, stored: Int, recorded: Int)
+    /// The store holds a take the catalog last recorded as deleted: put back from an earlier copy
+    /// (or left by a deletion that stopped part-way). It is not indexed or carried over.
+    case deletedTakePresent(take: String)
 
     public var code: String {
         switch self {
@@ -43,6 +46,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .regionNotAllowed: "region_not_allowed"
         case .notARegularFile: "not_a_regular_file"
         case .policyRollback: "policy_rollback"
+        case .deletedTakePresent: "deleted_take_present"
         }
     }
 
@@ -67,6 +71,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
             "\(path) is not a regular file (a device, pipe or folder); ingest takes files."
         case .policyRollback(let owner, let stored, let recorded):
             "Owner \(owner)'s newest policy object in the store is version \(stored), the catalog recorded version \(recorded): a newer one is gone. Nothing of theirs is decided on it."
+        case .deletedTakePresent(let take):
+            "Take \(take) was deleted, yet the store holds it: put back from an earlier copy, or a deletion stopped part-way. It is not indexed; `takevault delete --take \(take)` removes it."
         }
     }
 
@@ -75,7 +81,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .takeNotFound, .artefactNotFound, .sessionNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
         case .ownerRestricted, .ownerErased, .ownerHeld, .takeHeld: .rejectedInput
         case .vaultMissing, .regionNotAllowed: .failure
-        case .policyRollback: .integrity
+        case .policyRollback, .deletedTakePresent: .integrity
         }
     }
 }

@@ -55,32 +55,27 @@ struct TakeKeyRekeying {
     ///
     /// Only the keys of takes that are there to keep are rewrapped: a key whose take has no
     /// manifest (an ingest that stopped before its commit, or a deleted take's key put back from
-    /// an earlier copy), or one stored before the catalog recorded its take's deletion (and not
-    /// listed again: a re-upload after the deletion makes a new key, later than the event), is
-    /// deleted instead — rewrapping it would make the earlier copy's take readable again.
+    /// an earlier copy), or whose take the catalog last recorded as deleted (a re-upload after the
+    /// deletion records an ingest after it), is deleted instead — rewrapping it would make the
+    /// earlier copy's take readable again.
     private func rekey(owner: String, tier: Tier, damaged: inout [String]) async throws -> Int {
         let keyring = OwnerKeyring(vault: vault)
         guard let current = try await keyring.currentKey(owner: owner) else { return 0 }
         let listed = try await vault.store.list(prefix: ObjectNames.takesPrefix(owner: owner))
         var withManifest = Set<String>()
-        var takeKeys: [(name: String, take: String, modified: Int64)] = []
+        var takeKeys: [(name: String, take: String)] = []
         for info in listed {
             switch ObjectNames.parse(info.name) {
             case .manifest(_, let take, _): withManifest.insert(take)
-            case .takeKey(_, let take): takeKeys.append((info.name, take, info.lastModified ?? 0))
+            case .takeKey(_, let take): takeKeys.append((info.name, take))
             default: break
             }
         }
-        let catalogued = Set(try await vault.catalog.takes(owner: owner).map(\.id))
-        let deleted = try await vault.catalog.latestEvents(owner: owner, kind: AuditEvent.deleteTakeKind)
-        func storedBeforeDeletion(_ key: (name: String, take: String, modified: Int64)) -> Bool {
-            guard !catalogued.contains(key.take), let at = deleted[key.take].flatMap(Timestamp.date) else { return false }
-            return key.modified <= Int64(at.timeIntervalSince1970)
-        }
+        let deleted = try await AuditEvent.deletedTakes(owner: owner, in: vault.catalog)
         var kept: [(name: String, take: String, object: [UInt8], version: Int)] = []
         var retired: [String] = []
         for key in takeKeys {
-            guard withManifest.contains(key.take), !storedBeforeDeletion(key) else {
+            guard withManifest.contains(key.take), !deleted.contains(key.take) else {
                 retired.append(key.name)
                 continue
             }

@@ -103,7 +103,12 @@ struct OwnerPolicyStore {
             guard record.policyVersion == 0 else { throw PipelineError.policyRollback(owner: id, stored: 0, recorded: record.policyVersion) }
             var first = try await fromCatalog(record)
             first.version = 1
-            do { try await store(first) } catch StoreError.alreadyExists { return try await reconcile(owner: id) }
+            do { try await store(first) } catch StoreError.alreadyExists {
+                // Another process stored version 1 first; reading it back (rather than listing
+                // again) also stops at anything in its place that is not a policy object.
+                _ = try await open(owner: id, version: first.version)
+                return try await reconcile(owner: id)
+            }
             try await recordVersion(of: record, first.version)
             return first
         }

@@ -202,7 +202,8 @@ public struct Sweep: Sendable {
     }
 
     /// Indexes every take of `owner` whose newest manifest in `objects` (the owner's listing) is
-    /// newer than what the catalog records, or that the catalog does not list at all.
+    /// newer than what the catalog records, or that the catalog does not list at all — except a
+    /// take the catalog last recorded as deleted (put back from an earlier copy: `verify` names it).
     func catchUpCatalog(owner: String, objects: [ListedObject]) async throws {
         var newest: [String: (generation: Int, name: String)] = [:]
         for info in objects {
@@ -213,7 +214,8 @@ public struct Sweep: Sendable {
         guard !newest.isEmpty else { return }
         let recorded = Dictionary(try await vault.catalog.takes(owner: owner).map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
         let locator = ManifestLocator(vault: vault)
-        for (take, manifest) in newest.sorted(by: { $0.key < $1.key }) where manifest.generation > (recorded[take] ?? 0) {
+        let deleted = try await AuditEvent.deletedTakes(owner: owner, in: vault.catalog)
+        for (take, manifest) in newest.sorted(by: { $0.key < $1.key }) where manifest.generation > (recorded[take] ?? 0) && !deleted.contains(take) {
             let opened = try await locator.open(name: manifest.name, owner: owner)
             try await CatalogIndexer(catalog: vault.catalog).record(
                 ManifestLocator.Opened(name: opened.name, header: opened.header, body: opened.body, objectBytes: opened.objectBytes),

@@ -142,10 +142,19 @@ extension Sweep {
         // there); the rest are orphans once past the grace period that covers an ingest still
         // writing them.
         let referenced = try await deleter.referencedChunks(owner: owner, excluding: retiredManifests, excludingTakes: expiring)
+        // What the catalog lists for takes it still holds is never an orphan, whatever the store
+        // shows: a manifest gone or unreadable behind its back (a FIFO or a folder in its place is
+        // not even listed) must not cost the take its audio. `verify` reports such a take; a
+        // deletion that stopped part-way is finished by deleting it again.
+        var catalogued = Set<String>()
+        for take in try await vault.catalog.takes(owner: owner) where !expiring.contains(take.id) {
+            catalogued.formUnion(try await vault.catalog.objects(ofTake: take.id).map(\.objectName))
+            catalogued.insert(ObjectNames.takeKey(owner: owner, take: take.id))
+        }
         let orphans = objects.filter { info in
             guard case .chunk = ObjectNames.parse(info.name) else { return false }
             return !referenced.contains(info.name) && !retired.contains(info.name) && !ofExpiredTakes.contains(info.name)
-                && (info.lastModified ?? 0) <= graceCutoff
+                && !catalogued.contains(info.name) && (info.lastModified ?? 0) <= graceCutoff
         }
         if !orphans.isEmpty {
             plan.steps.append(Plan.Step(action: .deleteObjects(orphans.map(\.name)), items: orphans.map {
@@ -160,7 +169,8 @@ extension Sweep {
         })
         let orphanKeys = objects.filter { info in
             guard case .takeKey(_, let take) = ObjectNames.parse(info.name) else { return false }
-            return !takesWithManifests.contains(take) && !expiring.contains(take) && (info.lastModified ?? 0) <= graceCutoff
+            return !takesWithManifests.contains(take) && !expiring.contains(take) && !catalogued.contains(info.name)
+                && (info.lastModified ?? 0) <= graceCutoff
         }
         if !orphanKeys.isEmpty {
             plan.steps.append(Plan.Step(action: .deleteObjects(orphanKeys.map(\.name)), items: orphanKeys.map {

@@ -125,6 +125,13 @@ public struct Verify: Sendable {
         var takeKeys: [String: TakeSealing] = [:]
         let catalogued = try await vault.catalog.takes()
         let recordedGenerations = Dictionary(catalogued.map { ($0.id, $0.generation) }, uniquingKeysWith: { a, _ in a })
+        // Takes in the store the catalog last recorded as deleted: put back from an earlier copy.
+        for owner in Set(manifestsByTake.values.compactMap(\.first?.owner)).sorted() where takes.isEmpty || owners.contains(owner) {
+            for take in try await AuditEvent.deletedTakes(owner: owner, in: vault.catalog).sorted() where manifestsByTake[take] != nil {
+                let error = PipelineError.deletedTakePresent(take: take)
+                report.failures.append(Failure(object: manifestsByTake[take]?.last?.name ?? take, code: error.code, message: error.message))
+            }
+        }
         // Takes the catalog lists with no manifest in the store: removed behind the catalog's back,
         // or a deletion that stopped part-way (`takevault delete` finishes it).
         for record in catalogued where takes.isEmpty && manifestsByTake[record.id] == nil {
