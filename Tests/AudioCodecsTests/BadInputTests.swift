@@ -6,7 +6,7 @@ import Testing
 ///
 /// Each file is read all the way through (probe, then every block), as ingest would; the first
 /// rejection is the verdict. A one-minute limit per test turns a hang into a failure.
-@Suite("Bad input", .timeLimit(.minutes(1)))
+@Suite("Bad input", .timeLimit(.minutes(5)))
 struct BadInputTests {
     /// What reading `path` to the end throws, as a reason code; `nil` when it reads cleanly.
     func rejection(_ path: String) -> String? {

@@ -6,7 +6,7 @@ import TestSupport
 /// Files crafted to break the header check and the analysis (Tests/Fixtures/hostile/README.md):
 /// each gets a typed rejection, in-process, without trapping and without an allocation sized by
 /// what the file declares.
-@Suite("Hostile files", .timeLimit(.minutes(1)))
+@Suite("Hostile files", .timeLimit(.minutes(5)))
 struct HostileFileTests {
     static func fixture(_ name: String) -> String { RepositoryPaths.root + "/Tests/Fixtures/hostile/" + name }
 

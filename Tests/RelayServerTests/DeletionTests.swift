@@ -36,7 +36,7 @@ struct DeletionTests {
         return names
     }
 
-    @Test("a studio session of three takes deleted: nothing of them in ls, restore, verify, export or the store; the other session untouched", .timeLimit(.minutes(2)))
+    @Test("a studio session of three takes deleted: nothing of them in ls, restore, verify, export or the store; the other session untouched", .timeLimit(.minutes(5)))
     func sessionDeleted() async throws {
         let relay = try InProcessRelay()
         var band: [String] = []
@@ -78,7 +78,7 @@ struct DeletionTests {
         #expect(perTake.allSatisfy { !$0.detail.contains("band") && !$0.detail.contains(".wav") })
     }
 
-    @Test("a held take or owner is refused with 409 and its code, then deleted once the hold is lifted; a restricted owner's take is deleted", .timeLimit(.minutes(2)))
+    @Test("a held take or owner is refused with 409 and its code, then deleted once the hold is lifted; a restricted owner's take is deleted", .timeLimit(.minutes(5)))
     func holdsAndRestriction() async throws {
         let relay = try InProcessRelay()
         let take = try await Self.ingest(relay, "a.wav", session: "s", seed: 1)
@@ -114,7 +114,7 @@ struct DeletionTests {
         }
     }
 
-    @Test("outside the relay's scope, unknown, or unsigned: 404 or 401 and nothing deleted", .timeLimit(.minutes(2)))
+    @Test("outside the relay's scope, unknown, or unsigned: 404 or 401 and nothing deleted", .timeLimit(.minutes(5)))
     func scope() async throws {
         let relay = try InProcessRelay()
         let outside = try await Self.ingest(relay, "a.wav", owner: "u2", session: "s", seed: 1)
@@ -142,7 +142,7 @@ struct DeletionTests {
         #expect(try await relay.vault.catalog.takes(owner: "u2").map(\.id) == [outside])
     }
 
-    @Test("a deleted take uploaded again is a new take, whole, with a fresh retention", .timeLimit(.minutes(2)))
+    @Test("a deleted take uploaded again is a new take, whole, with a fresh retention", .timeLimit(.minutes(5)))
     func reuploadAfterDelete() async throws {
         let relay = try InProcessRelay()
         let file = RelayFixtures.take(relay.directory, "a.wav", seconds: 0.5, seed: 3)
@@ -158,7 +158,7 @@ struct DeletionTests {
         #expect(try flacSamples(restored) == file.samples)
     }
 
-    @Test("a deleted take's relay job is forgotten: the same upload retried with the same key makes the take again", .timeLimit(.minutes(2)))
+    @Test("a deleted take's relay job is forgotten: the same upload retried with the same key makes the take again", .timeLimit(.minutes(5)))
     func retryAfterDeleteMakesTakeAgain() async throws {
         let relay = try InProcessRelay()
         let file = RelayFixtures.take(relay.directory, "a.wav", seconds: 0.5, seed: 4)
@@ -178,7 +178,7 @@ struct DeletionTests {
         }
     }
 
-    @Test("a session cursor from another session or owner is refused", .timeLimit(.minutes(2)))
+    @Test("a session cursor from another session or owner is refused", .timeLimit(.minutes(5)))
     func cursorBound() async throws {
         let relay = try InProcessRelay()
         for index in 0..<3 { _ = try await Self.ingest(relay, "a\(index).wav", session: "s1", seed: UInt64(index + 1)) }
@@ -192,7 +192,7 @@ struct DeletionTests {
         }
     }
 
-    @Test("a job recorded done after its take was deleted (the two raced) does not swallow a retry: the upload is made anew", .timeLimit(.minutes(2)))
+    @Test("a job recorded done after its take was deleted (the two raced) does not swallow a retry: the upload is made anew", .timeLimit(.minutes(5)))
     func jobFinishedAfterDelete() async throws {
         let relay = try InProcessRelay()
         let file = RelayFixtures.take(relay.directory, "a.wav", seconds: 0.5, seed: 5)

@@ -35,7 +35,7 @@ struct DeliveryTests {
         return try await client.send(request, headers: client.headers(for: request) + extra)
     }
 
-    @Test("every artefact fetched whole is byte for byte what restore writes, with its type, length and entity tag", .timeLimit(.minutes(2)))
+    @Test("every artefact fetched whole is byte for byte what restore writes, with its type, length and entity tag", .timeLimit(.minutes(5)))
     func artefactsMatchRestore() async throws {
         let relay = try InProcessRelay(environment: Self.smallChunks)
         let take = try await Self.ingest(relay, "take.wav")
@@ -60,7 +60,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("ranges at the start, middle and end, across a chunk boundary, suffix and open-ended; unsatisfiable ones are 416", .timeLimit(.minutes(2)))
+    @Test("ranges at the start, middle and end, across a chunk boundary, suffix and open-ended; unsatisfiable ones are 416", .timeLimit(.minutes(5)))
     func ranges() async throws {
         let relay = try InProcessRelay(environment: Self.smallChunks)
         let take = try await Self.ingest(relay, "take.wav")
@@ -100,7 +100,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("If-None-Match with the entity tag is 304 with no body; If-Range with another tag sends the whole artefact", .timeLimit(.minutes(2)))
+    @Test("If-None-Match with the entity tag is 304 with no body; If-Range with another tag sends the whole artefact", .timeLimit(.minutes(5)))
     func conditionalRequests() async throws {
         let relay = try InProcessRelay()
         let take = try await Self.ingest(relay, "take.wav", seconds: 1)
@@ -122,7 +122,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a chunk that fails authentication mid-stream breaks the transfer: no file, no wrong bytes, and verify names the chunk", .timeLimit(.minutes(2)))
+    @Test("a chunk that fails authentication mid-stream breaks the transfer: no file, no wrong bytes, and verify names the chunk", .timeLimit(.minutes(5)))
     func damagedChunkAbortsTransfer() async throws {
         let relay = try InProcessRelay(environment: Self.smallChunks)
         let take = try await Self.ingest(relay, "take.wav")
@@ -156,7 +156,7 @@ struct DeliveryTests {
         #expect(report.failures.contains { $0.object == chunk || $0.message.contains(chunk) }, "\(report.failures)")
     }
 
-    @Test("a take outside the relay's scope and a take that does not exist get the same 404; so do sessions", .timeLimit(.minutes(2)))
+    @Test("a take outside the relay's scope and a take that does not exist get the same 404; so do sessions", .timeLimit(.minutes(5)))
     func scope() async throws {
         let relay = try InProcessRelay()
         let inScope = try await Self.ingest(relay, "a.wav", owner: "team-x", session: "s1", seconds: 1)
@@ -187,7 +187,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a restricted owner's summary says so and none of their artefacts is delivered; lifted, they are", .timeLimit(.minutes(2)))
+    @Test("a restricted owner's summary says so and none of their artefacts is delivered; lifted, they are", .timeLimit(.minutes(5)))
     func restrictedOwner() async throws {
         let relay = try InProcessRelay()
         let take = try await Self.ingest(relay, "take.wav", seconds: 1)
@@ -203,7 +203,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a session's takes come oldest first, a page at a time, each take once", .timeLimit(.minutes(2)))
+    @Test("a session's takes come oldest first, a page at a time, each take once", .timeLimit(.minutes(5)))
     func sessionPages() async throws {
         let relay = try InProcessRelay()
         var takes: [String] = []
@@ -230,7 +230,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a key rotation or another owner's erasure by another process does not stop a running server delivering", .timeLimit(.minutes(2)))
+    @Test("a key rotation or another owner's erasure by another process does not stop a running server delivering", .timeLimit(.minutes(5)))
     func deliveryAfterRotation() async throws {
         let relay = try InProcessRelay()
         let take = try await Self.ingest(relay, "take.wav", seconds: 1)
@@ -268,7 +268,7 @@ struct DeliveryTests {
         return stalled
     }
 
-    @Test("past --max-transfers the next artefact request is 503 with Retry-After; the place is free again when the transfer ends", .timeLimit(.minutes(2)))
+    @Test("past --max-transfers the next artefact request is 503 with Retry-After; the place is free again when the transfer ends", .timeLimit(.minutes(5)))
     func transferLimit() async throws {
         // No stall timeout here: the stalled transfer holds its place until this test lets it go.
         let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = nil; $0.maximumTransfers = 1 }
@@ -289,7 +289,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a client that stops reading is dropped after the send-stall timeout: its transfer ends short and its place is freed", .timeLimit(.minutes(2)))
+    @Test("a client that stops reading is dropped after the send-stall timeout: its transfer ends short and its place is freed", .timeLimit(.minutes(5)))
     func stalledReader() async throws {
         let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = .seconds(1); $0.maximumTransfers = 1 }
         let (take, master) = try await Self.stalledTransfer(relay)

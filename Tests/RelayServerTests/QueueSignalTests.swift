@@ -7,7 +7,7 @@ import Testing
 /// minute and fails on its time limit.
 @Suite("queue signal")
 struct QueueSignalTests {
-    @Test("a notice given before the wait is kept, up to the capacity", .timeLimit(.minutes(1)))
+    @Test("a notice given before the wait is kept, up to the capacity", .timeLimit(.minutes(5)))
     func keptNotice() async {
         let signal = QueueSignal(capacity: 2)
         signal.notify()
@@ -20,7 +20,7 @@ struct QueueSignalTests {
         #expect(waited >= .milliseconds(200), "a third notice was kept beyond the capacity")
     }
 
-    @Test("a waiting worker wakes at the notice", .timeLimit(.minutes(1)))
+    @Test("a waiting worker wakes at the notice", .timeLimit(.minutes(5)))
     func wakes() async {
         let signal = QueueSignal(capacity: 1)
         async let woken: Void = signal.wait(atMost: .seconds(3_600))
@@ -29,7 +29,7 @@ struct QueueSignalTests {
         await woken
     }
 
-    @Test("closing wakes every waiter and later waits return at once", .timeLimit(.minutes(1)))
+    @Test("closing wakes every waiter and later waits return at once", .timeLimit(.minutes(5)))
     func close() async {
         let signal = QueueSignal(capacity: 1)
         await withTaskGroup(of: Void.self) { group in
@@ -39,7 +39,7 @@ struct QueueSignalTests {
         await signal.wait(atMost: .seconds(3_600))
     }
 
-    @Test("without a notice the wait ends at its deadline", .timeLimit(.minutes(1)))
+    @Test("without a notice the wait ends at its deadline", .timeLimit(.minutes(5)))
     func deadline() async {
         await QueueSignal(capacity: 1).wait(atMost: .milliseconds(20))
     }

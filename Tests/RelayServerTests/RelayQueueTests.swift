@@ -30,7 +30,7 @@ struct RelayQueueTests {
         }
     }
 
-    @Test("a job whose attempts fail while the store is away is retried past any fixed count, with its upload kept, and archived once the store is back", .timeLimit(.minutes(2)))
+    @Test("a job whose attempts fail while the store is away is retried past any fixed count, with its upload kept, and archived once the store is back", .timeLimit(.minutes(5)))
     func retriedWhileStoreAway() async throws {
         let relay = try InProcessRelay { $0.retryBaseSeconds = 1; $0.retryCapSeconds = 1 }
         let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 1)
@@ -66,7 +66,7 @@ struct RelayQueueTests {
         #expect(configuration.retryDelaySeconds(afterAttempts: 0) == 1)
     }
 
-    @Test("a job whose owner is restricted before it is processed is parked with its upload, and archived once the restriction is lifted", .timeLimit(.minutes(2)))
+    @Test("a job whose owner is restricted before it is processed is parked with its upload, and archived once the restriction is lifted", .timeLimit(.minutes(5)))
     func restrictedOwnerParked() async throws {
         let relay = try InProcessRelay { $0.workers = 0 }
         let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 1)
@@ -90,7 +90,7 @@ struct RelayQueueTests {
         }
     }
 
-    @Test("an erasure deletes the owner's parked jobs with their uploads", .timeLimit(.minutes(2)))
+    @Test("an erasure deletes the owner's parked jobs with their uploads", .timeLimit(.minutes(5)))
     func erasureDeletesParked() async throws {
         let relay = try InProcessRelay { $0.workers = 0 }
         let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 1)
@@ -112,7 +112,7 @@ struct RelayQueueTests {
         #expect(RelayFixtures.spoolFiles(vault: relay.vault.root).isEmpty)
     }
 
-    @Test("an operator cancels a waiting job: it ends failed (cancelled), its upload goes to quarantine, no worker takes it", .timeLimit(.minutes(2)))
+    @Test("an operator cancels a waiting job: it ends failed (cancelled), its upload goes to quarantine, no worker takes it", .timeLimit(.minutes(5)))
     func cancelWaitingJob() async throws {
         let relay = try InProcessRelay { $0.workers = 0 }
         let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 1)

@@ -153,7 +153,7 @@ struct TakeKeyDeletionTests {
         #expect(try await reopened.store.list(prefix: ObjectNames.chunksPrefix(owner: "alice")).count == chunksBefore)
     }
 
-    @Test("a manifest gone or replaced by a FIFO behind the catalog's back: the sweep deletes nothing of the take, which restores once the manifest is back", .timeLimit(.minutes(2)))
+    @Test("a manifest gone or replaced by a FIFO behind the catalog's back: the sweep deletes nothing of the take, which restores once the manifest is back", .timeLimit(.minutes(5)))
     func manifestGoneBehindCatalog() async throws {
         let vault = try TestVault()
         let take = try await vault.ingest(Self.keys, owner: "alice", tier: .studio).takeID
@@ -172,7 +172,7 @@ struct TakeKeyDeletionTests {
         _ = try await Restore(vault: vault.vault).run(take: take, artefact: .master, to: vault.directory.file("back.flac"))
     }
 
-    @Test("a FIFO in place of an owner's only policy object stops the sweep with an error, not a hang", .timeLimit(.minutes(1)))
+    @Test("a FIFO in place of an owner's only policy object stops the sweep with an error, not a hang", .timeLimit(.minutes(5)))
     func policyFIFO() async throws {
         let vault = try TestVault()
         _ = try await vault.ingest(Self.keys, owner: "alice", tier: .studio)

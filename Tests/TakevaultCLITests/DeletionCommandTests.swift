@@ -42,7 +42,7 @@ struct DeletionCommandTests {
         return names
     }
 
-    @Test("delete --take and --session: exit codes, JSON, ambiguity and holds", .timeLimit(.minutes(3)))
+    @Test("delete --take and --session: exit codes, JSON, ambiguity and holds", .timeLimit(.minutes(5)))
     func basics() throws {
         let directory = TestDirectory()
         let (vault, takes, _, other) = try Self.vault(directory, count: 3)
@@ -66,7 +66,7 @@ struct DeletionCommandTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a delete holding the owner's lock, then a re-ingest of the same audio: the ingest waits and makes the take anew, whole", .timeLimit(.minutes(3)))
+    @Test("a delete holding the owner's lock, then a re-ingest of the same audio: the ingest waits and makes the take anew, whole", .timeLimit(.minutes(5)))
     func deleteThenIngestSameContent() throws {
         let directory = TestDirectory()
         let (vault, takes, files, _) = try Self.vault(directory, count: 1)
@@ -81,7 +81,7 @@ struct DeletionCommandTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("an ingest of the same audio holding its lock, then a delete: the delete waits and removes the take the ingest confirmed", .timeLimit(.minutes(3)))
+    @Test("an ingest of the same audio holding its lock, then a delete: the delete waits and removes the take the ingest confirmed", .timeLimit(.minutes(5)))
     func ingestThenDelete() throws {
         let directory = TestDirectory()
         let (vault, takes, files, _) = try Self.vault(directory, count: 1)
@@ -95,7 +95,7 @@ struct DeletionCommandTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a reprocess that stored its new artefacts, then a delete: the delete waits, then removes both generations and every chunk", .timeLimit(.minutes(3)))
+    @Test("a reprocess that stored its new artefacts, then a delete: the delete waits, then removes both generations and every chunk", .timeLimit(.minutes(5)))
     func reprocessThenDelete() throws {
         let directory = TestDirectory()
         let (vault, takes, _, _) = try Self.vault(directory, count: 2)
@@ -113,7 +113,7 @@ struct DeletionCommandTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a delete holding the lock, then a reprocess of the same take: the reprocess finds the take gone and stores nothing", .timeLimit(.minutes(3)))
+    @Test("a delete holding the lock, then a reprocess of the same take: the reprocess finds the take gone and stores nothing", .timeLimit(.minutes(5)))
     func deleteThenReprocess() throws {
         let directory = TestDirectory()
         let (vault, takes, _, _) = try Self.vault(directory, count: 1)
@@ -125,7 +125,7 @@ struct DeletionCommandTests {
         #expect(Self.storedNames(vault, owner: "u1").isEmpty, "\(Self.storedNames(vault, owner: "u1"))")
     }
 
-    @Test("a tier change waiting on a delete finishes after it, on the takes that are left", .timeLimit(.minutes(3)))
+    @Test("a tier change waiting on a delete finishes after it, on the takes that are left", .timeLimit(.minutes(5)))
     func tierChangeBesideDelete() throws {
         let directory = TestDirectory()
         let (vault, takes, _, _) = try Self.vault(directory, count: 2)
@@ -140,7 +140,7 @@ struct DeletionCommandTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a sweep waiting on a delete finishes after it without failing on the take's absence or bringing it back", .timeLimit(.minutes(3)))
+    @Test("a sweep waiting on a delete finishes after it without failing on the take's absence or bringing it back", .timeLimit(.minutes(5)))
     func sweepBesideDelete() throws {
         let directory = TestDirectory()
         let (vault, takes, _, _) = try Self.vault(directory, count: 2)
@@ -155,7 +155,7 @@ struct DeletionCommandTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a sweep stopped inside the owner's part: a delete of a take it deleted finds it gone at once; a session delete waits for the owner and finds nothing", .timeLimit(.minutes(3)))
+    @Test("a sweep stopped inside the owner's part: a delete of a take it deleted finds it gone at once; a session delete waits for the owner and finds nothing", .timeLimit(.minutes(5)))
     func sweepThenDelete() throws {
         let directory = TestDirectory()
         let (vault, takes, _, _) = try Self.vault(directory, count: 2)
@@ -171,7 +171,7 @@ struct DeletionCommandTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("amend beside a reprocess: the correction waits, then makes the next generation on the reprocessed artefacts; one manifest is left", .timeLimit(.minutes(3)))
+    @Test("amend beside a reprocess: the correction waits, then makes the next generation on the reprocessed artefacts; one manifest is left", .timeLimit(.minutes(5)))
     func amendBesideReprocess() throws {
         let directory = TestDirectory()
         let (vault, takes, _, _) = try Self.vault(directory, count: 1)

@@ -30,7 +30,7 @@ struct RelayTests {
         return (accepted.jobID, state)
     }
 
-    @Test("a signed upload is archived and restores bit-exact; the job reports its take", .timeLimit(.minutes(3)))
+    @Test("a signed upload is archived and restores bit-exact; the job reports its take", .timeLimit(.minutes(5)))
     func signedUploadArchives() async throws {
         let server = try RelayTestServer()
         let upload = Self.take(server.directory, "take.wav", seconds: 4)
@@ -73,7 +73,7 @@ struct RelayTests {
         #expect(server.stop() == 0)
     }
 
-    @Test("fetch gets a pushed take's summary, artefacts and ranges through the binary, equal to restore; a session lists it", .timeLimit(.minutes(3)))
+    @Test("fetch gets a pushed take's summary, artefacts and ranges through the binary, equal to restore; a session lists it", .timeLimit(.minutes(5)))
     func fetchThroughBinary() async throws {
         let server = try RelayTestServer()
         let upload = Self.take(server.directory, "take.wav", seconds: 2)
@@ -137,7 +137,7 @@ struct RelayTests {
         #expect(server.stop() == 0)
     }
 
-    @Test("an erasure that lands while the owner's take is being ingested leaves nothing of the owner", .timeLimit(.minutes(3)))
+    @Test("an erasure that lands while the owner's take is being ingested leaves nothing of the owner", .timeLimit(.minutes(5)))
     func erasureDuringIngest() async throws {
         let server = try RelayTestServer(["--workers", "1"], environment: ["TAKEVAULT_TEST_STOP_AT": "ingest.sealed"])
         let take = Self.take(server.directory, "take.wav", seconds: 4)
@@ -195,7 +195,7 @@ struct RelayTests {
         #expect(server.stop() == 0)
     }
 
-    @Test("the final state reaches the relay's callback URL, signed", .timeLimit(.minutes(3)))
+    @Test("the final state reaches the relay's callback URL, signed", .timeLimit(.minutes(5)))
     func callback() async throws {
         let directory = TestDirectory()
         let received = directory.file("callbacks.jsonl")

@@ -207,7 +207,7 @@ struct ReprocessTests {
         #expect(try CLI.decode(Verify.Report.self, verify).orphans.isEmpty)
     }
 
-    @Test("a preview that cannot meet the target is not committed: the old generation stays and the take is reported", .timeLimit(.minutes(3)))
+    @Test("a preview that cannot meet the target is not committed: the old generation stays and the take is reported", .timeLimit(.minutes(5)))
     func failureKeepsOldGeneration() throws {
         let directory = TestDirectory()
         let vault = directory.file("vault")

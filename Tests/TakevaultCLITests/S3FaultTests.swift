@@ -51,7 +51,7 @@ struct S3FaultTests {
         }
     }
 
-    @Test("when S3 keeps failing, ingest fails with a clear error, the upload untouched and no take visible", .timeLimit(.minutes(3)))
+    @Test("when S3 keeps failing, ingest fails with a clear error, the upload untouched and no take visible", .timeLimit(.minutes(5)))
     func failuresAreClean() throws {
         let directory = TestDirectory()
         let vault = directory.file("vault")

@@ -308,7 +308,7 @@ struct ConcurrentOperationTests {
         return waitForExit(pid)
     }
 
-    @Test("an erasure started while a new owner's take is being ingested waits for it; the take restores and the sweep runs", .timeLimit(.minutes(3)))
+    @Test("an erasure started while a new owner's take is being ingested waits for it; the take restores and the sweep runs", .timeLimit(.minutes(5)))
     func erasureBesideIngest() throws {
         let directory = TestDirectory()
         let vault = directory.file("vault")
@@ -335,7 +335,7 @@ struct ConcurrentOperationTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a tier change started while a take is being reprocessed waits for it, and the new generation keeps the new tier", .timeLimit(.minutes(3)))
+    @Test("a tier change started while a take is being reprocessed waits for it, and the new generation keeps the new tier", .timeLimit(.minutes(5)))
     func tierChangeBesideReprocess() throws {
         let directory = TestDirectory()
         let vault = directory.file("vault")
@@ -360,7 +360,7 @@ struct ConcurrentOperationTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a reprocess killed between its commit and its index leaves a catalog the sweep and a tier change bring in step, not trust", .timeLimit(.minutes(3)))
+    @Test("a reprocess killed between its commit and its index leaves a catalog the sweep and a tier change bring in step, not trust", .timeLimit(.minutes(5)))
     func catalogBehindAfterKilledReprocess() throws {
         let directory = TestDirectory()
         let vault = directory.file("vault")
@@ -400,7 +400,7 @@ struct ConcurrentOperationTests {
         ISO8601DateFormatter().string(from: Date().addingTimeInterval(days * 86_400))
     }
 
-    @Test("a sweep beside an ingest that reuses chunks an interrupted ingest left waits for that owner; the take restores", .timeLimit(.minutes(3)))
+    @Test("a sweep beside an ingest that reuses chunks an interrupted ingest left waits for that owner; the take restores", .timeLimit(.minutes(5)))
     func sweepBesideDeduplicatingIngest() throws {
         let directory = TestDirectory()
         let vault = directory.file("vault")
@@ -430,7 +430,7 @@ struct ConcurrentOperationTests {
         #expect(CLI.run("verify", "--vault", vault, "--read-data").status == 0)
     }
 
-    @Test("a sweep holds one owner at a time: another owner's ingest completes while the sweep is stopped inside an owner", .timeLimit(.minutes(3)))
+    @Test("a sweep holds one owner at a time: another owner's ingest completes while the sweep is stopped inside an owner", .timeLimit(.minutes(5)))
     func sweepHoldsOneOwnerAtATime() throws {
         let directory = TestDirectory()
         let vault = directory.file("vault")
