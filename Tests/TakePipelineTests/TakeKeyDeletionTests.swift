@@ -46,8 +46,7 @@ struct TakeKeyDeletionTests {
         // Each take has its own key, and no chunk in common even where the audio would allow it.
         #expect(try await vault.vault.store.head(ObjectNames.takeKey(owner: "alice", take: deleted)) != nil)
 
-        let copy = vault.directory.file("store-copy")
-        #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
+        let copy = Self.copyStore(vault)
         let copied = try LocalStore(root: copy)
         _ = try await TakeDeletion(vault: vault.vault).delete(takes: [deleted], by: "test")
         #expect(try await vault.vault.store.head(ObjectNames.takeKey(owner: "alice", take: deleted)) == nil, "the key goes with the take")
@@ -85,6 +84,13 @@ struct TakeKeyDeletionTests {
         #expect(quiet.rekeyedOwners == 0 && quiet.takeKeysRewrapped == 0)
     }
 
+    /// A copy of the vault's store as it is now (what a backup or a snapshot holds); its path.
+    static func copyStore(_ vault: TestVault) -> String {
+        let copy = vault.directory.file("store-copy")
+        #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
+        return copy
+    }
+
     /// Copies `names` from the store copy at `copy` back into the live store of `vault`, tags and all.
     static func putBack(_ names: [String], from copy: String, into vault: TestVault) throws {
         for name in names {
@@ -102,8 +108,7 @@ struct TakeKeyDeletionTests {
         let deleted = try await vault.ingest(Self.keys, owner: "alice", tier: .studio).takeID
         let kept = try await vault.ingest(Self.guitar, owner: "alice", tier: .studio).takeID
         let manifest = try await Inspect(vault: vault.vault).run(take: deleted)
-        let copy = vault.directory.file("store-copy")
-        #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
+        let copy = Self.copyStore(vault)
         _ = try await TakeDeletion(vault: vault.vault).delete(takes: [deleted], by: "test")
         // Someone with write access to the store puts the deleted take back whole, then the rotation runs.
         let chunks = manifest.body.artefacts.flatMap { $0.chunks.map { ObjectNames.chunk(owner: "alice", id: $0.id) } }
@@ -130,8 +135,7 @@ struct TakeKeyDeletionTests {
         let vault = try TestVault()
         let deleted = try await vault.ingest(Self.keys, owner: "alice", tier: .studio).takeID
         let damaged = try await vault.ingest(Self.guitar, owner: "alice", tier: .studio).takeID
-        let copy = vault.directory.file("store-copy")
-        #expect(run("/bin/cp", ["-a", vault.directory.file("vault/store"), copy]).status == 0)
+        let copy = Self.copyStore(vault)
         _ = try await TakeDeletion(vault: vault.vault).delete(takes: [deleted], by: "test")
         let damagedKey = ObjectNames.takeKey(owner: "alice", take: damaged)
         var bytes = try await vault.vault.store.get(damagedKey)

@@ -7,19 +7,20 @@ import TakevaultCore
 struct TakeKeyStore: Sendable {
     let vault: Vault
 
-    /// The key of `owner`'s `take`, opened with the owner key version its object names. A missing
-    /// object is ``ArchiveError/malformedObject(object:detail:)`` "missing from the store": the take
-    /// was deleted (its key goes first) or the store is damaged.
-    func key(owner: String, take: String) async throws -> TakeSealing {
+    /// The key of `owner`'s `take`, opened with the owner key version its object names, which
+    /// `ownerKey` looks up (by default the owner's keyring). A missing object is
+    /// ``ArchiveError/malformedObject(object:detail:)`` "missing from the store": the store is
+    /// damaged (a deletion removes the key after the manifests).
+    func key(owner: String, take: String, ownerKey: ((Int) async throws -> OwnerKey)? = nil) async throws -> TakeSealing {
         let name = ObjectNames.takeKey(owner: owner, take: take)
         guard let object = try await stored(name) else { throw ArchiveError.malformedObject(object: name, detail: "missing from the store") }
         do {
-            return try await open(object, owner: owner, take: take, objectName: name)
+            return try await open(object, owner: owner, take: take, objectName: name, ownerKey: ownerKey)
         } catch let error as ArchiveError where error.category == .integrity {
             // A re-key in another process may have rewrapped the object and retired the version
             // read a moment ago: read it once more before calling it damaged.
             guard let again = try await stored(name), again != object else { throw error }
-            return try await open(again, owner: owner, take: take, objectName: name)
+            return try await open(again, owner: owner, take: take, objectName: name, ownerKey: ownerKey)
         }
     }
 
@@ -47,11 +48,13 @@ struct TakeKeyStore: Sendable {
         do { return try await vault.store.get(name, atMost: TakeKey.objectSize) } catch StoreError.notFound { return nil }
     }
 
-    private func open(_ object: [UInt8], owner: String, take: String, objectName: String) async throws -> TakeSealing {
+    private func open(_ object: [UInt8], owner: String, take: String, objectName: String,
+                      ownerKey lookup: ((Int) async throws -> OwnerKey)? = nil) async throws -> TakeSealing {
         guard let version = TakeKey.ownerKeyVersion(of: object) else {
             throw ArchiveError.malformedObject(object: objectName, detail: "not a \(TakeKey.objectSize)-byte TVT1 take key object")
         }
-        let ownerKey = try await OwnerKeyring(vault: vault).key(owner: owner, version: version)
+        let ownerKey: OwnerKey
+        if let lookup { ownerKey = try await lookup(version) } else { ownerKey = try await OwnerKeyring(vault: vault).key(owner: owner, version: version) }
         return .takeKey(try TakeKey.unwrap(object, takeID: take, under: ownerKey, objectName: objectName), ownerKeyVersion: version)
     }
 }

@@ -160,7 +160,14 @@ public struct Verify: Sendable {
                             sealing = known
                         } else {
                             report.objectsChecked += 1
-                            sealing = try await takeSealing(owner: manifest.owner, take: take, keys: keys[manifest.owner] ?? [:])
+                            // Opened with the key objects verified above, not the catalog's copies.
+                            let ownerKeys = keys[manifest.owner] ?? [:]
+                            sealing = try await TakeKeyStore(vault: vault).key(owner: manifest.owner, take: take) { version in
+                                guard let key = ownerKeys[version] else {
+                                    throw ArchiveError.authenticationFailed(object: ObjectNames.takeKey(owner: manifest.owner, take: take))
+                                }
+                                return key
+                            }
                             takeKeys[take] = sealing
                         }
                     } else {
@@ -194,20 +201,6 @@ public struct Verify: Sendable {
                 .filter { ownerOf($0).map { !unreadableOwners.contains($0) } ?? true }.sorted()
         }
         return report
-    }
-
-    /// A format-3 take's sealing: its key object opened with the owner key version it names.
-    private func takeSealing(owner: String, take: String, keys: [Int: OwnerKey]) async throws -> TakeSealing {
-        let name = ObjectNames.takeKey(owner: owner, take: take)
-        let object: [UInt8]
-        do { object = try await vault.store.get(name, atMost: TakeKey.objectSize) } catch StoreError.notFound {
-            throw ArchiveError.malformedObject(object: name, detail: "missing from the store")
-        }
-        guard let version = TakeKey.ownerKeyVersion(of: object) else {
-            throw ArchiveError.malformedObject(object: name, detail: "not a \(TakeKey.objectSize)-byte TVT1 take key object")
-        }
-        guard let ownerKey = keys[version] else { throw ArchiveError.authenticationFailed(object: name) }
-        return .takeKey(try TakeKey.unwrap(object, takeID: take, under: ownerKey, objectName: name), ownerKeyVersion: version)
     }
 
     private func check(_ artefact: Artefact, owner: String, sealer: ChunkSealer, chunks: [String: Int64], readData: Bool, report: inout Report) async throws {
