@@ -83,9 +83,11 @@ let package = Package(
         // The base every module above AudioDSP stands on: reason-coded errors, the domain's small
         // values (ids and their rule, tiers, JSON values, participants), the one POSIX layer
         // (retrying system calls, whole reads and writes, atomic files, file digests) and hex.
+        // One system call Swift's Glibc module leaves out (sync_file_range, a GNU extension).
+        .target(name: "CWriteback"),
         .target(
             name: "TakevaultCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CWriteback", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: ourSettings
         ),
         .target(name: "AudioDSP", swiftSettings: dspSettings),

@@ -60,7 +60,11 @@ PY
   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
 JSON
     chmod 600 "$dir/identities.json"
-    nohup weed server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -volume.max=0 \
+    # Volume slots fixed, not derived from free disk: with -volume.max=0 SeaweedFS allows free space
+    # divided by the volume size limit (30 GB by default), which on a disk with 43 GB free is one
+    # volume, and a write then waits for a volume that never comes (no error, the request hangs).
+    # Volumes are not preallocated, so 100 slots of 512 MB cost nothing until written.
+    nohup weed server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -volume.max=100 -master.volumeSizeLimitMB=512 \
         -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
         -s3 -s3.port="$s3" -s3.port.iceberg=0 -s3.port.lance=0 -s3.config="$dir/identities.json" >"$dir/log" 2>&1 &
     echo $! >"$dir/pid"

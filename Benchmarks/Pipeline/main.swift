@@ -77,9 +77,12 @@ let sweepPlanSeconds = 2.0
 /// write every chunk; the relay adds HTTP on loopback and a client writing the file): the issue's
 /// goal, ≥ 0.8× restore's rate.
 let deliveryRatioThreshold = 0.8
-/// Serving a master through the relay from an S3 store against `aws s3 cp` of the same sealed
-/// bytes from the same server: the goal, ≥ 0.8× (reported, not yet gated).
-let s3DeliveryRatioGoal = 0.8
+/// Serving a master through the relay from an S3 store against the transfer engine of `aws s3 cp`
+/// moving the same sealed bytes from the same server: the goal, ≥ 0.8×. Measured 0.79–1.07
+/// over eight runs of five rounds (median of the per-round ratios); nine rounds in the gate.
+let s3DeliveryRatioThreshold = 0.8
+/// Rounds of the S3 delivery ratio: its passes are short (43 MB), so more of them than the CPU ratios.
+let s3DeliveryRounds = 9
 /// 32 concurrent range readers may grow the server's peak RSS by at most this: each transfer
 /// holds two chunks (sealed and opened, 4 MiB each), so 32 × 16 MiB, and room for HTTP buffers.
 let deliveryRSSGrowthLimit: Int64 = 640 * 1_048_576
@@ -243,18 +246,15 @@ if wanted("s3-delivery"), let endpoint = getenv("TAKEVAULT_TEST_S3_ENDPOINT") {
     var server: [String: String] = ["TAKEVAULT_TEST_S3_ENDPOINT": String(cString: endpoint)]
     for name in ["TAKEVAULT_TEST_S3_BUCKET", "TAKEVAULT_TEST_S3_ACCESS_KEY", "TAKEVAULT_TEST_S3_SECRET_KEY"] { server[name] = getenv(name).map { String(cString: $0) } }
     if access(fiveMinutes, F_OK) != 0 { SyntheticTake.write(fiveMinutes, seconds: 300) }
-    let delivery = try await S3DeliveryBenchmark.run(server: server, take: fiveMinutes, scratch: scratch, takevault: takevault, rounds: ratioRounds)
-    // Reported, not gated yet: against the transfer engine the figure is below the 0.8, and
-    // against the whole command it measures Python's start-up. The relay's bound is its own work per
-    // byte (open and check each chunk, HTTP, the client's hash and fsync'd file) on two cores shared
-    // with SeaweedFS, not the S3 reads: from the local store it fetches at about the same rate, and
-    // reading three chunks ahead instead of one measured no faster (Benchmarks/README.md).
-    let name = "serve the master through the relay (SeaweedFS store) vs the same sealed bytes by aws s3 cp"
-    let ours = "fetch \(String(format3: delivery.fetchMBps)) MB/s (\(delivery.masterBytes / 1_000_000) MB)"
-    let anchor = "aws s3 cp \(String(format3: delivery.awsMBps)) MB/s as a command, its engine \(String(format3: delivery.engineMBps)) MB/s in-process"
-    let figures = "\(String(format3: delivery.fetchMBps / delivery.awsMBps)) / \(String(format3: delivery.fetchMBps / delivery.engineMBps))"
-    print("\(name): \(ours); \(anchor); \(figures) (reported; goal ≥ \(s3DeliveryRatioGoal) against the engine)")
-    rows.append((name, ours, anchor, "\(figures) (reported; goal ≥ \(s3DeliveryRatioGoal) against the engine)"))
+    let delivery = try await S3DeliveryBenchmark.run(server: server, take: fiveMinutes, scratch: scratch, takevault: takevault, rounds: s3DeliveryRounds)
+    // Against the whole `aws s3 cp` command the figure measures Python's start-up (about a second
+    // here, more than moving a 5-minute master), so the gate holds fetch to the command's transfer
+    // engine timed inside its process; the command's rate is printed beside it.
+    report("serve the master through the relay (SeaweedFS store) vs aws s3 cp's engine on the same sealed bytes",
+           ours: "fetch \(String(format3: delivery.fetchMBps)) MB/s (\(delivery.masterBytes / 1_000_000) MB)",
+           anchor: "engine \(String(format3: delivery.engineMBps)) MB/s in-process; the aws s3 cp command \(String(format3: delivery.awsMBps)) MB/s "
+               + "(\(String(format3: delivery.fetchMBps / delivery.awsMBps))×)",
+           figure: delivery.engineRatio, threshold: s3DeliveryRatioThreshold, higherIsBetter: true)
 } else if only == "s3-delivery" {
     failures.append("FAIL: no S3 server for the delivery benchmark (TAKEVAULT_TEST_S3_ENDPOINT unset; scripts/bench.sh starts one)")
 }

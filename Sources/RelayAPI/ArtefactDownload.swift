@@ -72,6 +72,7 @@ extension RelayClient {
         }
         var hasher = SHA256()
         var written: Int64 = 0
+        var writeback = WritebackPacer(descriptor: descriptor)
         do {
             for try await buffer in response.body {
                 try buffer.withUnsafeReadableBytes { raw in
@@ -85,6 +86,7 @@ extension RelayClient {
                     }
                 }
                 written += Int64(buffer.readableBytes)
+                writeback.wrote(upTo: written)
             }
         } catch let error as RelayClientError {
             throw error

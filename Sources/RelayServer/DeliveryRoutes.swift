@@ -82,12 +82,14 @@ struct DeliveryRoutes: Sendable {
         metrics.delivery(kind.rawValue, status: Int(status.code))
         let store = vault.store, metrics = metrics, logger = logger
         let length = range.upperBound - range.lowerBound
-        let body = ResponseBody(contentLength: Int(length)) { [range] writer in
+        // The first chunks are fetched while the headers go out, not after.
+        let outgoing = artefact.prepareStream(range, from: store)
+        let body = ResponseBody(contentLength: Int(length)) { writer in
             // The transfer's place is held until the body has been written (or given up), not for
             // as long as the connection keeps the response.
             defer { ticket.release() }
             do {
-                try await artefact.stream(range, from: store) { bytes in
+                try await outgoing.send { bytes in
                     // Slices of the opened chunk, not copies.
                     var rest = bytes
                     while let piece = rest.readSlice(length: min(Self.writeSize, rest.readableBytes)), piece.readableBytes > 0 {

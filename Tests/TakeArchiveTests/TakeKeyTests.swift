@@ -101,6 +101,30 @@ struct TakeKeyTests {
         #expect(throws: ArchiveError.self) { try ManifestSealer.open(formatTwo, takeKey: takeA, objectName: name) }
     }
 
+    @Test("opening a chunk by its tag alone, as delivery does, still refuses it moved, altered, cut or under another take")
+    func tagOnlyOpen() throws {
+        let takeA = try TakeKey.generate(owner: owner, takeID: "take-a"), takeB = try TakeKey.generate(owner: owner, takeID: "take-b")
+        let sealer = ChunkSealer(takeKey: takeA)
+        let first = (0..<6_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }, second = (0..<6_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let (firstID, firstObject) = try sealer.seal(first)
+        let (secondID, secondObject) = try sealer.seal(second)
+        func open(_ object: [UInt8], id: ChunkID, with sealer: ChunkSealer, count: Int = 6_000) throws -> [UInt8] {
+            var plaintext = [UInt8](repeating: 0, count: count)
+            try plaintext.withUnsafeMutableBytes { try sealer.open(object, id: id, objectName: "c", into: $0, checkingContentID: false) }
+            return plaintext
+        }
+        #expect(try open(firstObject, id: firstID, with: sealer) == first)
+        #expect(try open(secondObject, id: secondID, with: sealer) == second)
+        #expect(throws: ArchiveError.self) { try open(secondObject, id: firstID, with: sealer) }
+        #expect(throws: ArchiveError.self) { try open(firstObject, id: firstID, with: ChunkSealer(takeKey: takeB)) }
+        for position in [0, 4, 100, firstObject.count - 1] {
+            var altered = firstObject
+            altered[position] ^= 0x01
+            #expect(throws: ArchiveError.self) { try open(altered, id: firstID, with: sealer) }
+        }
+        #expect(throws: ArchiveError.self) { try open(Array(firstObject.dropLast(1)), id: firstID, with: sealer, count: 5_999) }
+    }
+
     @Test("the take key object's name parses as such")
     func names() {
         let name = ObjectNames.takeKey(owner: owner, take: "take-a")

@@ -266,6 +266,12 @@ struct TakeKeyDeletionTests {
         #expect(try await Inspect(vault: vault.vault).run(take: old).header.format == 2)
         #expect(try await OwnerKeyring(vault: vault.vault).currentKey(owner: "carol")?.takeWrapping == nil)
         let restoredBefore = try await Restore(vault: vault.vault).run(take: old, artefact: .master, to: vault.directory.file("old-1.flac"))
+        // Delivery reads a take's key object beside its manifest; a format-2 take has none and is
+        // delivered under the owner key, byte for byte as it restores.
+        let delivered = try await TakeDelivery(vault: vault.vault).open(take: old, permits: { $0 == "carol" })
+        var streamed: [UInt8] = []
+        try await delivered.artefact(.master).stream(0..<Int64.max, from: vault.vault.store) { streamed += $0.readableBytesView }
+        #expect(streamed == (try SystemIO.readFile(vault.directory.file("old-1.flac"))))
 
         // Their next upload: a key version 2 with the same stable key and a take-wrapping key; a format-3 take.
         let new = try await vault.ingest(Self.keys, owner: "carol", tier: .studio).takeID

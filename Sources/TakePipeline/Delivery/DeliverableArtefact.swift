@@ -5,8 +5,8 @@ import TakevaultCore
 
 /// One artefact of a take, ready to be streamed: any byte range of it, fetching and opening only
 /// the chunks the range covers, each authenticated and checked against its id and size before a
-/// byte of it is handed on. Memory is two chunks (the one going out and the next, fetched while it
-/// goes), whatever the artefact's length. Each chunk is opened straight into the buffer that is
+/// byte of it is handed on. Memory is the chunk going out and those
+/// fetched ahead of it (one by default), whatever the artefact's length. Each chunk is opened straight into the buffer that is
 /// handed on: no copy between the cipher and the socket.
 public struct DeliverableArtefact: Sendable {
     public let kind: ArtefactKind
@@ -71,20 +71,18 @@ public struct DeliverableArtefact: Sendable {
     /// time. Throws — before handing on any byte of it — at the first chunk that is missing, fails
     /// authentication or has the wrong size; the caller aborts its transfer there.
     public func stream(_ range: Range<Int64>, from store: any ObjectStore, _ send: (ByteBuffer) async throws -> Void) async throws {
-        let range = range.clamped(to: 0..<bytes)
-        guard !range.isEmpty else { return }
-        let indices = chunkIndices(covering: range)
-        var next: Task<ByteBuffer, Error>? = fetchTask(indices.lowerBound, from: store)
-        defer { next?.cancel() }
-        for index in indices {
-            guard let current = next else { break }
-            let plaintext = try await current.value
-            next = index < indices.upperBound ? fetchTask(index + 1, from: store) : nil
-            let start = offsets[index]
-            let lower = Int(max(range.lowerBound, start) - start), upper = Int(min(range.upperBound, offsets[index + 1]) - start)
-            try await send(plaintext.getSlice(at: plaintext.readerIndex + lower, length: upper - lower) ?? ByteBuffer())
-        }
+        try await prepareStream(range, from: store).send(send)
     }
+
+    /// Starts fetching the first chunks of `range` now, so that they arrive while the caller is
+    /// still answering (response headers) instead of after; ``ArtefactStream/send(_:)`` hands
+    /// them on. `readAhead` chunks are fetched and opened ahead of the one being sent.
+    public func prepareStream(_ range: Range<Int64>, from store: any ObjectStore, readAhead: Int = defaultReadAhead) -> ArtefactStream {
+        ArtefactStream(self, range: range.clamped(to: 0..<bytes), store: store, readAhead: max(readAhead, 1))
+    }
+
+    /// Chunks in flight ahead of the one going out.
+    public static let defaultReadAhead = 1
 
     /// Whether the manifest this artefact was read from is still in the store: a chunk missing
     /// while it is gone means the take was deleted under the transfer, not that the store is damaged.
@@ -92,13 +90,17 @@ public struct DeliverableArtefact: Sendable {
         (try? await store.head(manifestName)) != nil
     }
 
-    private func fetchTask(_ index: Int, from store: any ObjectStore) -> Task<ByteBuffer, Error> {
+    func fetchTask(_ index: Int, from store: any ObjectStore) -> Task<ByteBuffer, Error> {
         let chunk = chunks[index], owner = owner, sealer = sealer
         return Task { try await Self.fetch(chunk, owner: owner, sealer: sealer, from: store) }
     }
 
     /// Fetches chunk `chunk` and opens it: authenticated under its take's keys with its id and
-    /// owner, its plaintext's keyed hash equal to its id, its size the manifest's.
+    /// owner, its size the manifest's. The keyed hash of its plaintext is not computed again
+    /// (``ChunkSealer/open(_:id:objectName:into:checkingContentID:)`` says what the tag alone
+    /// refuses): that hash was 30 % of the relay's CPU per delivered byte and kept delivery from
+    /// S3 below its goal (Benchmarks/README.md). The client checks the whole artefact against its
+    /// entity tag.
     static func fetch(_ chunk: ChunkReference, owner: String, sealer: ChunkSealer, from store: any ObjectStore) async throws -> ByteBuffer {
         let name = ObjectNames.chunk(owner: owner, id: chunk.id)
         // One byte more than a sealed chunk of this size can be: a swapped-in giant is caught
@@ -114,9 +116,54 @@ public struct DeliverableArtefact: Sendable {
         }
         var plaintext = ByteBufferAllocator().buffer(capacity: count)
         try plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-            try sealer.open(object, id: chunk.id, objectName: name, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]))
+            try sealer.open(object, id: chunk.id, objectName: name, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]),
+                            checkingContentID: false)
             return count
         }
         return plaintext
     }
+}
+
+/// One range of an artefact on its way out: its first chunks are fetched and opened from the
+/// moment it is made, later ones as earlier ones go out. Send it once; a stream that will not be
+/// sent is cancelled.
+public struct ArtefactStream: Sendable {
+    private let artefact: DeliverableArtefact
+    private let range: Range<Int64>
+    private let indices: ClosedRange<Int>?
+    private let store: any ObjectStore
+    private let started: [Task<ByteBuffer, Error>]
+
+    init(_ artefact: DeliverableArtefact, range: Range<Int64>, store: any ObjectStore, readAhead: Int) {
+        self.artefact = artefact
+        self.range = range
+        self.store = store
+        let indices = range.isEmpty ? nil : artefact.chunkIndices(covering: range)
+        self.indices = indices
+        started = indices.map { indices in
+            (indices.lowerBound..<min(indices.lowerBound + readAhead, indices.upperBound + 1)).map { artefact.fetchTask($0, from: store) }
+        } ?? []
+    }
+
+    /// Hands `send` the range's bytes in order, a chunk's worth at a time (slices of the opened
+    /// chunk, not copies), keeping as many chunks in flight as were started.
+    public func send(_ send: (ByteBuffer) async throws -> Void) async throws {
+        guard let indices else { return }
+        var inFlight = started
+        var nextToFetch = indices.lowerBound + inFlight.count
+        defer { inFlight.forEach { $0.cancel() } }
+        for index in indices {
+            let plaintext = try await inFlight.removeFirst().value
+            if nextToFetch <= indices.upperBound {
+                inFlight.append(artefact.fetchTask(nextToFetch, from: store))
+                nextToFetch += 1
+            }
+            let start = artefact.offsets[index]
+            let lower = Int(max(range.lowerBound, start) - start), upper = Int(min(range.upperBound, artefact.offsets[index + 1]) - start)
+            try await send(plaintext.getSlice(at: plaintext.readerIndex + lower, length: upper - lower) ?? ByteBuffer())
+        }
+    }
+
+    /// Stops the fetches under way (for a stream that will not be sent).
+    public func cancel() { started.forEach { $0.cancel() } }
 }

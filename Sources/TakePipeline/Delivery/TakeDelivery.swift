@@ -25,7 +25,7 @@ public struct TakeDelivery: Sendable {
         try vault.reloadMasterKeys()
         let manifest: OpenedManifest
         do {
-            manifest = try await ManifestLocator(vault: vault).open(name: record.manifestName, owner: record.ownerID)
+            manifest = try await ManifestLocator(vault: vault).openReadingKeyAlongside(name: record.manifestName, owner: record.ownerID)
         } catch StoreError.notFound {
             // Deleted or swept since the catalog was read: gone, as far as a reader can tell.
             throw PipelineError.takeNotFound(take)

@@ -14,6 +14,17 @@ struct TakeKeyStore: Sendable {
     func key(owner: String, take: String, ownerKey: ((Int) async throws -> OwnerKey)? = nil) async throws -> TakeSealing {
         let name = ObjectNames.takeKey(owner: owner, take: take)
         guard let object = try await stored(name) else { throw ArchiveError.malformedObject(object: name, detail: "missing from the store") }
+        return try await key(owner: owner, take: take, read: object, ownerKey: ownerKey)
+    }
+
+    /// The stored key object of `owner`'s `take` as it is, unopened; `nil` when there is none.
+    func storedKeyObject(owner: String, take: String) async throws -> [UInt8]? {
+        try await stored(ObjectNames.takeKey(owner: owner, take: take))
+    }
+
+    /// Opens key object `object`, already read from the store, as ``key(owner:take:ownerKey:)`` does.
+    func key(owner: String, take: String, read object: [UInt8], ownerKey: ((Int) async throws -> OwnerKey)? = nil) async throws -> TakeSealing {
+        let name = ObjectNames.takeKey(owner: owner, take: take)
         do {
             return try await open(object, owner: owner, take: take, objectName: name, ownerKey: ownerKey)
         } catch let error as ArchiveError where error.category == .integrity {

@@ -31,9 +31,13 @@ public struct Restore: Sendable {
             guard descriptor >= 0 else { throw FileIO.error("create", output.temporaryPath) }
             defer { close(descriptor) }
             var hasher = SHA256()
+            var writeback = WritebackPacer(descriptor: descriptor)
+            var written: Int64 = 0
             try await forEachChunk(of: artefact, owner: manifest.header.owner, sealer: manifest.sealing.chunkSealer) { plaintext in
                 hasher.update(data: plaintext)
                 try FileIO.writeAll(descriptor, plaintext, path: output.temporaryPath)
+                written += Int64(plaintext.count)
+                writeback.wrote(upTo: written)
             }
             guard Array(hasher.finalize()).hex == artefact.sha256 else {
                 throw ArchiveError.contentMismatch(object: manifest.name, detail: "the \(kind) artefact does not match its SHA-256")
