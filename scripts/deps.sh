@@ -16,6 +16,8 @@ packages=(
   python3 python3-cryptography
   # tests and benchmarks only: the reference meter and resampler takevault is compared against
   libebur128-dev libsoxr-dev
+  # the shared catalog's tests run a private PostgreSQL (scripts/postgres.sh)
+  postgresql
   # curl waits for SeaweedFS (S3Store reads S3's XML itself: Sources/ObjectStore/S3/S3XMLReader.swift)
   curl
 )

