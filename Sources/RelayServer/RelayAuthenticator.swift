@@ -21,13 +21,13 @@ import Foundation
 /// comes before them depends on the request alone, never on which keys exist.
 struct RelayAuthenticator: Sendable {
     let configuration: RelayConfiguration
-    let catalog: Catalog
+    let catalog: any Catalog
     let clock: PipelineClock
     /// Stands in for the secret of a key id nobody has, so refusing one costs what refusing a
     /// wrong signature costs.
     private let unknownKeySecret: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
 
-    init(configuration: RelayConfiguration, catalog: Catalog, clock: PipelineClock) {
+    init(configuration: RelayConfiguration, catalog: any Catalog, clock: PipelineClock) {
         self.configuration = configuration
         self.catalog = catalog
         self.clock = clock

@@ -28,7 +28,7 @@ struct RelayJobDetail: Codable, Sendable {
 /// Relay jobs in the catalog: creating, reading and finishing them, and their JSON documents.
 struct RelayJobs: Sendable {
     static let kind = "relay_upload"
-    let catalog: Catalog
+    let catalog: any Catalog
     let clock: PipelineClock
     /// Rung whenever a job is queued, for the workers.
     let queued: QueueSignal
@@ -43,7 +43,7 @@ struct RelayJobs: Sendable {
         }.joined()
     }
 
-    func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail, capacity: Int) async throws -> Catalog.JobInsertion {
+    func insert(id: String, relay: String, idempotencyKey: String, sha256: String, detail: RelayJobDetail, capacity: Int) async throws -> JobInsertion {
         let stamp = now
         let insertion = try await catalog.insertJob(JobRecord(
             id: id, kind: Self.kind, state: .queued, ownerID: detail.metadata.owner, takeID: nil, createdAt: stamp, updatedAt: stamp,

@@ -1,210 +1,221 @@
-import GRDB
 import TakevaultCore
 
-/// The index of a vault: owners, their wrapped keys, takes and the objects they reference, jobs
-/// and audit events, in SQLite (GRDB).
+/// The index of a vault: owners, their wrapped keys, takes and the objects they reference, holds,
+/// restriction, tier history, audit events, tombstones, the relay's job queue and its nonces.
 ///
-/// An index, not the truth: everything in it can be rebuilt from the store's manifests and key
-/// objects (`takevault catalog rebuild`). Safe to use from many tasks (GRDB serialises access); every call suspends rather than blocks.
-public final class Catalog: Sendable {
-    let database: DatabaseQueue
+/// An index, not the truth: everything but the queue and the nonces can be rebuilt from the
+/// store's manifests, key objects and policy objects (`takevault catalog rebuild`). One contract,
+/// implemented by ``SQLiteCatalog`` (the embedded default, one machine); every implementation
+/// passes the same conformance suite (Tests/TakeCatalogTests). Every call suspends rather than
+/// blocks; each one that changes state is one transaction.
+public protocol Catalog: Sendable {
+    // MARK: Owners, keys, takes, objects and events
 
-    /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
-    public init(path: String) throws {
-        do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA foreign_keys = ON")
-            }
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-            }
-            try CatalogMigrations.migrator.migrate(database)
-        } catch {
-            throw CatalogError.unavailable(path: path, detail: String(describing: error))
-        }
-    }
+    /// The owner with this id, erased or not; `nil` if the catalog has never known them.
+    func owner(_ id: String) async throws -> OwnerRecord?
 
-    /// Runs `body` on GRDB's own queue and suspends until it is done: a task waiting for the
-    /// database gives its thread back to the pool instead of blocking it.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await database.read(body) } catch { throw CatalogError.wrap(error) }
-    }
-
-    /// As ``read(_:)``, in a write transaction.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await database.write(body) } catch { throw CatalogError.wrap(error) }
-    }
-
-    // MARK: Owners and keys
-
-    public func owner(_ id: String) async throws -> OwnerRecord? {
-        try await read { try OwnerRecord.fetchOne($0, key: id) }
-    }
-
-    public func owners() async throws -> [OwnerRecord] {
-        try await read { try OwnerRecord.order(OwnerRecord.Columns.id).fetchAll($0) }
-    }
+    /// Every owner, by id.
+    func owners() async throws -> [OwnerRecord]
 
     /// Inserts the owner if absent; returns the stored row.
     @discardableResult
-    public func ensureOwner(_ owner: OwnerRecord) async throws -> OwnerRecord {
-        try await write { db in
-            if let existing = try OwnerRecord.fetchOne(db, key: owner.id) { return existing }
-            try owner.insert(db)
-            return owner
-        }
-    }
+    func ensureOwner(_ owner: OwnerRecord) async throws -> OwnerRecord
 
-    public func updateOwner(_ owner: OwnerRecord) async throws {
-        try await write { try owner.update($0) }
-    }
+    /// Replaces the owner's row (tier, restriction, erasure, policy version).
+    func updateOwner(_ owner: OwnerRecord) async throws
 
-    public func ownerKeys(_ ownerID: String) async throws -> [OwnerKeyRecord] {
-        try await read { try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).order(OwnerKeyRecord.Columns.version).fetchAll($0) }
-    }
+    /// The owner's wrapped data keys, oldest version first.
+    func ownerKeys(_ ownerID: String) async throws -> [OwnerKeyRecord]
 
-    public func insertOwnerKey(_ key: OwnerKeyRecord) async throws {
-        try await write { db in
-            if try OwnerKeyRecord.fetchOne(db, key: ["owner_id": key.ownerID, "version": key.version]) == nil { try key.insert(db) }
-        }
-    }
+    /// Records a wrapped key version unless that version is already recorded.
+    func insertOwnerKey(_ key: OwnerKeyRecord) async throws
 
     /// Replaces a key row (rewrapped under a new master key).
-    public func replaceOwnerKey(_ key: OwnerKeyRecord) async throws {
-        try await write { try key.save($0) }
-    }
+    func replaceOwnerKey(_ key: OwnerKeyRecord) async throws
 
-    public func deleteOwnerKeys(_ ownerID: String) async throws {
-        try await write { _ = try OwnerKeyRecord.filter(OwnerKeyRecord.Columns.ownerID == ownerID).deleteAll($0) }
-    }
+    /// Forgets every key version of the owner (erasure).
+    func deleteOwnerKeys(_ ownerID: String) async throws
 
-    // MARK: Takes
-
-    public func take(_ id: String) async throws -> TakeRecord? {
-        try await read { try TakeRecord.fetchOne($0, key: id) }
-    }
+    /// The take with this id, if catalogued.
+    func take(_ id: String) async throws -> TakeRecord?
 
     /// Takes, newest first, optionally of one owner.
-    public func takes(owner: String? = nil) async throws -> [TakeRecord] {
-        try await read { db in
-            var request = TakeRecord.order(TakeRecord.Columns.ingestedAt.desc, TakeRecord.Columns.id)
-            if let owner { request = request.filter(TakeRecord.Columns.ownerID == owner) }
-            return try request.fetchAll(db)
-        }
-    }
+    func takes(owner: String?) async throws -> [TakeRecord]
 
     /// `owner`'s takes in `session`, oldest first (by ingest time, then id), at most `limit`,
     /// starting after `after` (an ingest time and take id from the previous page).
-    public func sessionTakes(owner: String, session: String, after: (ingestedAt: String, takeID: String)?, limit: Int) async throws -> [TakeRecord] {
-        try await read { db in
-            var request = TakeRecord.filter(TakeRecord.Columns.ownerID == owner && TakeRecord.Columns.sessionID == session)
-            if let after {
-                request = request.filter(TakeRecord.Columns.ingestedAt > after.ingestedAt
-                    || (TakeRecord.Columns.ingestedAt == after.ingestedAt && TakeRecord.Columns.id > after.takeID))
-            }
-            return try request.order(TakeRecord.Columns.ingestedAt, TakeRecord.Columns.id).limit(limit).fetchAll(db)
-        }
-    }
+    func sessionTakes(owner: String, session: String, after: (ingestedAt: String, takeID: String)?, limit: Int) async throws -> [TakeRecord]
 
     /// Records a committed take and the objects it references, in one transaction (replacing an
     /// older generation's row).
-    public func recordTake(_ take: TakeRecord, objects: [TakeObjectRecord], event: EventRecord? = nil) async throws {
-        try await write { db in
-            try TakeObjectRecord.filter(TakeObjectRecord.Columns.takeID == take.id).deleteAll(db)
-            try take.save(db)
-            for object in objects { try object.save(db) }
-            try db.execute(sql: "UPDATE takes SET sealed_bytes = ? WHERE id = ?", arguments: [objects.reduce(Int64(0)) { $0 + $1.size }, take.id])
-            if var event { try event.insert(db) }
-        }
-    }
+    func recordTake(_ take: TakeRecord, objects: [TakeObjectRecord], event: EventRecord?) async throws
 
-    public func objects(ofTake takeID: String) async throws -> [TakeObjectRecord] {
-        try await read { try TakeObjectRecord.filter(TakeObjectRecord.Columns.takeID == takeID).fetchAll($0) }
-    }
+    func objects(ofTake takeID: String) async throws -> [TakeObjectRecord]
 
     /// Every object name some take references.
-    public func referencedObjectNames(owner: String? = nil) async throws -> Set<String> {
-        try await read { db in
-            if let owner {
-                let names = try String.fetchAll(db, sql: """
-                    SELECT DISTINCT o.object_name FROM take_objects o JOIN takes t ON t.id = o.take_id WHERE t.owner_id = ?
-                    """, arguments: [owner])
-                return Set(names)
-            }
-            return Set(try String.fetchAll(db, sql: "SELECT DISTINCT object_name FROM take_objects"))
-        }
-    }
+    func referencedObjectNames(owner: String?) async throws -> Set<String>
 
-    // MARK: Events
+    /// Appends an audit event.
+    func append(_ event: EventRecord) async throws
 
-    public func append(_ event: EventRecord) async throws {
-        try await write { db in
-            var event = event
-            try event.insert(db)
-        }
-    }
-
-    public func events(owner: String? = nil, limit: Int = 1_000) async throws -> [EventRecord] {
-        try await read { db in
-            var request = EventRecord.order(EventRecord.Columns.id.desc).limit(limit)
-            if let owner { request = request.filter(EventRecord.Columns.ownerID == owner) }
-            return try request.fetchAll(db)
-        }
-    }
+    /// The most recent `limit` events, newest first, optionally of one owner.
+    func events(owner: String?, limit: Int) async throws -> [EventRecord]
 
     /// `owner`'s takes whose most recent event among `kinds` (in the order they were recorded) is
     /// one of `latest` — for example the takes whose deletion was recorded after their last
     /// ingest — as long as events are kept.
-    public func takes(owner: String, whoseLatestOf kinds: [String], isOneOf latest: Set<String>) async throws -> Set<String> {
-        try await read { db in
-            let events = try EventRecord.filter(EventRecord.Columns.ownerID == owner && kinds.contains(EventRecord.Columns.kind))
-                .order(EventRecord.Columns.id).fetchAll(db)
-            var last: [String: String] = [:]
-            for event in events { if let take = event.takeID { last[take] = event.kind } }
-            return Set(last.filter { latest.contains($0.value) }.keys)
-        }
-    }
-
-    // MARK: Rebuild
+    func takes(owner: String, whoseLatestOf kinds: [String], isOneOf latest: Set<String>) async throws -> Set<String>
 
     /// Empties owners, keys, takes and objects (events and jobs stay: they are history, not index).
-    public func clearIndex() async throws {
-        try await write { db in
-            try TakeObjectRecord.deleteAll(db)
-            try TakeRecord.deleteAll(db)
-            try OwnerKeyRecord.deleteAll(db)
-            try OwnerRecord.deleteAll(db)
-        }
-    }
+    func clearIndex() async throws
+
+    // MARK: The relay's job queue and nonces
+
+    /// Inserts `job` unless its relay already has a job under its idempotency key, or — with a
+    /// `capacity` — unless that many jobs of its kind are already queued or processing. The count and
+    /// the insert are one transaction, so concurrent inserts never pass the capacity together.
+    func insertJob(_ job: JobRecord, capacity: Int?) async throws -> JobInsertion
+
+    /// Forgets job `id` if it is done and its take is no longer in the catalog (deleted or swept
+    /// after the job finished, or while it was finishing): one statement, so a take indexed again
+    /// meanwhile keeps its job. `true` when the job was forgotten.
+    /// Removes done job `id` if the take it produced is no longer catalogued (deleted); whether it did.
+    func forgetJobOfDeletedTake(_ id: String) async throws -> Bool
+
+    /// The job with this id.
+    func job(_ id: String) async throws -> JobRecord?
+
+    /// The job a relay submitted under `idempotencyKey`, if any.
+    func job(relayKeyID: String, idempotencyKey: String) async throws -> JobRecord?
+
+    /// Moves the oldest queued job of `kind` that is due (no backoff pending at `now`) to
+    /// `processing`, counting the attempt, and returns it.
+    func claimQueuedJob(kind: String, at now: String) async throws -> JobRecord?
+
+    func updateJob(_ job: JobRecord) async throws
+
+    /// Puts jobs of `kind` that were `processing` back in the queue (after a crash or shutdown);
+    /// returns how many.
+    @discardableResult
+    func requeueProcessingJobs(kind: String, at now: String) async throws -> Int
+
+    /// How many jobs of `kind` are in each state.
+    func jobCounts(kind: String) async throws -> [JobState: Int]
+
+    /// Finished jobs of `kind` whose callback is still to be delivered.
+    func jobsAwaitingCallback(kind: String) async throws -> [JobRecord]
+
+    /// Records a request nonce; `false` if the same relay already used it (a replay). Nonces past
+    /// their expiry are forgotten first: by then the signature's timestamp is refused anyway.
+    func recordNonce(keyID: String, nonce: String, expiresAt: String, now: String) async throws -> Bool
+
+    /// Queues `owner`'s parked jobs again (their restriction was lifted); returns how many.
+    @discardableResult
+    func resumeParkedJobs(owner: String, at now: String) async throws -> Int
+
+    /// Ends job `id` as `failed` with `detail`, if it is waiting (queued or parked) — never one a
+    /// worker holds. Returns the job as it was, or `nil` when it was not waiting (or not there).
+    func cancelWaitingJob(_ id: String, detail: String, at now: String) async throws -> JobRecord?
+
+    /// Jobs of `kind` in `states`, oldest first (at most `limit`).
+    func jobs(kind: String, states: [JobState], limit: Int) async throws -> [JobRecord]
+
+    /// Ids of every job naming `owner` (erasure deletes their spooled uploads).
+    func jobIDs(owner: String) async throws -> [String]
+
+    /// Answers a trivial query: the catalog's file is there and readable.
+    func ping() async throws
+
+    // MARK: Holds, tombstones, tier history, deletion and retention
+
+    func insertHold(_ hold: HoldRecord) async throws
+
+    func updateHold(_ hold: HoldRecord) async throws
+
+    /// Inserts the hold, or replaces the row with its id.
+    func saveHold(_ hold: HoldRecord) async throws
+
+    /// Active holds, optionally of one owner.
+    func activeHolds(owner: String?) async throws -> [HoldRecord]
+
+    func holds(owner: String) async throws -> [HoldRecord]
+
+    func insertTombstone(_ tombstone: TombstoneRecord) async throws
+
+    func tombstones() async throws -> [TombstoneRecord]
+
+    func deleteTombstone(_ id: String) async throws
+
+    func appendTierChange(_ change: TierChangeRecord) async throws
+
+    /// Replaces the owner's tier history (restoring it from the owner's policy object).
+    func replaceTierHistory(owner: String, with changes: [TierChangeRecord]) async throws
+
+    func tierHistory(owner: String) async throws -> [TierChangeRecord]
+
+    /// Forgets a deleted take: its row, and the finished relay jobs that made it — their records
+    /// name the take and keep its upload's metadata, and an idempotent retry of the upload must
+    /// make the take anew rather than find a job that points at nothing.
+    func deleteTake(_ takeID: String, event: EventRecord?) async throws
+
+    /// Removes every row that names `owner` (keys, takes, holds, tier history) and the owner row,
+    /// and strips the owner id from past events: after erasure only the anonymous tombstone is left.
+    func eraseOwner(_ owner: String, tombstone: TombstoneRecord) async throws
+
+    /// Events and finished jobs recorded before `cutoff` (ISO 8601).
+    /// With `keepingJobs`, jobs with those ids are not counted (nor deleted by ``deleteRecords``).
+    func countRecords(before cutoff: String, keepingJobs: Set<String>) async throws -> Int
+
+    /// Deletes events and finished jobs recorded before `cutoff` (ISO 8601), except the jobs in
+    /// `keepingJobs` (those whose upload is still spooled: a job row outlives its upload).
+    func deleteRecords(before cutoff: String, keepingJobs: Set<String>) async throws -> Int
+
+    /// Takes whose retention ended at or before `instant` (ISO 8601), oldest first.
+    func takes(expiredBy instant: String) async throws -> [TakeRecord]
+
+    func updateTake(_ take: TakeRecord) async throws
+
+    /// Every take expired at `instant` (ISO 8601), oldest first (ties in the index's row order): one
+    /// scan of the retain-until index, rows read by position (decoding a million rows through
+    /// Codable costs seconds).
+    /// With `owner`, that owner's only.
+    func expiredTakes(at instant: String, owner: String?) async throws -> [ExpiredTake]
 }
 
-/// Why the catalog could not answer.
-public enum CatalogError: ReasonCoded, Equatable, Sendable {
-    case unavailable(path: String, detail: String)
-    case database(detail: String)
+/// The common forms of the calls above: the arguments most callers leave at their usual values.
+extension Catalog {
+    /// Every owner's takes, newest first.
+    public func takes() async throws -> [TakeRecord] { try await takes(owner: nil) }
 
-    static func wrap(_ error: Error) -> Error {
-        if error is CatalogError { return error }
-        return CatalogError.database(detail: String(describing: error))
+    /// Records a take and its objects without an audit event.
+    public func recordTake(_ take: TakeRecord, objects: [TakeObjectRecord]) async throws {
+        try await recordTake(take, objects: objects, event: nil)
     }
 
-    public var code: String {
-        switch self {
-        case .unavailable: "catalog_unavailable"
-        case .database: "catalog_error"
-        }
-    }
+    /// Every object name some take of any owner references.
+    public func referencedObjectNames() async throws -> Set<String> { try await referencedObjectNames(owner: nil) }
 
-    public var message: String {
-        switch self {
-        case .unavailable(let path, let detail): "The catalog at \(path) cannot be opened: \(detail)."
-        case .database(let detail): "Catalog error: \(detail)."
-        }
-    }
+    /// The latest 1,000 events of everyone.
+    public func events() async throws -> [EventRecord] { try await events(owner: nil, limit: 1_000) }
 
-    public var category: ErrorCategory { .failure }
+    /// The latest 1,000 events of `owner`.
+    public func events(owner: String?) async throws -> [EventRecord] { try await events(owner: owner, limit: 1_000) }
+
+    /// Inserts `job` with no capacity limit.
+    public func insertJob(_ job: JobRecord) async throws -> JobInsertion { try await insertJob(job, capacity: nil) }
+
+    /// Up to 1,000 jobs of `kind` in `states`.
+    public func jobs(kind: String, states: [JobState]) async throws -> [JobRecord] { try await jobs(kind: kind, states: states, limit: 1_000) }
+
+    /// Everyone's active holds.
+    public func activeHolds() async throws -> [HoldRecord] { try await activeHolds(owner: nil) }
+
+    /// Records older than `cutoff`, keeping none back.
+    public func countRecords(before cutoff: String) async throws -> Int { try await countRecords(before: cutoff, keepingJobs: []) }
+
+    /// Deletes records older than `cutoff`, keeping none back.
+    public func deleteRecords(before cutoff: String) async throws -> Int { try await deleteRecords(before: cutoff, keepingJobs: []) }
+
+    /// Everyone's takes expired at `instant`.
+    public func expiredTakes(at instant: String) async throws -> [ExpiredTake] { try await expiredTakes(at: instant, owner: nil) }
 }

@@ -1,24 +1,23 @@
 import GRDB
 import TakevaultCore
 
+/// The outcome of ``Catalog/insertJob(_:capacity:)``.
+public enum JobInsertion: Sendable, Equatable {
+    /// The job was new and is now queued.
+    case inserted(JobRecord)
+    /// A job with the same relay and idempotency key already exists (returned as stored).
+    case existing(JobRecord)
+    /// Not inserted: this many jobs of its kind were already queued or processing, the capacity.
+    case full(waiting: Int)
+}
+
 /// The job queue's operations. Every state change is one transaction, so a crash leaves each job
 /// in exactly one state and a restart can tell what was in flight.
-extension Catalog {
-    /// The outcome of ``insertJob(_:)``.
-    public enum JobInsertion: Sendable, Equatable {
-        /// The job was new and is now queued.
-        case inserted(JobRecord)
-        /// A job with the same relay and idempotency key already exists (returned as stored).
-        case existing(JobRecord)
-        /// Not inserted: this many jobs of its kind were already queued or processing, the capacity.
-        case full(waiting: Int)
-    }
-
-    /// Inserts `job` unless one with the same relay key id and idempotency key exists.
+extension SQLiteCatalog {
     /// Inserts `job` unless its relay already has a job under its idempotency key, or — with a
     /// `capacity` — unless that many jobs of its kind are already queued or processing. The count and
     /// the insert are one transaction, so concurrent inserts never pass the capacity together.
-    public func insertJob(_ job: JobRecord, capacity: Int? = nil) async throws -> JobInsertion {
+    public func insertJob(_ job: JobRecord, capacity: Int?) async throws -> JobInsertion {
         try await write { db in
             if let key = job.idempotencyKey, let relay = job.relayKeyID,
                let existing = try JobRecord.filter(JobRecord.Columns.relayKeyID == relay && JobRecord.Columns.idempotencyKey == key).fetchOne(db) {
@@ -141,7 +140,7 @@ extension Catalog {
     }
 
     /// Jobs of `kind` in `states`, oldest first (at most `limit`).
-    public func jobs(kind: String, states: [JobState], limit: Int = 1_000) async throws -> [JobRecord] {
+    public func jobs(kind: String, states: [JobState], limit: Int) async throws -> [JobRecord] {
         try await read {
             try JobRecord.filter(JobRecord.Columns.kind == kind && states.contains(JobRecord.Columns.state))
                 .order(JobRecord.Columns.createdAt, JobRecord.Columns.id).limit(limit).fetchAll($0)

@@ -63,7 +63,7 @@ public struct TierChangeRecord: Codable, Sendable, Equatable, FetchableRecord, M
     enum CodingKeys: String, CodingKey { case id, ownerID = "owner_id", tier, at }
 }
 
-extension Catalog {
+extension SQLiteCatalog {
     // MARK: Holds
 
     public func insertHold(_ hold: HoldRecord) async throws { try await write { try hold.insert($0) } }
@@ -74,7 +74,7 @@ extension Catalog {
     public func saveHold(_ hold: HoldRecord) async throws { try await write { try hold.save($0) } }
 
     /// Active holds, optionally of one owner.
-    public func activeHolds(owner: String? = nil) async throws -> [HoldRecord] {
+    public func activeHolds(owner: String?) async throws -> [HoldRecord] {
         try await read { db in
             var request = HoldRecord.filter(HoldRecord.Columns.liftedAt == nil).order(HoldRecord.Columns.setAt)
             if let owner { request = request.filter(HoldRecord.Columns.ownerID == owner) }
@@ -148,7 +148,7 @@ extension Catalog {
 
     /// Events and finished jobs recorded before `cutoff` (ISO 8601).
     /// With `keepingJobs`, jobs with those ids are not counted (nor deleted by ``deleteRecords``).
-    public func countRecords(before cutoff: String, keepingJobs: Set<String> = []) async throws -> Int {
+    public func countRecords(before cutoff: String, keepingJobs: Set<String>) async throws -> Int {
         try await read { db in
             try EventRecord.filter(EventRecord.Columns.at < cutoff).fetchCount(db)
                 + JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)
@@ -158,7 +158,7 @@ extension Catalog {
 
     /// Deletes events and finished jobs recorded before `cutoff` (ISO 8601), except the jobs in
     /// `keepingJobs` (those whose upload is still spooled: a job row outlives its upload).
-    public func deleteRecords(before cutoff: String, keepingJobs: Set<String> = []) async throws -> Int {
+    public func deleteRecords(before cutoff: String, keepingJobs: Set<String>) async throws -> Int {
         try await write { db in
             let events = try EventRecord.filter(EventRecord.Columns.at < cutoff).deleteAll(db)
             let jobs = try JobRecord.filter(JobRecord.Columns.updatedAt < cutoff && JobState.finalStates.contains(JobRecord.Columns.state)
@@ -185,12 +185,12 @@ public struct ExpiredTake: Sendable, Equatable {
     public var bytes: Int64
 }
 
-extension Catalog {
+extension SQLiteCatalog {
     /// Every take expired at `instant` (ISO 8601), oldest first (ties in the index's row order): one
     /// scan of the retain-until index, rows read by position (decoding a million rows through
     /// Codable costs seconds).
     /// With `owner`, that owner's only.
-    public func expiredTakes(at instant: String, owner: String? = nil) async throws -> [ExpiredTake] {
+    public func expiredTakes(at instant: String, owner: String?) async throws -> [ExpiredTake] {
         try await read { db in
             var result: [ExpiredTake] = []
             let ownerFilter = owner == nil ? "" : " AND t.owner_id = ?"

@@ -19,7 +19,7 @@ struct JobQueueTests {
     @Test("an idempotency key names one job per relay: a retry gets the stored job back, another relay's same key is its own job")
     func idempotency() async throws {
         let directory = TestDirectory()
-        let catalog = try Catalog(path: directory.file("catalog.sqlite"))
+        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
         let first = Self.job("j1", at: "2026-11-30T10:00:00Z", key: "k")
         #expect(try await catalog.insertJob(first) == .inserted(first))
         let retry = Self.job("j2", at: "2026-11-30T10:00:05Z", key: "k")
@@ -33,7 +33,7 @@ struct JobQueueTests {
     @Test("claims take the oldest queued job, count the attempt, and end when the queue is empty")
     func claimOrder() async throws {
         let directory = TestDirectory()
-        let catalog = try Catalog(path: directory.file("catalog.sqlite"))
+        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
         for (id, created) in [("b", "2026-11-30T10:00:02Z"), ("a", "2026-11-30T10:00:01Z"), ("c", "2026-11-30T10:00:02Z")] {
             _ = try await catalog.insertJob(Self.job(id, at: created))
         }
@@ -50,7 +50,7 @@ struct JobQueueTests {
     @Test("after a crash, processing jobs go back to the queue; finished jobs stay finished; a second claim counts a second attempt")
     func requeue() async throws {
         let directory = TestDirectory()
-        let catalog = try Catalog(path: directory.file("catalog.sqlite"))
+        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
         for id in ["a", "b", "c"] { _ = try await catalog.insertJob(Self.job(id, at: "2026-11-30T10:00:0\(id == "a" ? 1 : id == "b" ? 2 : 3)Z")) }
         var done = try #require(try await catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z"))
         done.state = .done
@@ -70,10 +70,10 @@ struct JobQueueTests {
     func concurrentClaims() async throws {
         let directory = TestDirectory()
         let path = directory.file("catalog.sqlite")
-        let setup = try Catalog(path: path)
+        let setup = try SQLiteCatalog(path: path)
         let count = 200
         for index in 0..<count { _ = try await setup.insertJob(Self.job(String(format: "job-%04d", index), at: "2026-11-30T10:00:00Z")) }
-        let workers = try (0..<4).map { _ in try Catalog(path: path) }
+        let workers = try (0..<4).map { _ in try SQLiteCatalog(path: path) }
         let claims = try await withThrowingTaskGroup(of: [String].self) { group in
             for catalog in workers {
                 group.addTask {
@@ -92,7 +92,7 @@ struct JobQueueTests {
     @Test("a nonce is accepted once per relay until it expires; expired nonces are forgotten")
     func nonces() async throws {
         let directory = TestDirectory()
-        let catalog = try Catalog(path: directory.file("catalog.sqlite"))
+        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
         let now = "2026-11-30T10:00:00Z", expires = "2026-11-30T10:05:00Z"
         #expect(try await catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now))
         #expect(try await !catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now), "a replay")
@@ -106,10 +106,10 @@ struct JobQueueTests {
     func reopen() async throws {
         let directory = TestDirectory()
         let path = directory.file("catalog.sqlite")
-        let first = try Catalog(path: path)
+        let first = try SQLiteCatalog(path: path)
         _ = try await first.insertJob(Self.job("a", at: "2026-11-30T10:00:00Z"))
         _ = try await first.ensureOwner(OwnerRecord(id: "u1", tier: .pro, createdAt: "2026-11-30T10:00:00Z"))
-        let second = try Catalog(path: path)
+        let second = try SQLiteCatalog(path: path)
         #expect(try await second.job("a")?.state == .queued)
         #expect(try await second.owner("u1")?.tier == .pro)
     }

@@ -53,7 +53,7 @@ enum AuditEvent: Equatable, Sendable {
 
     /// `owner`'s takes the catalog last recorded as deleted (no ingest since): any of their objects
     /// in the store were put back from an earlier copy, or are what a deletion left unfinished.
-    static func deletedTakes(owner: String, in catalog: Catalog) async throws -> Set<String> {
+    static func deletedTakes(owner: String, in catalog: any Catalog) async throws -> Set<String> {
         try await catalog.takes(owner: owner, whoseLatestOf: [deleteTakeKind, "ingest", "catalog_completed"], isOneOf: [deleteTakeKind])
     }
 

@@ -13,7 +13,7 @@ extension ManifestLocator {
 
 /// Turns manifests into catalog rows.
 struct CatalogIndexer {
-    let catalog: Catalog
+    let catalog: any Catalog
 
     func record(_ manifest: ManifestLocator.Opened, event: AuditEvent?, at: String) async throws {
         let body = manifest.body

@@ -27,7 +27,7 @@ public final class Vault: Sendable {
     /// the pipeline's operations, which keep the store and the catalog in step.
     package let store: any ObjectStore
     /// The index of the store, the audit log and the relay's job queue (package-visible, as `store`).
-    package let catalog: Catalog
+    package let catalog: any Catalog
     public let masterKeys: MasterKeyRing
     /// The key file, or `nil` when the environment supplies the key.
     public let masterKeyPath: String?
@@ -56,7 +56,7 @@ public final class Vault: Sendable {
     /// That key's public id (hex), as `init` and `keys rotate` print it.
     public var masterKeyID: String { masterKey.id.hex }
 
-    init(root: String, store: any ObjectStore, catalog: Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings,
+    init(root: String, store: any ObjectStore, catalog: any Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings,
          clock: PipelineClock, region: String, locks: VaultLocks) {
         self.region = region
         self.locks = locks
@@ -116,7 +116,7 @@ public final class Vault: Sendable {
         let (masterKeys, masterKeyPath) = try MasterKeySource.load(vault: path, environment: environment)
         let location = StoreLocation.resolve(flag: storeFlag, environment: environment, config: config)
         let store = try StoreLocation.open(location, vault: path, region: config.region, environment: environment)
-        let catalog = try Catalog(path: path + "/catalog.sqlite")
+        let catalog = try SQLiteCatalog(path: path + "/catalog.sqlite")
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
         return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
                      clock: clock, region: config.region, locks: try VaultLocks(vault: path))
