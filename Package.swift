@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(name: "AudioCodecsTests", dependencies: ["TakevaultCore", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "TakevaultCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "TakeCatalogTests", dependencies: ["TakeCatalog", "TakevaultCore", "TestSupport"]),
+        .testTarget(name: "TakeCatalogTests", dependencies: ["TakeCatalog", "TakevaultCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "AudioDSP", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "RelayAPITests", dependencies: ["RelayAPI"]),
         .testTarget(

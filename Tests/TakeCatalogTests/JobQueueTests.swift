@@ -4,9 +4,9 @@ import TakevaultCore
 import Testing
 import TestSupport
 
-/// The relay's job queue and nonces on a real SQLite catalog, without the relay: claims,
-/// idempotency, requeue after a crash, replay detection, and two connections (two processes'
-/// worth) claiming from one file at once.
+/// The relay's job queue and nonces on every catalog implementation, without the relay: claims,
+/// idempotency, requeue after a crash, replay detection, and several connections (several
+/// processes' worth) claiming from one catalog at once. Part of the conformance suite.
 @Suite("Job queue and nonces")
 struct JobQueueTests {
     static let kind = "relay-upload"
@@ -16,10 +16,10 @@ struct JobQueueTests {
                   relayKeyID: relay, idempotencyKey: key ?? id)
     }
 
-    @Test("an idempotency key names one job per relay: a retry gets the stored job back, another relay's same key is its own job")
-    func idempotency() async throws {
-        let directory = TestDirectory()
-        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
+    @Test("an idempotency key names one job per relay: a retry gets the stored job back, another relay's same key is its own job", arguments: CatalogImplementation.all)
+    func idempotency(_ implementation: CatalogImplementation) async throws {
+        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        defer { fixture.end() }
         let first = Self.job("j1", at: "2026-11-30T10:00:00Z", key: "k")
         #expect(try await catalog.insertJob(first) == .inserted(first))
         let retry = Self.job("j2", at: "2026-11-30T10:00:05Z", key: "k")
@@ -30,10 +30,10 @@ struct JobQueueTests {
         #expect(try await catalog.job(relayKeyID: "r2", idempotencyKey: "k")?.id == "j3")
     }
 
-    @Test("claims take the oldest queued job, count the attempt, and end when the queue is empty")
-    func claimOrder() async throws {
-        let directory = TestDirectory()
-        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
+    @Test("claims take the oldest queued job, count the attempt, and end when the queue is empty", arguments: CatalogImplementation.all)
+    func claimOrder(_ implementation: CatalogImplementation) async throws {
+        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        defer { fixture.end() }
         for (id, created) in [("b", "2026-11-30T10:00:02Z"), ("a", "2026-11-30T10:00:01Z"), ("c", "2026-11-30T10:00:02Z")] {
             _ = try await catalog.insertJob(Self.job(id, at: created))
         }
@@ -47,10 +47,10 @@ struct JobQueueTests {
         #expect(try await catalog.jobCounts(kind: Self.kind) == [.processing: 3])
     }
 
-    @Test("after a crash, processing jobs go back to the queue; finished jobs stay finished; a second claim counts a second attempt")
-    func requeue() async throws {
-        let directory = TestDirectory()
-        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
+    @Test("after a crash, processing jobs go back to the queue; finished jobs stay finished; a second claim counts a second attempt", arguments: CatalogImplementation.all)
+    func requeue(_ implementation: CatalogImplementation) async throws {
+        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        defer { fixture.end() }
         for id in ["a", "b", "c"] { _ = try await catalog.insertJob(Self.job(id, at: "2026-11-30T10:00:0\(id == "a" ? 1 : id == "b" ? 2 : 3)Z")) }
         var done = try #require(try await catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z"))
         done.state = .done
@@ -66,14 +66,13 @@ struct JobQueueTests {
         #expect(try await catalog.jobsAwaitingCallback(kind: Self.kind).map(\.id) == ["a"])
     }
 
-    @Test("two connections claiming from one catalog file at once never hand out the same job")
-    func concurrentClaims() async throws {
-        let directory = TestDirectory()
-        let path = directory.file("catalog.sqlite")
-        let setup = try SQLiteCatalog(path: path)
+    @Test("four connections claiming from one catalog at once never hand out the same job", arguments: CatalogImplementation.all)
+    func concurrentClaims(_ implementation: CatalogImplementation) async throws {
+        let fixture = try CatalogFixture(implementation), setup = fixture.catalog
+        defer { fixture.end() }
         let count = 200
         for index in 0..<count { _ = try await setup.insertJob(Self.job(String(format: "job-%04d", index), at: "2026-11-30T10:00:00Z")) }
-        let workers = try (0..<4).map { _ in try SQLiteCatalog(path: path) }
+        let workers = try (0..<4).map { _ in try fixture.openAgain() }
         let claims = try await withThrowingTaskGroup(of: [String].self) { group in
             for catalog in workers {
                 group.addTask {
@@ -89,10 +88,10 @@ struct JobQueueTests {
         #expect(try await setup.jobCounts(kind: Self.kind) == [.processing: count])
     }
 
-    @Test("a nonce is accepted once per relay until it expires; expired nonces are forgotten")
-    func nonces() async throws {
-        let directory = TestDirectory()
-        let catalog = try SQLiteCatalog(path: directory.file("catalog.sqlite"))
+    @Test("a nonce is accepted once per relay until it expires; expired nonces are forgotten", arguments: CatalogImplementation.all)
+    func nonces(_ implementation: CatalogImplementation) async throws {
+        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        defer { fixture.end() }
         let now = "2026-11-30T10:00:00Z", expires = "2026-11-30T10:05:00Z"
         #expect(try await catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now))
         #expect(try await !catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now), "a replay")
@@ -102,14 +101,13 @@ struct JobQueueTests {
                 "past its expiry the signature's timestamp is refused anyway, so the nonce is forgotten")
     }
 
-    @Test("a catalog file is migrated once: reopening it keeps every row and changes nothing")
-    func reopen() async throws {
-        let directory = TestDirectory()
-        let path = directory.file("catalog.sqlite")
-        let first = try SQLiteCatalog(path: path)
+    @Test("a catalog is migrated once: opening it again keeps every row and changes nothing", arguments: CatalogImplementation.all)
+    func reopen(_ implementation: CatalogImplementation) async throws {
+        let fixture = try CatalogFixture(implementation), first = fixture.catalog
+        defer { fixture.end() }
         _ = try await first.insertJob(Self.job("a", at: "2026-11-30T10:00:00Z"))
         _ = try await first.ensureOwner(OwnerRecord(id: "u1", tier: .pro, createdAt: "2026-11-30T10:00:00Z"))
-        let second = try SQLiteCatalog(path: path)
+        let second = try fixture.openAgain()
         #expect(try await second.job("a")?.state == .queued)
         #expect(try await second.owner("u1")?.tier == .pro)
     }
