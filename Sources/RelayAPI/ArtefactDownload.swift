@@ -48,6 +48,11 @@ extension RelayClient {
     /// one `Content-Range` announced. A broken transfer leaves nothing.
     public func download(take: String, artefact kind: String, range: String? = nil, to path: String,
                          headers extra: [(String, String)] = []) async throws -> DownloadedArtefact {
+        // Before asking for anything, and again before the rename: a device node, a FIFO or a
+        // socket at `path` is refused, not replaced.
+        do { try AtomicOutput.checkReplaceable(path) } catch let error as SystemError {
+            throw RelayClientError.fileUnwritable(path: path, detail: error.detail)
+        }
         var outgoing = HTTPClientRequest(url: baseURL + "/v1/takes/\(take)/artefacts/\(kind)")
         outgoing.method = .GET
         for (name, value) in headers(for: Request(method: .GET, path: "/v1/takes/\(take)/artefacts/\(kind)")) { outgoing.headers.add(name: name, value: value) }
@@ -101,6 +106,9 @@ extension RelayClient {
         }
         if response.status == .ok, let tag, tag != "\"" + digest + "\"" {
             throw RelayClientError.downloadMismatch(detail: "the artefact hashes to \(digest), its entity tag is \(tag)")
+        }
+        do { try AtomicOutput.checkReplaceable(path) } catch let error as SystemError {
+            throw RelayClientError.fileUnwritable(path: path, detail: error.detail)
         }
         guard fsync(descriptor) == 0, rename(temporary, path) == 0 else {
             throw RelayClientError.fileUnwritable(path: path, detail: String(cString: strerror(errno)))

@@ -80,7 +80,7 @@ struct DeliveryRoutes: Sendable {
             throw RelayRefusal.busy("\(transfers.limit) transfers are under way; try again shortly.", retryAfter: 1)
         }
         metrics.delivery(kind.rawValue, status: Int(status.code))
-        let store = vault.store, metrics = metrics, logger = logger
+        let store = vault.store, metrics = metrics, logger = logger, delivery = delivery, owner = opened.owner
         let length = range.upperBound - range.lowerBound
         // The first chunks are fetched while the headers go out, not after.
         let outgoing = artefact.prepareStream(range, from: store)
@@ -89,7 +89,7 @@ struct DeliveryRoutes: Sendable {
             // as long as the connection keeps the response.
             defer { ticket.release() }
             do {
-                try await outgoing.send { bytes in
+                try await outgoing.send(stillAllowed: { try await delivery.checkStillDeliverable(owner: owner) }) { bytes in
                     // Slices of the opened chunk, not copies.
                     var rest = bytes
                     while let piece = rest.readSlice(length: min(Self.writeSize, rest.readableBytes)), piece.readableBytes > 0 {
@@ -107,6 +107,10 @@ struct DeliveryRoutes: Sendable {
                 }
                 metrics.deliveryFailure(error.code)
                 logger.error("delivery aborted: integrity failure", metadata: ["take": "\(take)", "artefact": "\(kind)", "code": "\(error.code)", "detail": "\(error.message)"])
+                throw error
+            } catch let error as PipelineError where error.code == "owner_restricted" || error.code == "owner_erased" {
+                metrics.deliveryFailure(error.code)
+                logger.notice("delivery ended: the owner was restricted or erased meanwhile", metadata: ["take": "\(take)", "artefact": "\(kind)", "code": "\(error.code)"])
                 throw error
             } catch {
                 metrics.deliveryFailure("transfer")

@@ -1,6 +1,7 @@
 import Hummingbird
 import HTTPTypes
 import Logging
+import NIOHTTP1
 import TakevaultCore
 import RelayAPI
 import TakeCatalog
@@ -29,6 +30,7 @@ struct RelayRoutes: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: UnmatchedRouteAnswer())
         router.post("/v1/takes") { request, _ in await self.upload(request) }
         router.get("/v1/jobs/:id") { request, context in await self.job(request, id: context.parameters.get("id") ?? "") }
         router.get("/v1/takes/:take") { request, context in
@@ -114,6 +116,9 @@ struct RelayRoutes: Sendable {
         let refusal: RelayRefusal
         if let known = error as? RelayRefusal {
             refusal = known
+        } else if error is HTTPParserError {
+            // The request's framing broke mid-body (a chunk size that is not one, say): the client's fault.
+            refusal = RelayRefusal(status: .badRequest, code: "request_malformed", message: "The request body is not valid HTTP/1.1 framing: \(error).")
         } else if let coded = error as? ReasonCoded {
             refusal = RelayRefusal(status: .internalServerError, code: coded.code, message: coded.message)
             if coded.code.hasPrefix("store") { metrics.storeError() }

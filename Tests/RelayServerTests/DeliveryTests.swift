@@ -268,6 +268,39 @@ struct DeliveryTests {
         return stalled
     }
 
+    @Test("restricting the owner ends a transfer under way at its next chunk: the client's body ends short", .timeLimit(.minutes(5)))
+    func restrictedMidTransfer() async throws {
+        let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = nil }
+        let (take, master) = try await Self.stalledTransfer(relay)
+        try await relay.serve { server in
+            let stalled = try await Self.stall(server, take: take)
+            try await OwnerAdministration(vault: relay.vault).restrict(owner: "u1")
+            let (received, closed) = try await stalled.drainUntilClosed(seconds: 60)
+            #expect(closed && received < Int(master.bytes), "\(received) of \(master.bytes) bytes, closed: \(closed)")
+        }
+    }
+
+    @Test("fetch and restore write only files: a FIFO or a device at the output path is refused and left as it was", .timeLimit(.minutes(5)))
+    func outputMustBeAFile() async throws {
+        let relay = try InProcessRelay()
+        let take = try await Self.ingest(relay, "take.wav")
+        let fifo = relay.directory.file("a-fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        func isFIFO(_ path: String) -> Bool {
+            var status = stat()
+            return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO
+        }
+        try await relay.serve { server in
+            await #expect(throws: RelayClientError.self) { try await server.client.download(take: take, artefact: "preview", to: fifo) }
+        }
+        await #expect(throws: SystemError.self) { try await Restore(vault: relay.vault).run(take: take, artefact: .preview, to: fifo) }
+        #expect(isFIFO(fifo))
+        // A device is refused before anything is written (checked, not written: /dev/null stays the null device).
+        #expect(throws: SystemError.self) { try AtomicOutput.checkReplaceable("/dev/null") }
+        #expect(throws: SystemError.self) { try AtomicOutput.checkReplaceable(relay.directory.path) }
+        try AtomicOutput.checkReplaceable(relay.directory.file("new-file"))
+    }
+
     @Test("past --max-transfers the next artefact request is 503 with Retry-After; the place is free again when the transfer ends", .timeLimit(.minutes(5)))
     func transferLimit() async throws {
         // No stall timeout here: the stalled transfer holds its place until this test lets it go.

@@ -48,6 +48,26 @@ struct RelayHardeningTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("what no route takes, and a chunked body whose framing breaks, get JSON errors with reason codes (404, 405, 400), not empty bodies or 500",
+          .timeLimit(.minutes(5)))
+    func unmatchedAndMalformed() async throws {
+        let server = try RelayTestServer(["--workers", "0"])
+        let unknown = try await server.get("/nothing")
+        #expect(unknown.status == 404 && unknown.failure?.code == "route_not_found", "\(unknown.status) \(String(decoding: unknown.body, as: UTF8.self))")
+        let wrongMethod = try await server.client.send(RelayClient.Request(method: .PUT, path: "/v1/takes/0123456789abcdef"), headers: [])
+        #expect([404, 405].contains(wrongMethod.status) && wrongMethod.failure != nil, "\(wrongMethod.status) \(String(decoding: wrongMethod.body, as: UTF8.self))")
+
+        let connection = try #require(RawConnection(port: server.port))
+        connection.send(try server.rawUploadHead(declaredLength: nil, sha256: String(repeating: "0", count: 64), key: "bad-chunk"))
+        connection.send("ffffffffffffffffffff\r\n")
+        let (answer, _) = connection.readUntilClosed(seconds: 10)
+        let text = String(decoding: answer, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 400") && text.contains("request_malformed"), "\(text.prefix(300))")
+        #expect(await Self.healthy(server))
+        #expect(server.spoolFiles().isEmpty)
+        #expect(server.stop() == 0)
+    }
+
     @Test("200 half-open connections are closed within the header timeout while /healthz answers", .timeLimit(.minutes(5)))
     func halfOpenConnections() async throws {
         let server = try RelayTestServer(["--workers", "0", "--header-timeout", "2"])

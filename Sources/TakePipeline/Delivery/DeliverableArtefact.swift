@@ -146,13 +146,16 @@ public struct ArtefactStream: Sendable {
     }
 
     /// Hands `send` the range's bytes in order, a chunk's worth at a time (slices of the opened
-    /// chunk, not copies), keeping as many chunks in flight as were started.
-    public func send(_ send: (ByteBuffer) async throws -> Void) async throws {
+    /// chunk, not copies), keeping as many chunks in flight as were started. Before each chunk
+    /// after the first, `stillAllowed` is asked (and may throw to end the transfer there): a
+    /// transfer outlives neither a restriction nor an erasure by more than a chunk.
+    public func send(stillAllowed: () async throws -> Void = {}, _ send: (ByteBuffer) async throws -> Void) async throws {
         guard let indices else { return }
         var inFlight = started
         var nextToFetch = indices.lowerBound + inFlight.count
         defer { inFlight.forEach { $0.cancel() } }
         for index in indices {
+            if index > indices.lowerBound { try await stillAllowed() }
             let plaintext = try await inFlight.removeFirst().value
             if nextToFetch <= indices.upperBound {
                 inFlight.append(artefact.fetchTask(nextToFetch, from: store))

@@ -33,6 +33,14 @@ public struct TakeDelivery: Sendable {
         return DeliverableTake(manifest: manifest, ownerRestricted: owner.restricted)
     }
 
+    /// Throws ``PipelineError/ownerRestricted(_:)`` when `owner`'s processing has been restricted
+    /// since a transfer began, ``PipelineError/ownerErased(_:)`` when they have been erased: a
+    /// transfer under way asks before each chunk, so it ends within a chunk of either.
+    public func checkStillDeliverable(owner: String) async throws {
+        guard let record = try await vault.catalog.owner(owner), record.erasedAt == nil else { throw PipelineError.ownerErased(owner) }
+        guard !record.restricted else { throw PipelineError.ownerRestricted(owner) }
+    }
+
     /// A session's takes (in scope), oldest first, `limit` at a time after `cursor`.
     public func sessionTakes(owner: String, session: String, after cursor: SessionCursor?, limit: Int) async throws -> SessionPage {
         let records = try await vault.catalog.sessionTakes(owner: owner, session: session,

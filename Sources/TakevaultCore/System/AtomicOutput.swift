@@ -17,8 +17,10 @@ public struct AtomicOutput: Sendable {
     /// Where it is written until committed.
     public let temporaryPath: String
 
-    /// Reserves a temporary name beside `finalPath`. Fails early when the folder does not exist.
+    /// Reserves a temporary name beside `finalPath`. Fails early when the folder does not exist or
+    /// `finalPath` is something other than a file (``checkReplaceable(_:)``).
     public init(finalPath: String) throws {
+        try Self.checkReplaceable(finalPath)
         self.finalPath = finalPath
         let directory = Self.directory(of: finalPath)
         var status = stat()
@@ -39,12 +41,33 @@ public struct AtomicOutput: Sendable {
             throw SystemError.about(temporaryPath, error)
         }
         close(descriptor)
+        do { try Self.checkReplaceable(finalPath) } catch {
+            discard()
+            throw error
+        }
         guard rename(temporaryPath, finalPath) == 0 else {
             let failure = SystemError.current("rename into place", finalPath)
             discard()
             throw failure
         }
         do { try SystemIO.syncDirectory(Self.directory(of: finalPath)) } catch { throw SystemError.about(Self.directory(of: finalPath), error) }
+    }
+
+    /// Throws unless `path` is absent, a regular file or a symbolic link (which a rename replaces,
+    /// not follows). A rename replaces device nodes, FIFOs and sockets as readily as files: `-o
+    /// /dev/null` run as root would put a regular file of audio where every program expects the
+    /// null device.
+    public static func checkReplaceable(_ path: String) throws {
+        var status = stat()
+        guard lstat(path, &status) == 0 else {
+            if errno == ENOENT { return }
+            throw SystemError.current("inspect", path)
+        }
+        let type = status.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFLNK else {
+            let what = type == S_IFDIR ? "a folder" : type == S_IFIFO ? "a FIFO" : type == S_IFSOCK ? "a socket" : "a device"
+            throw SystemError(operation: "write over", path: path, detail: "it is \(what), not a file; takevault writes only new files or replaces files")
+        }
     }
 
     /// Removes the temporary file, if any. Never throws: it runs on failure paths.

@@ -21,7 +21,7 @@ struct ListCommand: ReportingCommand {
             lines.append([
                 take.takeId, take.owner.padding(12), take.tier.rawValue.padding(7), take.ingestedAt.padding(21),
                 (take.retainUntil ?? "until deleted").padding(21), (String(format1: take.durationS) + " s").padding(9),
-                loudness.padding(5), take.file,
+                loudness.padding(5), TerminalText.escaped(take.file),
             ].joined(separator: " "))
         }
         FileDescriptorOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")

@@ -44,7 +44,7 @@ final class BatchProgress: Sendable {
                 if result.outcome == .failed {
                     state.failed += 1
                     if enabled {
-                        FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(result.takeID): failed [\(result.reason?.code ?? "")] \(result.reason?.message ?? "")\n")
+                        FileDescriptorOutput.standardError.writeErasingLine("\(result.takeID): failed [\(result.reason?.code ?? "")] \(result.reason?.message ?? "")\n")
                     }
                 }
             }
@@ -70,11 +70,11 @@ final class BatchProgress: Sendable {
             eta = ""
         }
         let failures = state.failed > 0 ? " · \(state.failed) failed" : ""
-        FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(label) \(bar) \(state.finished)/\(state.total) takes\(failures)\(eta)")
+        FileDescriptorOutput.standardError.writeErasingLine("\(label) \(bar) \(state.finished)/\(state.total) takes\(failures)\(eta)")
     }
 
     func finish() {
         guard enabled else { return }
-        FileDescriptorOutput.standardError.write("\r\u{1b}[2K")
+        FileDescriptorOutput.standardError.writeErasingLine()
     }
 }

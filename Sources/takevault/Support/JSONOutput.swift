@@ -18,7 +18,7 @@ enum JSONOutput {
 
     static func print<Value: Encodable>(_ value: Value) throws {
         let data = try encoder().encode(value)
-        FileDescriptorOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
+        FileDescriptorOutput.standardOutput.writeJSON(String(decoding: data, as: UTF8.self) + "\n")
     }
 }
 
@@ -47,7 +47,8 @@ func report(_ error: Error, json: Bool) -> ExitCode {
         try? JSONOutput.print(ErrorDocument(error))
     } else {
         let code = (error as? ReasonCoded)?.code ?? "internal_error"
-        FileDescriptorOutput.standardError.write("takevault: \(error) [\(code)]\n")
+        // One line whatever the error quotes: a line break in a typed value cannot forge another.
+        FileDescriptorOutput.standardError.write("takevault: " + TerminalText.escaped("\(error) [\(code)]") + "\n")
     }
     return ExitStatus(for: error).exitCode
 }

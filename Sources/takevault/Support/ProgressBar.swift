@@ -39,13 +39,13 @@ final class ProgressBar: Sendable {
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             let elapsed = max(now - start, 0.001)
             let speed = audioSeconds > 0 ? " \(Int(audioSeconds / elapsed))× real time" : ""
-            FileDescriptorOutput.standardError.write("\r\u{1b}[2K\(label) \(stageName.padding(16)) \(bar) \(Int(fraction * 100))%\(speed)")
+            FileDescriptorOutput.standardError.writeErasingLine("\(label) \(stageName.padding(16)) \(bar) \(Int(fraction * 100))%\(speed)")
         }
     }
 
     func finish() {
         guard enabled else { return }
-        FileDescriptorOutput.standardError.write("\r\u{1b}[2K")
+        FileDescriptorOutput.standardError.writeErasingLine()
     }
 
     static func now() -> Double {
