@@ -1,17 +1,27 @@
 import GRDB
 import TakevaultCore
 
-/// The index of a vault: owners, their wrapped keys, takes and the objects they reference, jobs
-/// and audit events, in SQLite (GRDB).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The embedded catalog, the default for one machine: the ``Catalog`` contract in one SQLite file
+/// (GRDB, write-ahead log, full synchronous commits), created owner-only.
 ///
-/// An index, not the truth: everything in it can be rebuilt from the store's manifests and key
-/// objects (`takevault catalog rebuild`). Safe to use from many tasks (GRDB serialises access); every call suspends rather than blocks.
+/// Safe to use from many tasks (GRDB serialises access) and from several processes on the machine
+/// (SQLite's locks, a 10 s busy timeout); every call suspends rather than blocks.
 public final class SQLiteCatalog: Catalog {
     let database: DatabaseQueue
 
     /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
     public init(path: String) throws {
         do {
+            // Created owner-only before SQLite opens it (its WAL and shared-memory files take the
+            // database file's mode): ids and the job history are personal data (docs/SECURITY.md).
+            let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if created >= 0 { close(created) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in

@@ -1,12 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 @testable import TakeCatalog
 import Testing
 import TestSupport
 
-/// The SQLite catalog's own migrations: a catalog file written by an earlier release opens in
-/// this one with every row kept and the new columns at their defaults.
-@Suite("SQLite catalog migrations")
+/// The SQLite catalog's own concerns: a catalog file written by an earlier release opens in this
+/// one with every row kept and the new columns at their defaults; its files are the owner's only.
+@Suite("SQLite catalog: migrations and files")
 struct SQLiteMigrationTests {
+    @Test("a new catalog file, its WAL and its shared memory are readable by their owner only")
+    func ownerOnly() async throws {
+        let directory = TestDirectory()
+        let path = directory.file("catalog.sqlite")
+        let catalog = try SQLiteCatalog(path: path)
+        try await catalog.ensureOwner(OwnerRecord(id: "u1", tier: .pro, createdAt: "2026-11-01T00:00:00Z"))
+        for file in [path, path + "-wal", path + "-shm"] {
+            var status = stat()
+            #expect(stat(file, &status) == 0, "\(file)")
+            #expect(status.st_mode & 0o777 == 0o600, "\(file): \(String(status.st_mode & 0o777, radix: 8))")
+        }
+    }
+
     @Test("a catalog at the schema before the latest migration (and one at the first) opens: rows kept, new columns at their defaults")
     func fromEarlierSchemas() async throws {
         for previous in ["v1", "v5-job-retry"] {
