@@ -40,6 +40,19 @@ public struct RelayClient: Sendable {
         self.httpClient = httpClient
     }
 
+    /// The HTTP client the commands use (`takevault push`, `fetch`): `HTTPClient.shared`'s settings
+    /// except that a connection that cannot be made fails its request at once, with the reason
+    /// (refused, no route), instead of being retried with backoff until the 90-second connect
+    /// timeout — `fetch` from a relay that is down took 90 s to say so. A person at a terminal
+    /// wants to know now, and push's own retries (503, a broken transfer) are unaffected. Lives as
+    /// long as the process, as the shared client does.
+    public static let commandLineHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// A response: status, headers and the (small, JSON) body.
     public struct Answer: Sendable {
         public var status: Int

@@ -107,6 +107,15 @@ struct RelayTests {
         #expect(beyond.status == 2 && !server.directory.exists(server.directory.file("none")))
         #expect(server.fetch(take, "--artefact", "preview", "-o", part, "--range", "1-2-3").status == 2)
         _ = server.stop()
+
+        // The relay gone: fetch and push say so at once (the connection is refused), not after
+        // the HTTP client's 90-second connect timeout.
+        let started = ContinuousClock.now
+        let down = server.fetch(take, "--artefact", "preview", "-o", part)
+        #expect(down.status != 0 && down.standardError.contains("relay_unreachable"), "\(down.standardError)")
+        let pushedToNothing = server.push(upload.path)
+        #expect(pushedToNothing.status != 0 && pushedToNothing.standardError.contains("relay_unreachable"), "\(pushedToNothing.standardError)")
+        #expect(ContinuousClock.now - started < .seconds(20), "\(ContinuousClock.now - started)")
     }
 
     @Test("a full queue answers 503 with Retry-After; queued uploads survive kill -9 and are archived once", .timeLimit(.minutes(4)))

@@ -44,7 +44,7 @@ struct FetchCommand: ReportingCommand {
     }
 
     func execute() async throws {
-        let client = RelayClient(baseURL: relay, credentials: try identity.credentials())
+        let client = RelayClient(baseURL: relay, credentials: try identity.credentials(), httpClient: RelayClient.commandLineHTTPClient)
         if let session, let owner {
             var pages: [JSONValue] = []
             var after: String?

@@ -46,7 +46,7 @@ struct PushCommand: ReportingCommand {
         var metadata = UploadMetadata(owner: owner, tier: tier, sessionID: takeMetadata.sessionID,
                                       participants: takeMetadata.participants.isEmpty ? nil : takeMetadata.participants,
                                       recordedAt: takeMetadata.recordedAt, dawTransport: takeMetadata.dawTransport)
-        let client = RelayClient(baseURL: relay, credentials: credentials)
+        let client = RelayClient(baseURL: relay, credentials: credentials, httpClient: RelayClient.commandLineHTTPClient)
 
         var batch = FileBatch<PushDocument>(json: json)
         for file in files {
