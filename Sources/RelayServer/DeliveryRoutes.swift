@@ -146,8 +146,12 @@ struct DeliveryRoutes: Sendable {
         guard Identifier.isValid(owner), Identifier.isValid(session), verified.relay.scope.permits(owner),
               let record = try await vault.catalog.owner(owner), record.erasedAt == nil else { throw notFound }
         let page = try await delivery.sessionTakes(owner: owner, session: session, after: cursor, limit: limit)
-        // An empty first page and a session that never was look the same.
-        guard !page.takes.isEmpty || cursor != nil else { throw notFound }
+        // An empty first page and a session that never was look the same; so does any page of a
+        // session with no takes at all, whatever cursor is offered (cursors are not signed: a
+        // made-up one must not tell an empty session from a missing one any more than no cursor).
+        if page.takes.isEmpty {
+            guard cursor != nil, try await !delivery.sessionTakes(owner: owner, session: session, after: nil, limit: 1).takes.isEmpty else { throw notFound }
+        }
         return RelayRoutes.json(.ok, page)
     }
 

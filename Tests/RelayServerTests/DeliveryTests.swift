@@ -227,6 +227,16 @@ struct DeliveryTests {
                 let answer = try await Self.get(server, "/v1/sessions/band/takes?\(query)")
                 #expect(answer.status == 400, "\(query)")
             }
+            // A made-up cursor (they are not signed) for a session with no takes is the same 404 as
+            // no cursor; past the end of a real session it is an empty last page.
+            let madeUp = SessionCursor(owner: "u1", session: "nothing", ingestedAt: "2000-01-01T00:00:00Z", takeID: "0").token
+            let empty = try await Self.get(server, "/v1/sessions/nothing/takes?owner=u1&after=\(madeUp)")
+            let missing = try await Self.get(server, "/v1/sessions/nothing/takes?owner=u1")
+            #expect(empty.status == 404 && missing.status == 404 && empty.body == missing.body, "\(empty.status) \(String(decoding: empty.body, as: UTF8.self))")
+            let pastEnd = SessionCursor(owner: "u1", session: "band", ingestedAt: "2999-01-01T00:00:00Z", takeID: "0").token
+            let last = try await Self.get(server, "/v1/sessions/band/takes?owner=u1&after=\(pastEnd)")
+            let lastPage = try JSONDecoder().decode(JSONValue.self, from: Data(last.body))
+            #expect(last.status == 200 && lastPage["takes"]?.arrayValue?.isEmpty == true)
         }
     }
 
@@ -277,6 +287,21 @@ struct DeliveryTests {
             try await OwnerAdministration(vault: relay.vault).restrict(owner: "u1")
             let (received, closed) = try await stalled.drainUntilClosed(seconds: 60)
             #expect(closed && received < Int(master.bytes), "\(received) of \(master.bytes) bytes, closed: \(closed)")
+        }
+    }
+
+    @Test("correcting a take's metadata during a transfer does not break it: the artefacts' bytes are the same objects", .timeLimit(.minutes(5)))
+    func amendedMidTransfer() async throws {
+        let relay = try InProcessRelay { $0.connectionLimits.sendStallTimeout = nil }
+        let (take, master) = try await Self.stalledTransfer(relay)
+        try await relay.serve { server in
+            let stalled = try await Self.stall(server, take: take)
+            let correction = try MetadataCorrection.parse(Array(#"{"session_id": "renamed"}"#.utf8))
+            _ = try await TakeAmendment(vault: relay.vault).amend(take: take, correction: correction, by: "test")
+            #expect(try await Inspect(vault: relay.vault).run(take: take).header.generation == 2)
+            // The whole body arrives (headers come on top) and the connection stays open for the next request.
+            let (received, closed) = try await stalled.drainUntilClosed(seconds: 15)
+            #expect(!closed && received > Int(master.bytes), "\(received) bytes for a \(master.bytes)-byte master, closed: \(closed)")
         }
     }
 
