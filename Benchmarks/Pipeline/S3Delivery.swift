@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ObjectStore
 import RelayAPI
 import TakeArchive
@@ -20,11 +21,16 @@ import Glibc
 enum S3DeliveryBenchmark {
     typealias BenchmarkError = S3TransferBenchmark.BenchmarkError
     struct Result {
+        /// The relay's serving rate: a plain client writing the body to a file (fsync'd), as the
+        /// engine does — no hashing on either side.
+        var serveMBps: Double
+        /// `takevault fetch`'s client on top (it checks the whole artefact's SHA-256 as it writes).
         var fetchMBps: Double, awsMBps: Double
         /// The transfer engine of `aws s3 cp`, timed inside its process.
         var engineMBps: Double
-        /// Median of the per-round ratios of fetch's rate to the engine's, each round pairing the two
-        /// back to back: a neighbour's burst then touches both halves of a ratio, or one round.
+        /// Median of the per-round ratios of the relay's serving rate to the engine's, each round
+        /// pairing the two back to back: a neighbour's burst then touches both halves of a ratio,
+        /// or one round.
         var engineRatio: Double
         var masterBytes: Int64, sealedBytes: Int64
     }
@@ -71,7 +77,18 @@ enum S3DeliveryBenchmark {
         let engine = credentials + "python3 scripts/s3-download-timing.py '\(endpoint)' '\(bucket)' '\(prefix)/aws/master.sealed' '\(scratch)/engine-copy' \(passesPerRound)"
 
         let passes = passesPerRound
-        var fetchRates: [Double] = [], awsRates: [Double] = [], engineRates: [Double] = [], engineRatios: [Double] = []
+        var serveRates: [Double] = [], fetchRates: [Double] = [], awsRates: [Double] = [], engineRates: [Double] = [], engineRatios: [Double] = []
+        func serve() async throws {
+            var seconds = 0.0
+            for _ in 0..<passes {
+                let start = Measure.wall()
+                let bytes = try await plainDownload(client, take: take, to: scratch + "/served")
+                seconds += Measure.wall() - start
+                guard bytes == master.bytes else { throw BenchmarkError.tool("the relay served \(bytes) of \(master.bytes) bytes") }
+                unlink(scratch + "/served")
+            }
+            serveRates.append(Double(master.bytes) * Double(passes) / 1e6 / seconds)
+        }
         func fetch() async throws {
             // Timed as the engine's passes are (scripts/s3-download-timing.py): the download and
             // its fsync, not removing the file afterwards — unlinking the freshly written 43 MB file
@@ -103,11 +120,34 @@ enum S3DeliveryBenchmark {
             engineRates.append(Double(sealedBytes) * Double(passes) / 1e6 / seconds.reduce(0, +))
         }
         for round in 0..<rounds {
-            if round % 2 == 0 { try await fetch(); try copy() } else { try copy(); try await fetch() }
-            engineRatios.append(fetchRates[round] / engineRates[round])
+            if round % 2 == 0 { try await serve(); try copy(); try await fetch() } else { try await fetch(); try copy(); try await serve() }
+            engineRatios.append(serveRates[round] / engineRates[round])
         }
         try await side.delete(try await side.list(prefix: "").map(\.name))
-        return Result(fetchMBps: Measure.median(fetchRates), awsMBps: Measure.median(awsRates), engineMBps: Measure.median(engineRates), engineRatio: Measure.median(engineRatios),
+        return Result(serveMBps: Measure.median(serveRates), fetchMBps: Measure.median(fetchRates), awsMBps: Measure.median(awsRates), engineMBps: Measure.median(engineRates), engineRatio: Measure.median(engineRatios),
                       masterBytes: master.bytes, sealedBytes: sealedBytes)
+    }
+
+    /// Downloads the master through the relay as the engine downloads its object: the signed GET,
+    /// the body written to a file as it arrives (writeback started as it goes, as takevault's own
+    /// client does), fsync'd; nothing hashed. Returns the bytes written.
+    static func plainDownload(_ client: RelayClient, take: String, to path: String) async throws -> Int64 {
+        let request = RelayClient.Request(method: .GET, path: "/v1/takes/\(take)/artefacts/master")
+        var outgoing = HTTPClientRequest(url: client.baseURL + request.path)
+        for (name, value) in client.headers(for: request) { outgoing.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(outgoing, timeout: .minutes(5))
+        guard response.status == .ok else { throw BenchmarkError.tool("the relay answered \(response.status)") }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw BenchmarkError.tool("cannot write \(path)") }
+        defer { close(descriptor) }
+        var written: Int64 = 0
+        var writeback = WritebackPacer(descriptor: descriptor)
+        for try await buffer in response.body {
+            try buffer.withUnsafeReadableBytes { try SystemIO.writeAll(descriptor, $0) }
+            written += Int64(buffer.readableBytes)
+            writeback.wrote(upTo: written)
+        }
+        try SystemIO.sync(descriptor)
+        return written
     }
 }
