@@ -43,10 +43,12 @@ while let argument = arguments.next() {
 // Thresholds, and why each number is what it is.
 /// Sealing is an HMAC-SHA256 pass (the chunk id), a key derivation and an AES-256-GCM pass written
 /// straight into the object, one chunk at a time as the pipeline seals. Measured 0.98–1.00× the two
-/// primitives alone in alternating rounds (1.25 GB/s here, over the 1 GB/s per core). Below 0.9× something is in
-/// the way again: a copy, fresh pages per chunk (0.71×), or the Data round trip swift-crypto's GCM
-/// made (0.53×).
-let sealRatioThreshold = 0.9
+/// primitives alone in alternating rounds (1.25 GB/s here, over the 1 GB/s per core); the
+/// regressions it guards against measured 0.71× (fresh pages per chunk) and 0.53× (the Data round
+/// trip swift-crypto's GCM made). The threshold sits between those and the machine's noise: the
+/// median of nine paired rounds has measured 0.85–1.05 between runs of unchanged code here (0.847
+/// and 0.888 in two CI runs, 0.93 and 1.05 straight after the first), so 0.9 failed on noise.
+let sealRatioThreshold = 0.8
 /// Ingest against the codec work it must do, alone: decode, libFLAC, libopus encoding the preview
 /// and decoding it back (the check that makes the −1 dBTP ceiling a promise: Opus moves peaks 1–3 dB,
 /// so the preview is decoded and measured before it commits). The goal is 1.10×; measured

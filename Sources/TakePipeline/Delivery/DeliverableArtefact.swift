@@ -4,10 +4,10 @@ import TakeArchive
 import TakevaultCore
 
 /// One artefact of a take, ready to be streamed: any byte range of it, fetching and opening only
-/// the chunks the range covers, each authenticated and checked against its id and size before a
-/// byte of it is handed on. Memory is the chunk going out and those
-/// fetched ahead of it (one by default), whatever the artefact's length. Each chunk is opened straight into the buffer that is
-/// handed on: no copy between the cipher and the socket.
+/// the chunks the range covers, each authenticated under its id (the AEAD key is derived from it)
+/// and checked against its size before a byte of it is handed on. Memory is the chunk going out
+/// and those fetched ahead of it (one by default), whatever the artefact's length. Each chunk is
+/// opened straight into the buffer that is handed on: no copy between the cipher and the socket.
 public struct DeliverableArtefact: Sendable {
     public let kind: ArtefactKind
     public let mediaType: String
@@ -125,8 +125,9 @@ public struct DeliverableArtefact: Sendable {
 }
 
 /// One range of an artefact on its way out: its first chunks are fetched and opened from the
-/// moment it is made, later ones as earlier ones go out. Send it once; a stream that will not be
-/// sent is cancelled.
+/// moment it is made, later ones as earlier ones go out. Send it once. A stream never sent (the
+/// client went before its body was written) costs only those first fetches, which finish and are
+/// dropped with it; ``cancel()`` stops them sooner.
 public struct ArtefactStream: Sendable {
     private let artefact: DeliverableArtefact
     private let range: Range<Int64>
