@@ -50,9 +50,7 @@ extension RelayClient {
                          headers extra: [(String, String)] = []) async throws -> DownloadedArtefact {
         // Before asking for anything, and again before the rename: a device node, a FIFO or a
         // socket at `path` is refused, not replaced.
-        do { try AtomicOutput.checkReplaceable(path) } catch let error as SystemError {
-            throw RelayClientError.fileUnwritable(path: path, detail: error.detail)
-        }
+        try Self.checkReplaceable(path)
         var outgoing = HTTPClientRequest(url: baseURL + "/v1/takes/\(take)/artefacts/\(kind)")
         outgoing.method = .GET
         for (name, value) in headers(for: Request(method: .GET, path: "/v1/takes/\(take)/artefacts/\(kind)")) { outgoing.headers.add(name: name, value: value) }
@@ -107,14 +105,20 @@ extension RelayClient {
         if response.status == .ok, let tag, tag != "\"" + digest + "\"" {
             throw RelayClientError.downloadMismatch(detail: "the artefact hashes to \(digest), its entity tag is \(tag)")
         }
-        do { try AtomicOutput.checkReplaceable(path) } catch let error as SystemError {
-            throw RelayClientError.fileUnwritable(path: path, detail: error.detail)
-        }
+        try Self.checkReplaceable(path)
         guard fsync(descriptor) == 0, rename(temporary, path) == 0 else {
             throw RelayClientError.fileUnwritable(path: path, detail: String(cString: strerror(errno)))
         }
         keep = true
         return DownloadedArtefact(status: Int(response.status.code), bytes: written, sha256: digest, entityTag: tag,
                                   contentRange: contentRange, contentType: response.headers.first(name: "content-type"))
+    }
+
+    /// ``AtomicOutput/checkReplaceable(_:)`` as this client's error: only a missing path, a file or
+    /// a symbolic link may become the download.
+    private static func checkReplaceable(_ path: String) throws {
+        do { try AtomicOutput.checkReplaceable(path) } catch let error as SystemError {
+            throw RelayClientError.fileUnwritable(path: path, detail: error.detail)
+        }
     }
 }

@@ -57,8 +57,7 @@ struct ManifestLocator: Sendable {
     func open(name: String, owner: String) async throws -> OpenedManifest {
         let object = try await vault.store.get(name, atMost: ManifestSealer.maximumSize)
         let sealing = try await sealing(of: ManifestSealer.readHeader(object, objectName: name), name: name, owner: owner)
-        let opened = try sealing.open(object, objectName: name)
-        return OpenedManifest(name: name, header: opened.header, body: opened.body, sealing: sealing, objectBytes: Int64(object.count))
+        return try Self.opened(object, name: name, under: sealing)
     }
 
     /// Opens manifest `name` as ``open(name:owner:)`` does, reading its take's key object while the
@@ -78,6 +77,11 @@ struct ManifestLocator: Sendable {
         } else {
             sealing = try await self.sealing(of: header, name: name, owner: owner)
         }
+        return try Self.opened(object, name: name, under: sealing)
+    }
+
+    /// Manifest object `object`, stored as `name`, authenticated and decoded under `sealing`.
+    private static func opened(_ object: [UInt8], name: String, under sealing: TakeSealing) throws -> OpenedManifest {
         let opened = try sealing.open(object, objectName: name)
         return OpenedManifest(name: name, header: opened.header, body: opened.body, sealing: sealing, objectBytes: Int64(object.count))
     }
