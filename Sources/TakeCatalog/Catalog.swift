@@ -5,7 +5,8 @@ import TakevaultCore
 ///
 /// An index, not the truth: everything but the queue and the nonces can be rebuilt from the
 /// store's manifests, key objects and policy objects (`takevault catalog rebuild`). One contract,
-/// implemented by ``SQLiteCatalog`` (the embedded default, one machine); every implementation
+/// implemented by ``SQLiteCatalog`` (the embedded default, one machine) and by TakeCatalogPostgres
+/// (one PostgreSQL database shared by several nodes); every implementation
 /// passes the same conformance suite (Tests/TakeCatalogTests). Every call suspends rather than
 /// blocks; each one that changes state is one transaction.
 public protocol Catalog: Sendable {

@@ -183,6 +183,14 @@ public struct ExpiredTake: Sendable, Equatable {
     public var ownerRestricted: Bool
     /// Sealed bytes of the objects the take references.
     public var bytes: Int64
+
+    public init(id: String, ownerID: String, retainUntil: String, ownerRestricted: Bool, bytes: Int64) {
+        self.id = id
+        self.ownerID = ownerID
+        self.retainUntil = retainUntil
+        self.ownerRestricted = ownerRestricted
+        self.bytes = bytes
+    }
 }
 
 extension SQLiteCatalog {

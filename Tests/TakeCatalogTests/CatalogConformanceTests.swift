@@ -26,7 +26,7 @@ struct CatalogConformanceTests {
     @Test("owners: ensured once (the stored row wins), updated, listed by id; erased owners stay listed with their erasure time",
           arguments: CatalogImplementation.all)
     func owners(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         #expect(try await catalog.owner("bob") == nil)
         #expect(try await catalog.ensureOwner(Self.owner("bob")) == Self.owner("bob"))
@@ -44,7 +44,7 @@ struct CatalogConformanceTests {
     @Test("owner keys: one row per version (a second insert keeps the first), replaced when rewrapped, listed by version, deleted together",
           arguments: CatalogImplementation.all)
     func ownerKeys(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         try await catalog.ensureOwner(Self.owner("bob"))
         let second = OwnerKeyRecord(ownerID: "bob", version: 2, wrapped: [2, 2], masterKeyID: "m1", createdAt: "2026-11-02T00:00:00Z")
@@ -67,7 +67,7 @@ struct CatalogConformanceTests {
     @Test("takes: recorded with their objects in one call, a later generation replaces the row and the object list; listed newest first; updated",
           arguments: CatalogImplementation.all)
     func takesAndObjects(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         for owner in ["alice", "bob"] { try await catalog.ensureOwner(Self.owner(owner)) }
         let one = Self.take("t1", owner: "alice", ingested: "2026-11-01T10:00:00Z")
@@ -100,7 +100,7 @@ struct CatalogConformanceTests {
 
     @Test("a session's takes page by ingest time then id, ties included, and only the owner's", arguments: CatalogImplementation.all)
     func sessionPages(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         for owner in ["alice", "bob"] { try await catalog.ensureOwner(Self.owner(owner)) }
         let times = ["2026-11-01T10:00:00Z", "2026-11-01T10:00:00Z", "2026-11-01T09:00:00Z", "2026-11-02T10:00:00Z", "2026-11-01T10:00:00Z"]
@@ -122,7 +122,7 @@ struct CatalogConformanceTests {
 
     @Test("events: newest first, limited, by owner; which takes' latest event of some kinds is one of others", arguments: CatalogImplementation.all)
     func events(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         let script: [(String, String?, String?)] = [
             ("ingest", "alice", "t1"), ("ingest", "alice", "t2"), ("delete_take", "alice", "t1"), ("amend", "alice", "t2"),
@@ -144,7 +144,7 @@ struct CatalogConformanceTests {
 
     @Test("holds: active until lifted, by owner or everyone's; saved holds replace their row", arguments: CatalogImplementation.all)
     func holds(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         for owner in ["alice", "bob"] { try await catalog.ensureOwner(Self.owner(owner)) }
         let ownerHold = HoldRecord(id: "h1", ownerID: "alice", takeID: nil, reason: "legal", setBy: "op", setAt: "2026-11-01T00:00:00Z")
@@ -169,7 +169,7 @@ struct CatalogConformanceTests {
 
     @Test("tier history: appended, read in time order, replaced whole", arguments: CatalogImplementation.all)
     func tierHistory(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         try await catalog.ensureOwner(Self.owner("alice"))
         try await catalog.appendTierChange(TierChangeRecord(ownerID: "alice", tier: .pro, at: "2026-11-05T00:00:00Z"))
@@ -184,7 +184,7 @@ struct CatalogConformanceTests {
     @Test("deleting a take forgets its row, its objects and the finished job that made it, and records the event in the same call",
           arguments: CatalogImplementation.all)
     func deleteTake(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         try await catalog.ensureOwner(Self.owner("alice"))
         try await catalog.recordTake(Self.take("t1", owner: "alice", ingested: "2026-11-01T10:00:00Z"), objects: Self.objects(of: "t1", ["m1", "c1"]))
@@ -208,7 +208,7 @@ struct CatalogConformanceTests {
     @Test("erasure leaves only the tombstone: the owner's rows go, their events lose owner, take and detail; others are untouched",
           arguments: CatalogImplementation.all)
     func erasure(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         for owner in ["alice", "bob"] {
             try await catalog.ensureOwner(Self.owner(owner))
@@ -247,7 +247,7 @@ struct CatalogConformanceTests {
     @Test("retention: expired takes in retain-until order with the owner's restriction and the sealed bytes; untimed takes never expire",
           arguments: CatalogImplementation.all)
     func retention(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         try await catalog.ensureOwner(Self.owner("alice"))
         var restricted = Self.owner("bob")
@@ -272,7 +272,7 @@ struct CatalogConformanceTests {
     @Test("the record sweep counts and deletes old events and finished jobs, keeping the jobs it is told to and everything younger",
           arguments: CatalogImplementation.all)
     func recordSweep(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         for (index, at) in ["2026-10-01T00:00:00Z", "2026-10-15T00:00:00Z", "2026-11-20T00:00:00Z"].enumerated() {
             try await catalog.append(EventRecord(at: at, kind: "ingest", ownerID: nil, takeID: nil, detail: "{}"))
@@ -293,7 +293,7 @@ struct CatalogConformanceTests {
 
     @Test("clearing the index empties owners, keys, takes and objects and keeps history: events and jobs", arguments: CatalogImplementation.all)
     func clearIndex(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         try await catalog.ensureOwner(Self.owner("alice"))
         try await catalog.insertOwnerKey(OwnerKeyRecord(ownerID: "alice", version: 1, wrapped: [1], masterKeyID: "m", createdAt: "2026-11-01T00:00:00Z"))

@@ -18,7 +18,7 @@ struct JobQueueTests {
 
     @Test("an idempotency key names one job per relay: a retry gets the stored job back, another relay's same key is its own job", arguments: CatalogImplementation.all)
     func idempotency(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         let first = Self.job("j1", at: "2026-11-30T10:00:00Z", key: "k")
         #expect(try await catalog.insertJob(first) == .inserted(first))
@@ -32,7 +32,7 @@ struct JobQueueTests {
 
     @Test("claims take the oldest queued job, count the attempt, and end when the queue is empty", arguments: CatalogImplementation.all)
     func claimOrder(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         for (id, created) in [("b", "2026-11-30T10:00:02Z"), ("a", "2026-11-30T10:00:01Z"), ("c", "2026-11-30T10:00:02Z")] {
             _ = try await catalog.insertJob(Self.job(id, at: created))
@@ -49,7 +49,7 @@ struct JobQueueTests {
 
     @Test("after a crash, processing jobs go back to the queue; finished jobs stay finished; a second claim counts a second attempt", arguments: CatalogImplementation.all)
     func requeue(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         for id in ["a", "b", "c"] { _ = try await catalog.insertJob(Self.job(id, at: "2026-11-30T10:00:0\(id == "a" ? 1 : id == "b" ? 2 : 3)Z")) }
         var done = try #require(try await catalog.claimQueuedJob(kind: Self.kind, at: "2026-11-30T10:01:00Z"))
@@ -68,11 +68,12 @@ struct JobQueueTests {
 
     @Test("four connections claiming from one catalog at once never hand out the same job", arguments: CatalogImplementation.all)
     func concurrentClaims(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), setup = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), setup = fixture.catalog
         defer { fixture.end() }
         let count = 200
         for index in 0..<count { _ = try await setup.insertJob(Self.job(String(format: "job-%04d", index), at: "2026-11-30T10:00:00Z")) }
-        let workers = try (0..<4).map { _ in try fixture.openAgain() }
+        var workers: [any Catalog] = []
+        for _ in 0..<4 { workers.append(try await fixture.openAgain()) }
         let claims = try await withThrowingTaskGroup(of: [String].self) { group in
             for catalog in workers {
                 group.addTask {
@@ -90,7 +91,7 @@ struct JobQueueTests {
 
     @Test("a nonce is accepted once per relay until it expires; expired nonces are forgotten", arguments: CatalogImplementation.all)
     func nonces(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), catalog = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
         defer { fixture.end() }
         let now = "2026-11-30T10:00:00Z", expires = "2026-11-30T10:05:00Z"
         #expect(try await catalog.recordNonce(keyID: "r1", nonce: "n-0123456789abcdef", expiresAt: expires, now: now))
@@ -103,11 +104,11 @@ struct JobQueueTests {
 
     @Test("a catalog is migrated once: opening it again keeps every row and changes nothing", arguments: CatalogImplementation.all)
     func reopen(_ implementation: CatalogImplementation) async throws {
-        let fixture = try CatalogFixture(implementation), first = fixture.catalog
+        let fixture = try await CatalogFixture(implementation), first = fixture.catalog
         defer { fixture.end() }
         _ = try await first.insertJob(Self.job("a", at: "2026-11-30T10:00:00Z"))
         _ = try await first.ensureOwner(OwnerRecord(id: "u1", tier: .pro, createdAt: "2026-11-30T10:00:00Z"))
-        let second = try fixture.openAgain()
+        let second = try await fixture.openAgain()
         #expect(try await second.job("a")?.state == .queued)
         #expect(try await second.owner("u1")?.tier == .pro)
     }
