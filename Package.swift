@@ -135,7 +135,7 @@ let package = Package(
         .target(
             name: "TakePipeline",
             dependencies: [
-                "TakevaultCore", "AudioDSP", "AudioCodecs", "TakeArchive", "ObjectStore", "TakeCatalog",
+                "TakevaultCore", "AudioDSP", "AudioCodecs", "TakeArchive", "ObjectStore", "TakeCatalog", "TakeCatalogPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 // ByteBuffer: delivery opens chunks straight into the buffers the relay sends.
@@ -236,7 +236,7 @@ let package = Package(
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TakeCatalogTests", dependencies: [
             "TakeCatalog", "TakeCatalogPostgres", "TakevaultCore", "TestSupport",
-            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "TakePipelineTests", dependencies: ["TakePipeline", "TakeArchive", "ObjectStore", "TakeCatalog", "AudioCodecs", "AudioDSP", "TestSupport", "AudioTestSupport"]),
         .testTarget(name: "RelayAPITests", dependencies: ["RelayAPI"]),

@@ -89,16 +89,29 @@ public protocol Catalog: Sendable {
     /// The job a relay submitted under `idempotencyKey`, if any.
     func job(relayKeyID: String, idempotencyKey: String) async throws -> JobRecord?
 
-    /// Moves the oldest queued job of `kind` that is due (no backoff pending at `now`) to
-    /// `processing`, counting the attempt, and returns it.
-    func claimQueuedJob(kind: String, at now: String) async throws -> JobRecord?
+    /// Claims the oldest job of `kind` that is due — queued with no backoff pending at `now`, or
+    /// `processing` under a lease that lapsed before `now` (its node died or stalled) — for `node`:
+    /// moves it to `processing`, counts the attempt, leases it to `node` until `leaseUntil` (`nil`:
+    /// no expiry, for a catalog one process serves) and returns it. Nodes claiming at once never
+    /// get the same job.
+    func claimJob(kind: String, node: String, at now: String, leaseUntil: String?) async throws -> JobRecord?
 
+    /// Extends `node`'s lease on processing job `id` to `until`; `false` when the node no longer
+    /// holds it (the lease lapsed and another node claimed the job, or the job is gone).
+    func renewLease(job id: String, node: String, until: String) async throws -> Bool
+
+    /// Replaces the job's row.
     func updateJob(_ job: JobRecord) async throws
 
-    /// Puts jobs of `kind` that were `processing` back in the queue (after a crash or shutdown);
-    /// returns how many.
+    /// Replaces the job's row only while `node` holds it processing; `false` (nothing changed)
+    /// when another node has claimed it since or it is gone. How a worker records its outcome.
+    func updateJob(_ job: JobRecord, leasedBy node: String) async throws -> Bool
+
+    /// Puts jobs of `kind` that were `processing` back in the queue — those leased to `node`, or
+    /// with `nil` every one (one process serves the catalog) — after a crash or shutdown; returns
+    /// how many. Jobs of other nodes are theirs until their leases lapse.
     @discardableResult
-    func requeueProcessingJobs(kind: String, at now: String) async throws -> Int
+    func requeueProcessingJobs(kind: String, leasedBy node: String?, at now: String) async throws -> Int
 
     /// How many jobs of `kind` are in each state.
     func jobCounts(kind: String) async throws -> [JobState: Int]
@@ -181,6 +194,15 @@ public protocol Catalog: Sendable {
     /// Codable costs seconds).
     /// With `owner`, that owner's only.
     func expiredTakes(at instant: String, owner: String?) async throws -> [ExpiredTake]
+
+    // MARK: Copying a catalog
+
+    /// Every row, read in one transaction (a consistent copy while others write).
+    func snapshot() async throws -> CatalogSnapshot
+
+    /// Loads `snapshot` into this catalog, which must hold no row at all, in one transaction;
+    /// ``CatalogSnapshotError/targetNotEmpty(rows:)`` otherwise.
+    func load(_ snapshot: CatalogSnapshot) async throws
 }
 
 /// The common forms of the calls above: the arguments most callers leave at their usual values.
@@ -201,6 +223,17 @@ extension Catalog {
 
     /// The latest 1,000 events of `owner`.
     public func events(owner: String?) async throws -> [EventRecord] { try await events(owner: owner, limit: 1_000) }
+
+    /// Claims the oldest due queued job of `kind` with no lease expiry (one process serves the catalog).
+    public func claimQueuedJob(kind: String, at now: String) async throws -> JobRecord? {
+        try await claimJob(kind: kind, node: "local", at: now, leaseUntil: nil)
+    }
+
+    /// Puts every processing job of `kind` back in the queue (one process serves the catalog).
+    @discardableResult
+    public func requeueProcessingJobs(kind: String, at now: String) async throws -> Int {
+        try await requeueProcessingJobs(kind: kind, leasedBy: nil, at: now)
+    }
 
     /// Inserts `job` with no capacity limit.
     public func insertJob(_ job: JobRecord) async throws -> JobInsertion { try await insertJob(job, capacity: nil) }

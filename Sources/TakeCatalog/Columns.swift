@@ -54,6 +54,8 @@ extension JobRecord {
         public static let id = Column(CodingKeys.id)
         public static let idempotencyKey = Column(CodingKeys.idempotencyKey)
         public static let kind = Column(CodingKeys.kind)
+        public static let leaseExpiresAt = Column(CodingKeys.leaseExpiresAt)
+        public static let leaseNode = Column(CodingKeys.leaseNode)
         public static let notBefore = Column(CodingKeys.notBefore)
         public static let ownerID = Column(CodingKeys.ownerID)
         public static let relayKeyID = Column(CodingKeys.relayKeyID)

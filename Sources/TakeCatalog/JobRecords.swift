@@ -55,20 +55,29 @@ extension SQLiteCatalog {
         try await read { try JobRecord.filter(JobRecord.Columns.relayKeyID == relayKeyID && JobRecord.Columns.idempotencyKey == idempotencyKey).fetchOne($0) }
     }
 
-    /// Moves the oldest queued job of `kind` that is due (no backoff pending at `now`) to
-    /// `processing`, counting the attempt, and returns it.
-    public func claimQueuedJob(kind: String, at now: String) async throws -> JobRecord? {
+    public func claimJob(kind: String, node: String, at now: String, leaseUntil: String?) async throws -> JobRecord? {
         try await write { db in
-            guard var job = try JobRecord.filter(JobRecord.Columns.kind == kind && JobRecord.Columns.state == JobState.queued
-                                                 && (JobRecord.Columns.notBefore == nil || JobRecord.Columns.notBefore <= now))
+            let due = JobRecord.Columns.state == JobState.queued && (JobRecord.Columns.notBefore == nil || JobRecord.Columns.notBefore <= now)
+            let lapsed = JobRecord.Columns.state == JobState.processing && JobRecord.Columns.leaseExpiresAt != nil && JobRecord.Columns.leaseExpiresAt < now
+            guard var job = try JobRecord.filter(JobRecord.Columns.kind == kind && (due || lapsed))
                 .order(JobRecord.Columns.createdAt, JobRecord.Columns.id).fetchOne(db)
             else { return nil }
             job.state = .processing
             job.attempts += 1
             job.notBefore = nil
             job.updatedAt = now
+            job.leaseNode = node
+            job.leaseExpiresAt = leaseUntil
             try job.update(db)
             return job
+        }
+    }
+
+    public func renewLease(job id: String, node: String, until: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = ? AND lease_node = ?",
+                           arguments: [until, id, JobState.processing, node])
+            return db.changesCount == 1
         }
     }
 
@@ -76,13 +85,22 @@ extension SQLiteCatalog {
         try await write { try job.update($0) }
     }
 
-    /// Puts jobs of `kind` that were `processing` back in the queue (after a crash or shutdown);
-    /// returns how many.
-    @discardableResult
-    public func requeueProcessingJobs(kind: String, at now: String) async throws -> Int {
+    public func updateJob(_ job: JobRecord, leasedBy node: String) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "UPDATE jobs SET state = ?, updated_at = ? WHERE kind = ? AND state = ?",
-                           arguments: [JobState.queued, now, kind, JobState.processing])
+            guard try JobRecord.filter(JobRecord.Columns.id == job.id && JobRecord.Columns.state == JobState.processing
+                                       && JobRecord.Columns.leaseNode == node).fetchCount(db) == 1 else { return false }
+            try job.update(db)
+            return true
+        }
+    }
+
+    @discardableResult
+    public func requeueProcessingJobs(kind: String, leasedBy node: String?, at now: String) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state = ?, updated_at = ?, lease_node = NULL, lease_expires_at = NULL
+                WHERE kind = ? AND state = ? AND (? IS NULL OR lease_node = ? OR lease_node IS NULL)
+                """, arguments: [JobState.queued, now, kind, JobState.processing, node, node])
             return db.changesCount
         }
     }

@@ -121,6 +121,13 @@ enum CatalogMigrations {
             // The owner-policy version the catalog follows: a store behind it was rolled back.
             try db.alter(table: "owners") { t in t.add(column: "policy_version", .integer).notNull().defaults(to: 0) }
         }
+        migrator.registerMigration("v7-job-leases") { db in
+            // The node holding a processing job and until when (renewed while it works).
+            try db.alter(table: "jobs") { t in
+                t.add(column: "lease_node", .text)
+                t.add(column: "lease_expires_at", .text)
+            }
+        }
         return migrator
     }
 }

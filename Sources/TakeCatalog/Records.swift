@@ -165,6 +165,10 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var callbackState: CallbackState?
     /// A queued job is not claimed before this instant (ISO 8601): the backoff after a failed attempt.
     public var notBefore: String?
+    /// The node working on a `processing` job, and until when its claim holds unless renewed. A
+    /// job whose lease has lapsed (its node died or stalled) is claimed by another node.
+    public var leaseNode: String?
+    public var leaseExpiresAt: String?
 
     public init(id: String, kind: String, state: JobState, ownerID: String?, takeID: String?, createdAt: String, updatedAt: String, detail: String,
                 relayKeyID: String? = nil, idempotencyKey: String? = nil, uploadSHA256: String? = nil, attempts: Int = 0, callbackState: CallbackState? = nil) {
@@ -182,6 +186,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.attempts = attempts
         self.callbackState = callbackState
         notBefore = nil
+        leaseNode = nil
+        leaseExpiresAt = nil
     }
 
     public var isFinal: Bool { state.isFinal }
@@ -189,6 +195,6 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     enum CodingKeys: String, CodingKey {
         case id, kind, state, ownerID = "owner_id", takeID = "take_id", createdAt = "created_at", updatedAt = "updated_at", detail
         case relayKeyID = "relay_key_id", idempotencyKey = "idempotency_key", uploadSHA256 = "upload_sha256", attempts
-        case callbackState = "callback_state", notBefore = "not_before"
+        case callbackState = "callback_state", notBefore = "not_before", leaseNode = "lease_node", leaseExpiresAt = "lease_expires_at"
     }
 }

@@ -198,7 +198,8 @@ public enum CatalogError: ReasonCoded, Equatable, Sendable {
     case database(detail: String)
 
     static func wrap(_ error: Error) -> Error {
-        if error is CatalogError { return error }
+        // Our own errors (thrown inside a transaction to end it) pass through as they are.
+        if error is ReasonCoded { return error }
         return CatalogError.database(detail: String(describing: error))
     }
 

@@ -53,12 +53,15 @@ extension PostgresCatalog {
             """, Rows.job).first
     }
 
-    public func claimQueuedJob(kind: String, at now: String) async throws -> JobRecord? {
+    public func claimJob(kind: String, node: String, at now: String, leaseUntil: String?) async throws -> JobRecord? {
         try await rows("""
-            UPDATE jobs SET state = 'processing', attempts = attempts + 1, not_before = NULL, updated_at = \(now)
+            UPDATE jobs SET state = 'processing', attempts = attempts + 1, not_before = NULL, updated_at = \(now),
+                lease_node = \(node), lease_expires_at = \(leaseUntil)
             WHERE id = (
                 SELECT id FROM jobs
-                WHERE kind = \(kind) AND state = 'queued' AND (not_before IS NULL OR not_before <= \(now))
+                WHERE kind = \(kind)
+                  AND ((state = 'queued' AND (not_before IS NULL OR not_before <= \(now)))
+                       OR (state = 'processing' AND lease_expires_at IS NOT NULL AND lease_expires_at < \(now)))
                 ORDER BY created_at, id LIMIT 1
                 FOR UPDATE SKIP LOCKED
             )
@@ -66,15 +69,29 @@ extension PostgresCatalog {
             """, Rows.job).first
     }
 
+    public func renewLease(job id: String, node: String, until: String) async throws -> Bool {
+        try await connection { connection in
+            try await connection.count("""
+                UPDATE jobs SET lease_expires_at = \(until) WHERE id = \(id) AND state = 'processing' AND lease_node = \(node) RETURNING 1
+                """) == 1
+        }
+    }
+
     public func updateJob(_ job: JobRecord) async throws {
-        try await connection { try await $0.updateOne(Writes.updateJob(job), what: "job") }
+        try await connection { try await $0.updateOne(Writes.updateJob(job, leasedBy: nil), what: "job") }
+    }
+
+    public func updateJob(_ job: JobRecord, leasedBy node: String) async throws -> Bool {
+        try await connection { try await $0.count(Writes.updateJob(job, leasedBy: node)) == 1 }
     }
 
     @discardableResult
-    public func requeueProcessingJobs(kind: String, at now: String) async throws -> Int {
+    public func requeueProcessingJobs(kind: String, leasedBy node: String?, at now: String) async throws -> Int {
         try await connection { connection in
             try await connection.count("""
-                UPDATE jobs SET state = 'queued', updated_at = \(now) WHERE kind = \(kind) AND state = 'processing' RETURNING 1
+                UPDATE jobs SET state = 'queued', updated_at = \(now), lease_node = NULL, lease_expires_at = NULL
+                WHERE kind = \(kind) AND state = 'processing' AND (\(node)::text IS NULL OR lease_node = \(node) OR lease_node IS NULL)
+                RETURNING 1
                 """)
         }
     }

@@ -96,9 +96,17 @@ public final class PostgresCatalog: Catalog {
     /// Runs `body` on a connection of the pool, waiting at most ``Options/connectTimeout`` for one,
     /// once the schema is up to date.
     func connection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let location = location
+        let timeout = options.connectTimeout
         try await schema.ensure { target in
-            _ = try await self.leased { connection in
-                try await PostgresSchema.migrate(connection, upTo: target, at: UTCTime(secondsSince1970: Int64(time(nil))).iso8601, logger: Self.logger)
+            do {
+                // On a connection of its own: the first call of a process says at once why the
+                // catalog cannot be reached, where the pool would retry quietly until the timeout.
+                _ = try await Self.direct(location, timeout: timeout) { connection in
+                    try await PostgresSchema.migrate(connection, upTo: target, at: UTCTime(secondsSince1970: Int64(time(nil))).iso8601, logger: Self.logger)
+                }
+            } catch {
+                throw Self.wrap(error, location: location)
             }
         }
         return try await leased(body)
@@ -118,7 +126,9 @@ public final class PostgresCatalog: Catalog {
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let result = first else {
-                    throw CatalogError.unavailable(path: location.redacted, detail: "no connection within \(timeout)")
+                    // The pool retries quietly; one connection of its own says why it failed.
+                    let reason = await Self.diagnose(location)
+                    throw CatalogError.unavailable(path: location.redacted, detail: "no connection within \(timeout)" + (reason.map { ": \($0)" } ?? ""))
                 }
                 return result
             }
@@ -144,10 +154,65 @@ public final class PostgresCatalog: Catalog {
         try await connection { try await $0.execute(query) }
     }
 
+    /// Why a connection to `location` fails now, from one attempt outside the pool (which retries
+    /// without saying why); `nil` if it succeeds (the pool was only busy).
+    static func diagnose(_ location: PostgresLocation) async -> String? {
+        do {
+            try await direct(location, timeout: .seconds(3)) { _ in }
+            return nil
+        } catch {
+            return describe(error)
+        }
+    }
+
+    /// `body` on a connection of its own, outside the pool: a failure to connect is reported at
+    /// once, with the server's reason (a wrong password, a database that does not exist).
+    static func direct<T: Sendable>(_ location: PostgresLocation, timeout: Duration,
+                                    _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        var configuration: PostgresConnection.Configuration
+        if let socket = location.socketDirectory {
+            configuration = .init(unixSocketPath: "\(socket)/.s.PGSQL.\(location.port)", username: location.user,
+                                  password: location.password, database: location.database)
+        } else {
+            var unchecked = TLSConfiguration.makeClientConfiguration()
+            unchecked.certificateVerification = .none
+            let tls: PostgresConnection.Configuration.TLS = switch location.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: unchecked))
+            case .require: .require(try NIOSSLContext(configuration: unchecked))
+            case .verifyFull: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: location.host ?? "localhost", port: location.port, username: location.user,
+                                  password: location.password, database: location.database, tls: tls)
+        }
+        let (seconds, attoseconds) = timeout.components
+        configuration.options.connectTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        configuration.options.additionalStartupParameters = [("application_name", "takevault")]
+        let connection: PostgresConnection
+        do { connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger) } catch {
+            throw CatalogError.unavailable(path: location.redacted, detail: describe(error))
+        }
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     // MARK: Errors
 
     static func wrap(_ error: any Error, location: PostgresLocation) -> any Error {
-        if error is CatalogError { return error }
+        // Our own errors (thrown inside a transaction to end it) pass through as they are.
+        if error is ReasonCoded { return error }
+        if let transaction = error as? PostgresTransactionError {
+            // What ended the transaction: the body's error (rolled back), else BEGIN's or COMMIT's.
+            if let cause = transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? transaction.rollbackError {
+                return wrap(cause, location: location)
+            }
+        }
         if let error = error as? PSQLError, error.serverInfo == nil {
             // No answer from the server: the connection, not the statement, failed.
             return CatalogError.unavailable(path: location.redacted, detail: describe(error))

@@ -70,7 +70,7 @@ enum Rows {
 
     static let jobColumns = """
         id, kind, state, owner_id, take_id, created_at, updated_at, detail, relay_key_id, idempotency_key, upload_sha256, \
-        attempts, callback_state, not_before
+        attempts, callback_state, not_before, lease_node, lease_expires_at
         """
 
     static func job(_ row: PostgresRandomAccessRow) throws -> JobRecord {
@@ -80,6 +80,8 @@ enum Rows {
             detail: try row.value("detail"), relayKeyID: try row.value("relay_key_id"), idempotencyKey: try row.value("idempotency_key"),
             uploadSHA256: try row.value("upload_sha256"), attempts: try row.value("attempts"), callbackState: try row.optionalDomain("callback_state"))
         job.notBefore = try row.value("not_before")
+        job.leaseNode = try row.value("lease_node")
+        job.leaseExpiresAt = try row.value("lease_expires_at")
         return job
     }
 
@@ -113,21 +115,24 @@ enum Writes {
     static func insertJob(_ job: JobRecord) -> PostgresQuery {
         """
         INSERT INTO jobs (id, kind, state, owner_id, take_id, created_at, updated_at, detail, relay_key_id, idempotency_key, upload_sha256,
-                          attempts, callback_state, not_before)
+                          attempts, callback_state, not_before, lease_node, lease_expires_at)
         VALUES (\(job.id), \(job.kind), \(job.state.rawValue), \(job.ownerID), \(job.takeID), \(job.createdAt), \(job.updatedAt), \(job.detail),
-                \(job.relayKeyID), \(job.idempotencyKey), \(job.uploadSHA256), \(job.attempts), \(job.callbackState?.rawValue), \(job.notBefore))
+                \(job.relayKeyID), \(job.idempotencyKey), \(job.uploadSHA256), \(job.attempts), \(job.callbackState?.rawValue), \(job.notBefore),
+                \(job.leaseNode), \(job.leaseExpiresAt))
         ON CONFLICT DO NOTHING
         RETURNING id
         """
     }
 
-    static func updateJob(_ job: JobRecord) -> PostgresQuery {
+    /// Replaces job `job.id`'s row; with `leasedBy`, only while that node holds it processing.
+    static func updateJob(_ job: JobRecord, leasedBy node: String?) -> PostgresQuery {
         """
         UPDATE jobs SET kind = \(job.kind), state = \(job.state.rawValue), owner_id = \(job.ownerID), take_id = \(job.takeID),
             created_at = \(job.createdAt), updated_at = \(job.updatedAt), detail = \(job.detail), relay_key_id = \(job.relayKeyID),
             idempotency_key = \(job.idempotencyKey), upload_sha256 = \(job.uploadSHA256), attempts = \(job.attempts),
-            callback_state = \(job.callbackState?.rawValue), not_before = \(job.notBefore)
-        WHERE id = \(job.id)
+            callback_state = \(job.callbackState?.rawValue), not_before = \(job.notBefore), lease_node = \(job.leaseNode),
+            lease_expires_at = \(job.leaseExpiresAt)
+        WHERE id = \(job.id) AND (\(node)::text IS NULL OR (state = 'processing' AND lease_node = \(node)))
         RETURNING 1
         """
     }

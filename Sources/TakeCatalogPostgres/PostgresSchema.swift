@@ -146,6 +146,12 @@ enum PostgresSchema {
             """,
             "CREATE INDEX tier_history_owner ON tier_history (owner_id, at, id)",
         ]),
+        Migration(version: 2, name: "job-leases", statements: [
+            // The node holding a processing job and until when (renewed while it works): a job
+            // whose lease lapsed is claimed by another node.
+            "ALTER TABLE jobs ADD COLUMN lease_node text COLLATE \"C\", ADD COLUMN lease_expires_at text COLLATE \"C\"",
+            "CREATE INDEX jobs_leases ON jobs (kind, lease_expires_at) WHERE state = 'processing'",
+        ]),
     ]
 
     /// The newest schema version this build knows.

@@ -1,14 +1,7 @@
-import PostgresNIO
 import TakeCatalog
-@testable import TakeCatalogPostgres
+import TakeCatalogPostgres
 import Testing
 import TestSupport
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The catalog implementations the conformance suite runs against. Every test of the suite is
 /// parameterised over ``all``: an implementation passes the suite or does not ship.
@@ -27,44 +20,12 @@ enum CatalogImplementation: String, CaseIterable, Sendable, CustomTestStringConv
     var testDescription: String { rawValue }
 }
 
-/// The PostgreSQL server the tests run against, from `TAKEVAULT_TEST_POSTGRES_URL` and
-/// `TAKEVAULT_TEST_POSTGRES_PASSWORD` (scripts/postgres.sh prints both). There is no mock.
-enum PostgresTestServer {
-    static var current: PostgresLocation? {
-        guard let url = environment("TAKEVAULT_TEST_POSTGRES_URL") else { return nil }
-        return try? PostgresLocation(url: url, environment: ["TAKEVAULT_CATALOG_PASSWORD": environment("TAKEVAULT_TEST_POSTGRES_PASSWORD") ?? ""])
-    }
-
-    static var required: Bool { environment("TAKEVAULT_REQUIRE_POSTGRES") == "1" }
-
-    /// A database of its own for one test, made on the server (dropped with the server's cluster).
-    static func freshDatabase() async throws -> PostgresLocation {
+extension PostgresTestServer {
+    /// A database of its own for one catalog test.
+    static func freshCatalog() throws -> PostgresLocation {
         let server = try #require(current, "TAKEVAULT_REQUIRE_POSTGRES=1 but no usable TAKEVAULT_TEST_POSTGRES_URL")
-        let name = "tv_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        try await administer(server, "CREATE DATABASE \(name)")
-        var location = server
-        location.database = name
-        return location
-    }
-
-    /// Runs one statement on the server's own database, outside any catalog.
-    static func administer(_ server: PostgresLocation, _ sql: String) async throws {
-        let configuration = PostgresConnection.Configuration(host: server.host ?? "localhost", port: server.port, username: server.user,
-                                                             password: server.password, database: server.database, tls: .disable)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: PostgresCatalog.logger)
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: PostgresCatalog.logger).drain()
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
-    }
-
-    private static func environment(_ name: String) -> String? {
-        guard let pointer = getenv(name) else { return nil }
-        let text = String(cString: pointer)
-        return text.isEmpty ? nil : text
+        let url = try #require(server.freshDatabase("catalog"), "CREATE DATABASE failed on the test server")
+        return try PostgresLocation(url: url, environment: server.environment)
     }
 }
 
@@ -80,7 +41,7 @@ final class CatalogFixture: Sendable {
 
     init(_ implementation: CatalogImplementation) async throws {
         self.implementation = implementation
-        database = implementation == .postgres ? try await PostgresTestServer.freshDatabase() : nil
+        database = implementation == .postgres ? try PostgresTestServer.freshCatalog() : nil
         catalog = try await Self.open(implementation, directory: directory, database: database)
     }
 

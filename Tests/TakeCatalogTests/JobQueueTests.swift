@@ -112,4 +112,83 @@ struct JobQueueTests {
         #expect(try await second.job("a")?.state == .queued)
         #expect(try await second.owner("u1")?.tier == .pro)
     }
+
+    @Test("a lease holds a job for its node: renewed by it alone; once lapsed another node claims it, and the first can neither renew nor record an outcome",
+          arguments: CatalogImplementation.all)
+    func leases(_ implementation: CatalogImplementation) async throws {
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
+        defer { fixture.end() }
+        _ = try await catalog.insertJob(Self.job("a", at: "2026-11-30T10:00:00Z"))
+        let first = try #require(try await catalog.claimJob(kind: Self.kind, node: "node-1", at: "2026-11-30T10:01:00Z", leaseUntil: "2026-11-30T10:02:00Z"))
+        #expect(first.leaseNode == "node-1" && first.leaseExpiresAt == "2026-11-30T10:02:00Z" && first.attempts == 1)
+        #expect(try await catalog.claimJob(kind: Self.kind, node: "node-2", at: "2026-11-30T10:01:30Z", leaseUntil: "2026-11-30T10:02:30Z") == nil,
+                "a held lease keeps the job from other nodes")
+        #expect(try await catalog.renewLease(job: "a", node: "node-1", until: "2026-11-30T10:03:00Z"))
+        #expect(try await !catalog.renewLease(job: "a", node: "node-2", until: "2026-11-30T10:09:00Z"), "only the holder renews")
+        #expect(try await catalog.claimJob(kind: Self.kind, node: "node-2", at: "2026-11-30T10:02:30Z", leaseUntil: "2026-11-30T10:03:30Z") == nil,
+                "renewed: still held at 10:02:30")
+
+        // node-1 stalls past its lease: node-2 takes the job over, as a new attempt.
+        let second = try #require(try await catalog.claimJob(kind: Self.kind, node: "node-2", at: "2026-11-30T10:03:01Z", leaseUntil: "2026-11-30T10:04:01Z"))
+        #expect(second.id == "a" && second.leaseNode == "node-2" && second.attempts == 2)
+        #expect(try await !catalog.renewLease(job: "a", node: "node-1", until: "2026-11-30T10:05:00Z"))
+        var late = first
+        late.state = .done
+        late.takeID = "take-from-node-1"
+        #expect(try await !catalog.updateJob(late, leasedBy: "node-1"), "the outcome of a node that lost its lease is not recorded")
+        let afterLoss = try #require(try await catalog.job("a"))
+        #expect(afterLoss.takeID == nil && afterLoss.state == .processing)
+        var done = second
+        done.state = .done
+        done.takeID = "take-from-node-2"
+        done.leaseNode = nil
+        done.leaseExpiresAt = nil
+        #expect(try await catalog.updateJob(done, leasedBy: "node-2"))
+        let stored = try #require(try await catalog.job("a"))
+        #expect(stored.state == .done && stored.takeID == "take-from-node-2" && stored.leaseNode == nil)
+        #expect(try await catalog.claimJob(kind: Self.kind, node: "node-3", at: "2026-11-30T11:00:00Z", leaseUntil: "2026-11-30T11:01:00Z") == nil,
+                "a finished job is never claimed again")
+    }
+
+    @Test("a node starting again queues its own processing jobs only; another node's stay with it until their leases lapse",
+          arguments: CatalogImplementation.all)
+    func requeueOwnJobs(_ implementation: CatalogImplementation) async throws {
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
+        defer { fixture.end() }
+        for id in ["a", "b"] { _ = try await catalog.insertJob(Self.job(id, at: "2026-11-30T10:00:0\(id == "a" ? 0 : 1)Z")) }
+        _ = try await catalog.claimJob(kind: Self.kind, node: "node-1", at: "2026-11-30T10:01:00Z", leaseUntil: "2026-11-30T10:02:00Z")
+        _ = try await catalog.claimJob(kind: Self.kind, node: "node-2", at: "2026-11-30T10:01:00Z", leaseUntil: "2026-11-30T10:02:00Z")
+        #expect(try await catalog.requeueProcessingJobs(kind: Self.kind, leasedBy: "node-1", at: "2026-11-30T10:01:10Z") == 1)
+        let a = try #require(try await catalog.job("a")), b = try #require(try await catalog.job("b"))
+        #expect(a.state == .queued && a.leaseNode == nil && a.leaseExpiresAt == nil)
+        #expect(b.state == .processing && b.leaseNode == "node-2")
+    }
+
+    @Test("nodes claiming with leases at once, over a queue with lapsed leases in it, never hand out one job twice",
+          arguments: CatalogImplementation.all)
+    func concurrentLeasedClaims(_ implementation: CatalogImplementation) async throws {
+        let fixture = try await CatalogFixture(implementation), setup = fixture.catalog
+        defer { fixture.end() }
+        let count = 120
+        for index in 0..<count { _ = try await setup.insertJob(Self.job("job-\(1000 + index)", at: "2026-11-30T10:00:00Z")) }
+        // A third of them were taken by a node that died: leases lapsed long ago.
+        for _ in 0..<(count / 3) { _ = try await setup.claimJob(kind: Self.kind, node: "dead", at: "2026-11-30T09:00:00Z", leaseUntil: "2026-11-30T09:01:00Z") }
+        var nodes: [(String, any Catalog)] = []
+        for index in 0..<3 { nodes.append(("node-\(index)", try await fixture.openAgain())) }
+        let claims = try await withThrowingTaskGroup(of: [String].self) { group in
+            for (name, catalog) in nodes {
+                group.addTask {
+                    var mine: [String] = []
+                    while let job = try await catalog.claimJob(kind: Self.kind, node: name, at: "2026-11-30T10:01:00Z", leaseUntil: "2026-11-30T10:10:00Z") {
+                        mine.append(job.id)
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(claims.count == count && Set(claims).count == count, "every job once: \(claims.count) claims of \(Set(claims).count) jobs")
+        let held = try await setup.jobs(kind: Self.kind, states: [.processing])
+        #expect(held.count == count && held.allSatisfy { $0.leaseNode?.hasPrefix("node-") == true })
+    }
 }

@@ -25,7 +25,7 @@ struct SQLiteMigrationTests {
 
     @Test("a catalog at the schema before the latest migration (and one at the first) opens: rows kept, new columns at their defaults")
     func fromEarlierSchemas() async throws {
-        for previous in ["v1", "v5-job-retry"] {
+        for previous in ["v1", "v6-policy-version"] {
             let directory = TestDirectory()
             let path = directory.file("catalog.sqlite")
             let old = try DatabaseQueue(path: path)
@@ -54,7 +54,7 @@ struct SQLiteMigrationTests {
             // v1); as the row holds them otherwise (this one was written without: 0).
             #expect(try await catalog.expiredTakes(at: "2026-03-01T00:00:00Z").map(\.bytes) == [previous == "v1" ? 12 : 0], "from \(previous)")
             let job = try #require(try await catalog.claimQueuedJob(kind: "relay-upload", at: "2026-01-03T00:00:00Z"))
-            #expect(job.id == "j1" && job.attempts == 1 && job.notBefore == nil)
+            #expect(job.id == "j1" && job.attempts == 1 && job.notBefore == nil && job.leaseNode == "local")
             #expect(try await catalog.recordNonce(keyID: "r", nonce: "n", expiresAt: "2026-01-03T00:05:00Z", now: "2026-01-03T00:00:00Z"))
         }
     }

@@ -25,7 +25,7 @@ struct CommandSynopsisTests {
     }
 
     /// Options shown once for all commands rather than on each line (README says so).
-    static let sharedOptions: Set<String> = ["--vault", "--store", "--help", "-h"]
+    static let sharedOptions: Set<String> = ["--vault", "--store", "--catalog", "--help", "-h"]
 
     /// Each command path ("owner hold") with the spellings of each of its options.
     static func commands() throws -> [String: [[String]]] {

@@ -29,6 +29,10 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     /// The store holds a take the catalog last recorded as deleted: put back from an earlier copy
     /// (or left by a deletion that stopped part-way). It is not indexed or carried over.
     case deletedTakePresent(take: String)
+    /// Something else holds what the operation needs alone (a running relay server).
+    case busy(operation: String, detail: String)
+    /// A catalog copy read back differs from what was copied; the vault keeps its catalog.
+    case catalogCopyMismatch(target: String)
 
     public var code: String {
         switch self {
@@ -47,6 +51,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .notARegularFile: "not_a_regular_file"
         case .policyRollback: "policy_rollback"
         case .deletedTakePresent: "deleted_take_present"
+        case .busy: "vault_busy"
+        case .catalogCopyMismatch: "catalog_copy_mismatch"
         }
     }
 
@@ -73,6 +79,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
             "Owner \(owner)'s newest policy object in the store is version \(stored), the catalog recorded version \(recorded): a newer one is gone. Nothing of theirs is decided on it."
         case .deletedTakePresent(let take):
             "Take \(take) was deleted, yet the store holds it: put back from an earlier copy, or a deletion stopped part-way. It is not indexed; `takevault delete --take \(take)` removes it."
+        case .busy(let operation, let detail): "\(operation) cannot run now: \(detail)."
+        case .catalogCopyMismatch(let target):
+            "The copy in \(target) does not read back as what was copied; the vault keeps its catalog. Empty the target and try again."
         }
     }
 
@@ -80,8 +89,8 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         switch self {
         case .takeNotFound, .artefactNotFound, .sessionNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
         case .ownerRestricted, .ownerErased, .ownerHeld, .takeHeld: .rejectedInput
-        case .vaultMissing, .regionNotAllowed: .failure
-        case .policyRollback, .deletedTakePresent: .integrity
+        case .vaultMissing, .regionNotAllowed, .busy: .failure
+        case .policyRollback, .deletedTakePresent, .catalogCopyMismatch: .integrity
         }
     }
 }

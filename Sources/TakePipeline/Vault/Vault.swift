@@ -37,6 +37,8 @@ public final class Vault: Sendable {
     public let region: String
     /// What operations lock, so they run safely beside each other.
     public let locks: VaultLocks
+    /// Which catalog this is, as it may be printed: a file name or a PostgreSQL URL without its password.
+    public let catalogDescription: String
 
     public var quarantineDirectory: String { root + "/quarantine" }
     public var workDirectory: String { root + "/work" }
@@ -57,7 +59,8 @@ public final class Vault: Sendable {
     public var masterKeyID: String { masterKey.id.hex }
 
     init(root: String, store: any ObjectStore, catalog: any Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings,
-         clock: PipelineClock, region: String, locks: VaultLocks) {
+         clock: PipelineClock, region: String, locks: VaultLocks, catalogDescription: String) {
+        self.catalogDescription = catalogDescription
         self.region = region
         self.locks = locks
         self.root = root
@@ -73,7 +76,8 @@ public final class Vault: Sendable {
     /// the environment supplies one, the default `config.json`, and an empty catalog. Refuses to
     /// touch an existing vault.
     @discardableResult
-    public static func initialize(at path: String, environment: [String: String], store: String? = nil, clock: PipelineClock = .system) throws -> Vault {
+    public static func initialize(at path: String, environment: [String: String], store: String? = nil, catalog: String? = nil,
+                                  clock: PipelineClock = .system) throws -> Vault {
         if access(path + "/config.json", F_OK) == 0 { throw PipelineError.vaultExists(path: path) }
         // The vault holds keys and personal data: only its owner may enter it.
         try FileIO.makeDirectory(path)
@@ -83,21 +87,23 @@ public final class Vault: Sendable {
             try FileIO.writeNew(path + "/master.key", MasterKey.generate().fileContents(), mode: 0o600)
         }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var settings = VaultConfig()
         // An S3 store named at creation is remembered; later commands need no --store.
         if let store, S3Configuration.isS3URL(store) { settings.store = store }
+        // So is a shared catalog, without its password (which comes from the environment or a file).
+        if let catalog, CatalogLocation.isShared(catalog) { settings.catalog = try CatalogLocation.describe(catalog, environment: environment) }
         var config = Array(try encoder.encode(settings))
         config.append(0x0a)
         try FileIO.writeNew(path + "/config.json", config, mode: 0o644)
-        return try open(at: path, environment: environment, store: store, clock: clock)
+        return try open(at: path, environment: environment, store: store, catalog: catalog, clock: clock)
     }
 
     /// Opens the vault at `path`, with settings from its config and the environment (then
     /// `overrides`, the command line's).
     public static func open(
-        at path: String, environment: [String: String], store storeFlag: String? = nil, overrides: (inout PipelineSettings) -> Void = { _ in },
-        clock: PipelineClock = .system
+        at path: String, environment: [String: String], store storeFlag: String? = nil, catalog catalogFlag: String? = nil,
+        overrides: (inout PipelineSettings) -> Void = { _ in }, clock: PipelineClock = .system
     ) throws -> Vault {
         guard access(path + "/config.json", F_OK) == 0 else { throw PipelineError.vaultMissing(path: path) }
         let configBytes = try FileIO.read(path + "/config.json")
@@ -116,10 +122,12 @@ public final class Vault: Sendable {
         let (masterKeys, masterKeyPath) = try MasterKeySource.load(vault: path, environment: environment)
         let location = StoreLocation.resolve(flag: storeFlag, environment: environment, config: config)
         let store = try StoreLocation.open(location, vault: path, region: config.region, environment: environment)
-        let catalog = try SQLiteCatalog(path: path + "/catalog.sqlite")
+        let catalogLocation = CatalogLocation.resolve(flag: catalogFlag, environment: environment, config: config)
+        let catalog = try CatalogLocation.open(catalogLocation, vault: path, environment: environment)
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
         return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
-                     clock: clock, region: config.region, locks: try VaultLocks(vault: path))
+                     clock: clock, region: config.region, locks: try VaultLocks(vault: path),
+                     catalogDescription: try CatalogLocation.describe(catalogLocation, environment: environment))
     }
 }
 
@@ -130,6 +138,9 @@ public struct VaultConfig: Sendable, Codable {
     public var store: String?
     /// A local store folder, relative to the vault (default `store`).
     public var storePath: String?
+    /// The catalog, `postgres://USER@HOST:PORT/DATABASE` without a password (see
+    /// ``CatalogLocation``); `nil` for the vault's own `catalog.sqlite`.
+    public var catalog: String?
     /// The store's region; the privacy policy keeps all data in AWS eu-west-1 (Ireland).
     public var region = "eu-west-1"
     /// Regions a store may be in; opening a vault whose store is elsewhere fails.
@@ -138,13 +149,14 @@ public struct VaultConfig: Sendable, Codable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case format, store, storePath = "store_path", region, allowedRegions = "allowed_regions", pipeline }
+    enum CodingKeys: String, CodingKey { case format, store, storePath = "store_path", catalog, region, allowedRegions = "allowed_regions", pipeline }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         format = try container.decodeIfPresent(Int.self, forKey: .format) ?? 1
         store = try container.decodeIfPresent(String.self, forKey: .store)
         storePath = try container.decodeIfPresent(String.self, forKey: .storePath)
+        catalog = try container.decodeIfPresent(String.self, forKey: .catalog)
         region = try container.decodeIfPresent(String.self, forKey: .region) ?? "eu-west-1"
         allowedRegions = try container.decodeIfPresent([String].self, forKey: .allowedRegions) ?? ["eu-west-1"]
         pipeline = try container.decodeIfPresent(PipelineSettings.self, forKey: .pipeline) ?? PipelineSettings()

@@ -7,4 +7,16 @@ extension Vault {
         do { try await store.checkAvailable(); checks["store"] = "ok" } catch { checks["store"] = "\(error)" }
         return checks
     }
+
+    /// Reaches the catalog (connecting and migrating a shared one), or throws why it cannot.
+    public func checkCatalog() async throws {
+        try await catalog.ping()
+    }
+
+    /// Reaches the catalog at `location` before a vault is made for it: `init` leaves nothing
+    /// behind when the shared catalog it is given cannot be reached.
+    public static func checkCatalog(_ location: String, vault root: String, environment: [String: String]) async throws {
+        guard CatalogLocation.isShared(location) else { return }
+        try await CatalogLocation.open(location, vault: root, environment: environment).ping()
+    }
 }

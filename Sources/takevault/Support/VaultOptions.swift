@@ -7,8 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// `--vault DIR` and `--store LOCATION`, on every command that touches a vault; `TAKEVAULT_VAULT`
-/// sets the default vault, else `~/.local/share/takevault`.
+/// `--vault DIR`, `--store LOCATION` and `--catalog LOCATION`, on every command that touches a
+/// vault; `TAKEVAULT_VAULT` sets the default vault, else `~/.local/share/takevault`.
 struct VaultOptions: ParsableArguments {
     @Option(help: "The vault folder (default: $TAKEVAULT_VAULT, else ~/.local/share/takevault).")
     var vault: String?
@@ -18,10 +18,15 @@ struct VaultOptions: ParsableArguments {
         discussion: "S3 reads TAKEVAULT_S3_ENDPOINT, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the shared credentials file."))
     var store: String?
 
+    @Option(help: ArgumentHelp(
+        "The catalog: postgres://USER@HOST[:PORT]/DATABASE, or a SQLite file (default: $TAKEVAULT_CATALOG, else the vault's config, else <vault>/catalog.sqlite).",
+        discussion: "A PostgreSQL password comes from TAKEVAULT_CATALOG_PASSWORD or a password file (?password_file=PATH or TAKEVAULT_CATALOG_PASSWORD_FILE, mode 0600); a password in the URL works but is visible to other users in the process list."))
+    var catalog: String?
+
     var path: String { vault ?? Vault.defaultPath(environment: Environment.current) }
 
     func open(overrides: (inout PipelineSettings) -> Void = { _ in }) throws -> Vault {
-        try Vault.open(at: path, environment: Environment.current, store: store, overrides: overrides)
+        try Vault.open(at: path, environment: Environment.current, store: store, catalog: catalog, overrides: overrides)
     }
 }
 
