@@ -6,6 +6,7 @@
 #
 #   exports=$(scripts/postgres.sh start DIR); eval "$exports"   # TAKEVAULT_TEST_POSTGRES_* exports
 #   scripts/postgres.sh stop DIR
+#   scripts/postgres.sh resume DIR    # starts the stopped cluster again, same port and data (restart tests)
 #
 # Installs PostgreSQL from Debian's packages when initdb is missing. PostgreSQL refuses to run as
 # root, so under root the cluster belongs to the `postgres` account the package creates. Stop
@@ -39,7 +40,26 @@ find_bin() {
     echo "$found"
 }
 
+# fsync off: a test cluster need not survive a power cut, and the tests that restart it stop
+# the process, not the machine (the page cache keeps what was written).
+start_cluster() {
+    local port
+    port=$(cat "$dir/port")
+    "${as_owner[@]}" "$pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir/socket -c fsync=off -c max_connections=200" \
+        start >/dev/null \
+        || { echo "PostgreSQL did not start; its log:" >&2; tail -20 "$dir/log" >&2; stop; exit 1; }
+}
+
+as_owner=()
+[[ "$(id -u)" -ne 0 ]] || as_owner=(runuser -u postgres --)
+
 case "$command" in
+resume)
+    pg_ctl=$(find_bin pg_ctl)
+    [[ -f "$dir/port" && -d "$dir/data" ]] || { echo "no stopped cluster in $dir" >&2; exit 1; }
+    start_cluster
+    ;;
 start)
     if [[ -z "$(find_bin initdb)" ]]; then
         echo "takevault: installing Debian packages: postgresql" >&2
@@ -54,11 +74,7 @@ start)
     stop
     rm -rf "$dir"
     mkdir -p "$dir/socket"
-    as_owner=()
-    if [[ "$(id -u)" -eq 0 ]]; then
-        chown -R postgres "$dir"
-        as_owner=(runuser -u postgres --)
-    fi
+    [[ "$(id -u)" -ne 0 ]] || chown -R postgres "$dir"
     password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     printf '%s\n' "$password" >"$dir/password"
@@ -67,12 +83,9 @@ start)
     "${as_owner[@]}" "$initdb" -D "$dir/data" -U takevault --pwfile="$dir/password" \
         --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
         || { echo "initdb failed; its log:" >&2; tail -20 "$dir/initdb.log" >&2; exit 1; }
-    # fsync off: a test cluster need not survive a power cut, and the tests that restart it stop
-    # the process, not the machine (the page cache keeps what was written).
-    "${as_owner[@]}" "$pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir/socket -c fsync=off -c max_connections=200" \
-        start >/dev/null \
-        || { echo "PostgreSQL did not start; its log:" >&2; tail -20 "$dir/log" >&2; stop; exit 1; }
+    echo "$port" >"$dir/port"
+    start_cluster
+
     PGPASSWORD="$password" "$psql" -q -h 127.0.0.1 -p "$port" -U takevault -d postgres -v ON_ERROR_STOP=1 \
         -c "CREATE DATABASE takevault_tests" >/dev/null \
         || { echo "PostgreSQL answered but the test database could not be made; its log:" >&2; tail -20 "$dir/log" >&2; stop; exit 1; }
@@ -84,7 +97,7 @@ stop)
     stop
     ;;
 *)
-    echo "usage: postgres.sh start|stop DIR" >&2
+    echo "usage: postgres.sh start|stop|resume DIR" >&2
     exit 2
     ;;
 esac

@@ -14,6 +14,10 @@ import TakePipeline
 ///
 /// On graceful shutdown workers stop claiming, finish the take in hand and return; a job cut off
 /// harder than that stays `processing` and is queued again at the next start.
+///
+/// A claim leases the job to this node (`RelayConfiguration.node`) for `leaseSeconds`, renewed
+/// every third of that while the worker works. A node that dies or stalls past its lease loses the
+/// job to another node of a shared catalog; its own outcome is then not recorded.
 final class PipelineWorkers: Service, Sendable {
     /// Opens the vault afresh for each job, so a master key rotated by `takevault keys rotate` or
     /// an erasure while the server runs is the one new owner keys are wrapped under.
@@ -26,10 +30,13 @@ final class PipelineWorkers: Service, Sendable {
     let configuration: RelayConfiguration
     let executor: PipelineExecutor
     let logger: Logger
+    /// Whether other nodes share the catalog (and so the queue), each with a spool of its own.
+    let sharedCatalog: Bool
     private let stopping = Atomic<Bool>(false)
 
     init(openVault: @escaping @Sendable () throws -> Vault, spool: UploadSpool, jobs: RelayJobs, board: JobProgressBoard, metrics: RelayMetrics, notifier: CallbackNotifier,
-         configuration: RelayConfiguration, logger: Logger) {
+         configuration: RelayConfiguration, logger: Logger, sharedCatalog: Bool) {
+        self.sharedCatalog = sharedCatalog
         self.openVault = openVault
         self.spool = spool
         self.jobs = jobs
@@ -67,7 +74,7 @@ final class PipelineWorkers: Service, Sendable {
     private func work() async {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let job: JobRecord?
-            do { job = try await jobs.catalog.claimQueuedJob(kind: RelayJobs.kind, at: jobs.now) } catch {
+            do { job = try await jobs.claim(node: configuration.node, leaseSeconds: configuration.leaseSeconds) } catch {
                 logger.error("cannot claim a job", metadata: ["error": "\(error)"])
                 job = nil
             }
@@ -89,6 +96,13 @@ final class PipelineWorkers: Service, Sendable {
             return
         }
         guard spool.contains(job: job.id) else {
+            if sharedCatalog {
+                // Another node of the vault holds this upload in its spool: the job waits for it
+                // (that node, back up, claims it), it is not failed here.
+                await retryLater(job, error: ErrorDetail(code: "upload_on_another_node", message: "The upload is spooled on another node."),
+                                 logger: logger)
+                return
+            }
             await finish(job, state: .failed, error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
             return
         }
@@ -107,7 +121,7 @@ final class PipelineWorkers: Service, Sendable {
         do {
             let vault = try openVault()
             let ingest = Ingest(vault: vault)
-            let result = try await withTaskExecutorPreference(executor) {
+            let result = try await holdingLease(job, logger: logger) { try await withTaskExecutorPreference(executor) {
                 try await ingest.run(request) { stage, fraction in
                     board.update(job.id, stage: stage.rawValue, fraction: fraction)
                     let now = clock.now
@@ -118,7 +132,7 @@ final class PipelineWorkers: Service, Sendable {
                         }
                     }
                 }
-            }
+            } }
             stageClock.withLock { metrics.stage($0.stage, clock.now - $0.started) }
             // Erasure deletes an owner's jobs with everything else. If it landed while this take
             // was being ingested, the commit above came after it: finish the erasure's work.
@@ -142,6 +156,12 @@ final class PipelineWorkers: Service, Sendable {
             metrics.jobFinished(.done)
             logger.info("archived", metadata: ["take_id": "\(result.takeID)", "created": "\(result.created)"])
             notifier.notify(finished)
+        } catch let lost as RelayJobs.LeaseLost {
+            // Stalled past the lease: another node has the job, and its attempt stands. The take
+            // this one committed (if any) is the same take; the upload stays in this spool until
+            // the job's outcome lets it go.
+            board.clear(job.id)
+            logger.warning("lease lost; outcome not recorded", metadata: ["detail": "\(lost)"])
         } catch let error as PipelineError {
             if case .ownerRestricted = error {
                 await park(job, error: error, owner: metadata.owner, logger: logger)
@@ -155,6 +175,31 @@ final class PipelineWorkers: Service, Sendable {
         } catch {
             await retryLater(job, error: error, logger: logger)
         }
+    }
+
+    /// Runs `body` while renewing `job`'s lease every third of its length. A renewal the catalog
+    /// refuses (another node has the job) is logged and renewing stops; the outcome is then refused
+    /// too (``RelayJobs/LeaseLost``).
+    private func holdingLease<T: Sendable>(_ job: JobRecord, logger: Logger, _ body: () async throws -> T) async throws -> T {
+        guard job.leaseExpiresAt != nil else { return try await body() }
+        let jobs = self.jobs
+        let seconds = configuration.leaseSeconds
+        let renewal = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(max(1, seconds / 3)))
+                if Task.isCancelled { return }
+                do {
+                    if try await !jobs.renew(job, leaseSeconds: seconds) {
+                        logger.warning("lease lost to another node")
+                        return
+                    }
+                } catch {
+                    logger.warning("cannot renew the lease", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { renewal.cancel() }
+        return try await body()
     }
 
     /// A failure that may pass (the store, the catalog, the disk): the job is queued again with a

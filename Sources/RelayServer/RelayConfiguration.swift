@@ -39,6 +39,21 @@ public struct RelayConfiguration: Sendable {
     /// (`takevault relay jobs --cancel`).
     public var retryBaseSeconds = 1
     public var retryCapSeconds = 300
+    /// This server's name among the nodes of one vault (`serve --node`, default the host name):
+    /// what its job leases and metrics carry.
+    public var node = RelayConfiguration.hostName()
+    /// How long a claimed job stays this node's without a renewal, in seconds. Workers renew it
+    /// every third of that while they work; a node that dies or stalls longer loses its jobs to
+    /// the other nodes.
+    public var leaseSeconds = 60
+
+    /// The machine's host name (`node` when none is given).
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "node" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "node" : name
+    }
 
     /// The wait before attempt `attempts + 1`, after `attempts` failed ones.
     public func retryDelaySeconds(afterAttempts attempts: Int) -> Int {

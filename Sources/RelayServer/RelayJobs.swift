@@ -56,6 +56,39 @@ struct RelayJobs: Sendable {
         try JSONDecoder().decode(RelayJobDetail.self, from: Data(job.detail.utf8))
     }
 
+    /// The worker's job was claimed by another node after its lease lapsed: the other node's
+    /// attempt is the job's now, and this one's outcome is not recorded.
+    struct LeaseLost: Error, CustomStringConvertible {
+        var jobID: String
+        var description: String { "job \(jobID) was taken over by another node after its lease lapsed" }
+    }
+
+    /// Writes the outcome of a worker's attempt: only while the worker's node still holds the job
+    /// (``LeaseLost`` otherwise), and with the lease let go.
+    func record(_ job: JobRecord) async throws {
+        var job = job
+        guard let node = job.leaseNode else {
+            try await catalog.updateJob(job)
+            return
+        }
+        job.leaseNode = nil
+        job.leaseExpiresAt = nil
+        guard try await catalog.updateJob(job, leasedBy: node) else { throw LeaseLost(jobID: job.id) }
+    }
+
+    /// Claims the oldest due job (or one whose lease lapsed) for `node`, leased for `leaseSeconds`.
+    func claim(node: String, leaseSeconds: Int) async throws -> JobRecord? {
+        try await catalog.claimJob(kind: Self.kind, node: node, at: now, leaseUntil: leaseEnd(seconds: leaseSeconds))
+    }
+
+    /// Extends `job`'s lease; `false` when another node has it now.
+    func renew(_ job: JobRecord, leaseSeconds: Int) async throws -> Bool {
+        guard let node = job.leaseNode else { return true }
+        return try await catalog.renewLease(job: job.id, node: node, until: leaseEnd(seconds: leaseSeconds))
+    }
+
+    func leaseEnd(seconds: Int) -> String { Timestamp.string(clock.now().addingTimeInterval(Double(seconds))) }
+
     /// Records a final state, and marks the callback pending when the relay wants one.
     func finish(_ job: JobRecord, state: JobState, takeID: String? = nil, callback: Bool, update: (inout RelayJobDetail) -> Void) async throws -> JobRecord {
         var job = job
@@ -66,7 +99,9 @@ struct RelayJobs: Sendable {
         job.updatedAt = now
         job.detail = try Self.encode(detail)
         job.callbackState = callback ? .pending : nil
-        try await catalog.updateJob(job)
+        try await record(job)
+        job.leaseNode = nil
+        job.leaseExpiresAt = nil
         return job
     }
 
@@ -80,7 +115,7 @@ struct RelayJobs: Sendable {
         job.updatedAt = now
         job.notBefore = Timestamp.string(clock.now().addingTimeInterval(Double(delay)))
         job.detail = try Self.encode(detail)
-        try await catalog.updateJob(job)
+        try await record(job)
         if delay == 0 { queued.notify() }
     }
 
@@ -93,7 +128,7 @@ struct RelayJobs: Sendable {
         job.updatedAt = now
         job.notBefore = nil
         job.detail = try Self.encode(detail)
-        try await catalog.updateJob(job)
+        try await record(job)
     }
 
     /// Queues the owner's parked jobs again.

@@ -89,12 +89,18 @@ struct RelayRoutes: Sendable {
         }
     }
 
-    /// Ready when the catalog answers, the store answers and the spool takes a synced write.
+    /// Ready when the catalog answers, the store answers and the spool takes a synced write. The
+    /// answer names the node and what it checked, so a load balancer's view can be read per node.
     private func readiness() async -> Response {
         var checks = await vault.health()
         checks["spool"] = spool.isWritable() ? "ok" : "not writable"
         let ready = checks.values.allSatisfy { $0 == "ok" }
-        return Self.json(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not ready"].merging(checks) { a, _ in a })
+        var body = ["status": ready ? "ready" : "not ready"].merging(checks) { a, _ in a }
+        body["node"] = metrics.node
+        body["catalog_kind"] = vault.catalogIsShared ? "postgresql" : "sqlite"
+        var response = Self.json(ready ? .ok : .serviceUnavailable, body)
+        if !ready { response.headers[.retryAfter] = String(uploads.configuration.retryAfterSeconds) }
+        return response
     }
 
     private func exposition() async -> Response {
@@ -119,6 +125,12 @@ struct RelayRoutes: Sendable {
         } else if error is HTTPParserError {
             // The request's framing broke mid-body (a chunk size that is not one, say): the client's fault.
             refusal = RelayRefusal(status: .badRequest, code: "request_malformed", message: "The request body is not valid HTTP/1.1 framing: \(error).")
+        } else if let coded = error as? ReasonCoded, coded.code == "catalog_unavailable" {
+            // The catalog cannot be reached (PostgreSQL restarting, the network): nothing was taken
+            // in; the client retries. Where the catalog is stays in the log, not the answer.
+            logger.warning("catalog unavailable", metadata: ["error": "\(coded.message)"])
+            refusal = RelayRefusal(status: .serviceUnavailable, code: coded.code, message: "The catalog is unavailable; try again later.",
+                                   retryAfter: uploads.configuration.retryAfterSeconds)
         } else if let coded = error as? ReasonCoded {
             refusal = RelayRefusal(status: .internalServerError, code: coded.code, message: coded.message)
             if coded.code.hasPrefix("store") { metrics.storeError() }

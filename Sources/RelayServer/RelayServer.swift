@@ -41,10 +41,10 @@ public struct RelayServer: Sendable {
         let jobs = RelayJobs(catalog: vault.catalog, clock: vault.clock, queued: QueueSignal(capacity: configuration.workers))
         try await recover(spool: spool, jobs: jobs)
         let board = JobProgressBoard()
-        let metrics = RelayMetrics()
+        let metrics = RelayMetrics(node: configuration.node)
         let notifier = CallbackNotifier(jobs: jobs, board: board, configuration: configuration, logger: logger)
         let workers = PipelineWorkers(openVault: openVault, spool: spool, jobs: jobs, board: board, metrics: metrics, notifier: notifier,
-                                      configuration: configuration, logger: logger)
+                                      configuration: configuration, logger: logger, sharedCatalog: vault.catalogIsShared)
         let authenticator = RelayAuthenticator(configuration: configuration, catalog: vault.catalog, clock: vault.clock)
         let routes = RelayRoutes(
             vault: vault,
@@ -77,7 +77,11 @@ public struct RelayServer: Sendable {
     /// never deleted. Uploads of finished jobs (the take committed, or rejected and quarantined by
     /// ingest) are let go.
     func recover(spool: UploadSpool, jobs: RelayJobs) async throws {
-        let requeued = try await vault.catalog.requeueProcessingJobs(kind: RelayJobs.kind, at: jobs.now)
+        // This node's jobs cut off while processing go back to the queue. On a catalog one server
+        // uses (it holds the serve claim) those are all of them; on a shared catalog, only the ones
+        // leased to this node: the others are other nodes' until their leases lapse.
+        let requeued = try await vault.catalog.requeueProcessingJobs(kind: RelayJobs.kind,
+                                                                      leasedBy: vault.catalogIsShared ? configuration.node : nil, at: jobs.now)
         var retried = 0
         var quarantined = 0
         let queue = RelayJobQueue(vault: vault)

@@ -150,7 +150,7 @@ struct DeliveryTests {
             let before = try await server.client.download(take: take, artefact: "master", range: "bytes=0-1000", to: relay.directory.file("before"))
             #expect(before.bytes == 1001)
             let exposition = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
-            #expect(exposition.contains("takevault_relay_delivery_failures_total{reason=\"authentication_failed\"} 2"), "\(exposition)")
+            #expect(exposition.contains("takevault_relay_delivery_failures_total{node=\"node-a\",reason=\"authentication_failed\"} 2"), "\(exposition)")
         }
         let report = try await Verify(vault: relay.vault).run(readData: true)
         #expect(report.failures.contains { $0.object == chunk || $0.message.contains(chunk) }, "\(report.failures)")

@@ -22,6 +22,7 @@ struct InProcessRelay: Sendable {
         var configuration = RelayConfiguration()
         configuration.port = 0
         configuration.workers = 1
+        configuration.node = "node-a"
         configuration.relays = [
             RelayKey(keyID: RelayFixtures.relayA.keyID, secret: RelayFixtures.relayA.secret, scope: try OwnerScope(patterns: ["*"])),
             RelayKey(keyID: RelayFixtures.relayB.keyID, secret: RelayFixtures.relayB.secret, scope: try OwnerScope(patterns: RelayFixtures.relayBOwners)),

@@ -101,7 +101,8 @@ struct RelayHardeningTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(server.spoolFiles().isEmpty)
         let metrics = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
-        #expect(metrics.contains("takevault_relay_spool_bytes 0"), "\(metrics.split(separator: "\n").filter { $0.contains("spool") })")
+        let spoolGauge = metrics.split(separator: "\n").filter { $0.hasPrefix("takevault_relay_spool_bytes{") }
+        #expect(spoolGauge.count == 1 && spoolGauge.first.flatMap { Double($0.split(separator: " ").last ?? "") } == 0, "\(spoolGauge)")
         #expect(await Self.healthy(server))
         #expect(server.stop() == 0)
     }

@@ -15,12 +15,16 @@ public struct ProcessResult: Sendable {
 @discardableResult
 public func run(_ executable: String, _ arguments: [String]) -> ProcessResult {
     var outputPipe: [Int32] = [0, 0]
+    // Close-on-exec: no other child started meanwhile (by a test running beside this one) inherits
+    // this pipe; the spawned child gets its own copy through the dup2 below, which clears the flag.
     precondition(pipe(&outputPipe) == 0)
+    for end in outputPipe { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
     // stderr goes to an unlinked temporary file, so a chatty child can never block on a full pipe
     // while stdout is being drained.
     var errorTemplate = Array("/tmp/takevault-stderr-XXXXXX".utf8CString)
     let errorFile = errorTemplate.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     precondition(errorFile >= 0)
+    _ = fcntl(errorFile, F_SETFD, FD_CLOEXEC)
     errorTemplate.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -104,6 +108,7 @@ public func startProcessPiped(_ executable: String, _ arguments: [String], logPa
                               environment: [String: String] = [:]) -> (pid: pid_t, output: Int32) {
     var ends: [Int32] = [0, 0]
     precondition(pipe(&ends) == 0, "pipe failed")
+    for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
     let pid = spawn(executable, arguments, stdout: .pipe(write: ends[1], read: ends[0]), stderrPath: logPath, environment: environment)
     close(ends[1])
     return (pid, ends[0])

@@ -39,6 +39,8 @@ public final class Vault: Sendable {
     public let locks: VaultLocks
     /// Which catalog this is, as it may be printed: a file name or a PostgreSQL URL without its password.
     public let catalogDescription: String
+    /// Whether the catalog is shared by several nodes (PostgreSQL) rather than this vault's own file.
+    public var catalogIsShared: Bool { CatalogLocation.isShared(catalogDescription) }
 
     public var quarantineDirectory: String { root + "/quarantine" }
     public var workDirectory: String { root + "/work" }

@@ -1,10 +1,14 @@
+import TakevaultCore
+
 extension Vault {
     /// Whether the catalog and the store answer, for readiness probes: `"ok"` or the error's
-    /// description under `catalog` and `store`. Reads one object's metadata and nothing else.
+    /// reason code under `catalog` and `store` (never its message: readiness is public, and a
+    /// message may name the catalog's host and database). Reads one object's metadata and nothing else.
     public func health() async -> [String: String] {
+        func reason(_ error: any Error) -> String { (error as? ReasonCoded)?.code ?? "error" }
         var checks: [String: String] = [:]
-        do { try await catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = "\(error)" }
-        do { try await store.checkAvailable(); checks["store"] = "ok" } catch { checks["store"] = "\(error)" }
+        do { try await catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = reason(error) }
+        do { try await store.checkAvailable(); checks["store"] = "ok" } catch { checks["store"] = reason(error) }
         return checks
     }
 

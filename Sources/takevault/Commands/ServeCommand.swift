@@ -19,6 +19,10 @@ struct ServeCommand: ReportingCommand {
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).") var listen = "127.0.0.1:8080"
     @Option(help: "Relay key file (default: $TAKEVAULT_RELAY_KEYS, else <vault>/relays.json).") var relayKeys: String?
     @Option(help: "Pipeline workers (default: one per core).") var workers: Int?
+    @Option(help: "This node's name among the nodes of a shared vault: its job leases and metrics carry it (default: $TAKEVAULT_NODE, else the host name).")
+    var node: String?
+    @Option(help: "Seconds a claimed job stays this node's without renewal; a node stalled longer loses it to the others (default 60).")
+    var leaseSeconds: Int?
     @Option(help: "Takes waiting or in progress before uploads get 503.") var queueCapacity: Int?
     @Option(help: "Bytes the spool may hold before uploads get 503.") var spoolLimitBytes: Int64?
     @Option(help: "Largest upload, bytes (413 beyond).") var maxUploadBytes: Int64?
@@ -43,6 +47,18 @@ struct ServeCommand: ReportingCommand {
         let (host, port) = try Self.parse(listen: listen)
         configuration.host = host
         configuration.port = port
+        if let name = node ?? Environment.current["TAKEVAULT_NODE"] {
+            // A label in metrics and a value in the catalog: short, printable, no quoting needed.
+            guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy({ $0 == 0x2d || $0 == 0x2e || $0 == 0x5f || (0x30...0x39).contains($0)
+                || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }) else {
+                throw RelayConfigurationError.invalid(name: "--node", problem: "1–64 letters, digits, '.', '-' or '_'")
+            }
+            configuration.node = name
+        }
+        if let leaseSeconds {
+            guard (10...3_600).contains(leaseSeconds) else { throw RelayConfigurationError.invalid(name: "--lease-seconds", problem: "10–3600") }
+            configuration.leaseSeconds = leaseSeconds
+        }
         if let workers {
             guard workers >= 0, workers <= 64 else { throw RelayConfigurationError.invalid(name: "--workers", problem: "0–64") }
             configuration.workers = workers
