@@ -56,6 +56,13 @@ final class PipelineWorkers: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
+        // On a shared catalog, jobs queued through other nodes ring these workers too (LISTEN/NOTIFY).
+        let relay: Task<Void, Never>? = jobs.catalog.jobNotices(kind: RelayJobs.kind).map { notices in
+            Task { [queued = jobs.queued] in
+                for await _ in notices { queued.notify() }
+            }
+        }
+        defer { relay?.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for _ in 0..<configuration.workers {
@@ -68,7 +75,9 @@ final class PipelineWorkers: Service, Sendable {
         }
     }
 
-    /// How long an idle worker waits for a notice before it looks at the catalog anyway.
+    /// How long an idle worker waits for a notice before it looks at the catalog anyway: for what
+    /// sends none — a backoff running out, a lapsed lease, a catalog without notices written to by
+    /// another process.
     static let idleRecheck = Duration.seconds(2)
 
     private func work() async {

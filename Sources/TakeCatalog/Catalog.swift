@@ -137,6 +137,13 @@ public protocol Catalog: Sendable {
     /// Ids of every job naming `owner` (erasure deletes their spooled uploads).
     func jobIDs(owner: String) async throws -> [String]
 
+    /// Notices that jobs of `kind` became ready to claim anywhere — inserted, queued again, resumed
+    /// — by any process on the catalog; `nil` when this catalog has no such notices (one process
+    /// serves it and rings its own workers). A notice may be spurious or stand for several jobs:
+    /// it means "claim now", and the claim says what there is. The stream reconnects by itself
+    /// until its consumer stops iterating.
+    func jobNotices(kind: String) -> AsyncStream<Void>?
+
     /// Answers a trivial query: the catalog's file is there and readable.
     func ping() async throws
 

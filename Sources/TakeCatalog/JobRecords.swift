@@ -170,6 +170,9 @@ extension SQLiteCatalog {
         try await read { try String.fetchAll($0, sql: "SELECT id FROM jobs WHERE owner_id = ?", arguments: [owner]) }
     }
 
+    /// None: one server uses a SQLite catalog (it holds the serve claim) and rings its own workers.
+    public func jobNotices(kind: String) -> AsyncStream<Void>? { nil }
+
     /// Answers a trivial query: the catalog's file is there and readable.
     public func ping() async throws {
         _ = try await read { try Int.fetchOne($0, sql: "SELECT 1") }

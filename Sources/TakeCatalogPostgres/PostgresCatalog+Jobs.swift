@@ -5,6 +5,15 @@ import TakevaultCore
 // The relay's job queue and nonces, shared by every node: claims skip rows another node holds,
 // capacity checks serialise per kind, idempotency keys and nonces are unique across the vault.
 extension PostgresCatalog {
+    /// The channel job notices go out on; the payload is the job kind.
+    static let jobChannel = "takevault_jobs"
+
+    /// Sends a notice for `kind` when the surrounding transaction commits (PostgreSQL holds
+    /// notifications until then, and drops them if it rolls back).
+    static func notice(kind: String) -> PostgresQuery {
+        "SELECT pg_notify(\(jobChannel), \(kind))"
+    }
+
     /// The advisory lock that serialises capacity checks of one job kind (count, then insert).
     static func capacityLock(kind: String) -> PostgresQuery {
         "SELECT pg_advisory_xact_lock(hashtextextended(\("takevault-queue-capacity:" + kind), 0))"
@@ -26,7 +35,10 @@ extension PostgresCatalog {
                     """) { try $0.value("n", as: Int.self) }.first ?? 0
                 if waiting >= capacity { return .full(waiting: waiting) }
             }
-            if try await connection.count(Writes.insertJob(job)) == 1 { return .inserted(job) }
+            if try await connection.count(Writes.insertJob(job)) == 1 {
+                try await connection.execute(Self.notice(kind: job.kind))
+                return .inserted(job)
+            }
             // Not inserted: the idempotency key is taken (by a node that inserted meanwhile), or the id is.
             if let stored = try await existing() { return .existing(stored) }
             throw CatalogError.database(detail: "job \(job.id) already exists")
@@ -87,12 +99,14 @@ extension PostgresCatalog {
 
     @discardableResult
     public func requeueProcessingJobs(kind: String, leasedBy node: String?, at now: String) async throws -> Int {
-        try await connection { connection in
-            try await connection.count("""
+        try await transaction { connection in
+            let requeued = try await connection.count("""
                 UPDATE jobs SET state = 'queued', updated_at = \(now), lease_node = NULL, lease_expires_at = NULL
                 WHERE kind = \(kind) AND state = 'processing' AND (\(node)::text IS NULL OR lease_node = \(node) OR lease_node IS NULL)
                 RETURNING 1
                 """)
+            if requeued > 0 { try await connection.execute(Self.notice(kind: kind)) }
+            return requeued
         }
     }
 
@@ -124,10 +138,12 @@ extension PostgresCatalog {
 
     @discardableResult
     public func resumeParkedJobs(owner: String, at now: String) async throws -> Int {
-        try await connection { connection in
-            try await connection.count("""
-                UPDATE jobs SET state = 'queued', not_before = NULL, updated_at = \(now) WHERE owner_id = \(owner) AND state = 'parked' RETURNING 1
-                """)
+        try await transaction { connection in
+            let kinds = try await connection.rows("""
+                UPDATE jobs SET state = 'queued', not_before = NULL, updated_at = \(now) WHERE owner_id = \(owner) AND state = 'parked' RETURNING kind
+                """) { try $0.value("kind", as: String.self) }
+            for kind in Set(kinds) { try await connection.execute(Self.notice(kind: kind)) }
+            return kinds.count
         }
     }
 
@@ -151,6 +167,33 @@ extension PostgresCatalog {
 
     public func jobIDs(owner: String) async throws -> [String] {
         try await rows("SELECT id FROM jobs WHERE owner_id = \(owner) ORDER BY id") { try $0.value("id", as: String.self) }
+    }
+
+    public func jobNotices(kind: String) -> AsyncStream<Void>? {
+        let location = location
+        let timeout = options.connectTimeout
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let listener = Task {
+            // One connection of its own, LISTENing; if it breaks (the server restarted), a notice
+            // goes out at once — jobs may have been queued unheard — and it connects again.
+            while !Task.isCancelled {
+                do {
+                    try await Self.direct(location, timeout: timeout) { connection in
+                        try await connection.listen(on: Self.jobChannel) { notifications in
+                            continuation.yield()   // listening: look once for what was queued before
+                            for try await notification in notifications where notification.payload == kind { continuation.yield() }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                }
+                continuation.yield()
+                try? await Task.sleep(for: .seconds(1))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in listener.cancel() }
+        return stream
     }
 
     public func ping() async throws {

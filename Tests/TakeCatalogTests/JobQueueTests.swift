@@ -191,4 +191,27 @@ struct JobQueueTests {
         let held = try await setup.jobs(kind: Self.kind, states: [.processing])
         #expect(held.count == count && held.allSatisfy { $0.leaseNode?.hasPrefix("node-") == true })
     }
+
+    @Test("a job queued through one handle rings the notices of another (PostgreSQL's LISTEN/NOTIFY); SQLite has none",
+          .timeLimit(.minutes(1)), arguments: CatalogImplementation.all)
+    func notices(_ implementation: CatalogImplementation) async throws {
+        let fixture = try await CatalogFixture(implementation)
+        defer { fixture.end() }
+        let listener = try await fixture.openAgain()
+        guard let notices = listener.jobNotices(kind: Self.kind) else {
+            #expect(implementation == .sqlite, "only the embedded catalog goes without notices")
+            return
+        }
+        var iterator = notices.makeAsyncIterator()
+        _ = await iterator.next()   // the first notice: listening, look once
+        // Inserted, another kind (no notice), then requeued and resumed: each rings once it commits.
+        _ = try await fixture.catalog.insertJob(JobRecord(id: "other", kind: "other_kind", state: .queued, ownerID: "u1", takeID: nil,
+                                                          createdAt: "2026-11-30T10:00:00Z", updatedAt: "2026-11-30T10:00:00Z", detail: "{}"))
+        _ = try await fixture.catalog.insertJob(Self.job("a", at: "2026-11-30T10:00:00Z"))
+        await iterator.next()
+        #expect(try await listener.claimJob(kind: Self.kind, node: "n1", at: "2026-11-30T10:01:00Z", leaseUntil: "2026-11-30T10:02:00Z")?.id == "a")
+        #expect(try await fixture.catalog.requeueProcessingJobs(kind: Self.kind, leasedBy: "n1", at: "2026-11-30T10:01:30Z") == 1)
+        await iterator.next()
+        #expect(try await listener.claimJob(kind: Self.kind, node: "n1", at: "2026-11-30T10:02:00Z", leaseUntil: "2026-11-30T10:03:00Z")?.id == "a")
+    }
 }
