@@ -128,6 +128,7 @@ let package = Package(
             dependencies: [
                 "TakevaultCore", "TakeCatalog",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: ourSettings

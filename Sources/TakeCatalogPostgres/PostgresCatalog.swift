@@ -169,6 +169,20 @@ public final class PostgresCatalog: Catalog {
     /// once, with the server's reason (a wrong password, a database that does not exist).
     static func direct<T: Sendable>(_ location: PostgresLocation, timeout: Duration,
                                     _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await connect(location, timeout: timeout)
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// A connection of its own to `location` (closed by the caller); `catalog_unavailable` with
+    /// the server's reason when it cannot be made.
+    static func connect(_ location: PostgresLocation, timeout: Duration) async throws -> PostgresConnection {
         var configuration: PostgresConnection.Configuration
         if let socket = location.socketDirectory {
             configuration = .init(unixSocketPath: "\(socket)/.s.PGSQL.\(location.port)", username: location.user,
@@ -188,17 +202,8 @@ public final class PostgresCatalog: Catalog {
         let (seconds, attoseconds) = timeout.components
         configuration.options.connectTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         configuration.options.additionalStartupParameters = [("application_name", "takevault")]
-        let connection: PostgresConnection
-        do { connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger) } catch {
+        do { return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger) } catch {
             throw CatalogError.unavailable(path: location.redacted, detail: describe(error))
-        }
-        do {
-            let result = try await body(connection)
-            try? await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 

@@ -193,7 +193,7 @@ struct JobQueueTests {
     }
 
     @Test("a job queued through one handle rings the notices of another (PostgreSQL's LISTEN/NOTIFY); SQLite has none",
-          .timeLimit(.minutes(1)), arguments: CatalogImplementation.all)
+          .timeLimit(.minutes(5)), arguments: CatalogImplementation.all)
     func notices(_ implementation: CatalogImplementation) async throws {
         let fixture = try await CatalogFixture(implementation)
         defer { fixture.end() }

@@ -33,6 +33,11 @@ public enum CatalogLocation {
         return try SQLiteCatalog(path: location.hasPrefix("/") ? location : vault + "/" + location)
     }
 
+    /// The PostgreSQL database `location` names, or `nil` for a SQLite file.
+    public static func sharedDatabase(_ location: String, environment: [String: String]) throws -> PostgresLocation? {
+        isShared(location) ? try PostgresLocation(url: location, environment: environment) : nil
+    }
+
     /// `location` as it may be printed or recorded: a PostgreSQL URL without its password.
     public static func describe(_ location: String, environment: [String: String]) throws -> String {
         isShared(location) ? try PostgresLocation(url: location, environment: environment).redacted : location

@@ -91,8 +91,9 @@ public final class Vault: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var settings = VaultConfig()
-        // An S3 store named at creation is remembered; later commands need no --store.
-        if let store, S3Configuration.isS3URL(store) { settings.store = store }
+        // A store named at creation is remembered — a bucket, or a folder other than the vault's
+        // own (two nodes' vault folders on one shared folder) —; later commands need no --store.
+        if let store, S3Configuration.isS3URL(store) { settings.store = store } else if let store, store != "store" { settings.storePath = store }
         // So is a shared catalog, without its password (which comes from the environment or a file).
         if let catalog, CatalogLocation.isShared(catalog) { settings.catalog = try CatalogLocation.describe(catalog, environment: environment) }
         var config = Array(try encoder.encode(settings))
@@ -128,7 +129,7 @@ public final class Vault: Sendable {
         let catalog = try CatalogLocation.open(catalogLocation, vault: path, environment: environment)
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
         return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
-                     clock: clock, region: config.region, locks: try VaultLocks(vault: path),
+                     clock: clock, region: config.region, locks: try VaultLocks(vault: path, shared: try CatalogLocation.sharedDatabase(catalogLocation, environment: environment)),
                      catalogDescription: try CatalogLocation.describe(catalogLocation, environment: environment))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Dispatch
+import TakeCatalogPostgres
 import TakevaultCore
 
 #if canImport(Glibc)
@@ -33,15 +34,20 @@ public enum LockMode: Sendable, Comparable {
 ///
 /// On one machine the locks are `flock`s on files under `<vault>/locks/` (owners by a hash of
 /// their id, so no file names an erased owner): the kernel drops them when a process dies, so a
-/// crash never leaves a vault locked. Nothing above this type assumes one machine.
+/// crash never leaves a vault locked. On a shared catalog they are PostgreSQL advisory locks, one
+/// session each, so operations on different nodes exclude each other the same way, and a node that
+/// dies or loses its connection leaves nothing locked. Nothing above this type knows which.
 public final class VaultLocks: Sendable {
     let directory: String
+    /// The shared catalog whose advisory locks these are; `nil`: files on this machine.
+    let shared: PostgresLocation?
 
     /// The locks the current task holds, and their modes.
     @TaskLocal static var held: [LockScope: LockMode] = [:]
 
-    init(vault root: String) throws {
+    init(vault root: String, shared: PostgresLocation? = nil) throws {
         directory = root + "/locks"
+        self.shared = shared
         try FileIO.makeDirectory(directory, mode: 0o700)
     }
 
@@ -55,20 +61,47 @@ public final class VaultLocks: Sendable {
         if case .owner = scope { wanted.append((.vault, .shared)) }
         wanted.append((scope, mode))
         let current = Self.held
-        var taken: [LockFile] = []
-        defer { for lock in taken.reversed() { lock.release() } }
-        var now = current
-        for (scope, mode) in wanted {
-            if current[.vault] == .exclusive { continue }
-            if let held = current[scope] {
-                guard held >= mode else { throw LockError.upgrade(scope: "\(scope)") }
-                continue
+        var taken: [any HeldLock] = []
+        do {
+            var now = current
+            for (scope, mode) in wanted {
+                if current[.vault] == .exclusive { continue }
+                if let held = current[scope] {
+                    guard held >= mode else { throw LockError.upgrade(scope: "\(scope)") }
+                    continue
+                }
+                taken.append(try await acquire(scope, mode))
+                now[scope] = mode
+                if scope == .vault { try onVaultAcquired() }
             }
-            taken.append(try await LockFile.acquireInTurn(path: path(scope), mode: mode))
-            now[scope] = mode
-            if scope == .vault { try onVaultAcquired() }
+            let result = try await Self.$held.withValue(now) { try await body() }
+            await Self.release(taken)
+            return result
+        } catch {
+            await Self.release(taken)
+            throw error
         }
-        return try await Self.$held.withValue(now) { try await body() }
+    }
+
+    /// Takes one lock, waiting in turn behind conflicting holders.
+    private func acquire(_ scope: LockScope, _ mode: LockMode) async throws -> any HeldLock {
+        guard let shared else { return try await LockFile.acquireInTurn(path: path(scope), mode: mode) }
+        return try await PostgresAdvisoryLock.acquire(shared, name: name(scope), exclusive: mode == .exclusive) {
+            // Another operation, on this node or another, holds it: say so to a test watching.
+            Failpoint.reach(Failpoint.lockWaiting)
+        }
+    }
+
+    private static func release(_ locks: [any HeldLock]) async {
+        for lock in locks.reversed() { await lock.releaseLock() }
+    }
+
+    /// The advisory lock's name of `scope` (hashed into its key: no owner id reaches the database).
+    func name(_ scope: LockScope) -> String {
+        switch scope {
+        case .vault: "vault"
+        case .owner(let id): "owner\n" + id
+        }
     }
 
     func path(_ scope: LockScope) -> String {
@@ -102,8 +135,19 @@ public enum LockError: ReasonCoded, Equatable {
     public var category: ErrorCategory { .failure }
 }
 
+/// A lock held by this process: a `flock` or a PostgreSQL advisory lock.
+protocol HeldLock: Sendable {
+    func releaseLock() async
+}
+
+extension PostgresAdvisoryLock: HeldLock {
+    func releaseLock() async { await release() }
+}
+
 /// One held `flock`, released by closing its descriptor.
-final class LockFile: Sendable {
+final class LockFile: HeldLock {
+    func releaseLock() async { release() }
+
     let descriptor: Int32
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
