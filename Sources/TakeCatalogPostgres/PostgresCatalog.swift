@@ -74,13 +74,9 @@ public final class PostgresCatalog: Catalog {
             configuration = .init(unixSocketPath: "\(socket)/.s.PGSQL.\(location.port)", username: location.user,
                                   password: location.password, database: location.database)
         } else {
-            var unchecked = TLSConfiguration.makeClientConfiguration()
-            unchecked.certificateVerification = .none
-            let tls: PostgresClient.Configuration.TLS = switch location.tls {
-            case .disable: .disable
-            case .prefer: .prefer(unchecked)
-            case .require: .require(unchecked)
-            case .verifyFull: .require(.makeClientConfiguration())
+            let tls: PostgresClient.Configuration.TLS = switch location.tlsSettings {
+            case nil: .disable
+            case let (settings, required)?: required ? .require(settings) : .prefer(settings)
             }
             configuration = .init(host: location.host ?? "localhost", port: location.port, username: location.user,
                                   password: location.password, database: location.database, tls: tls)
@@ -188,13 +184,10 @@ public final class PostgresCatalog: Catalog {
             configuration = .init(unixSocketPath: "\(socket)/.s.PGSQL.\(location.port)", username: location.user,
                                   password: location.password, database: location.database)
         } else {
-            var unchecked = TLSConfiguration.makeClientConfiguration()
-            unchecked.certificateVerification = .none
-            let tls: PostgresConnection.Configuration.TLS = switch location.tls {
-            case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: unchecked))
-            case .require: .require(try NIOSSLContext(configuration: unchecked))
-            case .verifyFull: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            let tls: PostgresConnection.Configuration.TLS = switch location.tlsSettings {
+            case nil: .disable
+            case let (settings, required)?:
+                required ? .require(try NIOSSLContext(configuration: settings)) : .prefer(try NIOSSLContext(configuration: settings))
             }
             configuration = .init(host: location.host ?? "localhost", port: location.port, username: location.user,
                                   password: location.password, database: location.database, tls: tls)
@@ -238,6 +231,24 @@ public final class PostgresCatalog: Catalog {
         }
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
+    }
+}
+
+extension PostgresLocation {
+    /// The TLS settings of ``tls`` for a connection (the pool's and the single ones alike): `nil`
+    /// for plain TCP; otherwise the client configuration — checking the server's certificate and
+    /// name only for `verify-full`, as libpq does — and whether a server without TLS is refused.
+    var tlsSettings: (configuration: TLSConfiguration, required: Bool)? {
+        switch tls {
+        case .disable:
+            return nil
+        case .prefer, .require:
+            var unchecked = TLSConfiguration.makeClientConfiguration()
+            unchecked.certificateVerification = .none
+            return (unchecked, tls == .require)
+        case .verifyFull:
+            return (.makeClientConfiguration(), true)
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 import TakeCatalog
-import TakeCatalogPostgres
+@testable import TakeCatalogPostgres
 import Testing
 import TestSupport
 
@@ -21,6 +21,18 @@ struct PostgresLocationTests {
 
         let socket = try PostgresLocation(url: "postgresql://takevault@/vault?host=/run/postgresql", environment: [:])
         #expect(socket.socketDirectory == "/run/postgresql" && socket.host == nil && socket.port == 5432 && socket.tls == .prefer)
+    }
+
+    @Test("sslmode maps to TLS as libpq's: disable plain; prefer and require unchecked, require refusing plain; verify-full checked")
+    func tlsModes() throws {
+        func settings(_ mode: String) throws -> (checked: Bool, required: Bool)? {
+            try PostgresLocation(url: "postgres://tv@db/vault?sslmode=\(mode)", environment: [:]).tlsSettings
+                .map { ($0.configuration.certificateVerification == .fullVerification, $0.required) }
+        }
+        #expect(try settings("disable") == nil)
+        #expect(try settings("prefer").map { !$0.checked && !$0.required } == true)
+        #expect(try settings("require").map { !$0.checked && $0.required } == true)
+        #expect(try settings("verify-full").map { $0.checked && $0.required } == true)
     }
 
     @Test("the password comes from the URL, else TAKEVAULT_CATALOG_PASSWORD, else an owner-only password file")
