@@ -35,19 +35,19 @@ public struct CatalogMigration: Sendable {
 
     /// Copies the catalog in force to the one at `target` and makes it the vault's catalog.
     public func run(to target: String, environment: [String: String]) async throws -> Summary {
-        let described = try CatalogLocation.describe(target, environment: environment)
         guard let claim = try vault.locks.claim("serve") else {
             throw PipelineError.busy(operation: "catalog migrate", detail: "takevault serve is running on this vault; stop it first")
         }
         defer { withExtendedLifetime(claim) {} }
         return try await vault.withLock(.vault, .exclusive) {
-            let destination = try CatalogLocation.open(target, vault: vault.root, environment: environment)
+            let opened = try CatalogLocation.open(target, vault: vault.root, environment: environment)
+            let destination = opened.catalog, described = opened.description
             let snapshot = try await vault.catalog.snapshot()
             try await destination.load(snapshot)
             guard try await destination.snapshot().normalised == snapshot.normalised else {
                 throw PipelineError.catalogCopyMismatch(target: described)
             }
-            try Self.record(catalog: CatalogLocation.isShared(target) ? described : target, inConfigOf: vault.root)
+            try Self.record(catalog: described, inConfigOf: vault.root)
             return Summary(from: vault.catalogDescription, to: described, owners: snapshot.owners.count, takes: snapshot.takes.count,
                            events: snapshot.events.count, jobs: snapshot.jobs.count, rows: snapshot.rowCount)
         }

@@ -24,18 +24,23 @@ public enum CatalogLocation {
     /// Whether `location` names a PostgreSQL catalog.
     public static func isShared(_ location: String) -> Bool { PostgresLocation.isPostgresURL(location) }
 
-    /// The catalog at `location` (`postgres://…`, or a SQLite file relative to the vault). A
-    /// PostgreSQL catalog connects on first use.
-    public static func open(_ location: String, vault: String, environment: [String: String]) throws -> any Catalog {
-        if isShared(location) {
-            return PostgresCatalog(try PostgresLocation(url: location, environment: environment))
-        }
-        return try SQLiteCatalog(path: location.hasPrefix("/") ? location : vault + "/" + location)
+    /// A catalog opened from its location, with what else the vault needs of that location.
+    public struct Opened: Sendable {
+        public let catalog: any Catalog
+        /// The location as it may be printed or recorded: a PostgreSQL URL without its password.
+        public let description: String
+        /// The PostgreSQL database, whose advisory locks the vault's operations take; `nil` for SQLite.
+        public let database: PostgresLocation?
     }
 
-    /// The PostgreSQL database `location` names, or `nil` for a SQLite file.
-    public static func sharedDatabase(_ location: String, environment: [String: String]) throws -> PostgresLocation? {
-        isShared(location) ? try PostgresLocation(url: location, environment: environment) : nil
+    /// The catalog at `location` (`postgres://…`, or a SQLite file relative to the vault), the
+    /// location parsed once (a password file is read once). A PostgreSQL catalog connects on first use.
+    public static func open(_ location: String, vault: String, environment: [String: String]) throws -> Opened {
+        if isShared(location) {
+            let database = try PostgresLocation(url: location, environment: environment)
+            return Opened(catalog: PostgresCatalog(database), description: database.redacted, database: database)
+        }
+        return Opened(catalog: try SQLiteCatalog(path: location.hasPrefix("/") ? location : vault + "/" + location), description: location, database: nil)
     }
 
     /// `location` as it may be printed or recorded: a PostgreSQL URL without its password.

@@ -125,12 +125,12 @@ public final class Vault: Sendable {
         let (masterKeys, masterKeyPath) = try MasterKeySource.load(vault: path, environment: environment)
         let location = StoreLocation.resolve(flag: storeFlag, environment: environment, config: config)
         let store = try StoreLocation.open(location, vault: path, region: config.region, environment: environment)
-        let catalogLocation = CatalogLocation.resolve(flag: catalogFlag, environment: environment, config: config)
-        let catalog = try CatalogLocation.open(catalogLocation, vault: path, environment: environment)
+        let catalog = try CatalogLocation.open(CatalogLocation.resolve(flag: catalogFlag, environment: environment, config: config),
+                                               vault: path, environment: environment)
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
-        return Vault(root: path, store: store, catalog: catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
-                     clock: clock, region: config.region, locks: try VaultLocks(vault: path, shared: try CatalogLocation.sharedDatabase(catalogLocation, environment: environment)),
-                     catalogDescription: try CatalogLocation.describe(catalogLocation, environment: environment))
+        return Vault(root: path, store: store, catalog: catalog.catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
+                     clock: clock, region: config.region, locks: try VaultLocks(vault: path, shared: catalog.database),
+                     catalogDescription: catalog.description)
     }
 }
 

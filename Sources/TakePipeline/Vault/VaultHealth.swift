@@ -21,6 +21,6 @@ extension Vault {
     /// behind when the shared catalog it is given cannot be reached.
     public static func checkCatalog(_ location: String, vault root: String, environment: [String: String]) async throws {
         guard CatalogLocation.isShared(location) else { return }
-        try await CatalogLocation.open(location, vault: root, environment: environment).ping()
+        try await CatalogLocation.open(location, vault: root, environment: environment).catalog.ping()
     }
 }
