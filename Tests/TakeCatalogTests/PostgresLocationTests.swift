@@ -74,14 +74,14 @@ struct PostgresLocationTests {
         }
     }
 
-    @Test("a server that does not answer fails the catalog's calls with catalog_unavailable, password redacted, rather than waiting for it")
+    @Test("a server that does not answer fails the catalog's calls with catalog_unavailable, password redacted, rather than waiting for it",
+          .timeLimit(.minutes(5)))
     func unreachable() async throws {
         // A port nothing listens on: bound, then closed.
         let location = try PostgresLocation(url: "postgres://tv:hunter2@127.0.0.1:\(closedPort())/vault?sslmode=disable", environment: [:])
         var options = PostgresCatalog.Options()
         options.connectTimeout = .seconds(2)
         let catalog = PostgresCatalog(location, options: options)
-        let started = ContinuousClock.now
         do {
             _ = try await catalog.owners()
             Issue.record("a catalog with no server answered")
@@ -89,9 +89,8 @@ struct PostgresLocationTests {
             #expect(error.code == "catalog_unavailable")
             #expect(!error.message.contains("hunter2"))
         }
-        // Liveness, not speed: a refused connection fails the call instead of the pool retrying it
-        // forever (the bound only has to tell that apart on a loaded machine).
-        #expect(ContinuousClock.now - started < .seconds(60))
+        // Liveness, not speed: the call returns (the time limit catches a pool retrying forever). A
+        // wall-clock bound failed under the full suite, whose blocking waits starve the pool's threads.
     }
 
     private func closedPort() -> Int {

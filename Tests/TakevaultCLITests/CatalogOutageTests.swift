@@ -104,7 +104,7 @@ struct CatalogOutageTests {
             for id in [accepted.jobID, later.jobID] { finished[id] = try? await server.client.job(id) }
             return finished.values.count == 2 && finished.values.allSatisfy { $0.state == .done }
         }
-        #expect(done, "both jobs done: \(finished.mapValues(\.state))")
+        #expect(done, "both jobs done: \(finished.mapValues(\.state)); the server's log ends: \(String(decoding: readBytes(server.logPath).suffix(6_000), as: UTF8.self))")
         #expect((finished[accepted.jobID]?.attempts ?? 0) >= 2, "the frozen attempt's outcome was lost with the catalog; a later attempt finished it")
 
         let environment = catalogEnvironment.map { "\($0.key)=\($0.value)" }

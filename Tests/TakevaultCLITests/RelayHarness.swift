@@ -14,6 +14,8 @@ final class RelayTestServer: @unchecked Sendable {
     let environment: [String: String]
     private(set) var pid: pid_t = 0
     private(set) var url = ""
+    /// The running server's log (stderr, at `info`).
+    private(set) var logPath = ""
     /// The read end of the server's stdout (kept open so a write there never meets a closed pipe).
     private var output: Int32 = -1
     static let relayA = RelayFixtures.relayA
@@ -42,6 +44,7 @@ final class RelayTestServer: @unchecked Sendable {
     /// stdout (a pipe read here, blocking) once bound; its log goes to a file.
     func start(extra: [String] = []) throws {
         let log = directory.file("serve-\(UInt32.random(in: 0...UInt32.max)).log")
+        logPath = log
         if output >= 0 { close(output) }
         (pid, output) = startProcessPiped(CLI.binary, ["serve", "--vault", vault, "--listen", "127.0.0.1:0"] + arguments + extra, logPath: log,
                                           environment: environment.merging(["TAKEVAULT_LOG_LEVEL": "info"]) { mine, _ in mine })
