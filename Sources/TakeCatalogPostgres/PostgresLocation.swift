@@ -16,9 +16,9 @@ import Darwin
 ///
 /// The password is never part of ``description`` nor of any error: what is printed, logged or
 /// recorded in config.json is ``redacted``.
-public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     /// How the connection uses TLS, by libpq's `sslmode` names.
-    public enum TLSMode: String, Sendable, Equatable {
+    public enum TLSMode: String, Sendable, Hashable {
         /// Plain TCP.
         case disable
         /// TLS when the server offers it, without checking its certificate; plain otherwise (libpq's default).

@@ -34,11 +34,12 @@ public enum CatalogLocation {
     }
 
     /// The catalog at `location` (`postgres://…`, or a SQLite file relative to the vault), the
-    /// location parsed once (a password file is read once). A PostgreSQL catalog connects on first use.
+    /// location parsed once (a password file is read once). A PostgreSQL catalog connects on first use,
+    /// and shares its connection pool with every other vault of this process on the same database.
     public static func open(_ location: String, vault: String, environment: [String: String]) throws -> Opened {
         if isShared(location) {
             let database = try PostgresLocation(url: location, environment: environment)
-            return Opened(catalog: PostgresCatalog(database), description: database.redacted, database: database)
+            return Opened(catalog: PostgresCatalog.shared(database), description: database.redacted, database: database)
         }
         return Opened(catalog: try SQLiteCatalog(path: location.hasPrefix("/") ? location : vault + "/" + location), description: location, database: nil)
     }
