@@ -109,8 +109,26 @@ def build():
         AESGCM(hkdf(take_key, "takevault/v3/manifest-seal", struct.pack(">I", 1))).encrypt(
             manifest_nonce, body_v3, b"takevault/v3/manifest" + name_binding + header_v3)
 
+    # Staged upload (FORMAT.md §10): the seal of a one-segment upload (segment 0), and a segment
+    # at index 1 alone, for the index's place in the nonce and the associated data.
+    job = "job_0123456789abcdefghijklm"
+    upload_key = bytes(range(0x60, 0x80))
+    staging_nonce = bytes(range(0x80, 0x8C))
+    segment_key = hkdf(upload_key, "takevault/v1/staging-segment", lp(owner.encode()) + lp(job.encode()))
+    segments = [bytes((i * 11 + 5) % 256 for i in range(64)), bytes((i * 13 + 1) % 256 for i in range(17))]
+    segment_objects = [b"TVS1" + AESGCM(segment_key).encrypt(struct.pack(">IQ", 0, index), segment,
+                                                               b"takevault/v1/staging-segment" + struct.pack(">Q", index))
+                       for index, segment in enumerate(segments)]
+    staged = segments[0]
+    seal_body = upload_key + struct.pack(">QI", len(staged), 1) + hashlib.sha256(staged).digest()
+    seal_aad = b"takevault/v1/staging-seal" + lp(owner.encode()) + lp(job.encode()) + master_id
+    seal_object = b"TVU1" + master_id + staging_nonce + \
+        AESGCM(hkdf(master, "takevault/v1/wrap-upload-key")).encrypt(staging_nonce, seal_body, seal_aad)
+
     return {
         "inputs": {
+            "staging_job": job, "upload_key": upload_key.hex(), "staging_nonce": staging_nonce.hex(),
+            "staging_segment_0": segments[0].hex(), "staging_segment_1": segments[1].hex(),
             "owner_key_version_v3": version_v3, "take_wrapping_key": take_wrapping.hex(), "wrap_nonce_v3": wrap_nonce_v3.hex(),
             "take_key": take_key.hex(), "take_key_nonce": take_key_nonce.hex(), "manifest_header_v3": header_v3.decode(),
             "manifest_body_v3": body_v3.decode(),
@@ -122,6 +140,8 @@ def build():
             "relay_key_id": relay,
         },
         "outputs": {
+            "staging_segment_object_0": segment_objects[0].hex(), "staging_segment_object_1": segment_objects[1].hex(),
+            "staging_seal_object": seal_object.hex(),
             "master_key_id": master_id.hex(), "key_object": key_object.hex(), "take_id": take_id, "take_id_via_relay": take_id_via_relay,
             "chunk_id": chunk_id.hex(), "chunk_object": chunk_object.hex(), "manifest_object": manifest.hex(), "manifest_object_v1": manifest_v1.hex(),
             "policy_object": policy_object.hex(),

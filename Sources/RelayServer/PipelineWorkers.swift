@@ -7,6 +7,12 @@ import TakeArchive
 import TakeCatalog
 import TakePipeline
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The worker pool: each worker claims the oldest queued job, ingests its spooled upload, and
 /// records the outcome. The spool file is deleted only after the take's manifest has committed,
 /// so a crash at any moment leaves the job to be run again on restart — and ingest, being
@@ -104,18 +110,18 @@ final class PipelineWorkers: Service, Sendable {
             await finish(job, state: .failed, error: ErrorDetail(code: "job_unreadable", message: "The job's record cannot be read: \(error)."), logger: logger)
             return
         }
-        guard spool.contains(job: job.id) else {
-            if sharedCatalog {
-                // Another node of the vault holds this upload in its spool: the job waits for it
-                // (that node, back up, claims it), it is not failed here.
-                await retryLater(job, error: ErrorDetail(code: "upload_on_another_node", message: "The upload is spooled on another node."),
-                                 logger: logger)
+        let metadata = detail.metadata
+        if !spool.contains(job: job.id) {
+            guard sharedCatalog else {
+                await finish(job, state: .failed, error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
                 return
             }
-            await finish(job, state: .failed, error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
-            return
+            // The upload is staged in the store (FORMAT.md §10), whichever node accepted it.
+            guard await fetchStaged(job, owner: metadata.owner, logger: logger) else { return }
         }
-        let metadata = detail.metadata
+        // A fetched copy is this attempt's alone: the staged upload stays authoritative, and a
+        // copy left here after a failure would outlive the job if another node finishes it.
+        defer { if sharedCatalog { spool.remove(job: job.id) } }
         let request = IngestRequest(
             path: spool.acceptedPath(job: job.id), owner: metadata.owner, tier: metadata.tier, originalName: metadata.fileName,
             metadata: TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
@@ -161,6 +167,7 @@ final class PipelineWorkers: Service, Sendable {
                 detail.error = nil
             }
             spool.remove(job: job.id)
+            await removeStaged(job, owner: metadata.owner, logger: logger)
             board.clear(job.id)
             metrics.jobFinished(.done)
             logger.info("archived", metadata: ["take_id": "\(result.takeID)", "created": "\(result.created)"])
@@ -253,7 +260,46 @@ final class PipelineWorkers: Service, Sendable {
         logger.warning("rejected", metadata: ["code": "\(reason.code)"])
         if let finished = try? await jobs.finish(job, state: .rejected, callback: wantsCallback(job), update: { $0.reason = reason; $0.error = nil }) {
             spool.remove(job: job.id)
+            if let owner = try? jobs.detail(of: job).metadata.owner { await removeStaged(job, owner: owner, logger: logger) }
             notifier.notify(finished)
+        }
+    }
+
+    /// Fetches `job`'s staged upload from the store into this node's spool; `false` when the job
+    /// cannot go on now (its outcome recorded here: queued again, or failed).
+    private func fetchStaged(_ job: JobRecord, owner: String, logger: Logger) async -> Bool {
+        let incoming = spool.incomingPath()
+        do {
+            let staging = UploadStaging(vault: try openVault())
+            guard try await staging.fetch(owner: owner, job: job.id, into: incoming) != nil else {
+                // Accepted before uploads were staged, by a node holding it in its spool: the job
+                // waits for that node (back up, it claims it), it is not failed here.
+                await retryLater(job, error: ErrorDetail(code: "upload_on_another_node", message: "The upload is spooled on another node."), logger: logger)
+                return false
+            }
+            try spool.accept(incoming, job: job.id)
+            logger.info("fetched the staged upload")
+            return true
+        } catch let error as ReasonCoded where error.category == .integrity {
+            // A staged upload that does not open whole is not retried into a take: it fails, kept
+            // in the store for an operator, with the reason.
+            unlink(incoming)
+            await finish(job, state: .failed, error: ErrorDetail(code: error.code, message: "The staged upload does not open: \(error.message)"), logger: logger)
+            return false
+        } catch {
+            // The store or this node's key ring (a master key it does not hold yet): later, or on another node.
+            unlink(incoming)
+            await retryLater(job, error: error, logger: logger)
+            return false
+        }
+    }
+
+    /// Lets `job`'s staged upload go once its take is made (or refused): best effort, the sweep
+    /// removes what is left once the job has ended.
+    private func removeStaged(_ job: JobRecord, owner: String, logger: Logger) async {
+        guard sharedCatalog else { return }
+        do { try await UploadStaging(vault: try openVault()).remove(owner: owner, job: job.id) } catch {
+            logger.warning("cannot remove the staged upload; the sweep will", metadata: ["error": "\(error)"])
         }
     }
 

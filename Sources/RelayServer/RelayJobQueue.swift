@@ -3,6 +3,12 @@ import TakeCatalog
 import TakePipeline
 import TakevaultCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The relay's queue as an operator sees it from the command line (`takevault relay jobs`), beside
 /// a running `serve` or without one: the jobs waiting, parked or given up, and cancelling one.
 ///
@@ -56,7 +62,7 @@ public struct RelayJobQueue: Sendable {
             guard try await vault.catalog.cancelWaitingJob(id, detail: try RelayJobs.encode(detail), at: relayJobs.now) != nil else {
                 throw Refusal.notWaiting(job: id, state: job.state)
             }
-            try quarantineCancelled(id, owner: owner, detail: detail)
+            try await quarantineCancelled(id, owner: owner, detail: detail)
             guard let cancelled = try await vault.catalog.job(id) else { throw Refusal.notFound(id) }
             return try relayJobs.document(cancelled, progress: nil)
         }
@@ -65,11 +71,26 @@ public struct RelayJobQueue: Sendable {
     /// The error code a cancelled job carries.
     static let cancelledCode = "cancelled"
 
-    /// Moves a cancelled job's spooled upload (if still there) to quarantine.
-    func quarantineCancelled(_ id: String, owner: String, detail: RelayJobDetail) throws {
-        guard vault.spool.acceptedJobs().contains(id) else { return }
+    /// Moves a cancelled job's spooled upload (if still there) to quarantine. On a shared vault
+    /// the upload is staged in the store: it is fetched into this node's spool, quarantined here,
+    /// and then let go from the store.
+    func quarantineCancelled(_ id: String, owner: String, detail: RelayJobDetail) async throws {
+        let spool = vault.spool
+        let staging = vault.catalogIsShared ? UploadStaging(vault: vault) : nil
+        if let staging, !spool.acceptedJobs().contains(id) {
+            for directory in [spool.root, spool.incomingDirectory, spool.acceptedDirectory] { mkdir(directory, 0o700) }
+            let fetching = spool.incomingDirectory + "/" + id + ".cancelled"
+            unlink(fetching)
+            guard try await staging.fetch(owner: owner, job: id, into: fetching) != nil else { return }
+            guard rename(fetching, spool.acceptedPath(job: id)) == 0 else {
+                defer { unlink(fetching) }
+                throw SystemError.current("rename", fetching)
+            }
+        }
+        guard spool.acceptedJobs().contains(id) else { return }
         try vault.quarantineSpooledUpload(job: id, owner: owner, originalName: detail.metadata.fileName,
                                           reason: Vault.SpoolQuarantineReason(code: Self.cancelledCode, message: detail.error?.message ?? "Cancelled."))
+        try await staging?.remove(owner: owner, job: id)
     }
 
     private var relayJobs: RelayJobs { RelayJobs(catalog: vault.catalog, clock: vault.clock, queued: QueueSignal(capacity: 1)) }

@@ -125,11 +125,12 @@ struct RelayRoutes: Sendable {
         } else if error is HTTPParserError {
             // The request's framing broke mid-body (a chunk size that is not one, say): the client's fault.
             refusal = RelayRefusal(status: .badRequest, code: "request_malformed", message: "The request body is not valid HTTP/1.1 framing: \(error).")
-        } else if let coded = error as? ReasonCoded, coded.code == "catalog_unavailable" {
-            // The catalog cannot be reached (PostgreSQL restarting, the network): nothing was taken
-            // in; the client retries. Where the catalog is stays in the log, not the answer.
-            logger.warning("catalog unavailable", metadata: ["error": "\(coded.message)"])
-            refusal = RelayRefusal(status: .serviceUnavailable, code: coded.code, message: "The catalog is unavailable; try again later.",
+        } else if let coded = error as? ReasonCoded, coded.code == "catalog_unavailable" || coded.code == "store_unavailable" {
+            // The catalog or the store cannot be reached (PostgreSQL restarting, the network):
+            // nothing was taken in; the client retries. Where they are stays in the log, not the answer.
+            let what = coded.code == "catalog_unavailable" ? "catalog" : "store"
+            logger.warning("\(what) unavailable", metadata: ["error": "\(coded.message)"])
+            refusal = RelayRefusal(status: .serviceUnavailable, code: coded.code, message: "The \(what) is unavailable; try again later.",
                                    retryAfter: uploads.configuration.retryAfterSeconds)
         } else if let coded = error as? ReasonCoded {
             refusal = RelayRefusal(status: .internalServerError, code: coded.code, message: coded.message)

@@ -94,7 +94,7 @@ public struct RelayServer: Sendable {
             }
             let detail = try? jobs.detail(of: job)
             if job.state == .failed, detail?.error?.code == RelayJobQueue.cancelledCode, let detail, let owner = job.ownerID {
-                try queue.quarantineCancelled(id, owner: owner, detail: detail)
+                try await queue.quarantineCancelled(id, owner: owner, detail: detail)
                 quarantined += 1
             } else if job.state == .failed {
                 var again = job

@@ -6,6 +6,7 @@ import Glibc
 import Hummingbird
 import HTTPTypes
 import NIOPosix
+import ObjectStore
 import RelayAPI
 import Synchronization
 import TakeArchive
@@ -14,7 +15,8 @@ import TakePipeline
 
 /// `POST /v1/takes`: authenticate, check the metadata and the idempotency key, make room, stream
 /// the body to the spool, check it against its signed hash, sync it, and only then record the job
-/// and answer `202`. Every refusal leaves nothing behind.
+/// and answer `202`. On a shared catalog the body is staged in the store as it arrives, sealed
+/// (``UploadStaging``), and the `202` waits for its seal. Every refusal leaves nothing behind.
 struct UploadHandler: Sendable {
     let vault: Vault
     let configuration: RelayConfiguration
@@ -83,8 +85,29 @@ struct UploadHandler: Sendable {
         defer { reservation.releaseAll() }
         if let declaredLength { try reservation.reserveDeclared(declaredLength) } else { try reservation.cover(1) }
 
+        // On a shared catalog the upload is acknowledged only once it is staged in the store,
+        // sealed, where a worker on any node can take it (nothing acknowledged lives on one node).
+        let id = RelayJobs.newID()
+        let staging = vault.catalogIsShared ? UploadStaging(vault: vault).writer(owner: metadata.owner, tier: metadata.tier, job: id) : nil
+        do {
+            let acceptance = try await receive(request, into: id, staging: staging, metadata: metadata, verified: verified, key: key,
+                                               reservation: reservation, capacity: capacity)
+            if acceptance.duplicate || acceptance.job.id != id { await staging?.discard() }
+            return acceptance
+        } catch {
+            await staging?.discard()
+            // The store failed while staging: nothing was taken in, the client retries (503).
+            if let failure = error as? StoreError { throw StoreUnavailable(detail: failure.message) }
+            throw error
+        }
+    }
+
+    /// Receives the body into the spool (and, with `staging`, the store), checks it, and records
+    /// job `id` — or finds the job another request with the same key recorded first.
+    private func receive(_ request: Request, into id: String, staging: StagedUploadWriter?, metadata: UploadMetadata, verified: RelayAuthenticator.Verified,
+                         key: String, reservation: SpoolReservation, capacity: Int) async throws -> Acceptance {
         let receiver = UploadReceiver(maxBytes: configuration.maxUploadBytes, maxDurationSeconds: configuration.maxDurationSeconds)
-        let received = try await receiver.receive(request.body, into: spool.incomingPath()) { total in try reservation.cover(total) }
+        let received = try await receiver.receive(request.body, into: spool.incomingPath(), staging: staging) { total in try reservation.cover(total) }
         var kept = false
         defer { if !kept { unlink(received.path) } }
         guard received.sha256 == verified.declaredBodySHA256 else {
@@ -93,10 +116,14 @@ struct UploadHandler: Sendable {
         // Formats whose header carries no duration are measured now that the whole file is here.
         let probed = try? await NIOThreadPool.singleton.runIfActive { try AudioProbe.probe(path: received.path) }
         if let probed { try receiver.checkDuration(probed.durationS) }
-
-        let id = RelayJobs.newID()
-        try spool.accept(received.path, job: id)
-        kept = true
+        if let staging {
+            // Staged: the store holds the upload for whichever node's worker claims the job; this
+            // node keeps no copy of its own (the file in incoming/ goes when this returns).
+            try await staging.finish(sha256: Array(hex: received.sha256) ?? [])
+        } else {
+            try spool.accept(received.path, job: id)
+            kept = true
+        }
         let detail = RelayJobDetail(metadata: metadata, uploadBytes: received.bytes, format: probed?.format ?? received.format.rawValue)
         switch try await jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail, capacity: capacity) {
         case .inserted(let job):
@@ -165,4 +192,13 @@ struct UploadHandler: Sendable {
         }
         return metadata
     }
+}
+
+/// The store failed while an upload was being staged: answered `503 store_unavailable` with
+/// Retry-After; the detail goes to the log, not to the client.
+struct StoreUnavailable: ReasonCoded {
+    var detail: String
+    var code: String { "store_unavailable" }
+    var message: String { detail }
+    var category: ErrorCategory { .failure }
 }

@@ -3,6 +3,7 @@ import Crypto
 import Hummingbird
 import NIOPosix
 import RelayAPI
+import TakePipeline
 import TakevaultCore
 
 #if canImport(Glibc)
@@ -28,7 +29,9 @@ struct UploadReceiver {
 
     /// Receives `body` into `path`, calling `reserve` with the running byte count before each
     /// buffer is written (it throws to refuse). On any refusal or error the partial file is gone.
-    func receive(_ body: RequestBody, into path: String, reserve: (Int64) throws -> Void) async throws -> Received {
+    /// With `staging`, every byte also goes to the staged upload in the store as it arrives (its
+    /// segments written while the body keeps coming); the caller finishes or discards it.
+    func receive(_ body: RequestBody, into path: String, staging: StagedUploadWriter? = nil, reserve: (Int64) throws -> Void) async throws -> Received {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw RelayRefusal.spool("cannot create a spool file: \(String(cString: strerror(errno)))") }
         var closed = false
@@ -49,7 +52,9 @@ struct UploadReceiver {
                     do { try SystemIO.writeAll(descriptor, raw) } catch let failure as SystemCallFailure {
                         throw RelayRefusal.spool("cannot write to the spool: \(failure.detail)")
                     }
+                    staging?.append(raw)
                 }
+                if let staging, staging.hasFullSegment { try await staging.writeFullSegments() }
                 if !durationChecked {
                     let wanted = AudioSniffer.headerWindow - head.count
                     if wanted > 0 { head += buffer.getBytes(at: buffer.readerIndex, length: min(wanted, buffer.readableBytes)) ?? [] }

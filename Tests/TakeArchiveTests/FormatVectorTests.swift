@@ -149,3 +149,44 @@ import Crypto
 enum SHA256Digest {
     static func of(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 }
+
+extension FormatVectorTests {
+    @Test("staged upload: segments under the upload's key, the seal under the master key, bound to owner and job")
+    func stagedUpload() throws {
+        let vectors = try Self.load()
+        let master = MasterKey(material: KeyMaterial(bytes: Self.bytes(vectors, "master_key")))
+        let owner = vectors.inputs["owner"]!.stringValue!
+        let job = vectors.inputs["staging_job"]!.stringValue!
+        let key = KeyMaterial(bytes: Self.bytes(vectors, "upload_key"))
+        var objects: [[UInt8]] = []
+        for index in 0..<2 {
+            let plaintext = Self.bytes(vectors, "staging_segment_\(index)")
+            let object = try plaintext.withUnsafeBytes { try StagedUploadFormat.sealSegment($0, index: index, owner: owner, job: job, key: key) }
+            #expect(object.hex == vectors.outputs["staging_segment_object_\(index)"])
+            #expect(try StagedUploadFormat.openSegment(object, index: index, expectedBytes: plaintext.count, owner: owner, job: job, key: key,
+                                                       objectName: "vector") == plaintext)
+            objects.append(object)
+        }
+        // A segment at another index, or of another job, does not open.
+        #expect(throws: ArchiveError.authenticationFailed(object: "vector")) {
+            try StagedUploadFormat.openSegment(objects[1], index: 0, expectedBytes: 17, owner: owner, job: job, key: key, objectName: "vector")
+        }
+        #expect(throws: ArchiveError.authenticationFailed(object: "vector")) {
+            try StagedUploadFormat.openSegment(objects[0], index: 0, expectedBytes: 64, owner: owner, job: job + "x", key: key, objectName: "vector")
+        }
+
+        let upload = Self.bytes(vectors, "staging_segment_0")
+        let seal = StagedUploadFormat.Seal(key: key, bytes: Int64(upload.count), segments: 1, sha256: SHA256Digest.of(upload))
+        let object = try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: master, nonce: Self.bytes(vectors, "staging_nonce"))
+        #expect(object.hex == vectors.outputs["staging_seal_object"])
+        #expect(try StagedUploadFormat.openSeal(object, owner: owner, job: job, objectName: "vector") { $0 == master.id ? master : nil } == seal)
+        // Moved to another job or owner, it does not open; without its master key, the node says so.
+        #expect(throws: ArchiveError.authenticationFailed(object: "vector")) {
+            try StagedUploadFormat.openSeal(object, owner: owner, job: "job_other", objectName: "vector") { _ in master }
+        }
+        #expect(throws: ArchiveError.authenticationFailed(object: "vector")) {
+            try StagedUploadFormat.openSeal(object, owner: "owner-2", job: job, objectName: "vector") { _ in master }
+        }
+        #expect(throws: (any Error).self) { try StagedUploadFormat.openSeal(object, owner: owner, job: job, objectName: "vector") { _ in nil } }
+    }
+}

@@ -23,19 +23,26 @@ final class RelayTestServer: @unchecked Sendable {
 
     /// Creates the vault and relay keys, then starts the server with `arguments` added.
     /// `environment` is added to the server's (failpoints: `TAKEVAULT_TEST_STOP_AT`).
-    init(_ arguments: [String] = [], callbackURL: String? = nil, directory: TestDirectory = TestDirectory(), environment: [String: String] = [:]) throws {
+    /// `vaultName` names the vault's folder in `directory`, and `initArguments` are added to its
+    /// `init` (run with `environment`): nodes of one shared vault are servers over folders of one
+    /// directory, each initialised with the same `--store` and `--catalog`.
+    init(_ arguments: [String] = [], callbackURL: String? = nil, directory: TestDirectory = TestDirectory(), environment: [String: String] = [:],
+         vaultName: String = "vault", initArguments: [String] = []) throws {
         self.directory = directory
-        vault = directory.file("vault")
+        vault = directory.file(vaultName)
         self.arguments = arguments
         self.environment = environment
-        guard CLI.run("init", "--vault", vault).status == 0 else { throw HarnessError("init failed") }
+        let made = run("/usr/bin/env", environment.filter { $0.key != "TAKEVAULT_TEST_STOP_AT" }.map { "\($0.key)=\($0.value)" }
+                       + [CLI.binary, "init", "--vault", vault] + initArguments)
+        guard made.status == 0 else { throw HarnessError("init failed: \(made.standardError)") }
         // Relay A may upload for every owner; relay B for u1 and the team-* owners only.
         var relayA: [String: Any] = ["key_id": Self.relayA.keyID, "secret": String(decoding: Self.relayA.secret, as: UTF8.self), "owners": ["*"]]
         if let callbackURL { relayA["callback_url"] = callbackURL }
         let relayB: [String: Any] = ["key_id": Self.relayB.keyID, "secret": String(decoding: Self.relayB.secret, as: UTF8.self), "owners": RelayFixtures.relayBOwners]
         let keys = try JSONSerialization.data(withJSONObject: ["relays": [relayA, relayB]])
         guard FileManager.default.createFile(atPath: vault + "/relays.json", contents: keys, attributes: [.posixPermissions: 0o600]),
-              FileManager.default.createFile(atPath: directory.file("relay-a.secret"), contents: Data(Self.relayA.secret), attributes: [.posixPermissions: 0o600])
+              FileManager.default.fileExists(atPath: directory.file("relay-a.secret"))
+                || FileManager.default.createFile(atPath: directory.file("relay-a.secret"), contents: Data(Self.relayA.secret), attributes: [.posixPermissions: 0o600])
         else { throw HarnessError("cannot write the relay keys") }
         try start()
     }

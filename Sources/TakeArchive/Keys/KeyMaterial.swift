@@ -35,6 +35,12 @@ public enum KeyLabels {
     public static let wrapping = "takevault/v1/wrap-owner-key"
     /// Master key → its public identifier.
     public static let masterKeyID = "takevault/v1/master-key-id"
+    /// Master key → the key that wraps the key of a staged upload (FORMAT.md §10).
+    public static let wrapUploadKey = "takevault/v1/wrap-upload-key"
+    /// Upload key → the key sealing its segments (FORMAT.md §10).
+    public static let stagingSegment = "takevault/v1/staging-segment"
+    /// The associated data's label of a staged upload's seal (FORMAT.md §10).
+    public static let stagingSeal = "takevault/v1/staging-seal"
     /// Owner data key → the chunk-id (HMAC) key.
     public static let chunkID = "takevault/v1/chunk-id"
     /// Owner data key → the chunk sealing root; each chunk's key is derived from it with the chunk id.

@@ -37,7 +37,8 @@ public struct Erasure: Sendable {
     public func erase(owner id: String) async throws -> Result {
         try await vault.withLock(.vault, .exclusive) {
             try Identifier.validate(id, kind: "owner id")
-            if try await vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty {
+            if try await vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty,
+               try await vault.store.list(prefix: StagingNames.ownerPrefix(id)).isEmpty {
                 // Nothing of theirs is left (erased already, or never here): no second tombstone.
                 throw PipelineError.ownerErased(id)
             }
@@ -60,6 +61,10 @@ public struct Erasure: Sendable {
             // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
             // (the job rows go in step 3).
             for job in try await vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
+            // On a shared vault, those uploads are staged in the store too (FORMAT.md §10).
+            let staged = try await vault.store.list(prefix: StagingNames.ownerPrefix(id))
+            try await vault.store.delete(staged.filter { $0.name.hasSuffix("/seal") }.map(\.name))
+            try await vault.store.delete(staged.filter { !$0.name.hasSuffix("/seal") }.map(\.name))
             // Their rejected uploads: audio, and a reason naming them.
             for folder in Quarantine(vault: vault).folders(owner: id) { FileIO.removeTree(folder) }
             Failpoint.reach(Failpoint.erasureObjectsDeleted)
@@ -67,7 +72,7 @@ public struct Erasure: Sendable {
             let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
             try await vault.catalog.eraseOwner(id, tombstone: tombstone)
             try await vault.catalog.append(AuditEvent.erasure(tombstone: tombstone.id).record(at: tombstone.at))
-            return Result(tombstone: tombstone.id, objectsDeleted: objects.count, earlierCopiesUnreadable: rotated)
+            return Result(tombstone: tombstone.id, objectsDeleted: objects.count + staged.count, earlierCopiesUnreadable: rotated)
         }
     }
 }

@@ -37,6 +37,8 @@ public struct Sweep: Sendable {
             /// A take's own key with no manifest of the take: an ingest that stopped before its commit.
             case orphanTakeKey = "orphan_take_key"
             case unfinishedUpload = "unfinished_upload"
+            /// An upload staged for a relay job that has ended or is gone (FORMAT.md §10).
+            case stagedUpload = "staged_upload"
             case quarantine
             case workFolder = "work_folder"
             case tombstone

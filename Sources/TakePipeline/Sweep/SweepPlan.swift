@@ -204,6 +204,28 @@ extension Sweep {
             }))
         }
 
+        // Uploads staged for relay jobs (a shared vault's, FORMAT.md §10) once nothing can need
+        // them: the job has ended (its take made, or the upload refused) or is gone (erased,
+        // forgotten), or the upload was never acknowledged (segments without a seal). A failed
+        // job keeps its upload, as the spool does; the grace period covers an upload still arriving.
+        let staged = try await UploadStaging(vault: vault).listed()
+        for upload in staged where (upload.lastWritten ?? Int64.max) <= graceCutoff {
+            let job = try await vault.catalog.job(upload.job)
+            let reason: String
+            switch job?.state {
+            case nil: reason = upload.sealed ? "its job is gone" : "never acknowledged"
+            case .done?, .rejected?: reason = "its job has ended"
+            default: continue
+            }
+            // The seal first, in a step of its own: from then on the upload is not staged, whatever
+            // happens to the segments' deletion.
+            let seals = upload.objects.filter { $0.name.hasSuffix("/seal") }
+            let segments = upload.objects.filter { !$0.name.hasSuffix("/seal") }
+            let item = Item(kind: .stagedUpload, id: upload.job, owner: upload.owner, reason: reason, bytes: upload.objects.reduce(0) { $0 + $1.size })
+            if !seals.isEmpty { plan.steps.append(Plan.Step(action: .deleteObjects(seals.map(\.name)), items: [item])) }
+            if !segments.isEmpty { plan.steps.append(Plan.Step(action: .deleteObjects(segments.map(\.name)), items: seals.isEmpty ? [item] : [])) }
+        }
+
         // Quarantine and work folders.
         let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970
         for folder in Self.folders(in: vault.quarantineDirectory) where folder.modified <= quarantineCutoff {
@@ -226,9 +248,9 @@ extension Sweep {
             ]))
         }
         let recordCutoff = Timestamp.string(asOf.addingTimeInterval(-Double(policy.recordDays) * 86_400))
-        // A job's row outlives its spooled upload: the relay finds the upload's owner and metadata
-        // there, and an upload without a job would be taken for one never acknowledged.
-        let spooled = Set(vault.spool.acceptedJobs())
+        // A job's row outlives its spooled or staged upload: the relay finds the upload's owner and
+        // metadata there, and an upload without a job would be taken for one never acknowledged.
+        let spooled = Set(vault.spool.acceptedJobs()).union(staged.map(\.job))
         let records = try await vault.catalog.countRecords(before: recordCutoff, keepingJobs: spooled)
         plan.steps.append(Plan.Step(action: .deleteRecords(before: recordCutoff, keepingJobs: spooled), items: records > 0
             ? [Item(kind: .records, id: "\(records)", owner: nil, reason: "older than \(policy.recordDays) days", bytes: 0)] : []))

@@ -9,4 +9,8 @@ public enum ObjectKind: String, Sendable, Codable, CaseIterable {
     /// A take's own data key (format 3): never given a retain-until, so no lifecycle rule can
     /// shred a take whose window was extended; the sweep deletes it with its take.
     case takeKey = "take-key"
+    /// An upload a relay node of a shared vault acknowledged and has not yet made into a take,
+    /// sealed under a key of its own (FORMAT.md §10). No retain-until: the relay deletes it when
+    /// its job ends, the sweep when its job is gone.
+    case stagedUpload = "staged-upload"
 }

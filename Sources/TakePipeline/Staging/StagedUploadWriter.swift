@@ -1,0 +1,88 @@
+import ObjectStore
+import TakeArchive
+import TakevaultCore
+
+/// Stages one upload as its bytes arrive (FORMAT.md §10): bytes are appended, each full segment is
+/// sealed and written while the next fills (one write in flight at most, so memory stays about two
+/// segments deep), and ``finish(sha256:)`` writes the last segment and then the seal — create-only:
+/// only then is the upload staged. ``discard()`` removes what an upload refused or cut off wrote.
+///
+/// Used by one request at a time; not shared between tasks.
+public final class StagedUploadWriter {
+    let store: any ObjectStore
+    let master: MasterKey
+    let owner: String
+    let job: String
+    let tags: ObjectTags
+    private let key = KeyMaterial.random()
+    private var pending: [UInt8] = []
+    private var segmentsStarted = 0
+    private var bytes: Int64 = 0
+    private var inFlight: Task<Void, any Error>?
+
+    init(store: any ObjectStore, master: MasterKey, owner: String, job: String, tags: ObjectTags) {
+        self.store = store
+        self.master = master
+        self.owner = owner
+        self.job = job
+        self.tags = tags
+        pending.reserveCapacity(StagedUploadFormat.segmentSize)
+    }
+
+    /// Adds `raw` to the upload. When ``hasFullSegment`` turns true, await ``writeFullSegments()``
+    /// before appending much more.
+    public func append(_ raw: UnsafeRawBufferPointer) {
+        pending.append(contentsOf: raw)
+        bytes += Int64(raw.count)
+    }
+
+    /// Whether a whole segment is waiting to be written.
+    public var hasFullSegment: Bool { pending.count >= StagedUploadFormat.segmentSize }
+
+    /// Seals and starts writing every full segment waiting, after the previous write has finished.
+    public func writeFullSegments() async throws {
+        while pending.count >= StagedUploadFormat.segmentSize {
+            let segment = try pending.withUnsafeBytes { raw in
+                try StagedUploadFormat.sealSegment(UnsafeRawBufferPointer(rebasing: raw[0..<StagedUploadFormat.segmentSize]), index: segmentsStarted,
+                                                   owner: owner, job: job, key: key)
+            }
+            pending.removeFirst(StagedUploadFormat.segmentSize)
+            try await start(segment)
+        }
+    }
+
+    /// Writes what is left as the last segment, waits for every write, then writes the seal naming
+    /// `sha256` as the upload's hash: from here the upload is staged.
+    public func finish(sha256: [UInt8]) async throws {
+        try await writeFullSegments()
+        if !pending.isEmpty {
+            let segment = try pending.withUnsafeBytes { try StagedUploadFormat.sealSegment($0, index: segmentsStarted, owner: owner, job: job, key: key) }
+            pending.removeAll()
+            try await start(segment)
+        }
+        try await inFlight?.value
+        inFlight = nil
+        precondition(segmentsStarted == StagedUploadFormat.segmentCount(bytes: bytes))
+        let seal = StagedUploadFormat.Seal(key: key, bytes: bytes, segments: segmentsStarted, sha256: sha256)
+        try await store.put(StagingNames.seal(owner: owner, job: job),
+                            data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: master), tags: tags, createOnly: true)
+    }
+
+    /// Removes whatever this writer wrote (best effort: what a failure leaves, the sweep removes
+    /// after the grace period).
+    public func discard() async {
+        _ = try? await inFlight?.value
+        inFlight = nil
+        try? await store.delete(StagingNames.seal(owner: owner, job: job))
+        try? await store.delete((0..<segmentsStarted).map { StagingNames.segment(owner: owner, job: job, index: $0) })
+    }
+
+    private func start(_ segment: [UInt8]) async throws {
+        try await inFlight?.value
+        let name = StagingNames.segment(owner: owner, job: job, index: segmentsStarted)
+        segmentsStarted += 1
+        let store = store
+        let tags = tags
+        inFlight = Task { try await store.put(name, data: segment, tags: tags, createOnly: false) }
+    }
+}
