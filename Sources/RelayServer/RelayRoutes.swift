@@ -125,13 +125,12 @@ struct RelayRoutes: Sendable {
         } else if error is HTTPParserError {
             // The request's framing broke mid-body (a chunk size that is not one, say): the client's fault.
             refusal = RelayRefusal(status: .badRequest, code: "request_malformed", message: "The request body is not valid HTTP/1.1 framing: \(error).")
-        } else if let coded = error as? ReasonCoded, coded.code == "catalog_unavailable" || coded.code == "store_unavailable" {
-            // The catalog or the store cannot be reached (PostgreSQL restarting, the network):
-            // nothing was taken in; the client retries. Where they are stays in the log, not the answer.
-            let what = coded.code == "catalog_unavailable" ? "catalog" : "store"
-            logger.warning("\(what) unavailable", metadata: ["error": "\(coded.message)"])
-            refusal = RelayRefusal(status: .serviceUnavailable, code: coded.code, message: "The \(what) is unavailable; try again later.",
-                                   retryAfter: uploads.configuration.retryAfterSeconds)
+        } else if let coded = error as? ReasonCoded, let answer = Self.unavailableAnswers[coded.code] {
+            // The catalog or the store cannot be reached (PostgreSQL restarting, the network), or
+            // this node's master key is outdated: nothing was taken in; the client retries (another
+            // node, or later). What failed and where stays in the log, not the answer.
+            logger.warning("unavailable", metadata: ["code": "\(coded.code)", "error": "\(coded.message)"])
+            refusal = RelayRefusal(status: .serviceUnavailable, code: coded.code, message: answer, retryAfter: uploads.configuration.retryAfterSeconds)
         } else if let coded = error as? ReasonCoded {
             refusal = RelayRefusal(status: .internalServerError, code: coded.code, message: coded.message)
             if coded.code.hasPrefix("store") { metrics.storeError() }
@@ -144,6 +143,14 @@ struct RelayRoutes: Sendable {
         if let seconds = refusal.retryAfter { response.headers[.retryAfter] = String(seconds) }
         return response
     }
+
+    /// Failures answered `503` with `Retry-After` and a message of their own (the error's may say
+    /// where the catalog or store is).
+    static let unavailableAnswers = [
+        "catalog_unavailable": "The catalog is unavailable; try again later.",
+        "store_unavailable": "The store is unavailable; try again later.",
+        "master_key_outdated": "This node cannot seal uploads until its master key is brought up to date; try again later or through another node.",
+    ]
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) -> Response {
         let encoder = JSONEncoder()

@@ -88,7 +88,16 @@ struct UploadHandler: Sendable {
         // On a shared catalog the upload is acknowledged only once it is staged in the store,
         // sealed, where a worker on any node can take it (nothing acknowledged lives on one node).
         let id = RelayJobs.newID()
-        let staging = vault.catalogIsShared ? UploadStaging(vault: vault).writer(owner: metadata.owner, tier: metadata.tier, job: id) : nil
+        // The key ring as this node's key files say now (a rotation's next key installed since start).
+        if vault.catalogIsShared { try vault.reloadMasterKeys() }
+        let staging: StagedUploadWriter?
+        if vault.catalogIsShared {
+            let stagingArea = UploadStaging(vault: vault)
+            try await stagingArea.checkMasterKey()
+            staging = stagingArea.writer(owner: metadata.owner, tier: metadata.tier, job: id)
+        } else {
+            staging = nil
+        }
         do {
             let acceptance = try await receive(request, into: id, staging: staging, metadata: metadata, verified: verified, key: key,
                                                reservation: reservation, capacity: capacity)

@@ -202,6 +202,19 @@ public protocol Catalog: Sendable {
     /// With `owner`, that owner's only.
     func expiredTakes(at instant: String, owner: String?) async throws -> [ExpiredTake]
 
+    // MARK: Master keys
+
+    /// The master keys recorded for the vault, by id (``MasterKeyRecord``).
+    func masterKeys() async throws -> [MasterKeyRecord]
+    /// The id of the vault's current master key; when none is recorded yet, `id` becomes it. One
+    /// transaction: two nodes adopting different keys at once agree on one.
+    func adoptMasterKey(_ id: String, at now: String) async throws -> String
+    /// Makes `id` the current master key (a rotation's first step): the previous current one is
+    /// `retiring` until ``retireMasterKeys(at:)``.
+    func recordMasterKey(current id: String, at now: String) async throws
+    /// Every `retiring` master key becomes `retired` (a rotation's last step).
+    func retireMasterKeys(at now: String) async throws
+
     // MARK: Copying a catalog
 
     /// Every row, read in one transaction (a consistent copy while others write).

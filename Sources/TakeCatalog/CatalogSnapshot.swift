@@ -14,6 +14,7 @@ public struct CatalogSnapshot: Sendable, Equatable {
     public var holds: [HoldRecord] = []
     public var tombstones: [TombstoneRecord] = []
     public var tierChanges: [TierChangeRecord] = []
+    public var masterKeys: [MasterKeyRecord] = []
 
     public init() {}
 
@@ -31,13 +32,14 @@ public struct CatalogSnapshot: Sendable, Equatable {
         copy.holds.sort { $0.id < $1.id }
         copy.tombstones.sort { $0.id < $1.id }
         for index in copy.tierChanges.indices { copy.tierChanges[index].id = nil }
+        copy.masterKeys.sort { $0.keyID < $1.keyID }
         return copy
     }
 
     /// Rows in all tables.
     public var rowCount: Int {
         owners.count + ownerKeys.count + takes.count + objects.count + events.count + jobs.count + nonces.count + holds.count
-            + tombstones.count + tierChanges.count
+            + tombstones.count + tierChanges.count + masterKeys.count
     }
 }
 

@@ -128,6 +128,15 @@ enum CatalogMigrations {
                 t.add(column: "lease_expires_at", .text)
             }
         }
+        migrator.registerMigration("v8-master-keys") { db in
+            // Which master key the vault's nodes wrap under (by id), and which a rotation retired.
+            try db.create(table: "master_keys") { t in
+                t.column("key_id", .text).primaryKey()
+                t.column("state", .text).notNull()
+                t.column("since", .text).notNull()
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX master_keys_one_current ON master_keys (state) WHERE state = 'current'")
+        }
         return migrator
     }
 }

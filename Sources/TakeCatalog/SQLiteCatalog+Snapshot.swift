@@ -17,6 +17,7 @@ extension SQLiteCatalog {
             snapshot.holds = try HoldRecord.order(HoldRecord.Columns.id).fetchAll(db)
             snapshot.tombstones = try TombstoneRecord.order(TombstoneRecord.Columns.at, Column("id")).fetchAll(db)
             snapshot.tierChanges = try TierChangeRecord.order(TierChangeRecord.Columns.id).fetchAll(db)
+            snapshot.masterKeys = try MasterKeyRecord.order(Column("key_id")).fetchAll(db)
             return snapshot
         }
     }
@@ -24,7 +25,7 @@ extension SQLiteCatalog {
     public func load(_ snapshot: CatalogSnapshot) async throws {
         try await write { db in
             var rows = 0
-            for table in ["owners", "owner_keys", "takes", "take_objects", "events", "jobs", "relay_nonces", "holds", "tombstones", "tier_history"] {
+            for table in ["owners", "owner_keys", "takes", "take_objects", "events", "jobs", "relay_nonces", "holds", "tombstones", "tier_history", "master_keys"] {
                 rows += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
             }
             guard rows == 0 else { throw CatalogSnapshotError.targetNotEmpty(rows: rows) }
@@ -47,6 +48,7 @@ extension SQLiteCatalog {
                 change.id = nil
                 try change.insert(db)
             }
+            for key in snapshot.masterKeys { try key.insert(db) }
         }
     }
 }

@@ -3,7 +3,7 @@ import TakeCatalog
 import TakevaultCore
 
 extension PostgresCatalog {
-    static let allTables = ["owners", "owner_keys", "takes", "take_objects", "events", "jobs", "relay_nonces", "holds", "tombstones", "tier_history"]
+    static let allTables = ["owners", "owner_keys", "takes", "take_objects", "events", "jobs", "relay_nonces", "holds", "tombstones", "tier_history", "master_keys"]
 
     public func snapshot() async throws -> CatalogSnapshot {
         try await transaction { connection in
@@ -22,6 +22,7 @@ extension PostgresCatalog {
             snapshot.holds = try await connection.rows("SELECT \(unescaped: Rows.holdColumns) FROM holds ORDER BY id", Rows.hold)
             snapshot.tombstones = try await connection.rows("SELECT id, at FROM tombstones ORDER BY at, id", Rows.tombstone)
             snapshot.tierChanges = try await connection.rows("SELECT id, owner_id, tier, at FROM tier_history ORDER BY id", Rows.tierChange)
+            snapshot.masterKeys = try await connection.rows("SELECT key_id, state, since FROM master_keys ORDER BY key_id", Rows.masterKey)
             return snapshot
         }
     }
@@ -80,6 +81,9 @@ extension PostgresCatalog {
             }
             try await connection.insertAll(snapshot.tierChanges, into: "tier_history", ["owner_id", "tier", "at"]) { row, b in
                 b.append(row.ownerID); b.append(row.tier.rawValue); b.append(row.at)
+            }
+            try await connection.insertAll(snapshot.masterKeys, into: "master_keys", ["key_id", "state", "since"]) { row, b in
+                b.append(row.keyID); b.append(row.state.rawValue); b.append(row.since)
             }
         }
     }

@@ -95,6 +95,12 @@ enum Rows {
         return hold
     }
 
+    static func masterKey(_ row: PostgresRandomAccessRow) throws -> MasterKeyRecord {
+        let state: String = try row.value("state")
+        guard let known = MasterKeyRecord.State(rawValue: state) else { throw CatalogError.database(detail: "master key state \(state) is not one takevault writes") }
+        return MasterKeyRecord(keyID: try row.value("key_id"), state: known, since: try row.value("since"))
+    }
+
     static func tombstone(_ row: PostgresRandomAccessRow) throws -> TombstoneRecord {
         TombstoneRecord(id: try row.value("id"), at: try row.value("at"))
     }

@@ -152,6 +152,11 @@ enum PostgresSchema {
             "ALTER TABLE jobs ADD COLUMN lease_node text COLLATE \"C\", ADD COLUMN lease_expires_at text COLLATE \"C\"",
             "CREATE INDEX jobs_leases ON jobs (kind, lease_expires_at) WHERE state = 'processing'",
         ]),
+        Migration(version: 3, name: "master-keys", statements: [
+            // Which master key the vault's nodes wrap under (by id), and which a rotation retired.
+            "CREATE TABLE master_keys (key_id text COLLATE \"C\" PRIMARY KEY, state text NOT NULL, since text COLLATE \"C\" NOT NULL)",
+            "CREATE UNIQUE INDEX master_keys_one_current ON master_keys (state) WHERE state = 'current'",
+        ]),
     ]
 
     /// The newest schema version this build knows.

@@ -167,6 +167,31 @@ struct CatalogConformanceTests {
         #expect(Set(try await catalog.activeHolds(owner: "bob").map(\.id)) == ["h3", "h4"])
     }
 
+    @Test("master keys: the first adopted becomes current and every later adopter is told it; a rotation makes the next current, the old retiring, then retired",
+          arguments: CatalogImplementation.all)
+    func masterKeys(_ implementation: CatalogImplementation) async throws {
+        let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog
+        defer { fixture.end() }
+        #expect(try await catalog.masterKeys().isEmpty)
+        // Nodes adopting at once agree on one key.
+        let adopted = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<6 { group.addTask { try await catalog.adoptMasterKey("key-\(index % 2)", at: "2026-11-01T00:00:00Z") } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(adopted.count == 1, "\(adopted)")
+        let first = try #require(adopted.first)
+        #expect(try await catalog.masterKeys() == [MasterKeyRecord(keyID: first, state: .current, since: "2026-11-01T00:00:00Z")])
+
+        try await catalog.recordMasterKey(current: "key-next", at: "2026-11-02T00:00:00Z")
+        try await catalog.recordMasterKey(current: "key-next", at: "2026-11-03T00:00:00Z")    // a resumed rotation changes nothing
+        #expect(try await catalog.adoptMasterKey("key-other", at: "2026-11-03T00:00:00Z") == "key-next")
+        #expect(try await catalog.masterKeys() == [MasterKeyRecord(keyID: first, state: .retiring, since: "2026-11-02T00:00:00Z"),
+                                                   MasterKeyRecord(keyID: "key-next", state: .current, since: "2026-11-02T00:00:00Z")])
+        try await catalog.retireMasterKeys(at: "2026-11-04T00:00:00Z")
+        #expect(try await catalog.masterKeys().map(\.state) == [.current, .retired], "ordered by since: the current one, then the retired")
+        #expect(try await catalog.masterKeys().filter { $0.state == .current }.map(\.keyID) == ["key-next"])
+    }
+
     @Test("tier history: appended, read in time order, replaced whole", arguments: CatalogImplementation.all)
     func tierHistory(_ implementation: CatalogImplementation) async throws {
         let fixture = try await CatalogFixture(implementation), catalog = fixture.catalog

@@ -48,6 +48,8 @@ struct CatalogSnapshotTests {
         }
         _ = try await catalog.recordNonce(keyID: "r1", nonce: "n1", expiresAt: "2026-11-30T10:05:00Z", now: "2026-11-30T10:00:00Z")
         try await catalog.insertTombstone(TombstoneRecord(id: "tomb-1", at: "2026-11-20T00:00:00Z"))
+        _ = try await catalog.adoptMasterKey("00112233aabbccdd", at: "2026-11-01T00:00:00Z")
+        try await catalog.recordMasterKey(current: "8899aabbccddeeff", at: "2026-11-21T00:00:00Z")
         try await catalog.append(EventRecord(at: "2026-11-20T00:00:00Z", kind: "erase_owner", ownerID: nil, takeID: nil, detail: "{}"))
     }
 

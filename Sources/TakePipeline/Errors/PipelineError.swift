@@ -31,6 +31,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case deletedTakePresent(take: String)
     /// Something else holds what the operation needs alone (a running relay server).
     case busy(operation: String, detail: String)
+    /// This node's master key is not the vault's current one (another node rotated it): it refuses
+    /// to wrap anything under a key the others will retire.
+    case masterKeyOutdated(node: String, vault: String)
     /// A catalog copy read back differs from what was copied; the vault keeps its catalog.
     case catalogCopyMismatch(target: String)
 
@@ -52,6 +55,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .policyRollback: "policy_rollback"
         case .deletedTakePresent: "deleted_take_present"
         case .busy: "vault_busy"
+        case .masterKeyOutdated: "master_key_outdated"
         case .catalogCopyMismatch: "catalog_copy_mismatch"
         }
     }
@@ -82,6 +86,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .busy(let operation, let detail): "\(operation) cannot run now: \(detail)."
         case .catalogCopyMismatch(let target):
             "The copy in \(target) does not read back as what was copied; the vault keeps its catalog. Empty the target and try again."
+        case .masterKeyOutdated(let node, let vault):
+            "This node's master key (id \(node)) is not the vault's current one (id \(vault)): a rotation moved the vault on. Install the "
+                + "vault's key on this node (docs/SCALING.md, \"Rotating the master key\"); nothing is wrapped under an outdated key."
         }
     }
 
@@ -89,7 +96,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         switch self {
         case .takeNotFound, .artefactNotFound, .sessionNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
         case .ownerRestricted, .ownerErased, .ownerHeld, .takeHeld: .rejectedInput
-        case .vaultMissing, .regionNotAllowed, .busy: .failure
+        case .vaultMissing, .regionNotAllowed, .busy, .masterKeyOutdated: .failure
         case .policyRollback, .deletedTakePresent, .catalogCopyMismatch: .integrity
         }
     }

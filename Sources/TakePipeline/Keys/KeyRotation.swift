@@ -3,11 +3,23 @@ import TakevaultCore
 import TakeArchive
 import TakeCatalog
 
-/// Replaces the master key: a new key is written beside the old (`master.key.next`), owners a
-/// deletion marked are re-keyed (``TakeKeyRekeying``), every owner key object is rewrapped under the
-/// new master key, and only then does it replace `master.key` — the old key is gone, and with it
-/// the ability to open any copy of an old key object. Interrupted, it resumes where it stopped:
-/// until the last step both keys unwrap, so no owner is ever unreadable. Audio is never touched.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Replaces the master key: a new key is written beside the old (`master.key.next`), the catalog
+/// records it as the vault's current key (so a node still holding only the old one refuses to
+/// wrap: ``MasterKeyCurrency``), owners a deletion marked are re-keyed (``TakeKeyRekeying``),
+/// every owner key object and staged upload's seal is rewrapped under the new master key, and only
+/// then does it replace `master.key` — the old key is gone, and with it the ability to open any
+/// copy of an old key object. Interrupted, it resumes where it stopped: until the last step both
+/// keys unwrap, so no owner is ever unreadable. Audio is never touched.
+///
+/// Nodes of a shared vault read the key from their own `TAKEVAULT_MASTER_KEY_FILE`: the operator
+/// puts the next key at `FILE.next` on every node first (`takevault keys generate`), rotates on
+/// one node, then replaces `FILE` with `FILE.next` on every node (docs/SCALING.md).
 public struct KeyRotation: Sendable {
     public let vault: Vault
 
@@ -32,21 +44,34 @@ public struct KeyRotation: Sendable {
 
     public func run() async throws -> Result {
         try await vault.withLock(.vault, .exclusive) {
-            guard vault.masterKeyPath != nil else {
+            let keyPath: String, nextPath: String
+            if vault.masterKeyPath != nil {
+                (keyPath, nextPath) = (vault.root + "/master.key", vault.root + "/master.key.next")
+            } else if let file = vault.environmentKeyFile {
+                // A node's own copy of the vault's key: every node needs the next key before any
+                // wraps under it, so this node does not make one up.
+                (keyPath, nextPath) = (file, file + ".next")
+                guard FileIO.exists(nextPath) else {
+                    throw PipelineError.invalidSetting(
+                        name: "master key", value: "\(file) without \(file).next",
+                        allowed: "put the vault's next key at \(file).next on every node first (takevault keys generate \(file).next, then copy it)")
+                }
+            } else {
                 throw PipelineError.invalidSetting(
                     name: "master key", value: "from the environment",
-                    allowed: "rotation replaces the vault's key file; rotate an environment-supplied key where it is kept")
+                    allowed: "rotation replaces a key file; rotate a key given in TAKEVAULT_MASTER_KEY where it is kept")
             }
-            let keyPath = vault.root + "/master.key", nextPath = vault.root + "/master.key.next"
             let next: MasterKey
             if FileIO.exists(nextPath) {
-                next = try MasterKey(fileContents: try FileIO.read(nextPath))    // resuming
+                next = try MasterKey(fileContents: try FileIO.read(nextPath))    // resuming, or the operator's next key
             } else {
                 // Written whole or not at all: a half-written next key would lock the vault.
                 next = MasterKey.generate()
                 try AtomicOutput.write(next.fileContents(), to: nextPath, mode: 0o600)
             }
             vault.masterKeys.replace(primary: next, others: [try MasterKeySource.read(keyPath)])
+            // From here nodes without the next key refuse to wrap (they would wrap under the old one).
+            try await vault.catalog.recordMasterKey(current: next.id.hex, at: Timestamp.string(vault.clock.now()))
             Failpoint.reach(Failpoint.rotationKeyWritten)
             let rekeyed = try await TakeKeyRekeying(vault: vault).run()
 
@@ -67,19 +92,34 @@ public struct KeyRotation: Sendable {
                                                                      createdAt: Timestamp.string(vault.clock.now())))
                 }
             }
+            try await rewrapStagedUploads(under: next)
             Failpoint.reach(Failpoint.rotationRewrapped)
-            guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
-            FileIO.syncDirectory(vault.root)
-            vault.masterKeys.replace(primary: next, others: [])
+            if vault.masterKeyPath != nil {
+                guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
+                FileIO.syncDirectory(vault.root)
+                vault.masterKeys.replace(primary: next, others: [])
+            }
+            // A node's own key file (TAKEVAULT_MASTER_KEY_FILE) is the operator's to replace, on every node.
+            try await vault.catalog.retireMasterKeys(at: Timestamp.string(vault.clock.now()))
             try await vault.catalog.append(AuditEvent.keyRotation(masterKeyID: next.id.hex, rewrapped: rewrapped).record(at: Timestamp.string(vault.clock.now())))
             return Result(masterKeyID: next.id.hex, rewrapped: rewrapped, rekeyedOwners: rekeyed.owners, takeKeysRewrapped: rekeyed.takeKeysRewrapped,
                           rekeyFailed: rekeyed.failed, damagedTakeKeys: rekeyed.damaged)
         }
     }
-}
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+    /// Staged uploads' seals (a shared vault's relay, FORMAT.md §10) under the new master key: an
+    /// upload acknowledged before the rotation stays readable once the old key is retired. A seal
+    /// that does not open is left for its job to fail on; one removed meanwhile (its job ended) is
+    /// not put back.
+    private func rewrapStagedUploads(under next: MasterKey) async throws {
+        for info in try await vault.store.list(prefix: StagingNames.root) where info.name.hasSuffix("/seal") {
+            guard let (owner, job) = StagingNames.upload(of: info.name) else { continue }
+            let object: [UInt8]
+            do { object = try await vault.store.get(info.name, range: 0..<Int64(StagedUploadFormat.sealSize + 1)) } catch StoreError.notFound { continue }
+            guard StagedUploadFormat.masterKeyID(ofSeal: object) != next.id,
+                  let seal = try? StagedUploadFormat.openSeal(object, owner: owner, job: job, objectName: info.name, masterKey: { vault.masterKeys.key(id: $0) }),
+                  let tags = try await vault.store.head(info.name)?.tags else { continue }
+            try await vault.store.put(info.name, data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: next), tags: tags, createOnly: false)
+        }
+    }
+}

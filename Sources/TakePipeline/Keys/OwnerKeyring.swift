@@ -49,6 +49,7 @@ public struct OwnerKeyring: Sendable {
             guard existing.takeWrapping == nil else { return existing }
             return try await store(existing.nextVersion(), tier: tier)
         }
+        try await MasterKeyCurrency(vault: vault).checkWritable()
         let key = try OwnerKey.generate(owner: owner, version: 1)
         let name = ObjectNames.keyObject(owner: owner, version: 1)
         let wrapped = try key.wrapped(under: vault.masterKey)
@@ -74,6 +75,7 @@ public struct OwnerKeyring: Sendable {
     /// that version first — takes theirs; records it in the catalog.
     func store(_ key: OwnerKey, tier: Tier) async throws -> OwnerKey {
         let name = ObjectNames.keyObject(owner: key.owner, version: key.version)
+        try await MasterKeyCurrency(vault: vault).checkWritable()
         var stored = try key.wrapped(under: vault.masterKey)
         do {
             try await vault.store.put(name, data: stored, tags: ObjectTags(owner: key.owner, tier: tier, kind: .ownerKey, retainUntil: nil, region: vault.region),

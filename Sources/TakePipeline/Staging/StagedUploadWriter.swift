@@ -14,13 +14,17 @@ public final class StagedUploadWriter {
     let owner: String
     let job: String
     let tags: ObjectTags
+    /// Throws unless the master key may wrap now (``MasterKeyCurrency``).
+    let checkMasterKey: @Sendable () async throws -> Void
     private let key = KeyMaterial.random()
     private var pending: [UInt8] = []
     private var segmentsStarted = 0
     private var bytes: Int64 = 0
     private var inFlight: Task<Void, any Error>?
 
-    init(store: any ObjectStore, master: MasterKey, owner: String, job: String, tags: ObjectTags) {
+    init(store: any ObjectStore, master: MasterKey, owner: String, job: String, tags: ObjectTags,
+         checkMasterKey: @escaping @Sendable () async throws -> Void) {
+        self.checkMasterKey = checkMasterKey
         self.store = store
         self.master = master
         self.owner = owner
@@ -52,7 +56,10 @@ public final class StagedUploadWriter {
     }
 
     /// Writes what is left as the last segment, waits for every write, then writes the seal naming
-    /// `sha256` as the upload's hash: from here the upload is staged.
+    /// `sha256` as the upload's hash: from here the upload is staged. The master key is checked
+    /// again after the seal is written (``UploadStaging/checkMasterKey()`` checked it before the
+    /// body came): a rotation recorded meanwhile (the relay holds no lock against it) withdraws
+    /// the seal, and the upload is refused.
     public func finish(sha256: [UInt8]) async throws {
         try await writeFullSegments()
         if !pending.isEmpty {
@@ -64,8 +71,12 @@ public final class StagedUploadWriter {
         inFlight = nil
         precondition(segmentsStarted == StagedUploadFormat.segmentCount(bytes: bytes))
         let seal = StagedUploadFormat.Seal(key: key, bytes: bytes, segments: segmentsStarted, sha256: sha256)
-        try await store.put(StagingNames.seal(owner: owner, job: job),
-                            data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: master), tags: tags, createOnly: true)
+        let sealName = StagingNames.seal(owner: owner, job: job)
+        try await store.put(sealName, data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: master), tags: tags, createOnly: true)
+        do { try await checkMasterKey() } catch {
+            try? await store.delete(sealName)
+            throw error
+        }
     }
 
     /// Removes whatever this writer wrote (best effort: what a failure leaves, the sweep removes

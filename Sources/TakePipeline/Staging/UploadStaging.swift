@@ -21,17 +21,28 @@ public struct UploadStaging: Sendable {
     let store: any ObjectStore
     let masterKeys: MasterKeyRing
     let region: String
+    let currency: MasterKeyCurrency
 
     public init(vault: Vault) {
         store = vault.store
         masterKeys = vault.masterKeys
         region = vault.region
+        currency = MasterKeyCurrency(vault: vault)
     }
 
-    /// A writer staging a new upload for `owner`'s job `job`.
+    /// A writer staging a new upload for `owner`'s job `job`, sealed under this node's master key
+    /// if it is the vault's current one (``MasterKeyCurrency``).
     public func writer(owner: String, tier: Tier, job: String) -> StagedUploadWriter {
-        StagedUploadWriter(store: store, master: masterKeys.primary, owner: owner, job: job,
-                           tags: ObjectTags(owner: owner, tier: tier, kind: .stagedUpload, retainUntil: nil, region: region))
+        let currency = currency
+        return StagedUploadWriter(store: store, master: masterKeys.primary, owner: owner, job: job,
+                                  tags: ObjectTags(owner: owner, tier: tier, kind: .stagedUpload, retainUntil: nil, region: region),
+                                  checkMasterKey: { try await currency.checkWritable() })
+    }
+
+    /// Throws `master_key_outdated` unless this node may seal uploads now: checked before an
+    /// upload's body is read, so an outdated node refuses at once rather than after the transfer.
+    public func checkMasterKey() async throws {
+        try await currency.checkWritable()
     }
 
     /// Whether job `job`'s upload is staged (its seal exists).

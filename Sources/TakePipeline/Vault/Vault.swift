@@ -31,6 +31,9 @@ public final class Vault: Sendable {
     public let masterKeys: MasterKeyRing
     /// The key file, or `nil` when the environment supplies the key.
     public let masterKeyPath: String?
+    /// The key file `TAKEVAULT_MASTER_KEY_FILE` names (each node of a shared vault has its own
+    /// copy); a `.next` file beside it is the key a rotation moves to (docs/SCALING.md).
+    public let environmentKeyFile: String?
     public let settings: PipelineSettings
     public let clock: PipelineClock
     /// The store's data-residency region, tagged on every object written.
@@ -60,8 +63,9 @@ public final class Vault: Sendable {
     /// That key's public id (hex), as `init` and `keys rotate` print it.
     public var masterKeyID: String { masterKey.id.hex }
 
-    init(root: String, store: any ObjectStore, catalog: any Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, settings: PipelineSettings,
-         clock: PipelineClock, region: String, locks: VaultLocks, catalogDescription: String) {
+    init(root: String, store: any ObjectStore, catalog: any Catalog, masterKeys: MasterKeyRing, masterKeyPath: String?, environmentKeyFile: String?,
+         settings: PipelineSettings, clock: PipelineClock, region: String, locks: VaultLocks, catalogDescription: String) {
+        self.environmentKeyFile = environmentKeyFile
         self.catalogDescription = catalogDescription
         self.region = region
         self.locks = locks
@@ -123,12 +127,15 @@ public final class Vault: Sendable {
             throw PipelineError.regionNotAllowed(region: config.region, allowed: config.allowedRegions)
         }
         let (masterKeys, masterKeyPath) = try MasterKeySource.load(vault: path, environment: environment)
+        let keyFile = environment["TAKEVAULT_MASTER_KEY_FILE"] ?? ""
+        let environmentKeyFile = (environment["TAKEVAULT_MASTER_KEY"] ?? "").isEmpty && !keyFile.isEmpty ? keyFile : nil
         let location = StoreLocation.resolve(flag: storeFlag, environment: environment, config: config)
         let store = try StoreLocation.open(location, vault: path, region: config.region, environment: environment)
         let catalog = try CatalogLocation.open(CatalogLocation.resolve(flag: catalogFlag, environment: environment, config: config),
                                                vault: path, environment: environment)
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
-        return Vault(root: path, store: store, catalog: catalog.catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath, settings: settings,
+        return Vault(root: path, store: store, catalog: catalog.catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath,
+                     environmentKeyFile: environmentKeyFile, settings: settings,
                      clock: clock, region: config.region, locks: try VaultLocks(vault: path, shared: catalog.database),
                      catalogDescription: catalog.description)
     }
@@ -180,7 +187,11 @@ enum MasterKeySource {
     /// and the next one wraps.
     static func load(vault: String, environment: [String: String]) throws -> (MasterKeyRing, String?) {
         if let hex = environment["TAKEVAULT_MASTER_KEY"], !hex.isEmpty { return (MasterKeyRing(primary: try MasterKey(hex: hex)), nil) }
-        if let file = environment["TAKEVAULT_MASTER_KEY_FILE"], !file.isEmpty { return (MasterKeyRing(primary: try read(file)), nil) }
+        if let file = environment["TAKEVAULT_MASTER_KEY_FILE"], !file.isEmpty {
+            // A node's own key file; FILE.next beside it is the key a rotation across nodes moves to.
+            if FileIO.exists(file + ".next") { return (MasterKeyRing(primary: try read(file + ".next"), others: [try read(file)]), nil) }
+            return (MasterKeyRing(primary: try read(file)), nil)
+        }
         let current = try read(vault + "/master.key")
         if FileIO.exists(vault + "/master.key.next") {
             return (MasterKeyRing(primary: try read(vault + "/master.key.next"), others: [current]), vault + "/master.key")

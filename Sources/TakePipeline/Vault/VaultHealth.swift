@@ -4,11 +4,19 @@ extension Vault {
     /// Whether the catalog and the store answer, for readiness probes: `"ok"` or the error's
     /// reason code under `catalog` and `store` (never its message: readiness is public, and a
     /// message may name the catalog's host and database). Reads one object's metadata and nothing else.
+    /// A vault whose catalog is shared also reports `keys`: whether this node's master key ring
+    /// holds the vault's current key (``MasterKeyCurrency``), read afresh from its key files.
     public func health() async -> [String: String] {
         func reason(_ error: any Error) -> String { (error as? ReasonCoded)?.code ?? "error" }
         var checks: [String: String] = [:]
         do { try await catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = reason(error) }
         do { try await store.checkAvailable(); checks["store"] = "ok" } catch { checks["store"] = reason(error) }
+        if catalogIsShared, checks["catalog"] == "ok" {
+            do {
+                try reloadMasterKeys()
+                checks["keys"] = try await MasterKeyCurrency(vault: self).problem() ?? "ok"
+            } catch { checks["keys"] = reason(error) }
+        }
         return checks
     }
 

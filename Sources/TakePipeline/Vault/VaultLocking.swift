@@ -7,11 +7,12 @@ extension Vault {
         try await locks.withLock(scope, mode, onVaultAcquired: { try reloadMasterKeys() }, body)
     }
 
-    /// The master key ring as the key files say now (nothing to do when the key comes from the
-    /// environment: takevault cannot rotate that one).
-    func reloadMasterKeys() throws {
-        guard masterKeyPath != nil else { return }
-        let (current, _) = try MasterKeySource.load(vault: root, environment: [:])
+    /// The master key ring as the key files say now: the vault's `master.key` (and `.next`), or
+    /// the node's `TAKEVAULT_MASTER_KEY_FILE` (and `.next`); nothing to do for a key given in hex.
+    public func reloadMasterKeys() throws {
+        let environment = environmentKeyFile.map { ["TAKEVAULT_MASTER_KEY_FILE": $0] } ?? [:]
+        guard masterKeyPath != nil || environmentKeyFile != nil else { return }
+        let (current, _) = try MasterKeySource.load(vault: root, environment: environment)
         masterKeys.replace(primary: current.primary, others: current.others)
     }
 }

@@ -1,9 +1,31 @@
 import ArgumentParser
+import TakeArchive
 import TakePipeline
+import TakevaultCore
 
-/// `takevault keys rotate`.
+/// `takevault keys rotate` and `takevault keys generate`.
 struct KeysCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Master key maintenance.", subcommands: [Rotate.self])
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Master key maintenance.", subcommands: [Rotate.self, Generate.self])
+
+    /// A new master key file, for the nodes of a shared vault to rotate to (docs/SCALING.md).
+    struct Generate: ReportingCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate",
+            abstract: "Write a new master key file (mode 0600; never over an existing file) and print its id.",
+            discussion: "For a shared vault: generate FILE.next beside a node's TAKEVAULT_MASTER_KEY_FILE, copy it to the same place on every node, then run `keys rotate` on one node.")
+        @Argument(help: "The file to create.") var file: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func execute() async throws {
+            let key = MasterKey.generate()
+            do { try SystemIO.createFile(file, key.fileContents(), mode: 0o600) } catch {
+                throw SystemError.about(file, error)
+            }
+            if json { try JSONOutput.print(["file": file, "master_key_id": key.id.hex]) } else {
+                FileDescriptorOutput.standardOutput.write("\(file): master key \(key.id.hex)\n")
+            }
+        }
+    }
 
     struct Rotate: ReportingCommand {
         static let configuration = CommandConfiguration(
