@@ -143,25 +143,40 @@ public struct RelayClient: Sendable {
     /// `patience`, signing each attempt afresh. Returns the accepted job, or throws the refusal.
     public func upload(file: String, metadata: UploadMetadata, idempotencyKey: String, patience: Duration = .seconds(600)) async throws -> AcceptedUpload {
         let bodySHA256 = try Self.sha256(file: file)
-        let metadataHeader = try metadata.headerValue()
         let clock = ContinuousClock()
         let deadline = clock.now + patience
         while true {
-            var request = Request(method: .POST, path: "/v1/takes")
-            request.idempotencyKey = idempotencyKey
-            request.metadataHeader = metadataHeader
-            request.bodySHA256 = bodySHA256
-            request.file = file
-            let answer = try await send(request)
-            if answer.status == 503 {
-                let wait = Duration.seconds(Int(answer.headers.first(name: RelayHeaders.retryAfter) ?? "") ?? 1)
+            switch try await uploadOnce(file: file, bodySHA256: bodySHA256, metadata: metadata, idempotencyKey: idempotencyKey) {
+            case .accepted(let accepted):
+                return accepted
+            case .busy(let retryAfter):
+                let wait = Duration.seconds(retryAfter)
                 guard clock.now + wait < deadline else { throw RelayClientError.busy(seconds: Int(patience.components.seconds)) }
                 try await Task.sleep(for: wait)
-                continue
             }
-            if let failure = answer.failure { throw failure }
-            return try answer.decode(AcceptedUpload.self)
         }
+    }
+
+    /// One upload attempt's outcome short of a refusal.
+    public enum UploadAttempt: Sendable {
+        case accepted(AcceptedUpload)
+        /// `503`: try again after this many seconds (its `Retry-After`, else 1).
+        case busy(retryAfter: Int)
+    }
+
+    /// Sends the upload once: accepted, busy (`503`), or the refusal thrown.
+    public func uploadOnce(file: String, bodySHA256: String, metadata: UploadMetadata, idempotencyKey: String) async throws -> UploadAttempt {
+        var request = Request(method: .POST, path: "/v1/takes")
+        request.idempotencyKey = idempotencyKey
+        request.metadataHeader = try metadata.headerValue()
+        request.bodySHA256 = bodySHA256
+        request.file = file
+        let answer = try await send(request)
+        if answer.status == 503 {
+            return .busy(retryAfter: max(1, min(Int(answer.headers.first(name: RelayHeaders.retryAfter) ?? "") ?? 1, 3_600)))
+        }
+        if let failure = answer.failure { throw failure }
+        return .accepted(try answer.decode(AcceptedUpload.self))
     }
 
     /// The job's current state.

@@ -19,12 +19,14 @@ struct PushCommand: ReportingCommand {
             Credentials: --key-id or TAKEVAULT_RELAY_KEY_ID, and the secret from --secret-file or \
             TAKEVAULT_RELAY_SECRET. The idempotency key defaults to a hash of the owner and the file's content, so \
             pushing the same file again is a retry that finds the same job. Waits out 503 answers. With --wait, \
-            follows each job to its end (exit 3 if rejected, 1 if failed).
+            follows each job to its end (exit 3 if rejected, 1 if failed). Several --relay URLs (nodes of one \
+            vault): the files are spread over them, and an upload one cannot take (unreachable, 503, 5xx) goes to \
+            the next with the same idempotency key.
             """
     )
 
     @Argument(help: "Audio files to upload.") var files: [String]
-    @Option(help: "The relay server's URL, e.g. http://127.0.0.1:8080.") var relay: String
+    @Option(help: "The relay server's URL, e.g. http://127.0.0.1:8080; repeat it for the nodes of one vault.") var relay: [String]
     @Option(help: "Owner (account) id.") var owner: String
     @Option(help: "The owner's tier.") var tier: Tier
     @Option(help: "Session id.") var session: String?
@@ -46,17 +48,20 @@ struct PushCommand: ReportingCommand {
         var metadata = UploadMetadata(owner: owner, tier: tier, sessionID: takeMetadata.sessionID,
                                       participants: takeMetadata.participants.isEmpty ? nil : takeMetadata.participants,
                                       recordedAt: takeMetadata.recordedAt, dawTransport: takeMetadata.dawTransport)
-        let client = RelayClient(baseURL: relay, credentials: credentials, httpClient: RelayClient.commandLineHTTPClient)
+        guard !relay.isEmpty else { throw ValidationError("Give the relay's URL: --relay URL (repeat it for several nodes).") }
+        let nodes = RelayFailover(urls: relay, credentials: credentials, httpClient: RelayClient.commandLineHTTPClient)
 
         var batch = FileBatch<PushDocument>(json: json)
-        for file in files {
+        for (index, file) in files.enumerated() {
             metadata.fileName = file.split(separator: "/").last.map(String.init) ?? file
             var document = PushDocument(file: file)
             do {
                 let contentHash = try RelayClient.sha256(file: file)
                 let key = idempotencyKey ?? RelayClient.idempotencyKey(owner: owner, contentHash: contentHash)
-                let accepted = try await client.upload(file: file, metadata: metadata, idempotencyKey: key, patience: .seconds(patience))
+                let (accepted, client) = try await nodes.upload(file: file, metadata: metadata, idempotencyKey: key, spread: index,
+                                                                patience: .seconds(patience))
                 document.jobID = accepted.jobID
+                document.relay = client.baseURL
                 document.duplicate = accepted.duplicate
                 document.state = accepted.state
                 if !json { FileDescriptorOutput.standardOutput.write("\(file): \(accepted.duplicate ? "already accepted" : "accepted") as \(accepted.jobID)\n") }
@@ -66,7 +71,7 @@ struct PushCommand: ReportingCommand {
                 }
                 let seconds = (try? AudioProbe.probe(path: file).durationS) ?? 0
                 let bar = ProgressBar(label: document.jobID ?? file, audioSeconds: seconds)
-                let final = try await client.waitForJob(accepted.jobID) { job in
+                let final = try await nodes.waitForJob(accepted.jobID, preferred: client) { job in
                     if job.state == .processing { bar.update(stageName: job.stage ?? "processing", fraction: (job.percent ?? 0) / 100) }
                     else if job.state == .queued { bar.update(stageName: "queued", fraction: 0) }
                 }
@@ -103,10 +108,12 @@ struct PushCommand: ReportingCommand {
 struct PushDocument: FileDocument {
     var file: String
     var jobID: String?
+    /// The node that acknowledged the upload.
+    var relay: String?
     var duplicate: Bool?
     var state: JobState?
     var job: JobDocument?
     var error: ErrorDocument.Detail?
 
-    enum CodingKeys: String, CodingKey { case file, jobID = "job_id", duplicate, state, job, error }
+    enum CodingKeys: String, CodingKey { case file, jobID = "job_id", relay, duplicate, state, job, error }
 }
