@@ -7,7 +7,9 @@
 # master through the relay from SeaweedFS against aws s3 cp (gated); the full run adds S3Store's
 # transfers against aws s3 cp (reported, not gated). Allocation counts
 # (ordo-one/benchmark, Benchmarks/Allocations) are checked in both, and so is the relay under load
-# (scripts/relay-load.py: every acknowledged upload archived exactly once, 503s retried, RSS bounded).
+# (scripts/relay-load.py: every acknowledged upload archived exactly once, 503s retried, RSS bounded),
+# and several nodes on one PostgreSQL catalog (scripts/nodes-bench.py: two nodes against one, catalog
+# round trips per take, acknowledgement latency against SQLite).
 #
 # Usage: scripts/bench.sh          full set (3-hour RSS take), writes docs/BENCHMARKS.md
 #        scripts/bench.sh --gate   the CI set (fewer rounds, 1-hour RSS take), writes nothing
@@ -44,6 +46,7 @@ if [ "${1:-}" = "--gate" ]; then
   start_seaweedfs
   "$bin/takevault-pipeline-bench" --gate --only s3-delivery || status=1
   python3 scripts/relay-load.py "$bin/takevault" || status=1
+  python3 scripts/nodes-bench.py "$bin/takevault" --gate || status=1
   exit $status
 fi
 allocations
@@ -56,6 +59,7 @@ chains_take="$seaweed_dir/five-minutes.wav"
 python3 scripts/compare-chains.py "$bin/takevault" "$chains_take" samples/drums-44k16-stereo.flac --rounds 3 --markdown docs/BENCHMARKS.md
 rm -f "$chains_take"
 python3 scripts/relay-load.py "$bin/takevault" --markdown docs/BENCHMARKS.md
+python3 scripts/nodes-bench.py "$bin/takevault" --markdown docs/BENCHMARKS.md
 python3 - >>docs/BENCHMARKS.md <<'PY'
 import glob, json, os, re
 print("\n## Allocations\n")

@@ -8,6 +8,8 @@
 #   scripts/postgres.sh stop DIR
 #   scripts/postgres.sh resume DIR    # starts the stopped cluster again, same port and data (restart tests)
 #
+# TAKEVAULT_POSTGRES_OPTIONS adds server options (scripts/nodes-bench.py loads pg_stat_statements).
+#
 # Installs PostgreSQL from Debian's packages when initdb is missing. PostgreSQL refuses to run as
 # root, so under root the cluster belongs to the `postgres` account the package creates. Stop
 # sends SIGINT (PostgreSQL's fast shutdown: clients are disconnected) to the postmaster's PID,
@@ -46,7 +48,7 @@ start_cluster() {
     local port
     port=$(cat "$dir/port")
     "${as_owner[@]}" "$pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir/socket -c fsync=off -c max_connections=200" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir/socket -c fsync=off -c max_connections=200 ${TAKEVAULT_POSTGRES_OPTIONS:-}" \
         start >/dev/null \
         || { echo "PostgreSQL did not start; its log:" >&2; tail -20 "$dir/log" >&2; stop; exit 1; }
 }

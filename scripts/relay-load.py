@@ -3,8 +3,8 @@
 
 Starts a server on a fresh vault (port chosen by the kernel), then N client threads upload a
 fixed set of mixed takes (lengths, bit depths, channel counts; some uploaded twice under new keys)
-with signed requests written here from docs/RELAY.md — a second, independent implementation of the
-signing scheme. A `503` is waited out for its Retry-After and retried with a fresh signature. When
+with signed requests (scripts/relay_client.py: written from docs/RELAY.md, a second, independent
+implementation of the signing scheme). A `503` is waited out for its Retry-After and retried with a fresh signature. When
 every upload is acknowledged the script follows every job to its end, then checks:
 
   * every acknowledged upload's job is `done`;
@@ -20,22 +20,19 @@ Usage: relay-load.py TAKEVAULT [--uploads 96] [--concurrency 32] [--queue-capaci
                      [--workers N] [--timeout 900] [--markdown FILE]
 """
 import argparse
-import base64
-import hashlib
-import hmac
-import http.client
 import json
 import os
-import random
 import secrets
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from relay_client import Relay, percentile, sha256_file, write_wav  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("takevault")
@@ -58,59 +55,6 @@ deadline = time.monotonic() + options.timeout
 def fail(message):
     print(f"relay-load: FAIL: {message}", file=sys.stderr)
     raise SystemExit(1)
-
-
-def write_wav(path, seconds, bits, channels, seed, rate=48_000):
-    """A tone with noise, written in 1-second blocks (no large buffers)."""
-    rng = random.Random(seed)
-    frames = int(seconds * rate)
-    width = bits // 8
-    peak = (1 << (bits - 1)) - 1
-    data_bytes = frames * channels * width
-    with open(path, "wb") as out:
-        out.write(b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVEfmt ")
-        out.write(struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * width, channels * width, bits))
-        out.write(b"data" + struct.pack("<I", data_bytes))
-        frequency = 110 * (1 + seed % 7)
-        import math
-        step = 2 * math.pi * frequency / rate
-        for start in range(0, frames, rate):
-            block = bytearray()
-            for n in range(start, min(frames, start + rate)):
-                value = 0.25 * math.sin(step * n) + rng.uniform(-0.01, 0.01)
-                sample = int(value * peak)
-                for _ in range(channels):
-                    block += sample.to_bytes(width, "little", signed=True)
-            out.write(block)
-
-
-def sign(method, path, idempotency_key, metadata_header, body_sha256):
-    timestamp = str(int(time.time()))
-    nonce = secrets.token_hex(16)
-    canonical = "\n".join([
-        "TAKEVAULT-HMAC-SHA256", method, path, timestamp, nonce, idempotency_key,
-        hashlib.sha256(metadata_header.encode()).hexdigest(), body_sha256,
-    ])
-    signature = hmac.new(SECRET.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-    headers = {
-        "Authorization": f"TAKEVAULT-HMAC-SHA256 Credential={KEY_ID}, Signature={signature}",
-        "X-Takevault-Date": timestamp,
-        "X-Takevault-Nonce": nonce,
-        "X-Takevault-Content-SHA256": body_sha256,
-    }
-    if idempotency_key:
-        headers["Idempotency-Key"] = idempotency_key
-    if metadata_header:
-        headers["X-Takevault-Metadata"] = metadata_header
-    return headers
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- the takes: mixed lengths and formats; every fourth upload repeats an earlier file under a new key.
@@ -143,8 +87,7 @@ server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True
 line = server.stdout.readline()
 if not line.startswith("listening on http://"):
     fail(f"serve did not start: {line!r} {open(log_path).read()[-2000:]}")
-host, port = line.strip()[len("listening on http://"):].rsplit(":", 1)
-port = int(port)
+relay = Relay.from_url(line.strip()[len("listening on "):], KEY_ID, SECRET)
 
 peak_rss = [0]
 sampling = threading.Event()
@@ -174,26 +117,7 @@ pending = list(uploads)
 
 
 def upload_once(item):
-    metadata = base64.urlsafe_b64encode(json.dumps(
-        {"owner": item["owner"], "tier": "pro", "file_name": os.path.basename(item["path"])}).encode()).decode().rstrip("=")
-    headers = sign("POST", "/v1/takes", item["key"], metadata, item["sha"])
-    headers["Content-Length"] = str(item["size"])
-    headers["Content-Type"] = "application/octet-stream"
-    connection = http.client.HTTPConnection(host, port, timeout=300)
-    started = time.monotonic()
-    try:
-        connection.putrequest("POST", "/v1/takes")
-        for name, value in headers.items():
-            connection.putheader(name, value)
-        connection.endheaders()
-        with open(item["path"], "rb") as body:
-            for block in iter(lambda: body.read(256 * 1024), b""):
-                connection.send(block)
-        response = connection.getresponse()
-        payload = response.read()
-        return response.status, dict(response.getheaders()), payload, time.monotonic() - started
-    finally:
-        connection.close()
+    return relay.upload(item)
 
 
 def client():
@@ -237,14 +161,7 @@ accept_seconds = time.monotonic() - accept_started
 
 
 def job_state(job):
-    headers = sign("GET", f"/v1/jobs/{job}", "", "", hashlib.sha256(b"").hexdigest())
-    connection = http.client.HTTPConnection(host, port, timeout=30)
-    try:
-        connection.request("GET", f"/v1/jobs/{job}", headers=headers)
-        response = connection.getresponse()
-        return json.loads(response.read())
-    finally:
-        connection.close()
+    return relay.job(job)
 
 
 outstanding = {item["job"]: item for item in accepted.values()}
@@ -293,13 +210,6 @@ if spool_left:
 peak_mib = peak_rss[0] / 1024
 if peak_mib > options.rss_limit_mib:
     problems.append(f"server RSS peaked at {peak_mib:.0f} MiB (limit {options.rss_limit_mib:.0f})")
-
-latencies.sort()
-
-
-def percentile(values, fraction):
-    return values[min(len(values) - 1, int(fraction * len(values)))] if values else float("nan")
-
 
 total_bytes = sum(item["size"] for item in accepted.values())
 cores = os.cpu_count()

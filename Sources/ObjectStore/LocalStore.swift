@@ -24,10 +24,24 @@ import Foundation
 public struct LocalStore: ObjectStore {
     public let root: String
 
-    /// Uses (and creates if needed) `root`.
-    public init(root: String) throws {
+    /// Uses `root`, creating it if needed unless `create` is false (a folder several nodes share:
+    /// one gone or not mounted must fail, not be made afresh on one node's disk).
+    public init(root: String, create: Bool = true) throws {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
-        try Self.makeDirectories(self.root)
+        if create {
+            try Self.makeDirectories(self.root)
+        } else {
+            try checkRoot(operation: "open")
+        }
+    }
+
+    /// Throws unless the store's folder is there: a put never makes it again (it would write the
+    /// object somewhere no reader of the store looks).
+    private func checkRoot(operation: String) throws {
+        var status = stat()
+        guard stat(root, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw StoreError.io(operation: operation, name: root, detail: "the store's folder is not there")
+        }
     }
 
     /// Names are paths under ``root`` as they are.
@@ -38,6 +52,7 @@ public struct LocalStore: ObjectStore {
 
     public func put(_ name: String, data: [UInt8], tags: ObjectTags, createOnly: Bool) async throws {
         try ObjectName.validate(name)
+        try checkRoot(operation: "put")
         let target = path(name)
         let directory = Self.parent(target)
         try Self.makeDirectories(directory)

@@ -4,8 +4,9 @@ import AsyncHTTPClient
 /// at the node its index picks) and fail over — a node that cannot be reached, or that answers
 /// `503`, passes the upload to the next, with the same idempotency key, so an upload whose `202`
 /// was lost with its node is recognised by another as the job it already is. When every node
-/// refused in one round, it waits (the shortest `Retry-After` a busy node gave, at most 5 s; 1 s
-/// when none was reachable) and goes round again, until `patience` runs out.
+/// refused in one round and one of them was busy (`503`), it waits (the shortest `Retry-After`
+/// given, at most 5 s) and goes round again, until `patience` runs out; when none was busy (all
+/// unreachable or failing), it gives up at once with the last failure, as one relay would.
 ///
 /// Nodes share the catalog, so any of them answers for any job: following a job fails over too.
 public struct RelayFailover: Sendable {
@@ -37,11 +38,10 @@ public struct RelayFailover: Sendable {
                     lastFailure = failure
                 }
             }
+            // No node busy, every one failed: there is nothing to wait for (as with one relay).
+            if wait == nil, let lastFailure { throw lastFailure }
             let pause = Duration.seconds(min(wait ?? 1, 5))
-            guard clock.now + pause < deadline else {
-                if wait == nil, let lastFailure { throw lastFailure }
-                throw RelayClientError.busy(seconds: Int(patience.components.seconds))
-            }
+            guard clock.now + pause < deadline else { throw RelayClientError.busy(seconds: Int(patience.components.seconds)) }
             try await Task.sleep(for: pause)
         }
     }

@@ -39,6 +39,10 @@ final class PipelineWorkers: Service, Sendable {
     /// Whether other nodes share the catalog (and so the queue), each with a spool of its own.
     let sharedCatalog: Bool
     private let stopping = Atomic<Bool>(false)
+    /// Set when a job failed for want of a master key this node's ring lacks (a rotation it
+    /// missed): its workers stop claiming, leaving the jobs to nodes that hold the key, until the
+    /// ring read from its key files holds the vault's current key again.
+    private let keyRingOutdated = Atomic<Bool>(false)
 
     init(openVault: @escaping @Sendable () throws -> Vault, spool: UploadSpool, jobs: RelayJobs, board: JobProgressBoard, metrics: RelayMetrics, notifier: CallbackNotifier,
          configuration: RelayConfiguration, logger: Logger, sharedCatalog: Bool) {
@@ -88,6 +92,16 @@ final class PipelineWorkers: Service, Sendable {
 
     private func work() async {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            if keyRingOutdated.load(ordering: .relaxed) {
+                let problem: String?
+                do { problem = try await MasterKeyCurrency(vault: try openVault()).problem() } catch { problem = (error as? ReasonCoded)?.code ?? "error" }
+                guard problem == nil else {
+                    await jobs.queued.wait(atMost: Self.idleRecheck)
+                    continue
+                }
+                logger.notice("master key ring up to date again; claiming jobs")
+                keyRingOutdated.store(false, ordering: .relaxed)
+            }
             let job: JobRecord?
             do { job = try await jobs.claim(node: configuration.node, leaseSeconds: configuration.leaseSeconds) } catch {
                 logger.error("cannot claim a job", metadata: ["error": "\(error)"])
@@ -122,11 +136,13 @@ final class PipelineWorkers: Service, Sendable {
         // A fetched copy is this attempt's alone: the staged upload stays authoritative, and a
         // copy left here after a failure would outlive the job if another node finishes it.
         defer { if sharedCatalog { spool.remove(job: job.id) } }
-        let request = IngestRequest(
+        var request = IngestRequest(
             path: spool.acceptedPath(job: job.id), owner: metadata.owner, tier: metadata.tier, originalName: metadata.fileName,
             metadata: TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
                                    dawTransport: metadata.dawTransport),
             relayKeyID: job.relayKeyID)
+        // On a shared vault a rejected upload stays staged (sealed, in the store) as its quarantine.
+        request.quarantineLocally = !sharedCatalog
         logger.info("processing", metadata: ["owner": "\(metadata.owner)", "attempt": "\(job.attempts)"])
         let clock = ContinuousClock()
         let stageClock = Mutex<(stage: String, started: ContinuousClock.Instant)>(("start", clock.now))
@@ -222,6 +238,10 @@ final class PipelineWorkers: Service, Sendable {
     /// backoff, for as long as its upload is held. The worker does not wait for it.
     private func retryLater(_ job: JobRecord, error: Error, logger: Logger) async {
         board.clear(job.id)
+        if sharedCatalog, let coded = error as? ReasonCoded, ["master_key_unavailable", "master_key_outdated"].contains(coded.code) {
+            logger.warning("this node's master key ring lacks a key the vault uses; it stops claiming until it has it")
+            keyRingOutdated.store(true, ordering: .relaxed)
+        }
         let detail = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "pipeline_error", message: (error as? ReasonCoded)?.message ?? "\(error)")
         if detail.code.hasPrefix("store") { metrics.storeError() }
         let delay = configuration.retryDelaySeconds(afterAttempts: job.attempts)
@@ -252,6 +272,8 @@ final class PipelineWorkers: Service, Sendable {
 
     /// The upload is not a take takevault can keep (not decodable, owner restricted or erased): the
     /// job ends `rejected`. Undecodable uploads were copied to quarantine by ingest; the spool lets go.
+    /// On a shared vault the staged upload is the quarantine: kept, sealed, for the quarantine
+    /// period (the sweep), and erased with its owner.
     private func reject(_ job: JobRecord, error: Error, logger: Logger) async {
         board.clear(job.id)
         let reason = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "rejected", message: (error as? ReasonCoded)?.message ?? "\(error)")
@@ -260,7 +282,6 @@ final class PipelineWorkers: Service, Sendable {
         logger.warning("rejected", metadata: ["code": "\(reason.code)"])
         if let finished = try? await jobs.finish(job, state: .rejected, callback: wantsCallback(job), update: { $0.reason = reason; $0.error = nil }) {
             spool.remove(job: job.id)
-            if let owner = try? jobs.detail(of: job).metadata.owner { await removeStaged(job, owner: owner, logger: logger) }
             notifier.notify(finished)
         }
     }
@@ -272,9 +293,11 @@ final class PipelineWorkers: Service, Sendable {
         do {
             let staging = UploadStaging(vault: try openVault())
             guard try await staging.fetch(owner: owner, job: job.id, into: incoming) != nil else {
-                // Accepted before uploads were staged, by a node holding it in its spool: the job
-                // waits for that node (back up, it claims it), it is not failed here.
-                await retryLater(job, error: ErrorDetail(code: "upload_on_another_node", message: "The upload is spooled on another node."), logger: logger)
+                // Every upload a node of a shared vault acknowledges is staged before its 202: one
+                // whose seal is gone was removed from the store behind the vault's back.
+                await finish(job, state: .failed, error: ErrorDetail(code: "staged_upload_missing",
+                                                                     message: "The staged upload's seal is gone from the store; the relay must upload the take again."),
+                             logger: logger)
                 return false
             }
             try spool.accept(incoming, job: job.id)

@@ -58,7 +58,9 @@ public struct RelayJobQueue: Sendable {
         return try await vault.withLock(.owner(owner), .exclusive) {
             guard let job = try await vault.catalog.job(id) else { throw Refusal.notFound(id) }
             var detail = try relayJobs.detail(of: job)
-            detail.error = ErrorDetail(code: Self.cancelledCode, message: "Cancelled by \(actor); the upload is in quarantine.")
+            detail.error = ErrorDetail(code: Self.cancelledCode, message: vault.catalogIsShared
+                ? "Cancelled by \(actor); the upload is kept, sealed, in the store."
+                : "Cancelled by \(actor); the upload is in quarantine.")
             guard try await vault.catalog.cancelWaitingJob(id, detail: try RelayJobs.encode(detail), at: relayJobs.now) != nil else {
                 throw Refusal.notWaiting(job: id, state: job.state)
             }
@@ -72,25 +74,12 @@ public struct RelayJobQueue: Sendable {
     static let cancelledCode = "cancelled"
 
     /// Moves a cancelled job's spooled upload (if still there) to quarantine. On a shared vault
-    /// the upload is staged in the store: it is fetched into this node's spool, quarantined here,
-    /// and then let go from the store.
+    /// the upload stays staged in the store, sealed, with its failed job (where an erasure reaches
+    /// it from any node; a node's own quarantine folder it would not).
     func quarantineCancelled(_ id: String, owner: String, detail: RelayJobDetail) async throws {
-        let spool = vault.spool
-        let staging = vault.catalogIsShared ? UploadStaging(vault: vault) : nil
-        if let staging, !spool.acceptedJobs().contains(id) {
-            for directory in [spool.root, spool.incomingDirectory, spool.acceptedDirectory] { mkdir(directory, 0o700) }
-            let fetching = spool.incomingDirectory + "/" + id + ".cancelled"
-            unlink(fetching)
-            guard try await staging.fetch(owner: owner, job: id, into: fetching) != nil else { return }
-            guard rename(fetching, spool.acceptedPath(job: id)) == 0 else {
-                defer { unlink(fetching) }
-                throw SystemError.current("rename", fetching)
-            }
-        }
-        guard spool.acceptedJobs().contains(id) else { return }
+        guard vault.spool.acceptedJobs().contains(id) else { return }
         try vault.quarantineSpooledUpload(job: id, owner: owner, originalName: detail.metadata.fileName,
                                           reason: Vault.SpoolQuarantineReason(code: Self.cancelledCode, message: detail.error?.message ?? "Cancelled."))
-        try await staging?.remove(owner: owner, job: id)
     }
 
     private var relayJobs: RelayJobs { RelayJobs(catalog: vault.catalog, clock: vault.clock, queued: QueueSignal(capacity: 1)) }

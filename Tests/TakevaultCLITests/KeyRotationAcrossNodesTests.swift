@@ -18,15 +18,15 @@ struct KeyRotationAcrossNodesTests {
           .timeLimit(.minutes(5)))
     func outdatedNodeRefuses() async throws {
         let directory = TestDirectory()
-        let server = try #require(PostgresTestServer.current, "TAKEVAULT_REQUIRE_POSTGRES=1 but no TAKEVAULT_TEST_POSTGRES_URL")
-        let catalog = try #require(server.freshDatabase("keys"))
+        let postgres = try #require(PostgresTestServer.current, "TAKEVAULT_REQUIRE_POSTGRES=1 but no TAKEVAULT_TEST_POSTGRES_URL")
+        let catalog = try #require(postgres.freshDatabase("keys"))
         let store = directory.file("store")
         let first = MasterKey.generate().fileContents()
         let keyA = directory.write("a.key", bytes: first), keyB = directory.write("b.key", bytes: first)
         chmod(keyA, 0o600)
         chmod(keyB, 0o600)
-        let environmentA = ["TAKEVAULT_CATALOG_PASSWORD": server.password, "TAKEVAULT_MASTER_KEY_FILE": keyA]
-        let environmentB = ["TAKEVAULT_CATALOG_PASSWORD": server.password, "TAKEVAULT_MASTER_KEY_FILE": keyB]
+        let environmentA = ["TAKEVAULT_CATALOG_PASSWORD": postgres.password, "TAKEVAULT_MASTER_KEY_FILE": keyA]
+        let environmentB = ["TAKEVAULT_CATALOG_PASSWORD": postgres.password, "TAKEVAULT_MASTER_KEY_FILE": keyB]
         func on(_ environment: [String: String], _ arguments: [String]) -> ProcessResult {
             run("/usr/bin/env", environment.map { "\($0.key)=\($0.value)" } + [CLI.binary] + arguments)
         }
@@ -68,6 +68,15 @@ struct KeyRotationAcrossNodesTests {
         #expect(run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", relay.url + "/readyz"]).standardOutput == "200")
         let u2 = try CLI.decode(IngestResult.self, on(environmentB, ["ingest", "--vault", b, "--owner", "u2", "--tier", "pro", "--json", after])).takeID
         _ = try await relay.client.upload(file: after, metadata: UploadMetadata(owner: "u3", tier: .pro), idempotencyKey: "k-2", patience: .seconds(30))
+
+        // A node holding a key the vault does not use (another vault's, or one that missed a
+        // rotation) may not rotate the vault to a key of its own: refused before anything changes.
+        let rogue = directory.write("rogue.key", bytes: MasterKey.generate().fileContents())
+        chmod(rogue, 0o600)
+        #expect(on([:], ["keys", "generate", rogue + ".next"]).status == 0)
+        let rogueRotation = on(["TAKEVAULT_CATALOG_PASSWORD": postgres.password, "TAKEVAULT_MASTER_KEY_FILE": rogue], ["keys", "rotate", "--vault", b])
+        #expect(rogueRotation.status != 0 && rogueRotation.standardError.contains("master_key_outdated"), "\(rogueRotation.standardError)")
+        #expect(run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", relay.url + "/readyz"]).standardOutput == "200", "the vault's nodes still write")
 
         // The old key retired on both nodes: each reads every take, the ones from before the rotation included.
         for key in [keyA, keyB] {

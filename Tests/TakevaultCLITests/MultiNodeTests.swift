@@ -46,8 +46,10 @@ struct MultiNodeTests {
                                 vaultName: "node-\(index)", initArguments: ["--store", "s3://\(s3.bucket)/\(prefix)", "--catalog", catalog])
         }
         defer { for node in nodes where node.pid != 0 { _ = node.stop(seconds: 30) } }
-        func cli(_ arguments: [String]) -> ProcessResult {
-            run("/usr/bin/env", environment.map { "\($0.key)=\($0.value)" } + [CLI.binary] + arguments)
+        // Every wait on a process runs off the concurrency pool (``offPool``): this test waits long.
+        func cli(_ arguments: [String]) async -> ProcessResult {
+            let command = environment.map { "\($0.key)=\($0.value)" } + [CLI.binary] + arguments
+            return await offPool { run("/usr/bin/env", command) }
         }
 
         // 60 short takes per owner, each its own signal.
@@ -71,27 +73,30 @@ struct MultiNodeTests {
         }
 
         // A node dies mid-run, whatever it was doing.
-        func jobRows() -> Int { Int(postgres.psql("SELECT count(*) FROM jobs", database: database).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+        func jobRows() async -> Int {
+            await offPool { Int(postgres.psql("SELECT count(*) FROM jobs", database: database).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+        }
         let started = ContinuousClock.now
-        while jobRows() < 60 && ContinuousClock.now - started < .seconds(240) { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(jobRows() >= 60, "uploads are being acknowledged")
-        nodes[1].crash()
+        while await jobRows() < 60 && ContinuousClock.now - started < .seconds(240) { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(await jobRows() >= 60, "uploads are being acknowledged")
+        await offPool { nodes[1].crash() }
 
         // Meanwhile, from another node: the erased owner's uploads end first (so none is in flight).
         let erasedPush = try #require(pushes.first { $0.owner == Self.erased })
-        #expect(waitForExit(erasedPush.pid) == 0, "\(String(decoding: readBytes(erasedPush.log), as: UTF8.self))")
-        let erasure = cli(["owner", "erase", Self.erased, "--vault", nodes[2].vault])
+        let erasedPushStatus = await offPool { waitForExit(erasedPush.pid) }
+        #expect(erasedPushStatus == 0, "\(String(decoding: readBytes(erasedPush.log), as: UTF8.self))")
+        let erasure = await cli(["owner", "erase", Self.erased, "--vault", nodes[2].vault])
         #expect(erasure.status == 0, "\(erasure.standardError)")
-        let tier = cli(["owner", "tier", "o1", "studio", "--vault", nodes[2].vault])
+        let tier = await cli(["owner", "tier", "o1", "studio", "--vault", nodes[2].vault])
         #expect(tier.status == 0, "\(tier.standardError)")
-        let swept = cli(["sweep", "--vault", nodes[2].vault])
+        let swept = await cli(["sweep", "--vault", nodes[2].vault])
         #expect(swept.status == 0, "\(swept.standardError)")
-        try nodes[1].start()
+        try await offPool { Result { try nodes[1].start() } }.get()
 
         // Every push ends; what each acknowledged.
         var acknowledged: [String: Pushed] = [:]    // by file
         for push in pushes {
-            let status = push.owner == Self.erased ? 0 : waitForExit(push.pid)
+            let status = push.owner == Self.erased ? 0 : await offPool { waitForExit(push.pid) }
             #expect(status == 0, "push for \(push.owner): \(String(decoding: readBytes(push.log), as: UTF8.self).suffix(2_000))")
             let documents = try JSONDecoder().decode([Pushed].self, from: Data(readBytes(push.output)))
             #expect(documents.count == Self.takesPerOwner)
@@ -125,7 +130,7 @@ struct MultiNodeTests {
         #expect(finished.values.allSatisfy { $0.state == .done }, "\(finished.values.filter { $0.state != .done }.map { "\($0.jobID): \($0.state) \($0.error?.code ?? "")" })")
         let takes = Set(finished.values.compactMap(\.takeID))
         #expect(takes.count == kept.count, "one take per acknowledged upload")
-        let listing = try CLI.decode([TakeSummary].self, cli(["ls", "--vault", nodes[0].vault, "--json"]))
+        let listing = try CLI.decode([TakeSummary].self, await cli(["ls", "--vault", nodes[0].vault, "--json"]))
         #expect(listing.count == takes.count && Set(listing.map(\.takeId)) == takes, "the catalog holds exactly those takes, once each")
         #expect(!listing.contains { $0.owner == Self.erased })
         // The tier change ran while o1's uploads (naming tier pro: docs/OPERATIONS.md, the tier rule)
@@ -138,17 +143,17 @@ struct MultiNodeTests {
             let take = try #require(finished[document.jobId!]?.takeID)
             let other = try #require(nodes.first { $0.url != document.relay })
             let fetched = directory.file("\(take)-fetched.opus"), restored = directory.file("\(take)-restored.opus")
-            #expect(other.fetch(take, "--artefact", "preview", "-o", fetched).status == 0)
-            #expect(cli(["restore", "--vault", nodes[0].vault, take, "--artefact", "preview", "-o", restored]).status == 0)
+            #expect(await offPool { other.fetch(take, "--artefact", "preview", "-o", fetched) }.status == 0)
+            #expect(await cli(["restore", "--vault", nodes[0].vault, take, "--artefact", "preview", "-o", restored]).status == 0)
             #expect(readBytes(fetched) == readBytes(restored) && !readBytes(fetched).isEmpty)
             let master = directory.file("\(take).flac")
-            #expect(cli(["restore", "--vault", other.vault, take, "--artefact", "master", "-o", master]).status == 0)
+            #expect(await cli(["restore", "--vault", other.vault, take, "--artefact", "master", "-o", master]).status == 0)
             let name = String(document.file.split(separator: "/").last!.dropLast(4))
             let parts = name.split(separator: "-")
             let seed = UInt64(Self.owners.firstIndex(of: String(parts[0]))! * 1_000 + Int(parts[1])! + 1)
             #expect(try flacSamples(master) == toneChannels(2, frames: 24_000, bits: 24, seed: seed), "\(name) restores bit-exact")
         }
-        let verified = cli(["verify", "--vault", nodes[1].vault, "--read-data"])
+        let verified = await cli(["verify", "--vault", nodes[1].vault, "--read-data"])
         #expect(verified.status == 0, "\(verified.standardOutput.suffix(2_000)) \(verified.standardError.suffix(2_000))")
 
         // Nothing of the erased owner; no staged upload once the grace period is over (zero here).
@@ -163,7 +168,7 @@ struct MultiNodeTests {
         pipeline["retention"] = retention
         settings["pipeline"] = pipeline
         try JSONSerialization.data(withJSONObject: settings).write(to: URL(fileURLWithPath: config))
-        #expect(cli(["sweep", "--vault", nodes[2].vault]).status == 0)
+        #expect(await cli(["sweep", "--vault", nodes[2].vault]).status == 0)
         let staged = try await bucket.list(prefix: StagingNames.root)
         #expect(staged.isEmpty, "\(staged.map(\.name).prefix(10))")
     }

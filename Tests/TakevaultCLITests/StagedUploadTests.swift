@@ -110,10 +110,26 @@ struct StagedUploadTests {
         var bytes = readBytes(segmentPath)
         bytes[bytes.count / 2] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: segmentPath))
+        // An upload that is not whole audio (its data cut short) is rejected, and its staged copy is
+        // its quarantine: nothing in the working node's own folder, where an erasure run on another
+        // node would not reach. An upload whose seal is gone fails, with the reason, at once.
+        let audio = readBytes(first)
+        let broken = vault.directory.write("broken.wav", bytes: Array(audio.prefix(audio.count / 2)))
+        let rejected = try await accepting.client.upload(file: broken, metadata: UploadMetadata(owner: "u3", tier: .free), idempotencyKey: "t-3",
+                                                         patience: .seconds(60))
+        let unsealed = try await accepting.client.upload(file: second, metadata: UploadMetadata(owner: "u4", tier: .free), idempotencyKey: "t-4",
+                                                         patience: .seconds(60))
+        try FileManager.default.removeItem(atPath: vault.store + "/" + StagingNames.seal(owner: "u4", job: unsealed.jobID))
         let working = try vault.node("b", workers: 1)
         let failed = try await finished(tampered.jobID, via: working)
         #expect(failed?.state == .failed && failed?.error?.code == "authentication_failed", "\(String(describing: failed))")
         #expect(vault.staged(owner: "u2", job: tampered.jobID) == ["seal", "segment-00000000"], "a failed job keeps its upload")
+        let refused = try await finished(rejected.jobID, via: working)
+        #expect(refused?.state == .rejected, "\(String(describing: refused))")
+        #expect(vault.staged(owner: "u3", job: rejected.jobID) == ["seal", "segment-00000000"], "the rejected upload stays staged, sealed")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: working.vault + "/quarantine")) ?? []).isEmpty)
+        let missing = try await finished(unsealed.jobID, via: working)
+        #expect(missing?.state == .failed && missing?.error?.code == "staged_upload_missing", "\(String(describing: missing))")
         #expect(working.stop() == 0)
         // With no worker left, the next upload stays queued.
         let waiting = try await accepting.client.upload(file: second, metadata: UploadMetadata(owner: "u3", tier: .free), idempotencyKey: "t-2",
@@ -145,10 +161,23 @@ struct StagedUploadTests {
         #expect(vault.staged(owner: "u2").sorted() == ["\(tampered.jobID)/seal", "\(tampered.jobID)/segment-00000000"],
                 "\(vault.staged(owner: "u2")) after \(swept.standardOutput)")
         #expect(vault.staged(owner: "u3", job: waiting.jobID) == ["seal", "segment-00000000"])
+        #expect(vault.staged(owner: "u3", job: rejected.jobID) == ["seal", "segment-00000000"], "kept for the quarantine period")
 
-        // Erasure takes the owner's staged uploads with everything else.
+        // Erasure takes the owner's staged uploads — waiting and quarantined — with everything else.
         let erased = vault.cli(["owner", "erase", "u3", "--vault", accepting.vault])
         #expect(erased.status == 0, "\(erased.standardError)")
         #expect(vault.staged(owner: "u3").isEmpty)
+
+        // The shared store's folder gone (unmounted, moved): uploads are refused, and no node makes
+        // the folder afresh on its own disk.
+        try FileManager.default.moveItem(atPath: vault.store, toPath: vault.store + ".away")
+        do {
+            _ = try await accepting.client.upload(file: second, metadata: UploadMetadata(owner: "u5", tier: .free), idempotencyKey: "t-5", patience: .zero)
+            Issue.record("an upload was acknowledged with the store's folder gone")
+        } catch let error as RelayClientError {
+            #expect(error == .busy(seconds: 0), "503 with Retry-After: \(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: vault.store))
+        try FileManager.default.moveItem(atPath: vault.store + ".away", toPath: vault.store)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -216,4 +217,14 @@ public func waitForExit(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+
+/// Runs `body` — a blocking wait: a child process, a command to its end — on a thread of its own,
+/// not on one of the few threads Swift's concurrency pool has (two on a two-core machine): a test
+/// blocking those for a minute would freeze every other async test in the process meanwhile, and
+/// the servers they talk to would time their stalled requests out.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
+    }
 }

@@ -193,8 +193,12 @@ public struct Ingest: Sendable {
     }
 
     private func quarantine(request: IngestRequest, originalName: String, owner: String, sha: String, rejection: UploadRejected, logger: Logger) async throws -> Error {
-        let folder = try Quarantine(vault: vault).keep(upload: request.path, originalName: originalName, owner: owner, uploadSHA256: sha, error: rejection)
-        logger.warning("upload rejected", metadata: ["code": "\(rejection.code)", "quarantine": "\(folder)"])
+        if request.quarantineLocally {
+            let folder = try Quarantine(vault: vault).keep(upload: request.path, originalName: originalName, owner: owner, uploadSHA256: sha, error: rejection)
+            logger.warning("upload rejected", metadata: ["code": "\(rejection.code)", "quarantine": "\(folder)"])
+        } else {
+            logger.warning("upload rejected; kept where the caller holds it", metadata: ["code": "\(rejection.code)"])
+        }
         try await vault.catalog.append(AuditEvent.quarantine(code: rejection.code, uploadSHA256: sha).record(at: Timestamp.string(vault.clock.now()), owner: owner))
         return rejection
     }

@@ -69,7 +69,15 @@ public struct KeyRotation: Sendable {
                 next = MasterKey.generate()
                 try AtomicOutput.write(next.fileContents(), to: nextPath, mode: 0o600)
             }
-            vault.masterKeys.replace(primary: next, others: [try MasterKeySource.read(keyPath)])
+            let previous = try MasterKeySource.read(keyPath)
+            // Only a node holding the vault's current key may move the vault on: one that missed
+            // the last rotation (or holds another vault's key) would make a key current that the
+            // others' owner keys are not wrapped under, and stop every node from writing.
+            if let current = try await vault.catalog.masterKeys().first(where: { $0.state == .current }),
+               current.keyID != next.id.hex, current.keyID != previous.id.hex {
+                throw PipelineError.masterKeyOutdated(node: previous.id.hex, vault: current.keyID)
+            }
+            vault.masterKeys.replace(primary: next, others: [previous])
             // From here nodes without the next key refuse to wrap (they would wrap under the old one).
             try await vault.catalog.recordMasterKey(current: next.id.hex, at: Timestamp.string(vault.clock.now()))
             Failpoint.reach(Failpoint.rotationKeyWritten)

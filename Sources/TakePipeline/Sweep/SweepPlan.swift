@@ -205,16 +205,21 @@ extension Sweep {
         }
 
         // Uploads staged for relay jobs (a shared vault's, FORMAT.md §10) once nothing can need
-        // them: the job has ended (its take made, or the upload refused) or is gone (erased,
-        // forgotten), or the upload was never acknowledged (segments without a seal). A failed
-        // job keeps its upload, as the spool does; the grace period covers an upload still arriving.
+        // them: the job is done, or is gone (erased, forgotten), or the upload was never
+        // acknowledged (segments without a seal); a rejected job's after the quarantine period (it
+        // is its quarantine). A failed job keeps its upload, as the spool does; the grace period
+        // covers an upload still arriving.
+        let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970
         let staged = try await UploadStaging(vault: vault).listed()
         for upload in staged where (upload.lastWritten ?? Int64.max) <= graceCutoff {
             let job = try await vault.catalog.job(upload.job)
             let reason: String
             switch job?.state {
             case nil: reason = upload.sealed ? "its job is gone" : "never acknowledged"
-            case .done?, .rejected?: reason = "its job has ended"
+            case .done?: reason = "its job has ended"
+            case .rejected? where (upload.lastWritten ?? Int64.max) <= Int64(quarantineCutoff):
+                // A rejected upload stays staged as its quarantine, for as long as quarantine keeps one.
+                reason = "rejected, quarantined over \(policy.quarantineDays) days"
             default: continue
             }
             // The seal first, in a step of its own: from then on the upload is not staged, whatever
@@ -227,7 +232,6 @@ extension Sweep {
         }
 
         // Quarantine and work folders.
-        let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970
         for folder in Self.folders(in: vault.quarantineDirectory) where folder.modified <= quarantineCutoff {
             plan.steps.append(Plan.Step(action: .removeFolder(vault.quarantineDirectory + "/" + folder.name), items: [
                 Item(kind: .quarantine, id: folder.name, owner: nil, reason: "quarantined over \(policy.quarantineDays) days", bytes: 0),

@@ -9,11 +9,13 @@ import ObjectStore
 /// checked by S3 itself as well as by takevault's configuration.
 public enum StoreLocation {
     /// The store at `location` (`s3://…` or a folder, relative to the vault).
-    public static func open(_ location: String, vault: String, region: String, environment: [String: String]) throws -> any ObjectStore {
+    /// The store at `location`. A folder is made if missing unless `create` is false: the folder
+    /// of a vault whose nodes share it must be there already (``Vault/open(at:environment:store:catalog:overrides:clock:)``).
+    public static func open(_ location: String, vault: String, region: String, environment: [String: String], create: Bool = true) throws -> any ObjectStore {
         if S3Configuration.isS3URL(location) {
             return S3Store(configuration: try S3Configuration.from(url: location, region: region, environment: environment))
         }
-        return try LocalStore(root: location.hasPrefix("/") ? location : vault + "/" + location)
+        return try LocalStore(root: location.hasPrefix("/") ? location : vault + "/" + location, create: create)
     }
 
     /// The location in force for a vault with `config`, given the command line's choice.

@@ -89,6 +89,10 @@ public final class Vault: Sendable {
         try FileIO.makeDirectory(path)
         chmod(path, 0o700)
         for directory in [path + "/store", path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
+        if let store, !S3Configuration.isS3URL(store) {
+            // A folder named for the store (a shared one, for several nodes) is made here, once.
+            _ = try StoreLocation.open(store, vault: path, region: "", environment: environment, create: true)
+        }
         if MasterKeySource.fromEnvironment(environment) == nil {
             try FileIO.writeNew(path + "/master.key", MasterKey.generate().fileContents(), mode: 0o600)
         }
@@ -130,9 +134,12 @@ public final class Vault: Sendable {
         let keyFile = environment["TAKEVAULT_MASTER_KEY_FILE"] ?? ""
         let environmentKeyFile = (environment["TAKEVAULT_MASTER_KEY"] ?? "").isEmpty && !keyFile.isEmpty ? keyFile : nil
         let location = StoreLocation.resolve(flag: storeFlag, environment: environment, config: config)
-        let store = try StoreLocation.open(location, vault: path, region: config.region, environment: environment)
-        let catalog = try CatalogLocation.open(CatalogLocation.resolve(flag: catalogFlag, environment: environment, config: config),
-                                               vault: path, environment: environment)
+        let catalogLocation = CatalogLocation.resolve(flag: catalogFlag, environment: environment, config: config)
+        // A folder store several nodes share is made by `init` only: one missing later (unmounted,
+        // moved) fails every command and upload rather than start afresh on this node's disk.
+        let store = try StoreLocation.open(location, vault: path, region: config.region, environment: environment,
+                                           create: !CatalogLocation.isShared(catalogLocation))
+        let catalog = try CatalogLocation.open(catalogLocation, vault: path, environment: environment)
         for directory in [path + "/quarantine", path + "/work"] { try FileIO.makeDirectory(directory) }
         return Vault(root: path, store: store, catalog: catalog.catalog, masterKeys: masterKeys, masterKeyPath: masterKeyPath,
                      environmentKeyFile: environmentKeyFile, settings: settings,

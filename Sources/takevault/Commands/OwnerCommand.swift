@@ -70,7 +70,7 @@ struct OwnerCommand: AsyncParsableCommand {
     struct EraseCommand: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "erase",
-            abstract: "Erase an owner: keys destroyed (and the master key rotated) at once, every object deleted, an anonymous tombstone kept a year.")
+            abstract: "Erase an owner: keys destroyed at once (and the master key rotated when it is the vault's own master.key file), every object deleted, an anonymous tombstone kept a year.")
         @OptionGroup var vault: VaultOptions
         @Argument(help: "Owner id.") var owner: String
         @Flag(help: "Print JSON.") var json = false

@@ -21,7 +21,7 @@ struct ServeCommand: ReportingCommand {
     @Option(help: "Pipeline workers (default: one per core).") var workers: Int?
     @Option(help: "This node's name among the nodes of a shared vault: its job leases and metrics carry it (default: $TAKEVAULT_NODE, else the host name).")
     var node: String?
-    @Option(help: "Seconds a claimed job stays this node's without renewal; a node stalled longer loses it to the others (default 60).")
+    @Option(help: "Seconds a claimed job stays this node's without renewal; a node stalled longer loses it to the others (10–3600, default 60).")
     var leaseSeconds: Int?
     @Option(help: "Takes waiting or in progress before uploads get 503.") var queueCapacity: Int?
     @Option(help: "Bytes the spool may hold before uploads get 503.") var spoolLimitBytes: Int64?
