@@ -123,7 +123,14 @@ public struct RelayClient: Sendable {
         if let file = request.file {
             let size = try Self.fileSize(file)
             outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
-            outgoing.body = .stream(FileBodyStream(path: file), length: request.chunked ? .unknown : .known(Int64(size)))
+            if !request.chunked, size <= Self.wholeBodyLimit {
+                // A short take goes as one buffer the HTTP client's event loop writes by itself: no
+                // task has to be scheduled to feed it, so a busy process cannot stall the body
+                // long enough for the server to give up on it.
+                outgoing.body = .bytes(try Self.readWhole(file, size: size))
+            } else {
+                outgoing.body = .stream(FileBodyStream(path: file), length: request.chunked ? .unknown : .known(Int64(size)))
+            }
         } else if let bytes = request.bytes {
             outgoing.headers.add(name: "Content-Type", value: "application/octet-stream")
             outgoing.body = .bytes(bytes)
@@ -218,6 +225,23 @@ public struct RelayClient: Sendable {
     /// body's SHA-256, so pushing the same file for the same owner again is recognised as a retry.
     public static func idempotencyKey(owner: String, contentHash: String) -> String {
         sha256(bytes: Array((owner + "\n" + contentHash).utf8))
+    }
+
+    /// Files up to this size are sent from memory; larger ones are streamed from disk.
+    static let wholeBodyLimit = 4 << 20
+
+    static func readWhole(_ path: String, size: Int) throws -> ByteBuffer {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw RelayClientError.fileUnreadable(path: path, detail: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var buffer = ByteBufferAllocator().buffer(capacity: size)
+        let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            do { return try SystemIO.fill(descriptor, UnsafeMutableRawBufferPointer(rebasing: raw[0..<size])) } catch let failure as SystemCallFailure {
+                throw RelayClientError.fileUnreadable(path: path, detail: failure.detail)
+            }
+        }
+        guard count == size else { throw RelayClientError.fileUnreadable(path: path, detail: "changed while it was read (\(count) of \(size) bytes)") }
+        return buffer
     }
 
     static func fileSize(_ path: String) throws -> Int {

@@ -27,29 +27,31 @@ struct KeyRotationAcrossNodesTests {
         chmod(keyB, 0o600)
         let environmentA = ["TAKEVAULT_CATALOG_PASSWORD": postgres.password, "TAKEVAULT_MASTER_KEY_FILE": keyA]
         let environmentB = ["TAKEVAULT_CATALOG_PASSWORD": postgres.password, "TAKEVAULT_MASTER_KEY_FILE": keyB]
-        func on(_ environment: [String: String], _ arguments: [String]) -> ProcessResult {
-            run("/usr/bin/env", environment.map { "\($0.key)=\($0.value)" } + [CLI.binary] + arguments)
+        // Commands are waited for off the concurrency pool (``offPool``).
+        func on(_ environment: [String: String], _ arguments: [String]) async -> ProcessResult {
+            let command = environment.map { "\($0.key)=\($0.value)" } + [CLI.binary] + arguments
+            return await offPool { run("/usr/bin/env", command) }
         }
         let a = directory.file("node-a"), b = directory.file("node-b")
-        #expect(on(environmentA, ["init", "--vault", a, "--store", store, "--catalog", catalog]).status == 0)
+        #expect(await on(environmentA, ["init", "--vault", a, "--store", store, "--catalog", catalog]).status == 0)
         let relay = try RelayTestServer(["--workers", "0", "--node", "b"], directory: directory, environment: environmentB, vaultName: "node-b",
                                         initArguments: ["--store", store, "--catalog", catalog])
         defer { _ = relay.stop() }
 
         let before = directory.file("before.wav")
         writeWAV(before, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 1), bits: 16)
-        let u1 = try CLI.decode(IngestResult.self, on(environmentA, ["ingest", "--vault", a, "--owner", "u1", "--tier", "pro", "--json", before])).takeID
+        let u1 = try CLI.decode(IngestResult.self, await on(environmentA, ["ingest", "--vault", a, "--owner", "u1", "--tier", "pro", "--json", before])).takeID
 
         // The next key on node A only; A rotates the vault to it.
-        #expect(on([:], ["keys", "generate", keyA + ".next"]).status == 0)
-        let rotated = on(environmentA, ["keys", "rotate", "--vault", a, "--json"])
+        #expect(await on([:], ["keys", "generate", keyA + ".next"]).status == 0)
+        let rotated = await on(environmentA, ["keys", "rotate", "--vault", a, "--json"])
         #expect(rotated.status == 0, "\(rotated.standardError)")
-        #expect(on([:], ["keys", "generate", keyA + ".next"]).status != 0, "keys generate never overwrites a key file")
+        #expect(await on([:], ["keys", "generate", keyA + ".next"]).status != 0, "keys generate never overwrites a key file")
 
         // Node B, still on the old key alone, wraps nothing: no new owner, no staged upload; not ready.
         let after = directory.file("after.wav")
         writeWAV(after, channels: toneChannels(2, frames: 48_000, bits: 16, seed: 2), bits: 16)
-        let refused = on(environmentB, ["ingest", "--vault", b, "--owner", "u2", "--tier", "pro", after])
+        let refused = await on(environmentB, ["ingest", "--vault", b, "--owner", "u2", "--tier", "pro", after])
         #expect(refused.status != 0 && refused.standardError.contains("master_key_outdated"), "\(refused.standardError)")
         #expect(!FileManager.default.fileExists(atPath: store + "/" + ObjectNames.keysPrefix(owner: "u2")), "nothing of u2 was written")
         let notReady = run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", relay.url + "/readyz"])
@@ -66,15 +68,15 @@ struct KeyRotationAcrossNodesTests {
         // The next key installed on B (beside its file): B writes again, without a restart.
         try FileManager.default.copyItem(atPath: keyA + ".next", toPath: keyB + ".next")
         #expect(run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", relay.url + "/readyz"]).standardOutput == "200")
-        let u2 = try CLI.decode(IngestResult.self, on(environmentB, ["ingest", "--vault", b, "--owner", "u2", "--tier", "pro", "--json", after])).takeID
+        let u2 = try CLI.decode(IngestResult.self, await on(environmentB, ["ingest", "--vault", b, "--owner", "u2", "--tier", "pro", "--json", after])).takeID
         _ = try await relay.client.upload(file: after, metadata: UploadMetadata(owner: "u3", tier: .pro), idempotencyKey: "k-2", patience: .seconds(30))
 
         // A node holding a key the vault does not use (another vault's, or one that missed a
         // rotation) may not rotate the vault to a key of its own: refused before anything changes.
         let rogue = directory.write("rogue.key", bytes: MasterKey.generate().fileContents())
         chmod(rogue, 0o600)
-        #expect(on([:], ["keys", "generate", rogue + ".next"]).status == 0)
-        let rogueRotation = on(["TAKEVAULT_CATALOG_PASSWORD": postgres.password, "TAKEVAULT_MASTER_KEY_FILE": rogue], ["keys", "rotate", "--vault", b])
+        #expect(await on([:], ["keys", "generate", rogue + ".next"]).status == 0)
+        let rogueRotation = await on(["TAKEVAULT_CATALOG_PASSWORD": postgres.password, "TAKEVAULT_MASTER_KEY_FILE": rogue], ["keys", "rotate", "--vault", b])
         #expect(rogueRotation.status != 0 && rogueRotation.standardError.contains("master_key_outdated"), "\(rogueRotation.standardError)")
         #expect(run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", relay.url + "/readyz"]).standardOutput == "200", "the vault's nodes still write")
 
@@ -84,9 +86,9 @@ struct KeyRotationAcrossNodesTests {
         }
         for (environment, vault) in [(environmentA, a), (environmentB, b)] {
             for take in [u1, u2] {
-                #expect(on(environment, ["restore", "--vault", vault, take, "--artefact", "master", "-o", directory.file("\(take)-\(vault.suffix(1)).flac")]).status == 0)
+                #expect(await on(environment, ["restore", "--vault", vault, take, "--artefact", "master", "-o", directory.file("\(take)-\(vault.suffix(1)).flac")]).status == 0)
             }
-            let verified = on(environment, ["verify", "--vault", vault, "--read-data"])
+            let verified = await on(environment, ["verify", "--vault", vault, "--read-data"])
             #expect(verified.status == 0, "\(verified.standardOutput) \(verified.standardError)")
         }
     }

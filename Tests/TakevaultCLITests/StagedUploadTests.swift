@@ -32,8 +32,10 @@ struct StagedUploadTests {
                                 vaultName: "node-" + name, initArguments: ["--store", store, "--catalog", catalog])
         }
 
-        func cli(_ arguments: [String]) -> ProcessResult {
-            run("/usr/bin/env", environment.map { "\($0.key)=\($0.value)" } + [CLI.binary] + arguments)
+        /// A command on this vault, waited for off the concurrency pool (``offPool``).
+        func cli(_ arguments: [String]) async -> ProcessResult {
+            let command = environment.map { "\($0.key)=\($0.value)" } + [CLI.binary] + arguments
+            return await offPool { run("/usr/bin/env", command) }
         }
 
         /// The staged objects of `owner` (of one job with `job`), as names under the owner's staging folder.
@@ -82,7 +84,7 @@ struct StagedUploadTests {
         #expect(job?.state == .done, "\(String(describing: job))")
         let take = try #require(job?.takeID)
         let restored = vault.directory.file("master.flac")
-        #expect(vault.cli(["restore", "--vault", working.vault, take, "--artefact", "master", "-o", restored]).status == 0)
+        #expect(await vault.cli(["restore", "--vault", working.vault, take, "--artefact", "master", "-o", restored]).status == 0)
         #expect(try flacSamples(restored) == upload.samples, "the take restores bit-exact")
         #expect(vault.staged(owner: "u1").isEmpty, "the staged upload goes once its take is made")
         #expect(working.spoolFiles().isEmpty, "the working node's fetched copy goes too")
@@ -91,7 +93,7 @@ struct StagedUploadTests {
         let retried = try await working.client.upload(file: upload.path, metadata: UploadMetadata(owner: "u1", tier: .pro),
                                                       idempotencyKey: "staged-1", patience: .seconds(60))
         #expect(retried.jobID == accepted.jobID)
-        #expect(vault.cli(["verify", "--vault", working.vault, "--read-data"]).status == 0)
+        #expect(await vault.cli(["verify", "--vault", working.vault, "--read-data"]).status == 0)
     }
 
     @Test("a tampered staged upload fails its job and is kept; the sweep removes only what no job needs; an erasure removes the owner's",
@@ -156,7 +158,7 @@ struct StagedUploadTests {
                 try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: folder + name)
             }
         }
-        let swept = vault.cli(["sweep", "--vault", accepting.vault, "--json"])
+        let swept = await vault.cli(["sweep", "--vault", accepting.vault, "--json"])
         #expect(swept.status == 0, "\(swept.standardError)")
         #expect(vault.staged(owner: "u2").sorted() == ["\(tampered.jobID)/seal", "\(tampered.jobID)/segment-00000000"],
                 "\(vault.staged(owner: "u2")) after \(swept.standardOutput)")
@@ -164,7 +166,7 @@ struct StagedUploadTests {
         #expect(vault.staged(owner: "u3", job: rejected.jobID) == ["seal", "segment-00000000"], "kept for the quarantine period")
 
         // Erasure takes the owner's staged uploads — waiting and quarantined — with everything else.
-        let erased = vault.cli(["owner", "erase", "u3", "--vault", accepting.vault])
+        let erased = await vault.cli(["owner", "erase", "u3", "--vault", accepting.vault])
         #expect(erased.status == 0, "\(erased.standardError)")
         #expect(vault.staged(owner: "u3").isEmpty)
 
