@@ -88,10 +88,10 @@ struct UploadHandler: Sendable {
         // On a shared catalog the upload is acknowledged only once it is staged in the store,
         // sealed, where a worker on any node can take it (nothing acknowledged lives on one node).
         let id = RelayJobs.newID()
-        // The key ring as this node's key files say now (a rotation's next key installed since start).
-        if vault.catalogIsShared { try vault.reloadMasterKeys() }
         let staging: StagedUploadWriter?
         if vault.catalogIsShared {
+            // The key ring as this node's key files say now (a rotation's next key installed since start).
+            try vault.reloadMasterKeys()
             let stagingArea = UploadStaging(vault: vault)
             try await stagingArea.checkMasterKey()
             staging = stagingArea.writer(owner: metadata.owner, tier: metadata.tier, job: id)

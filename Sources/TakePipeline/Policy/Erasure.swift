@@ -62,9 +62,7 @@ public struct Erasure: Sendable {
             // (the job rows go in step 3).
             for job in try await vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
             // On a shared vault, those uploads are staged in the store too (FORMAT.md §10).
-            let staged = try await vault.store.list(prefix: StagingNames.ownerPrefix(id))
-            try await vault.store.delete(staged.filter { $0.name.hasSuffix("/seal") }.map(\.name))
-            try await vault.store.delete(staged.filter { !$0.name.hasSuffix("/seal") }.map(\.name))
+            let staged = try await UploadStaging(vault: vault).removeAll(owner: id)
             // Their rejected uploads: audio, and a reason naming them.
             for folder in Quarantine(vault: vault).folders(owner: id) { FileIO.removeTree(folder) }
             Failpoint.reach(Failpoint.erasureObjectsDeleted)
@@ -72,7 +70,7 @@ public struct Erasure: Sendable {
             let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))
             try await vault.catalog.eraseOwner(id, tombstone: tombstone)
             try await vault.catalog.append(AuditEvent.erasure(tombstone: tombstone.id).record(at: tombstone.at))
-            return Result(tombstone: tombstone.id, objectsDeleted: objects.count + staged.count, earlierCopiesUnreadable: rotated)
+            return Result(tombstone: tombstone.id, objectsDeleted: objects.count + staged, earlierCopiesUnreadable: rotated)
         }
     }
 }

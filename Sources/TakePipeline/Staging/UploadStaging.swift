@@ -45,11 +45,6 @@ public struct UploadStaging: Sendable {
         try await currency.checkWritable()
     }
 
-    /// Whether job `job`'s upload is staged (its seal exists).
-    public func contains(owner: String, job: String) async throws -> Bool {
-        try await store.head(StagingNames.seal(owner: owner, job: job)) != nil
-    }
-
     /// Fetches job `job`'s staged upload into a new file at `path` (mode 0600, synced), checking
     /// every segment, the length and the hash. Returns `nil` (and writes nothing) when no upload is
     /// staged for the job; throws when one is and it does not open whole.
@@ -98,6 +93,14 @@ public struct UploadStaging: Sendable {
     public func remove(owner: String, job: String) async throws {
         try await store.delete(StagingNames.seal(owner: owner, job: job))
         try await store.delete(try await store.list(prefix: StagingNames.uploadPrefix(owner: owner, job: job)).map(\.name))
+    }
+
+    /// Removes every staged upload of `owner` (an erasure), seals first; returns the objects removed.
+    public func removeAll(owner: String) async throws -> Int {
+        let objects = try await store.list(prefix: StagingNames.ownerPrefix(owner)).map(\.name)
+        try await store.delete(objects.filter { $0.hasSuffix("/seal") })
+        try await store.delete(objects.filter { !$0.hasSuffix("/seal") })
+        return objects.count
     }
 
     /// Every staged upload's objects, by owner and job.
