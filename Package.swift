@@ -244,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "RelayServerTests",
             dependencies: [
-                "RelayServer", "RelayAPI", "TakePipeline", "TakevaultCore", "AudioCodecs", "TestSupport", "AudioTestSupport", "RelayTestSupport",
+                "RelayServer", "RelayAPI", "TakeArchive", "TakePipeline", "TakevaultCore", "AudioCodecs", "TestSupport", "AudioTestSupport", "RelayTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(

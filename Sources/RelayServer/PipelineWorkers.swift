@@ -13,10 +13,11 @@ import Glibc
 import Darwin
 #endif
 
-/// The worker pool: each worker claims the oldest queued job, ingests its spooled upload, and
-/// records the outcome. The spool file is deleted only after the take's manifest has committed,
-/// so a crash at any moment leaves the job to be run again on restart — and ingest, being
-/// idempotent, turns a second run into the same take.
+/// The worker pool: each worker claims the oldest queued job, fetches its staged upload, ingests
+/// it, and records the outcome. The staged upload is deleted only after the take's manifest has
+/// committed and the job is recorded done, so a crash at any moment leaves the job to be run again
+/// on restart (or by another node) — and ingest, being idempotent, turns a second run into the
+/// same take.
 ///
 /// On graceful shutdown workers stop claiming, finish the take in hand and return; a job cut off
 /// harder than that stays `processing` and is queued again at the next start.
@@ -125,24 +126,27 @@ final class PipelineWorkers: Service, Sendable {
             return
         }
         let metadata = detail.metadata
-        if !spool.contains(job: job.id) {
-            guard sharedCatalog else {
-                await finish(job, state: .failed, error: ErrorDetail(code: "spool_missing", message: "The spooled upload is gone; the relay must upload the take again."), logger: logger)
-                return
-            }
-            // The upload is staged in the store (FORMAT.md §10), whichever node accepted it.
-            guard await fetchStaged(job, owner: metadata.owner, logger: logger) else { return }
+        // Every upload is staged in the store (FORMAT.md §10), whichever node accepted it, and
+        // fetched for this attempt alone: the staged upload stays authoritative, and a copy left
+        // here after a failure would outlive the job if another node finishes it. An upload an
+        // older version acknowledged into the spool's `accepted/` is ingested from there.
+        let spooled = spool.contains(job: job.id)
+        let path: String
+        if spooled {
+            path = spool.acceptedPath(job: job.id)
+        } else {
+            guard let fetched = await fetchStaged(job, owner: metadata.owner, logger: logger) else { return }
+            path = fetched
         }
-        // A fetched copy is this attempt's alone: the staged upload stays authoritative, and a
-        // copy left here after a failure would outlive the job if another node finishes it.
-        defer { if sharedCatalog { spool.remove(job: job.id) } }
+        defer { if !spooled { unlink(path) } }
         var request = IngestRequest(
-            path: spool.acceptedPath(job: job.id), owner: metadata.owner, tier: metadata.tier, originalName: metadata.fileName,
+            path: path, owner: metadata.owner, tier: metadata.tier, originalName: metadata.fileName,
             metadata: TakeMetadata(sessionID: metadata.sessionID, participants: metadata.participants ?? [], recordedAt: metadata.recordedAt,
                                    dawTransport: metadata.dawTransport),
             relayKeyID: job.relayKeyID)
-        // On a shared vault a rejected upload stays staged (sealed, in the store) as its quarantine.
-        request.quarantineLocally = !sharedCatalog
+        // A rejected staged upload stays staged (sealed, in the store) as its quarantine; one from
+        // the spool goes to the vault's quarantine folder as before.
+        request.quarantineLocally = spooled
         logger.info("processing", metadata: ["owner": "\(metadata.owner)", "attempt": "\(job.attempts)"])
         let clock = ContinuousClock()
         let stageClock = Mutex<(stage: String, started: ContinuousClock.Instant)>(("start", clock.now))
@@ -271,9 +275,9 @@ final class PipelineWorkers: Service, Sendable {
     }
 
     /// The upload is not a take takevault can keep (not decodable, owner restricted or erased): the
-    /// job ends `rejected`. Undecodable uploads were copied to quarantine by ingest; the spool lets go.
-    /// On a shared vault the staged upload is the quarantine: kept, sealed, for the quarantine
-    /// period (the sweep), and erased with its owner.
+    /// job ends `rejected`. The staged upload is its quarantine: kept, sealed, for the quarantine
+    /// period (the sweep), erased with its owner, and `relay jobs --export-upload` gets it out. An
+    /// upload from the spool was copied to the quarantine folder by ingest; the spool lets go.
     private func reject(_ job: JobRecord, error: Error, logger: Logger) async {
         board.clear(job.id)
         let reason = ErrorDetail(code: (error as? ReasonCoded)?.code ?? "rejected", message: (error as? ReasonCoded)?.message ?? "\(error)")
@@ -286,47 +290,47 @@ final class PipelineWorkers: Service, Sendable {
         }
     }
 
-    /// Fetches `job`'s staged upload from the store into this node's spool; `false` when the job
-    /// cannot go on now (its outcome recorded here: queued again, or failed).
-    private func fetchStaged(_ job: JobRecord, owner: String, logger: Logger) async -> Bool {
+    /// Fetches `job`'s staged upload from the store into a new file in this node's spool
+    /// (`incoming/`, cleared at every start) and returns its path; `nil` when the job cannot go on
+    /// now (its outcome recorded here: queued again, or failed).
+    private func fetchStaged(_ job: JobRecord, owner: String, logger: Logger) async -> String? {
         let incoming = spool.incomingPath()
         do {
             let staging = UploadStaging(vault: try openVault())
             guard try await staging.fetch(owner: owner, job: job.id, into: incoming) != nil else {
-                // Every upload a node of a shared vault acknowledges is staged before its 202: one
-                // whose seal is gone was removed from the store behind the vault's back.
+                // Every upload is staged before its 202: one whose seal is gone was removed from
+                // the store behind the vault's back.
                 await finish(job, state: .failed, error: ErrorDetail(code: "staged_upload_missing",
                                                                      message: "The staged upload's seal is gone from the store; the relay must upload the take again."),
                              logger: logger)
-                return false
+                return nil
             }
-            try spool.accept(incoming, job: job.id)
             logger.info("fetched the staged upload")
-            return true
+            return incoming
         } catch let error as ReasonCoded where error.category == .integrity {
             // A staged upload that does not open whole is not retried into a take: it fails, kept
             // in the store for an operator, with the reason.
             unlink(incoming)
             await finish(job, state: .failed, error: ErrorDetail(code: error.code, message: "The staged upload does not open: \(error.message)"), logger: logger)
-            return false
+            return nil
         } catch {
             // The store or this node's key ring (a master key it does not hold yet): later, or on another node.
             unlink(incoming)
             await retryLater(job, error: error, logger: logger)
-            return false
+            return nil
         }
     }
 
     /// Lets `job`'s staged upload go once its take is made (or refused): best effort, the sweep
     /// removes what is left once the job has ended.
     private func removeStaged(_ job: JobRecord, owner: String, logger: Logger) async {
-        guard sharedCatalog else { return }
         do { try await UploadStaging(vault: try openVault()).remove(owner: owner, job: job.id) } catch {
             logger.warning("cannot remove the staged upload; the sweep will", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Failed for good: the upload stays in the spool (nothing is lost) and the job says why.
+    /// Failed for good: the upload stays where it is, staged or spooled (nothing is lost), and the
+    /// job says why.
     private func finish(_ job: JobRecord, state: JobState, error: ErrorDetail, logger: Logger) async {
         board.clear(job.id)
         metrics.jobFinished(state)

@@ -77,6 +77,13 @@ struct RelayJobs: Sendable {
     }
 
     /// Claims the oldest due job (or one whose lease lapsed) for `node`, leased for `leaseSeconds`.
+    /// The bytes of the uploads staged for jobs still waiting (queued, processing, parked): what
+    /// the staging area holds until workers let it go. One catalog read.
+    func bytesWaiting() async throws -> Int64 {
+        let waiting = try await catalog.jobs(kind: Self.kind, states: [.queued, .processing, .parked], limit: 100_000)
+        return waiting.reduce(0) { total, job in total + ((try? detail(of: job))?.uploadBytes ?? 0) }
+    }
+
     func claim(node: String, leaseSeconds: Int) async throws -> JobRecord? {
         try await catalog.claimJob(kind: Self.kind, node: node, at: now, leaseUntil: leaseEnd(seconds: leaseSeconds))
     }

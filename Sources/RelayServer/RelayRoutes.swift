@@ -150,6 +150,7 @@ struct RelayRoutes: Sendable {
         "catalog_unavailable": "The catalog is unavailable; try again later.",
         "store_unavailable": "The store is unavailable; try again later.",
         "master_key_outdated": "This node cannot seal uploads until its master key is brought up to date; try again later or through another node.",
+        "upload_interrupted": "The upload was removed from the store while it arrived; send it again.",
     ]
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) -> Response {

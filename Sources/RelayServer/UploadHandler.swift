@@ -13,10 +13,10 @@ import TakeArchive
 import TakeCatalog
 import TakePipeline
 
-/// `POST /v1/takes`: authenticate, check the metadata and the idempotency key, make room, stream
-/// the body to the spool, check it against its signed hash, sync it, and only then record the job
-/// and answer `202`. On a shared catalog the body is staged in the store as it arrives, sealed
-/// (``UploadStaging``), and the `202` waits for its seal. Every refusal leaves nothing behind.
+/// `POST /v1/takes`: authenticate, check the metadata and the idempotency key, make room, stage
+/// the body in the store as it arrives, sealed (``UploadStaging``), check it against its signed
+/// hash, write its seal, and only then record the job and answer `202`. Every refusal leaves
+/// nothing behind.
 struct UploadHandler: Sendable {
     let vault: Vault
     let configuration: RelayConfiguration
@@ -56,7 +56,7 @@ struct UploadHandler: Sendable {
         guard !key.isEmpty else {
             throw RelayRefusal.badRequest("idempotency_key_invalid", "Idempotency-Key must be 1–128 printable characters, the same on every retry of one upload.")
         }
-        let metadata = try await checkedMetadata(verified.metadataHeader, relay: verified.relay)
+        let (metadata, admittedOwner) = try await checkedMetadata(verified.metadataHeader, relay: verified.relay)
 
         // A retry of an upload already accepted: the same job, without reading the body again —
         // unless its take has been deleted since (a deletion forgets the jobs that made a take, but
@@ -79,71 +79,79 @@ struct UploadHandler: Sendable {
         if let declaredLength, declaredLength > configuration.maxUploadBytes {
             throw RelayRefusal.tooLarge("upload_too_large", "The upload is \(declaredLength) bytes; the limit is \(configuration.maxUploadBytes).")
         }
+        // Uploads staged in a folder store wait on this machine's disk: they count against the
+        // spool's limit with what is arriving. (In a bucket they are the bucket's to hold.)
+        if vault.store is LocalStore { spool.noteStagedWaiting(try await jobs.bytesWaiting()) }
         // A declared length is reserved whole, before a byte is read; a chunked body reserves as
         // its bytes arrive, so stalled uploads cannot hold room they never fill.
         let reservation = SpoolReservation(spool: spool, retryAfter: configuration.retryAfterSeconds)
         defer { reservation.releaseAll() }
         if let declaredLength { try reservation.reserveDeclared(declaredLength) } else { try reservation.cover(1) }
 
-        // On a shared catalog the upload is acknowledged only once it is staged in the store,
-        // sealed, where a worker on any node can take it (nothing acknowledged lives on one node).
+        // The upload is acknowledged only once it is staged in the store, sealed (FORMAT.md §10):
+        // where a worker on any node of a shared vault can take it, and never in the clear at rest
+        // on one machine's disk either.
         let id = RelayJobs.newID()
-        let staging: StagedUploadWriter?
-        if vault.catalogIsShared {
-            // The key ring as this node's key files say now (a rotation's next key installed since start).
-            try vault.reloadMasterKeys()
-            let stagingArea = UploadStaging(vault: vault)
-            try await stagingArea.checkMasterKey()
-            staging = stagingArea.writer(owner: metadata.owner, tier: metadata.tier, job: id)
-        } else {
-            staging = nil
-        }
+        // The key ring as this node's key files say now (a rotation's next key installed since start).
+        try vault.reloadMasterKeys()
+        let stagingArea = UploadStaging(vault: vault)
+        try await stagingArea.checkMasterKey()
+        let staging = stagingArea.writer(owner: metadata.owner, tier: metadata.tier, job: id)
         do {
-            let acceptance = try await receive(request, into: id, staging: staging, metadata: metadata, verified: verified, key: key,
+            let acceptance = try await receive(request, into: id, staging: staging, metadata: metadata, admittedOwner: admittedOwner, verified: verified, key: key,
                                                reservation: reservation, capacity: capacity)
-            if acceptance.duplicate || acceptance.job.id != id { await staging?.discard() }
+            if acceptance.duplicate || acceptance.job.id != id { await staging.discard() }
             return acceptance
         } catch {
-            await staging?.discard()
+            await staging.discard()
             // The store failed while staging: nothing was taken in, the client retries (503).
             if let failure = error as? StoreError { throw StoreUnavailable(detail: failure.message) }
             throw error
         }
     }
 
-    /// Receives the body into the spool (and, with `staging`, the store), checks it, and records
-    /// job `id` — or finds the job another request with the same key recorded first.
-    private func receive(_ request: Request, into id: String, staging: StagedUploadWriter?, metadata: UploadMetadata, verified: RelayAuthenticator.Verified,
+    /// Receives the body into the store's staging area (and a transient copy in the spool's
+    /// `incoming/` for the duration probe), checks it, seals it, and records job `id` — or finds
+    /// the job another request with the same key recorded first.
+    private func receive(_ request: Request, into id: String, staging: StagedUploadWriter, metadata: UploadMetadata, admittedOwner: OwnerRecord?,
+                         verified: RelayAuthenticator.Verified,
                          key: String, reservation: SpoolReservation, capacity: Int) async throws -> Acceptance {
         let receiver = UploadReceiver(maxBytes: configuration.maxUploadBytes, maxDurationSeconds: configuration.maxDurationSeconds)
         let received = try await receiver.receive(request.body, into: spool.incomingPath(), staging: staging) { total in try reservation.cover(total) }
-        var kept = false
-        defer { if !kept { unlink(received.path) } }
+        defer { unlink(received.path) }
         guard received.sha256 == verified.declaredBodySHA256 else {
             throw RelayRefusal.unauthenticated("auth_body_mismatch", "The body's SHA-256 is not the one the request signed.")
         }
         // Formats whose header carries no duration are measured now that the whole file is here.
         let probed = try? await NIOThreadPool.singleton.runIfActive { try AudioProbe.probe(path: received.path) }
         if let probed { try receiver.checkDuration(probed.durationS) }
-        if let staging {
-            // Staged: the store holds the upload for whichever node's worker claims the job; this
-            // node keeps no copy of its own (the file in incoming/ goes when this returns).
-            try await staging.finish(sha256: Array(hex: received.sha256) ?? [])
-        } else {
-            try spool.accept(received.path, job: id)
-            kept = true
-        }
+        try await staging.waitForWrites()
+        Failpoint.reach(Failpoint.relayUploadReceived)
         let detail = RelayJobDetail(metadata: metadata, uploadBytes: received.bytes, format: probed?.format ?? received.format.rawValue)
-        switch try await jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail, capacity: capacity) {
+        // The seal and the job under the vault's shared lock, the owner read again inside it: an
+        // erasure (which holds the vault exclusively) that ran while the body arrived — the owner
+        // known at admission is gone, or is another of the same id — is seen and the upload
+        // refused; one that comes later finds the job and its staged upload. (The owner's own lock
+        // is not needed: nothing else that takes it exclusively conflicts with a new job.)
+        let insertion = try await vault.withLock(.vault, .shared) {
+            let owner = try await vault.catalog.owner(metadata.owner)
+            if owner?.erasedAt != nil || (admittedOwner != nil && owner?.createdAt != admittedOwner?.createdAt) {
+                throw RelayRefusal.ownerErased(metadata.owner)
+            }
+            // Staged: the store holds the upload for whichever worker claims the job; the spool
+            // keeps no copy (the one in incoming/ goes when this returns).
+            try await staging.finish(sha256: received.digest)
+            return try await jobs.insert(id: id, relay: verified.relay.keyID, idempotencyKey: key, sha256: received.sha256, detail: detail, capacity: capacity)
+        }
+        switch insertion {
         case .inserted(let job):
             metrics.uploadedBytes(received.bytes)
             return Acceptance(job: job, duplicate: false)
         case .existing(let existing):
-            // Another request with this key won the race: ours is the duplicate.
-            spool.remove(job: id)
+            // Another request with this key won the race: ours is the duplicate (the caller
+            // discards what was staged for it).
             return try duplicate(existing, sha256: received.sha256)
         case .full(let waiting):
-            spool.remove(job: id)
             throw RelayRefusal.busy("\(waiting) takes are waiting; the queue holds \(capacity).", retryAfter: configuration.retryAfterSeconds)
         }
     }
@@ -167,8 +175,9 @@ struct UploadHandler: Sendable {
 
     /// Decodes and checks the metadata: ids, tier, timestamp; the owner must be in the relay's
     /// scope (checked before anything about the owner is looked up, so a relay learns nothing of
-    /// owners outside it), and not restricted or erased.
-    private func checkedMetadata(_ header: String, relay: RelayKey) async throws -> UploadMetadata {
+    /// owners outside it), and not restricted or erased. Returns the owner as the catalog knows it
+    /// now (`nil`: a new owner), for the check made again before the job is recorded.
+    private func checkedMetadata(_ header: String, relay: RelayKey) async throws -> (UploadMetadata, OwnerRecord?) {
         guard !header.isEmpty else {
             throw RelayRefusal.badRequest("metadata_missing", "\(RelayHeaders.metadata) is missing: it names at least the owner and tier.")
         }
@@ -192,14 +201,21 @@ struct UploadHandler: Sendable {
         } catch let error as PipelineError {
             throw RelayRefusal.badRequest("metadata_invalid", error.message)
         }
-        if let owner = try await vault.catalog.owner(metadata.owner) {
-            if owner.erasedAt != nil { throw RelayRefusal(status: .forbidden, code: "owner_erased", message: "Owner \(metadata.owner) has been erased.") }
+        let owner = try await vault.catalog.owner(metadata.owner)
+        if let owner {
+            if owner.erasedAt != nil { throw RelayRefusal.ownerErased(metadata.owner) }
             if owner.restricted {
                 throw RelayRefusal(status: .forbidden, code: "owner_restricted",
                                    message: "Processing of owner \(metadata.owner)'s data is restricted; no upload is taken until it is lifted.")
             }
         }
-        return metadata
+        return (metadata, owner)
+    }
+}
+
+extension RelayRefusal {
+    static func ownerErased(_ owner: String) -> RelayRefusal {
+        RelayRefusal(status: .forbidden, code: "owner_erased", message: "Owner \(owner) has been erased.")
     }
 }
 

@@ -12,26 +12,32 @@ import Glibc
 import Darwin
 #endif
 
-/// Streams a request body into the spool's `incoming/` folder, checking as it goes: the first bytes
-/// must be audio (else 415), a declared duration and the running size must stay in limits (else
-/// 413); it hashes while writing and fsyncs at the end. Memory stays one network buffer deep.
+/// Streams a request body into its staged upload in the store (sealed segment by segment) and a
+/// transient copy in the spool's `incoming/` folder, checking as it goes: the first bytes must be
+/// audio (else 415), a declared duration and the running size must stay in limits (else 413); it
+/// hashes while writing. Memory stays one network buffer plus one staging segment deep.
 struct UploadReceiver {
     var maxBytes: Int64
     var maxDurationSeconds: Double
 
-    /// A body on disk, complete and synced.
+    /// A body received whole: staged, and a transient copy at `path` (for the duration probe).
     struct Received {
         var path: String
         var bytes: Int64
-        var sha256: String
+        /// The body's SHA-256.
+        var digest: [UInt8]
         var format: AudioSniffer.Format
+
+        /// The SHA-256 in lower-case hex, as the request signs it.
+        var sha256: String { digest.hex }
     }
 
     /// Receives `body` into `path`, calling `reserve` with the running byte count before each
     /// buffer is written (it throws to refuse). On any refusal or error the partial file is gone.
-    /// With `staging`, every byte also goes to the staged upload in the store as it arrives (its
-    /// segments written while the body keeps coming); the caller finishes or discards it.
-    func receive(_ body: RequestBody, into path: String, staging: StagedUploadWriter? = nil, reserve: (Int64) throws -> Void) async throws -> Received {
+    /// Every byte also goes to `staging`, the upload staged in the store, as it arrives (its
+    /// segments written while the body keeps coming); the caller finishes or discards it. The copy
+    /// at `path` is not synced: the staged upload is the durable one.
+    func receive(_ body: RequestBody, into path: String, staging: StagedUploadWriter, reserve: (Int64) throws -> Void) async throws -> Received {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw RelayRefusal.spool("cannot create a spool file: \(String(cString: strerror(errno)))") }
         var closed = false
@@ -52,9 +58,9 @@ struct UploadReceiver {
                     do { try SystemIO.writeAll(descriptor, raw) } catch let failure as SystemCallFailure {
                         throw RelayRefusal.spool("cannot write to the spool: \(failure.detail)")
                     }
-                    staging?.append(raw)
+                    staging.append(raw)
                 }
-                if let staging, staging.hasFullSegment { try await staging.writeFullSegments() }
+                if staging.hasFullSegment { try await staging.writeFullSegments() }
                 if !durationChecked {
                     let wanted = AudioSniffer.headerWindow - head.count
                     if wanted > 0 { head += buffer.getBytes(at: buffer.readerIndex, length: min(wanted, buffer.readableBytes)) ?? [] }
@@ -70,14 +76,9 @@ struct UploadReceiver {
                 }
             }
             let sniffed = try format ?? Self.sniff(head)
-            try await NIOThreadPool.singleton.runIfActive {
-                do { try SystemIO.sync(descriptor) } catch let failure as SystemCallFailure {
-                    throw RelayRefusal.spool("cannot sync the spool file: \(failure.detail)")
-                }
-            }
             close(descriptor)
             closed = true
-            return Received(path: path, bytes: total, sha256: hasher.finalize().hexString, format: sniffed)
+            return Received(path: path, bytes: total, digest: Array(hasher.finalize()), format: sniffed)
         } catch {
             if !closed { close(descriptor) }
             unlink(path)

@@ -8,12 +8,15 @@ import Glibc
 import Darwin
 #endif
 
-/// The spool (``SpoolLayout``): uploads on disk between acknowledgement and archive.
+/// The spool (``SpoolLayout``): this node's transient copies of uploads.
 ///
-/// `incoming/` holds bodies still arriving (cleared at start: nothing there was acknowledged);
-/// `accepted/` holds acknowledged uploads, fsync'd, until their take commits. The spool counts its
-/// bytes (held plus reserved by uploads in flight) against a limit, so a flood of uploads meets
-/// `503` rather than a full disk.
+/// `incoming/` holds bodies still arriving (for the duration probe; their durable copy is staged in
+/// the store, sealed) and the copy a worker fetched for the attempt in hand: cleared at start,
+/// since nothing there outlives its request or attempt. `accepted/` holds only uploads an older
+/// version acknowledged into the spool, until their take commits. The spool counts bytes — held
+/// here, reserved by uploads in flight, and staged for waiting jobs when the store is a folder on
+/// this machine (``noteStagedWaiting(_:)``) — against a limit, so a flood of uploads meets `503`
+/// rather than a full disk.
 final class UploadSpool: Sendable {
     let layout: SpoolLayout
     let limit: Int64
@@ -22,6 +25,7 @@ final class UploadSpool: Sendable {
     struct Usage {
         var stored: Int64 = 0
         var reserved: Int64 = 0
+        var stagedWaiting: Int64 = 0
     }
 
     var incomingDirectory: String { layout.incomingDirectory }
@@ -41,13 +45,19 @@ final class UploadSpool: Sendable {
         usage = Mutex(Usage(stored: stored))
     }
 
-    /// Bytes held and reserved.
-    var bytesInUse: Int64 { usage.withLock { $0.stored + $0.reserved } }
+    /// Bytes held, reserved and staged for waiting jobs.
+    var bytesInUse: Int64 { usage.withLock { $0.stored + $0.reserved + $0.stagedWaiting } }
+
+    /// Records what the staging area holds for waiting jobs (read from the catalog before an
+    /// upload is admitted), when that is this machine's disk too.
+    func noteStagedWaiting(_ bytes: Int64) {
+        usage.withLock { $0.stagedWaiting = bytes }
+    }
 
     /// Reserves room for an upload of up to `bytes`; `false` when the spool is full.
     func reserve(_ bytes: Int64) -> Bool {
         usage.withLock { usage in
-            guard usage.stored + usage.reserved + bytes <= limit else { return false }
+            guard usage.stored + usage.reserved + usage.stagedWaiting + bytes <= limit else { return false }
             usage.reserved += bytes
             return true
         }
@@ -64,17 +74,6 @@ final class UploadSpool: Sendable {
     }
 
     func acceptedPath(job: String) -> String { layout.acceptedPath(job: job) }
-
-    /// Moves a complete, fsync'd body to `accepted/` under its job id and syncs the directory: from
-    /// here on the upload survives a crash.
-    func accept(_ incoming: String, job: String) throws {
-        let size = Self.size(incoming) ?? 0
-        guard rename(incoming, acceptedPath(job: job)) == 0 else {
-            throw RelayRefusal.spool("cannot move the upload into the spool: \(String(cString: strerror(errno)))")
-        }
-        Self.syncDirectory(acceptedDirectory)
-        usage.withLock { $0.stored += size }
-    }
 
     /// Deletes an accepted upload (its take committed, or it was refused after all).
     func remove(job: String) {

@@ -39,10 +39,22 @@ struct InProcessRelay: Sendable {
     }
 
     /// Serves until `body` returns, then shuts down gracefully (takes in hand are finished).
+    /// A server just shut down lets its claim on the vault go when the last of its tasks has
+    /// ended, a moment after; a restart waits for that (up to 10 s).
     func serve<Value: Sendable>(_ body: @Sendable (Session) async throws -> Value) async throws -> Value {
-        let application = try await RelayServer(vault: vault, configuration: configuration).application()
+        let application = try await application()
         return try await application.test(.live) { client in
             try await body(Session(relay: self, url: "http://localhost:\(client.port ?? 0)"))
+        }
+    }
+
+    private func application() async throws -> some ApplicationProtocol {
+        var attempts = 0
+        while true {
+            do { return try await RelayServer(vault: vault, configuration: configuration).application() } catch RelayConfigurationError.alreadyServing where attempts < 200 {
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
     }
 
@@ -65,7 +77,10 @@ struct InProcessRelay: Sendable {
         /// The takes in the vault, from its catalog.
         func takes() async throws -> [TakeSummary] { try await TakeListing(vault: vault).takes() }
 
-        /// Files in the spool (accepted and incoming).
-        func spoolFiles() -> [String] { RelayFixtures.spoolFiles(vault: vault.root) }
+        /// The uploads the vault holds: spool files and staged uploads.
+        func heldUploads() -> [String] { RelayFixtures.heldUploads(vault: vault.root) }
+
+        /// ``heldUploads()`` once a finished job's worker has let go.
+        func heldUploadsOnceSettled() async -> [String] { await RelayFixtures.heldUploadsOnceSettled(vault: vault.root) }
     }
 }

@@ -47,14 +47,14 @@ struct RelayInProcessTests {
             let swappedHeaders = client.headers(for: swapped)
             swapped.file = other.path
             expectRefused(try await client.send(swapped, headers: swappedHeaders), "auth_body_mismatch")
-            #expect(server.spoolFiles().isEmpty)
+            #expect(server.heldUploads().isEmpty)
 
             // A genuine request is accepted once; the same request replayed is refused.
             request.nonce = RelayClient.newNonce()
             let genuine = client.headers(for: request)
             #expect(try await client.send(request, headers: genuine).status == 202)
             expectRefused(try await client.send(request, headers: genuine), "auth_replayed")
-            #expect(server.spoolFiles().count == 1, "only the genuine upload is spooled")
+            #expect(server.heldUploads().count == 1, "only the genuine upload is spooled")
         }
     }
 
@@ -131,7 +131,7 @@ struct RelayInProcessTests {
             noKey.idempotencyKey = ""
             #expect(try await status(noKey) == (400, "idempotency_key_invalid"))
             #expect(try await status(try RelayFixtures.uploadRequest(fine.path, owner: "u9")) == (403, "owner_restricted"))
-            #expect(server.spoolFiles().isEmpty)
+            #expect(server.heldUploads().isEmpty)
         }
     }
 
@@ -187,7 +187,7 @@ struct RelayInProcessTests {
             let busy = try await server.client.send(try RelayFixtures.uploadRequest(third.path))
             #expect(busy.status == 503 && busy.failure?.code == "relay_busy")
             #expect(busy.headers.first(name: "Retry-After") == "2")
-            #expect(server.spoolFiles().count == 2)
+            #expect(server.heldUploads().count == 2)
         }
     }
 
@@ -199,9 +199,9 @@ struct RelayInProcessTests {
         _ = try await Ingest(vault: relay.vault).run(IngestRequest(path: first.path, owner: "u5", tier: .pro))
         try await relay.serve { server in
             let accepted = try await server.client.upload(file: queued.path, metadata: UploadMetadata(owner: "u5", tier: .pro), idempotencyKey: "q")
-            #expect(server.spoolFiles() == ["accepted/" + accepted.jobID + ".upload"])
+            #expect(server.heldUploads() == ["staged/u5/" + accepted.jobID])
             _ = try await Erasure(vault: server.vault).erase(owner: "u5")
-            #expect(server.spoolFiles().isEmpty)
+            #expect(server.heldUploads().isEmpty)
             let answer = try await server.client.send(RelayClient.Request(method: .GET, path: "/v1/jobs/" + accepted.jobID))
             #expect(answer.status == 404)
             #expect(try await server.takes().isEmpty)
@@ -249,7 +249,7 @@ struct RelayInProcessTests {
                 bodies.insert(String(decoding: answer.body, as: UTF8.self).replacing(owner, with: "OWNER"))
             }
             #expect(bodies.count == 1, "the refusal does not depend on what the vault knows of the owner: \(bodies)")
-            #expect(server.spoolFiles().isEmpty)
+            #expect(server.heldUploads().isEmpty)
             #expect(try await relayB.send(try RelayFixtures.uploadRequest(take.path, owner: "team-x")).status == 202)
             #expect(try await relayB.send(try RelayFixtures.uploadRequest(take.path, owner: "u1")).status == 202)
         }
@@ -271,7 +271,7 @@ struct RelayInProcessTests {
             }
             #expect(statuses.filter { $0 == 202 }.count == 3, "\(statuses.sorted())")
             #expect(statuses.filter { $0 == 503 }.count == 7, "\(statuses.sorted())")
-            #expect(server.spoolFiles().count == 3, "refused uploads leave nothing in the spool")
+            #expect(server.heldUploads().count == 3, "refused uploads leave nothing in the spool")
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import RelayAPI
 @testable import RelayServer
 import RelayTestSupport
+import TakeArchive
 import TakePipeline
 import TakevaultCore
 import Testing
@@ -30,19 +31,26 @@ struct RelayQueueTests {
         }
     }
 
-    @Test("a job whose attempts fail while the store is away is retried past any fixed count, with its upload kept, and archived once the store is back", .timeLimit(.minutes(5)))
+    @Test("a job whose attempts fail while the store is away is retried past any fixed count, with its upload kept, and archived once the store is back; uploads meanwhile get 503", .timeLimit(.minutes(5)))
     func retriedWhileStoreAway() async throws {
         let relay = try InProcessRelay { $0.retryBaseSeconds = 1; $0.retryCapSeconds = 1 }
         let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 1)
-        // The local store's folder replaced by a file: every write fails as an unreachable store's would.
+        let other = RelayFixtures.take(relay.directory, "other.wav", seconds: 1, seed: 2)
+        // Acknowledged (staged in the store) while no worker runs.
+        let accepted = try await relay.adjusted { $0.workers = 0 }.serve { server in
+            try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: .pro), idempotencyKey: "outage")
+        }
+        // The local store's folder replaced by a file: every read and write fails as an unreachable store's would.
         let store = relay.vault.root + "/store", away = relay.vault.root + "/store.away"
         #expect(rename(store, away) == 0)
         _ = relay.directory.write("vault/store", bytes: Array("not a folder".utf8))
         try await relay.serve { server in
-            let accepted = try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: .pro), idempotencyKey: "outage")
+            let refused = try await server.client.send(try RelayFixtures.uploadRequest(other.path))
+            #expect(refused.status == 503 && refused.failure?.code == "store_unavailable" && refused.headers.first(name: "Retry-After") != nil,
+                    "nothing is acknowledged that is not staged")
             let retrying = try await Self.poll(server.client, accepted.jobID) { $0.attempts >= 5 && $0.state == .queued }
             #expect(retrying.error != nil && retrying.retryAt != nil, "a retried job says what failed and when it is tried again")
-            #expect(server.spoolFiles().count == 1, "the upload is kept while the job is retried")
+            #expect(RelayFixtures.heldUploads(vault: relay.vault.root, store: away) == ["staged/u1/" + accepted.jobID], "the upload is kept while the job is retried")
             #expect(try await server.get("/readyz").status == 503, "not ready while the store is away")
             // (Between two attempts, or in one: the worker claims it again every second.)
             #expect(try await RelayJobQueue(vault: relay.vault).list(states: [.queued, .processing]).map(\.jobID) == [accepted.jobID])
@@ -52,7 +60,7 @@ struct RelayQueueTests {
             let done = try await server.client.waitForJob(accepted.jobID, interval: .milliseconds(20))
             #expect(done.state == .done && done.attempts >= 6)
             #expect(try await server.takes().count == 1)
-            #expect(server.spoolFiles().isEmpty)
+            #expect(await server.heldUploadsOnceSettled().isEmpty)
         }
     }
 
@@ -79,14 +87,14 @@ struct RelayQueueTests {
         try await relay.adjusted { $0.workers = 1 }.serve { server in
             let parked = try await server.client.waitForJob(jobID, interval: .milliseconds(20))
             #expect(parked.state == .parked && parked.reason?.code == "owner_restricted")
-            #expect(server.spoolFiles().count == 1, "a parked job keeps its upload")
+            #expect(server.heldUploads().count == 1, "a parked job keeps its upload")
             #expect(try await server.takes().count == 1)
 
             try await OwnerAdministration(vault: relay.vault).restrict(owner: "u5", lift: true)
             let done = try await Self.poll(server.client, jobID) { $0.isFinal }
             #expect(done.state == .done)
             #expect(try await server.takes().count == 2)
-            #expect(server.spoolFiles().isEmpty)
+            #expect(await server.heldUploadsOnceSettled().isEmpty)
         }
     }
 
@@ -106,13 +114,13 @@ struct RelayQueueTests {
         #expect(parked.state == .parked)
         let queue = RelayJobQueue(vault: relay.vault)
         #expect(try await queue.list(states: [.parked]).map(\.jobID) == [parkedID])
-        #expect(RelayFixtures.spoolFiles(vault: relay.vault.root).count == 1)
+        #expect(RelayFixtures.heldUploads(vault: relay.vault.root).count == 1)
         _ = try await Erasure(vault: relay.vault).erase(owner: "u6")
         #expect(try await queue.list(states: JobState.allCases).isEmpty)
-        #expect(RelayFixtures.spoolFiles(vault: relay.vault.root).isEmpty)
+        #expect(RelayFixtures.heldUploads(vault: relay.vault.root).isEmpty)
     }
 
-    @Test("an operator cancels a waiting job: it ends failed (cancelled), its upload goes to quarantine, no worker takes it", .timeLimit(.minutes(5)))
+    @Test("an operator cancels a waiting job: it ends failed (cancelled), its upload stays staged as its quarantine, no worker takes it", .timeLimit(.minutes(5)))
     func cancelWaitingJob() async throws {
         let relay = try InProcessRelay { $0.workers = 0 }
         let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 1)
@@ -123,9 +131,15 @@ struct RelayQueueTests {
         #expect(try await queue.list(states: [.queued]).map(\.jobID) == [jobID])
         let cancelled = try await queue.cancel(jobID, by: "ops")
         #expect(cancelled.state == .failed && cancelled.error?.code == "cancelled")
-        #expect(RelayFixtures.spoolFiles(vault: relay.vault.root).isEmpty)
-        let kept = try Self.quarantined(relay.vault)
-        #expect(kept.count == 1 && kept.first?.code == "cancelled" && kept.first?.files == ["bass.wav", "reason.json"])
+        #expect(RelayFixtures.heldUploads(vault: relay.vault.root) == ["staged/u1/" + jobID], "kept, sealed, as its quarantine")
+        #expect(try Self.quarantined(relay.vault).isEmpty, "nothing in the clear in the quarantine folder")
+        // An operator gets it out as it was sent; the audit log says who did.
+        let exported = relay.directory.file("exported.wav")
+        let sent = try Data(contentsOf: URL(fileURLWithPath: take.path))
+        #expect(try await queue.exportUpload(jobID, to: exported, by: "ops") == Int64(sent.count))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == sent)
+        #expect(try await relay.vault.catalog.events(owner: "u1").contains { $0.kind == "upload_exported" && $0.detail.contains("\"by\":\"ops\"") })
+        await #expect(throws: (any Error).self, "never over an existing file") { try await queue.exportUpload(jobID, to: exported, by: "ops") }
         await #expect(throws: RelayJobQueue.Refusal.notWaiting(job: jobID, state: .failed)) { _ = try await queue.cancel(jobID, by: "ops") }
         await #expect(throws: RelayJobQueue.Refusal.notFound("job_nope")) { _ = try await queue.cancel("job_nope", by: "ops") }
         // A restart with a worker neither runs nor re-queues it: the one worker takes jobs oldest
@@ -139,7 +153,42 @@ struct RelayQueueTests {
         }
     }
 
-    @Test("the sweep never deletes a job's row while its upload is spooled")
+    @Test("an acknowledged upload is sealed at rest: no file of the vault holds its bytes in the clear, waiting or given up")
+    func acknowledgedUploadSealedAtRest() async throws {
+        let relay = try InProcessRelay { $0.workers = 0 }
+        let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 2, seed: 11)
+        let sent = try Array(Data(contentsOf: URL(fileURLWithPath: take.path)))
+        // 64 bytes from the middle of the audio: noise, found nowhere by chance.
+        let probe = Array(sent[(sent.count / 2)..<(sent.count / 2 + 64)])
+        let jobID = try await relay.serve { server in
+            try await server.client.upload(file: take.path, metadata: UploadMetadata(owner: "u1", tier: .pro), idempotencyKey: "at-rest").jobID
+        }
+        #expect(RelayFixtures.heldUploads(vault: relay.vault.root) == ["staged/u1/" + jobID])
+        #expect(try Self.filesHolding(probe, under: relay.vault.root).isEmpty, "waiting")
+        _ = try await RelayJobQueue(vault: relay.vault).cancel(jobID, by: "ops")
+        #expect(try Self.filesHolding(probe, under: relay.vault.root).isEmpty, "cancelled, kept as its quarantine")
+        // The quarantine period over (the staged objects aged past it), the sweep lets it go.
+        let old = Date().addingTimeInterval(-31 * 86_400)
+        let staged = relay.vault.root + "/store/" + StagingNames.uploadPrefix(owner: "u1", job: jobID)
+        for name in try FileManager.default.contentsOfDirectory(atPath: staged) {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: staged + name)
+        }
+        _ = try await Sweep(vault: relay.vault).run(asOf: Date(), dryRun: false)
+        #expect(RelayFixtures.heldUploads(vault: relay.vault.root).isEmpty)
+    }
+
+    /// Regular files under `root` whose bytes contain `needle`.
+    static func filesHolding(_ needle: [UInt8], under root: String) throws -> [String] {
+        let files = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? []
+        return try files.filter { name in
+            let path = root + "/" + name
+            guard (try FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular else { return false }
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            return bytes.range(of: Data(needle)) != nil
+        }
+    }
+
+    @Test("the sweep never deletes a job's row while its upload is staged")
     func sweepKeepsJobWithUpload() async throws {
         let relay = try InProcessRelay { $0.workers = 0 }
         let take = RelayFixtures.take(relay.directory, "take.wav", seconds: 1)
@@ -152,8 +201,8 @@ struct RelayQueueTests {
         try await relay.vault.catalog.updateJob(job)
         let later = Date().addingTimeInterval(60 * 86_400)
         _ = try await Sweep(vault: relay.vault).run(asOf: later, dryRun: false)
-        #expect(try await relay.vault.catalog.job(jobID) != nil, "kept: its upload is still spooled")
-        relay.vault.spool.removeAccepted(job: jobID)
+        #expect(try await relay.vault.catalog.job(jobID) != nil, "kept: its upload is still staged")
+        try await UploadStaging(vault: relay.vault).remove(owner: "u1", job: jobID)
         _ = try await Sweep(vault: relay.vault).run(asOf: later, dryRun: false)
         #expect(try await relay.vault.catalog.job(jobID) == nil)
     }
@@ -165,7 +214,7 @@ struct RelayQueueTests {
         try FileManager.default.createDirectory(atPath: relay.vault.spool.acceptedDirectory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: take.path, toPath: relay.vault.spool.acceptedPath(job: "job_lost"))
         try await relay.serve { server in
-            #expect(server.spoolFiles().isEmpty)
+            #expect(server.heldUploads().isEmpty)
         }
         let kept = try Self.quarantined(relay.vault)
         #expect(kept.count == 1 && kept.first?.code == "spool_without_job" && kept.first?.files == ["job_lost.upload", "reason.json"])

@@ -35,10 +35,36 @@ public enum RelayFixtures {
         return request
     }
 
-    /// Files in a vault's spool (accepted and incoming).
+    /// ``heldUploads(vault:store:)`` once a finished job's worker has let go: a job reads `done`
+    /// just before its worker removes the staged upload and its fetched copy, so this looks again
+    /// (every 50 ms, for up to 10 s) while anything is held.
+    public static func heldUploadsOnceSettled(vault: String, store: String? = nil) async -> [String] {
+        var held = heldUploads(vault: vault, store: store)
+        for _ in 0..<200 where !held.isEmpty {
+            try? await Task.sleep(for: .milliseconds(50))
+            held = heldUploads(vault: vault, store: store)
+        }
+        return held
+    }
+
+    /// Files in a vault's spool (`accepted/…`, `incoming/…`).
     public static func spoolFiles(vault: String) -> [String] {
         ["accepted", "incoming"].flatMap { folder in
             ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/spool/" + folder)) ?? []).map { folder + "/" + $0 }
         }
+    }
+
+    /// The uploads a vault holds for its relay jobs: files in its spool (`accepted/…`,
+    /// `incoming/…`) and uploads staged in its folder store (`staged/<owner>/<job>`, sealed or
+    /// not). `store` defaults to the vault's own `store/` folder.
+    public static func heldUploads(vault: String, store: String? = nil) -> [String] {
+        let spooled = spoolFiles(vault: vault)
+        // FORMAT.md §10: v1/staging/<owner>/<job id>/…
+        let staging = (store ?? vault + "/store") + "/v1/staging/"
+        let owners = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
+        let staged = owners.flatMap { owner in
+            ((try? FileManager.default.contentsOfDirectory(atPath: staging + owner)) ?? []).map { "staged/" + owner + "/" + $0 }
+        }
+        return (spooled + staged).sorted()
     }
 }

@@ -44,7 +44,7 @@ struct RelayHardeningTests {
         let (answer, _) = raw.readUntilClosed(seconds: 5)
         #expect(answer.isEmpty || String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 4"), "\(String(decoding: answer, as: UTF8.self))")
         #expect(await Self.healthy(server))
-        #expect(server.spoolFiles().isEmpty)
+        #expect(server.heldUploads().isEmpty)
         #expect(server.stop() == 0)
     }
 
@@ -64,7 +64,7 @@ struct RelayHardeningTests {
         let text = String(decoding: answer, as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 400") && text.contains("request_malformed"), "\(text.prefix(300))")
         #expect(await Self.healthy(server))
-        #expect(server.spoolFiles().isEmpty)
+        #expect(server.heldUploads().isEmpty)
         #expect(server.stop() == 0)
     }
 
@@ -99,7 +99,7 @@ struct RelayHardeningTests {
         let (_, closed) = connection.readUntilClosed(seconds: 10)
         #expect(closed, "the server gave up on a body that stopped")
         try await Task.sleep(for: .milliseconds(300))
-        #expect(server.spoolFiles().isEmpty)
+        #expect(server.heldUploads().isEmpty)
         let metrics = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
         let spoolGauge = metrics.split(separator: "\n").filter { $0.hasPrefix("takevault_relay_spool_bytes{") }
         #expect(spoolGauge.count == 1 && spoolGauge.first.flatMap { Double($0.split(separator: " ").last ?? "") } == 0, "\(spoolGauge)")

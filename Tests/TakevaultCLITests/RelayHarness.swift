@@ -12,6 +12,8 @@ final class RelayTestServer: @unchecked Sendable {
     let vault: String
     let arguments: [String]
     let environment: [String: String]
+    /// What `init` was given besides the vault (`--store`, `--catalog`).
+    let initArguments: [String]
     private(set) var pid: pid_t = 0
     private(set) var url = ""
     /// The running server's log (stderr, at `info`).
@@ -32,6 +34,7 @@ final class RelayTestServer: @unchecked Sendable {
         vault = directory.file(vaultName)
         self.arguments = arguments
         self.environment = environment
+        self.initArguments = initArguments
         let made = run("/usr/bin/env", environment.filter { $0.key != "TAKEVAULT_TEST_STOP_AT" }.map { "\($0.key)=\($0.value)" }
                        + [CLI.binary, "init", "--vault", vault] + initArguments)
         guard made.status == 0 else { throw HarnessError("init failed: \(made.standardError)") }
@@ -103,6 +106,19 @@ final class RelayTestServer: @unchecked Sendable {
 
     /// Files in the spool (accepted and incoming).
     func spoolFiles() -> [String] { RelayFixtures.spoolFiles(vault: vault) }
+
+    /// The uploads the vault holds: spool files and staged uploads in its folder store (the one
+    /// `init --store` named, else the vault's own).
+    func heldUploads() -> [String] { RelayFixtures.heldUploads(vault: vault, store: storeFolder) }
+
+    /// ``heldUploads()`` once a finished job's worker has let go (``RelayFixtures/heldUploadsOnceSettled(vault:store:)``).
+    func heldUploadsOnceSettled() async -> [String] { await RelayFixtures.heldUploadsOnceSettled(vault: vault, store: storeFolder) }
+
+    /// The folder store `init --store` named, if any (else the vault's own `store/`).
+    private var storeFolder: String? {
+        let store = initArguments.firstIndex(of: "--store").flatMap { initArguments.indices.contains($0 + 1) ? initArguments[$0 + 1] : nil }
+        return store.flatMap { $0.hasPrefix("s3://") ? nil : $0 }
+    }
 
     /// The head of a signed upload of `declaredLength` bytes with SHA-256 `sha256`, as raw HTTP/1.1
     /// (for tests that then send the body as no HTTP client would). `nil` length: chunked.

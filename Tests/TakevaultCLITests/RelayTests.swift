@@ -55,7 +55,7 @@ struct RelayTests {
         #expect(try flacSamples(restored) == upload.samples)
         let inspect = CLI.run("inspect", "--vault", server.vault, take, "--json")
         #expect(inspect.standardOutput.contains("take.wav"))
-        #expect(server.spoolFiles().isEmpty, "the spool lets go once the take has committed")
+        #expect(await server.heldUploadsOnceSettled().isEmpty, "the spool lets go once the take has committed")
 
         // The job as the API shows it, to its own relay only.
         let jobID = document.jobId
@@ -141,7 +141,7 @@ struct RelayTests {
         let third = try await server.client.upload(file: takes[2].path, metadata: UploadMetadata(owner: "u1", tier: .pro), idempotencyKey: "third")
         #expect(try await server.client.waitForJob(third.jobID).state == .done)
         #expect(server.takes().count == 3)
-        #expect(server.spoolFiles().isEmpty)
+        #expect(await server.heldUploadsOnceSettled().isEmpty)
         #expect(CLI.run("verify", "--vault", server.vault, "--read-data").status == 0)
         #expect(server.stop() == 0)
     }
@@ -169,7 +169,48 @@ struct RelayTests {
         #expect(server.stop() == 0)
         let remaining = (try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store/v1/owners/u7")) ?? []
         #expect(remaining.isEmpty, "\(remaining)")
-        #expect(server.takes().isEmpty && server.spoolFiles().isEmpty)
+        #expect(server.takes().isEmpty && server.heldUploads().isEmpty)
+    }
+
+    @Test("an upload whose body arrived while its owner was erased is refused, and leaves nothing of the owner", .timeLimit(.minutes(4)))
+    func erasureDuringUpload() async throws {
+        let server = try RelayTestServer(["--workers", "0"], environment: ["TAKEVAULT_TEST_STOP_AT": Failpoint.relayUploadReceived])
+        // u8 has a take already, so there is something to erase.
+        let first = Self.take(server.directory, "first.wav", seconds: 1, seed: 3)
+        #expect(CLI.run("ingest", "--vault", server.vault, "--owner", "u8", "--tier", "pro", first.path).status == 0)
+        let take = Self.take(server.directory, "take.wav", seconds: 1, seed: 4)
+        let request = try server.uploadRequest(take.path, owner: "u8", key: "race")
+        let client = server.client
+        let upload = Task { try await client.send(request) }
+        // The server has the whole body, checked and staged, and stops before its seal and job:
+        // the erasure runs now, to its end.
+        #expect(await offPool { waitUntilStopped(server.pid) } == .stopped)
+        let erased = await offPool { CLI.run("owner", "erase", "u8", "--vault", server.vault) }
+        #expect(erased.status == 0, "\(erased.standardError)")
+        kill(server.pid, SIGCONT)
+        let answer = try await upload.value
+        #expect(answer.status == 403 && answer.failure?.code == "owner_erased", "\(answer.status) \(answer.failure?.code ?? "-")")
+        // Nothing of u8: no job, no staged upload, no object.
+        let jobs = CLI.run("relay", "jobs", "--vault", server.vault, "--state", "queued", "processing", "parked", "failed", "done", "rejected", "--json")
+        #expect(jobs.status == 0 && !jobs.standardOutput.contains("u8"), "\(jobs.standardOutput)")
+        #expect(server.heldUploads().isEmpty, "\(server.heldUploads())")
+
+        // An owner the catalog does not know yet, whose first upload (over one 4 MiB segment) is
+        // arriving: an erasure finds its staged segments and removes them. The seal would cover a
+        // hole; the upload is refused instead, to be sent again.
+        let long = Self.take(server.directory, "long.wav", seconds: 22, seed: 5)
+        let second = Task { [request = try server.uploadRequest(long.path, owner: "u9", key: "race-2")] in try await client.send(request) }
+        #expect(await offPool { waitUntilStopped(server.pid) } == .stopped)
+        #expect(server.heldUploads().filter { $0.hasPrefix("staged/") }.map { $0.hasPrefix("staged/u9/job_") } == [true], "a segment staged, no seal yet")
+        let erasedNew = await offPool { CLI.run("owner", "erase", "u9", "--vault", server.vault) }
+        #expect(erasedNew.status == 0, "\(erasedNew.standardError)")
+        kill(server.pid, SIGCONT)
+        let interrupted = try await second.value
+        #expect(interrupted.status == 503 && interrupted.failure?.code == "upload_interrupted", "\(interrupted.status) \(interrupted.failure?.code ?? "-")")
+        #expect(server.heldUploads().isEmpty, "\(server.heldUploads())")
+        #expect(server.stop() == 0)
+        let remaining = (try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store/v1/owners/u8")) ?? []
+        #expect(remaining.isEmpty, "\(remaining)")
     }
 
     @Test("kill -9 while a take is processing, restart: processed exactly once", .timeLimit(.minutes(4)))
@@ -187,7 +228,7 @@ struct RelayTests {
         #expect(takes.first?.takeId == done.takeID)
         let manifests = (try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store"))?.filter { $0.contains("/manifest-") && !$0.hasPrefix(".") } ?? []
         #expect(manifests.filter { $0.contains(done.takeID ?? "?") }.count == 1, "\(manifests)")
-        #expect(server.spoolFiles().isEmpty)
+        #expect(await server.heldUploadsOnceSettled().isEmpty)
         #expect(CLI.run("verify", "--vault", server.vault, "--read-data").status == 0)
         #expect(server.stop() == 0)
     }

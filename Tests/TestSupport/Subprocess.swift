@@ -194,7 +194,7 @@ public func stopProcess(_ pid: pid_t, signal: Int32, seconds: Double) -> Int32? 
 }
 
 /// How a child started with failpoints armed (`TAKEVAULT_TEST_STOP_AT`) came to rest.
-public enum ChildRest: Equatable {
+public enum ChildRest: Equatable, Sendable {
     /// Stopped itself at an armed point: it can be killed or continued there.
     case stopped
     /// Exited with this status before reaching one.

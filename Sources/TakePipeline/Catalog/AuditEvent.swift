@@ -31,6 +31,8 @@ enum AuditEvent: Equatable, Sendable {
     /// An owner erased; only the anonymous tombstone's id is kept.
     case erasure(tombstone: String)
     case export(takes: Int, withAudio: Bool)
+    /// An operator wrote a relay job's held upload (staged or spooled) out of the vault, in the clear.
+    case uploadExported(job: String, by: String)
     /// A take deleted (its manifest, then the chunks no other manifest needs).
     case deleteTake(reason: String)
     /// Takes deleted at someone's request (`takevault delete`, `DELETE /v1/…`): who asked and how
@@ -71,6 +73,7 @@ enum AuditEvent: Equatable, Sendable {
         case .restrictionLifted: "restriction_lifted"
         case .erasure: "erasure"
         case .export: "export"
+        case .uploadExported: "upload_exported"
         case .deleteTake: Self.deleteTakeKind
         case .deletionRequested: "deletion_requested"
         case .amend: "amend"
@@ -101,6 +104,8 @@ enum AuditEvent: Equatable, Sendable {
             ["tombstone": .string(tombstone)]
         case .export(let takes, let withAudio):
             ["takes": .number(Double(takes)), "with_audio": .bool(withAudio)]
+        case .uploadExported(let job, let by):
+            ["job": .string(job), "by": .string(by)]
         case .deleteTake(let reason):
             ["reason": .string(reason)]
         case .deletionRequested(let by, let takes):

@@ -18,9 +18,9 @@ public struct IngestRequest: Sendable {
     /// The relay key id when the upload came through `serve`: part of the take id (FORMAT.md §3),
     /// so one relay's upload never becomes, or reveals, another's take.
     public var relayKeyID: String?
-    /// Whether a rejected upload is copied to this vault folder's `quarantine/`. A shared vault's
-    /// relay says no: the upload stays staged in the store, sealed, where an erasure reaches it
-    /// whichever node runs it (a node's own folder it would not).
+    /// Whether a rejected upload is copied to this vault folder's `quarantine/`. The relay says no
+    /// for a staged upload: it stays staged in the store, sealed (never in the clear at rest),
+    /// where an erasure reaches it whichever node runs it (a node's own folder it would not).
     public var quarantineLocally = true
 
     public init(path: String, owner: String, tier: Tier, originalName: String? = nil, metadata: TakeMetadata = TakeMetadata(),

@@ -61,7 +61,7 @@ public struct Erasure: Sendable {
             // Uploads relays handed over that are not yet takes: the spooled audio goes with the rest
             // (the job rows go in step 3).
             for job in try await vault.catalog.jobIDs(owner: id) { vault.spool.removeAccepted(job: job) }
-            // On a shared vault, those uploads are staged in the store too (FORMAT.md §10).
+            // The relay's uploads are staged in the store too (FORMAT.md §10).
             let staged = try await UploadStaging(vault: vault).removeAll(owner: id)
             // Their rejected uploads: audio, and a reason naming them.
             for folder in Quarantine(vault: vault).folders(owner: id) { FileIO.removeTree(folder) }

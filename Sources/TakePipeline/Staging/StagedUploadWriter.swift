@@ -55,12 +55,19 @@ public final class StagedUploadWriter {
         }
     }
 
+    /// Waits until every segment started so far is in the store.
+    public func waitForWrites() async throws {
+        try await inFlight?.value
+        inFlight = nil
+    }
+
     /// Writes what is left as the last segment, waits for every write, then writes the seal naming
     /// `sha256` as the upload's hash: from here the upload is staged. The master key is checked
     /// again after the seal is written (``UploadStaging/checkMasterKey()`` checked it before the
     /// body came): a rotation recorded meanwhile (the relay holds no lock against it) withdraws
     /// the seal, and the upload is refused.
     public func finish(sha256: [UInt8]) async throws {
+        let writtenEarlier = segmentsStarted
         try await writeFullSegments()
         if !pending.isEmpty {
             let segment = try pending.withUnsafeBytes { try StagedUploadFormat.sealSegment($0, index: segmentsStarted, owner: owner, job: job, key: key) }
@@ -70,6 +77,15 @@ public final class StagedUploadWriter {
         try await inFlight?.value
         inFlight = nil
         precondition(segmentsStarted == StagedUploadFormat.segmentCount(bytes: bytes))
+        // Segments written while the body arrived must all still be there: one removed meanwhile
+        // (an erasure of the owner, a sweep that took the upload for abandoned) would leave a seal
+        // over a hole. (Those written just now need no look.)
+        if writtenEarlier > 0 {
+            let present = Set(try await store.list(prefix: StagingNames.uploadPrefix(owner: owner, job: job)).map(\.name))
+            for index in 0..<writtenEarlier where !present.contains(StagingNames.segment(owner: owner, job: job, index: index)) {
+                throw StagedUploadInterrupted(missingSegment: index)
+            }
+        }
         let seal = StagedUploadFormat.Seal(key: key, bytes: bytes, segments: segmentsStarted, sha256: sha256)
         let sealName = StagingNames.seal(owner: owner, job: job)
         try await store.put(sealName, data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: master), tags: tags, createOnly: true)
@@ -96,4 +112,14 @@ public final class StagedUploadWriter {
         let tags = tags
         inFlight = Task { try await store.put(name, data: segment, tags: tags, createOnly: false) }
     }
+}
+
+/// A segment of an upload being staged vanished from the store before its seal was written (an
+/// erasure of its owner or a sweep ran meanwhile): nothing is acknowledged; the client sends the
+/// upload again.
+public struct StagedUploadInterrupted: ReasonCoded, Sendable {
+    public var missingSegment: Int
+    public var code: String { "upload_interrupted" }
+    public var message: String { "Segment \(missingSegment) of the upload was removed from the store while the upload arrived." }
+    public var category: ErrorCategory { .failure }
 }

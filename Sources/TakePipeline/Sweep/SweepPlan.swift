@@ -204,11 +204,11 @@ extension Sweep {
             }))
         }
 
-        // Uploads staged for relay jobs (a shared vault's, FORMAT.md §10) once nothing can need
-        // them: the job is done, or is gone (erased, forgotten), or the upload was never
-        // acknowledged (segments without a seal); a rejected job's after the quarantine period (it
-        // is its quarantine). A failed job keeps its upload, as the spool does; the grace period
-        // covers an upload still arriving.
+        // Uploads staged for relay jobs (FORMAT.md §10) once nothing can need them: the job is
+        // done, or is gone (erased, forgotten), or the upload was never acknowledged (segments
+        // without a seal); a rejected or failed job's (cancelled, or an upload that did not open)
+        // after the quarantine period: its staged upload is its quarantine. Queued, processing and
+        // parked jobs keep theirs; the grace period covers an upload still arriving.
         let quarantineCutoff = asOf.addingTimeInterval(-Double(policy.quarantineDays) * 86_400).timeIntervalSince1970
         let staged = try await UploadStaging(vault: vault).listed()
         for upload in staged where (upload.lastWritten ?? Int64.max) <= graceCutoff {
@@ -220,6 +220,8 @@ extension Sweep {
             case .rejected? where (upload.lastWritten ?? Int64.max) <= Int64(quarantineCutoff):
                 // A rejected upload stays staged as its quarantine, for as long as quarantine keeps one.
                 reason = "rejected, quarantined over \(policy.quarantineDays) days"
+            case .failed? where (upload.lastWritten ?? Int64.max) <= Int64(quarantineCutoff):
+                reason = "given up, kept over \(policy.quarantineDays) days"
             default: continue
             }
             // The seal first, in a step of its own: from then on the upload is not staged, whatever

@@ -17,7 +17,7 @@ public enum Failpoint {
     /// Every point, for the tests that walk them all (and so a renamed point fails those tests).
     public static let all: [String] = [
         ingestLocked, ingestSealed, ingestCommitted, reprocessSealed, reprocessCommitted, rotationKeyWritten, rekeyRewrapped, rotationRewrapped, sweepStepApplied,
-        erasureShredded, erasureObjectsDeleted, lockWaiting, deletionLocked,
+        erasureShredded, erasureObjectsDeleted, lockWaiting, deletionLocked, relayUploadReceived,
     ]
     /// Ingest: its locks are held; nothing is read or written yet (not even the owner's key).
     public static let ingestLocked = "ingest.locked"
@@ -42,6 +42,9 @@ public enum Failpoint {
     public static let lockWaiting = "lock.waiting"
     /// Deletion of takes: the owner's lock is held and the takes are chosen; nothing is deleted yet.
     public static let deletionLocked = "deletion.locked"
+    /// Relay upload: the body is whole and checked, its full segments are in the store; no lock is
+    /// held, the last segment and the seal are not written, no job is recorded.
+    public static let relayUploadReceived = "relay.upload-received"
     /// Erasure: the owner's keys are destroyed and the master key rotated; their objects remain.
     public static let erasureShredded = "erasure.shredded"
     /// Erasure: the owner's objects are deleted; the catalog still names them.

@@ -21,21 +21,35 @@ struct RelayCommand: AsyncParsableCommand {
     struct Jobs: ReportingCommand {
         static let configuration = CommandConfiguration(
             commandName: "jobs",
-            abstract: "List the relay's jobs that are waiting, parked or given up; --cancel one (its upload goes to quarantine).",
-            discussion: "A job whose attempt failed for a reason that may pass stays queued and is retried with a growing delay (at most 5 minutes) for as long as its upload is kept; cancel it to give up. Works beside a running `serve`."
+            abstract: "List the relay's jobs that are waiting, parked or given up; --cancel one; --export-upload one's upload.",
+            discussion: "A job whose attempt failed for a reason that may pass stays queued and is retried with a growing delay (at most 5 minutes) for as long as its upload is kept; cancel it to give up. A rejected or cancelled job's upload stays staged in the store, sealed, as its quarantine (quarantine_days); --export-upload JOB --out FILE writes it out as received (recorded in the audit log). Works beside a running `serve`."
         )
 
         @OptionGroup var vault: VaultOptions
         @Option(parsing: .upToNextOption, help: "States to list (default: queued processing parked failed).") var state: [JobState] = [.queued, .processing, .parked, .failed]
         @Option(help: ArgumentHelp("Cancel this waiting (queued or parked) job.", valueName: "job-id")) var cancel: String?
-        @Option(help: "Who cancels (recorded with the job).") var by: String = "operator"
+        @Option(help: ArgumentHelp("Write this job's held upload (rejected, cancelled or waiting) to --out.", valueName: "job-id")) var exportUpload: String?
+        @Option(help: ArgumentHelp("Where --export-upload writes (a new file, mode 0600).", valueName: "file")) var out: String?
+        @Option(help: "Who cancels or exports (recorded with the job or in the audit log).") var by: String = "operator"
         @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            if exportUpload != nil && out == nil { throw ValidationError("--export-upload needs --out FILE.") }
+            if exportUpload != nil && cancel != nil { throw ValidationError("--cancel and --export-upload are separate runs.") }
+        }
 
         func execute() async throws {
             let queue = RelayJobQueue(vault: try vault.open())
+            if let exportUpload, let out {
+                let bytes = try await queue.exportUpload(exportUpload, to: out, by: by)
+                if json { try JSONOutput.print(ExportedUpload(jobID: exportUpload, path: out, bytes: bytes)) } else {
+                    FileDescriptorOutput.standardOutput.write("\(exportUpload): \(bytes) bytes written to \(out)\n")
+                }
+                return
+            }
             if let cancel {
                 let job = try await queue.cancel(cancel, by: by)
-                if json { try JSONOutput.print(job) } else { FileDescriptorOutput.standardOutput.write("\(job.jobID): cancelled; its upload is in quarantine\n") }
+                if json { try JSONOutput.print(job) } else { FileDescriptorOutput.standardOutput.write("\(job.jobID): cancelled; its upload is kept as its quarantine\n") }
                 return
             }
             let jobs = try await queue.list(states: state)
@@ -83,6 +97,17 @@ struct RelayCommand: AsyncParsableCommand {
                     "relay \(keyID) added to \(path) (owners: \(patterns.joined(separator: ",")))\nTAKEVAULT_RELAY_KEY_ID=\(keyID)\nTAKEVAULT_RELAY_SECRET=\(secret)\n")
             }
         }
+    }
+}
+
+/// `relay jobs --export-upload --json`: what was written where.
+struct ExportedUpload: Encodable {
+    var jobID: String
+    var path: String
+    var bytes: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", path, bytes
     }
 }
 
