@@ -36,9 +36,15 @@ public struct KeyRotation: Sendable {
         public var rekeyFailed: [String]
         /// Take key objects that did not open during a re-key: already unreadable, left as they are.
         public var damagedTakeKeys: [String]
+        /// Staged uploads' seals rewrapped under the new master key.
+        public var stagedUploadsRewrapped: Int
+        /// Seals of staged uploads that did not open under any key this ring holds: left as they
+        /// are, for their job to fail on (their upload is unreadable once the old key is retired).
+        public var damagedStagedUploads: [String]
         enum CodingKeys: String, CodingKey {
             case masterKeyID = "master_key_id", rewrapped, rekeyedOwners = "rekeyed_owners", takeKeysRewrapped = "take_keys_rewrapped",
-                 rekeyFailed = "rekey_failed", damagedTakeKeys = "damaged_take_keys"
+                 rekeyFailed = "rekey_failed", damagedTakeKeys = "damaged_take_keys", stagedUploadsRewrapped = "staged_uploads_rewrapped",
+                 damagedStagedUploads = "damaged_staged_uploads"
         }
     }
 
@@ -100,7 +106,7 @@ public struct KeyRotation: Sendable {
                                                                      createdAt: Timestamp.string(vault.clock.now())))
                 }
             }
-            try await rewrapStagedUploads(under: next)
+            let staged = try await rewrapStagedUploads(under: next)
             Failpoint.reach(Failpoint.rotationRewrapped)
             if vault.masterKeyPath != nil {
                 guard rename(nextPath, keyPath) == 0 else { throw FileIO.error("replace the master key with", nextPath) }
@@ -111,23 +117,31 @@ public struct KeyRotation: Sendable {
             try await vault.catalog.retireMasterKeys(at: Timestamp.string(vault.clock.now()))
             try await vault.catalog.append(AuditEvent.keyRotation(masterKeyID: next.id.hex, rewrapped: rewrapped).record(at: Timestamp.string(vault.clock.now())))
             return Result(masterKeyID: next.id.hex, rewrapped: rewrapped, rekeyedOwners: rekeyed.owners, takeKeysRewrapped: rekeyed.takeKeysRewrapped,
-                          rekeyFailed: rekeyed.failed, damagedTakeKeys: rekeyed.damaged)
+                          rekeyFailed: rekeyed.failed, damagedTakeKeys: rekeyed.damaged, stagedUploadsRewrapped: staged.rewrapped,
+                          damagedStagedUploads: staged.damaged)
         }
     }
 
-    /// Staged uploads' seals (a shared vault's relay, FORMAT.md §10) under the new master key: an
-    /// upload acknowledged before the rotation stays readable once the old key is retired. A seal
-    /// that does not open is left for its job to fail on; one removed meanwhile (its job ended) is
-    /// not put back.
-    private func rewrapStagedUploads(under next: MasterKey) async throws {
+    /// Staged uploads' seals (the relay's, FORMAT.md §10) under the new master key: an upload
+    /// acknowledged before the rotation stays readable once the old key is retired. A seal that
+    /// does not open is reported and left for its job to fail on; one removed meanwhile (its job
+    /// ended) is not put back.
+    private func rewrapStagedUploads(under next: MasterKey) async throws -> (rewrapped: Int, damaged: [String]) {
+        var rewrapped = 0
+        var damaged: [String] = []
         for info in try await vault.store.list(prefix: StagingNames.root) where info.name.hasSuffix("/seal") {
             guard let (owner, job) = StagingNames.upload(of: info.name) else { continue }
             let object: [UInt8]
             do { object = try await vault.store.get(info.name, range: 0..<Int64(StagedUploadFormat.sealSize + 1)) } catch StoreError.notFound { continue }
-            guard StagedUploadFormat.masterKeyID(ofSeal: object) != next.id,
-                  let seal = try? StagedUploadFormat.openSeal(object, owner: owner, job: job, objectName: info.name, masterKey: { vault.masterKeys.key(id: $0) }),
-                  let tags = try await vault.store.head(info.name)?.tags else { continue }
+            if StagedUploadFormat.masterKeyID(ofSeal: object) == next.id { continue }
+            guard let seal = try? StagedUploadFormat.openSeal(object, owner: owner, job: job, objectName: info.name, masterKey: { vault.masterKeys.key(id: $0) }) else {
+                damaged.append(info.name)
+                continue
+            }
+            guard let tags = try await vault.store.head(info.name)?.tags else { continue }
             try await vault.store.put(info.name, data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: next), tags: tags, createOnly: false)
+            rewrapped += 1
         }
+        return (rewrapped, damaged)
     }
 }

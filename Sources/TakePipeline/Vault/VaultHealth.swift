@@ -1,3 +1,4 @@
+import Synchronization
 import TakevaultCore
 
 extension Vault {
@@ -6,16 +7,23 @@ extension Vault {
     /// message may name the catalog's host and database). Reads one object's metadata and nothing else.
     /// A vault whose catalog is shared also reports `keys`: whether this node's master key ring
     /// holds the vault's current key (``MasterKeyCurrency``), read afresh from its key files.
-    public func health() async -> [String: String] {
-        func reason(_ error: any Error) -> String { (error as? ReasonCoded)?.code ?? "error" }
+    ///
+    /// Each check has `limit` to answer, so a probe gets its answer in bounded time even when the
+    /// catalog or the store hangs rather than refuses (a silent network waits out its connect
+    /// timeout): one that does not answer in time is reported `catalog_unavailable` or
+    /// `store_unavailable`, as a refusal would be.
+    public func health(limit: Duration = .seconds(3)) async -> [String: String] {
         var checks: [String: String] = [:]
-        do { try await catalog.ping(); checks["catalog"] = "ok" } catch { checks["catalog"] = reason(error) }
-        do { try await store.checkAvailable(); checks["store"] = "ok" } catch { checks["store"] = reason(error) }
+        let catalog = self.catalog, store = self.store
+        async let catalogCheck = Self.bounded(limit, timedOut: "catalog_unavailable") { try await catalog.ping() }
+        async let storeCheck = Self.bounded(limit, timedOut: "store_unavailable") { try await store.checkAvailable() }
+        checks["catalog"] = await catalogCheck
+        checks["store"] = await storeCheck
         if catalogIsShared, checks["catalog"] == "ok" {
             do {
                 try reloadMasterKeys()
                 checks["keys"] = try await MasterKeyCurrency(vault: self).problem() ?? "ok"
-            } catch { checks["keys"] = reason(error) }
+            } catch { checks["keys"] = Self.reason(error) }
         }
         return checks
     }
@@ -30,5 +38,38 @@ extension Vault {
     public static func checkCatalog(_ location: String, vault root: String, environment: [String: String]) async throws {
         guard CatalogLocation.isShared(location) else { return }
         try await CatalogLocation.open(location, vault: root, environment: environment).catalog.ping()
+    }
+
+    private static func reason(_ error: any Error) -> String { (error as? ReasonCoded)?.code ?? "error" }
+
+    /// `"ok"` when `check` returns within `limit`, its reason code when it throws, `timedOut` when
+    /// it does neither in time. The check is not awaited past the limit (it runs on, cancelled, and
+    /// its answer is dropped): a connection attempt that ignores cancellation cannot hold the probe.
+    static func bounded(_ limit: Duration, timedOut: String, _ check: @escaping @Sendable () async throws -> Void) async -> String {
+        await withCheckedContinuation { continuation in
+            let settlement = Settlement(continuation)
+            let work = Task {
+                do { try await check(); settlement.settle("ok") } catch { settlement.settle(reason(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                settlement.settle(timedOut)
+                work.cancel()
+            }
+        }
+    }
+
+    /// The one answer of a bounded check: the first to settle resumes the waiter, later ones are dropped.
+    private final class Settlement: Sendable {
+        private let waiter: Mutex<CheckedContinuation<String, Never>?>
+
+        init(_ continuation: CheckedContinuation<String, Never>) { waiter = Mutex(continuation) }
+
+        func settle(_ value: String) {
+            waiter.withLock { waiter in
+                waiter?.resume(returning: value)
+                waiter = nil
+            }
+        }
     }
 }

@@ -31,7 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate",
             abstract: "Re-key owners whose takes were deleted, replace the master key and rewrap every owner key under it; audio is not touched. Rerun to resume an interrupted rotation.",
-            discussion: "Exit 4 when an owner due for a re-key could not be re-keyed, or a take key object did not open (both named in the output): the master key is rotated all the same, and such an owner is tried again next time.")
+            discussion: "Exit 4 when an owner due for a re-key could not be re-keyed, or a take key object or a staged upload's seal did not open (each named in the output): the master key is rotated all the same, and such an owner is tried again next time.")
         @OptionGroup var vault: VaultOptions
         @Flag(help: "Print JSON.") var json = false
 
@@ -40,16 +40,19 @@ struct KeysCommand: AsyncParsableCommand {
             if json { try JSONOutput.print(result) } else {
                 FileDescriptorOutput.standardOutput.write("""
                     master key is now \(result.masterKeyID); \(result.rewrapped) owner key(s) rewrapped; \(result.rekeyedOwners) owner(s) re-keyed \
-                    (\(result.takeKeysRewrapped) take key(s) rewrapped)\n
+                    (\(result.takeKeysRewrapped) take key(s) rewrapped); \(result.stagedUploadsRewrapped) staged upload(s) rewrapped\n
                     """)
             }
             for name in result.damagedTakeKeys {
                 FileDescriptorOutput.standardError.write("\(name): did not open; left as it is (its take is unreadable)\n")
             }
+            for name in result.damagedStagedUploads {
+                FileDescriptorOutput.standardError.write("\(name): did not open; left as it is (its job will fail on it)\n")
+            }
             if !result.rekeyFailed.isEmpty {
                 FileDescriptorOutput.standardError.write("re-key failed for \(result.rekeyFailed.joined(separator: ", ")): they stay due (see the log)\n")
             }
-            if !result.rekeyFailed.isEmpty || !result.damagedTakeKeys.isEmpty { throw ExitStatus.integrity.exitCode }
+            if !result.rekeyFailed.isEmpty || !result.damagedTakeKeys.isEmpty || !result.damagedStagedUploads.isEmpty { throw ExitStatus.integrity.exitCode }
         }
     }
 }
