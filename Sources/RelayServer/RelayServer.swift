@@ -107,8 +107,12 @@ public struct RelayServer: Sendable {
                 spool.remove(job: id)
             }
         }
-        if requeued + retried + quarantined > 0 {
-            logger.notice("recovered", metadata: ["requeued": "\(requeued)", "failed_retried": "\(retried)", "quarantined": "\(quarantined)"])
+        // Decoded audio of ingests cut off with this node (or any process of this vault folder that
+        // has ended) goes now, not after the sweep's grace period.
+        let abandoned = vault.removeAbandonedWorkFolders()
+        if requeued + retried + quarantined + abandoned > 0 {
+            logger.notice("recovered", metadata: ["requeued": "\(requeued)", "failed_retried": "\(retried)", "quarantined": "\(quarantined)",
+                                                  "work_folders_removed": "\(abandoned)"])
         }
     }
 }

@@ -79,9 +79,10 @@ struct UploadHandler: Sendable {
         if let declaredLength, declaredLength > configuration.maxUploadBytes {
             throw RelayRefusal.tooLarge("upload_too_large", "The upload is \(declaredLength) bytes; the limit is \(configuration.maxUploadBytes).")
         }
-        // Uploads staged in a folder store wait on this machine's disk: they count against the
-        // spool's limit with what is arriving. (In a bucket they are the bucket's to hold.)
-        if vault.store is LocalStore { spool.noteStagedWaiting(try await jobs.bytesWaiting()) }
+        // Uploads staged in a folder store — waiting, or kept as a rejected job's quarantine — are
+        // on this machine's disk: they count against the spool's limit with what is arriving. (In
+        // a bucket they are the bucket's to hold.)
+        if vault.store is LocalStore { spool.noteStaged(try await jobs.bytesStaged()) }
         // A declared length is reserved whole, before a byte is read; a chunked body reserves as
         // its bytes arrive, so stalled uploads cannot hold room they never fill.
         let reservation = SpoolReservation(spool: spool, retryAfter: configuration.retryAfterSeconds)

@@ -14,8 +14,8 @@ import Darwin
 /// the store, sealed) and the copy a worker fetched for the attempt in hand: cleared at start,
 /// since nothing there outlives its request or attempt. `accepted/` holds only uploads an older
 /// version acknowledged into the spool, until their take commits. The spool counts bytes — held
-/// here, reserved by uploads in flight, and staged for waiting jobs when the store is a folder on
-/// this machine (``noteStagedWaiting(_:)``) — against a limit, so a flood of uploads meets `503`
+/// here, reserved by uploads in flight, and staged (waiting or quarantined) when the store is a folder on
+/// this machine (``noteStaged(_:)``) — against a limit, so a flood of uploads meets `503`
 /// rather than a full disk.
 final class UploadSpool: Sendable {
     let layout: SpoolLayout
@@ -25,7 +25,7 @@ final class UploadSpool: Sendable {
     struct Usage {
         var stored: Int64 = 0
         var reserved: Int64 = 0
-        var stagedWaiting: Int64 = 0
+        var staged: Int64 = 0
     }
 
     var incomingDirectory: String { layout.incomingDirectory }
@@ -45,19 +45,19 @@ final class UploadSpool: Sendable {
         usage = Mutex(Usage(stored: stored))
     }
 
-    /// Bytes held, reserved and staged for waiting jobs.
-    var bytesInUse: Int64 { usage.withLock { $0.stored + $0.reserved + $0.stagedWaiting } }
+    /// Bytes held, reserved and staged.
+    var bytesInUse: Int64 { usage.withLock { $0.stored + $0.reserved + $0.staged } }
 
     /// Records what the staging area holds for waiting jobs (read from the catalog before an
     /// upload is admitted), when that is this machine's disk too.
-    func noteStagedWaiting(_ bytes: Int64) {
-        usage.withLock { $0.stagedWaiting = bytes }
+    func noteStaged(_ bytes: Int64) {
+        usage.withLock { $0.staged = bytes }
     }
 
     /// Reserves room for an upload of up to `bytes`; `false` when the spool is full.
     func reserve(_ bytes: Int64) -> Bool {
         usage.withLock { usage in
-            guard usage.stored + usage.reserved + usage.stagedWaiting + bytes <= limit else { return false }
+            guard usage.stored + usage.reserved + usage.staged + bytes <= limit else { return false }
             usage.reserved += bytes
             return true
         }

@@ -208,6 +208,24 @@ struct RelayTests {
         let interrupted = try await second.value
         #expect(interrupted.status == 503 && interrupted.failure?.code == "upload_interrupted", "\(interrupted.status) \(interrupted.failure?.code ?? "-")")
         #expect(server.heldUploads().isEmpty, "\(server.heldUploads())")
+
+        // An erasure of another owner replaces the master key while a third upload arrives: its
+        // seal is made under the key in force when it is written, so the upload stays readable.
+        #expect(CLI.run("ingest", "--vault", server.vault, "--owner", "u10", "--tier", "pro", first.path).status == 0)
+        let third = Self.take(server.directory, "third.wav", seconds: 1, seed: 6)
+        let thirdUpload = Task { [request = try server.uploadRequest(third.path, owner: "u11", key: "race-3")] in try await client.send(request) }
+        #expect(await offPool { waitUntilStopped(server.pid) } == .stopped)
+        let erasedOther = await offPool { CLI.run("owner", "erase", "u10", "--vault", server.vault) }
+        #expect(erasedOther.status == 0, "\(erasedOther.standardError)")
+        kill(server.pid, SIGCONT)
+        let acknowledged = try await thirdUpload.value
+        #expect(acknowledged.status == 202)
+        let jobID = try JSONDecoder().decode(AcceptedUpload.self, from: Data(acknowledged.body)).jobID
+        let exported = server.directory.file("third.export")
+        let export = await offPool { CLI.run("relay", "jobs", "--vault", server.vault, "--export-upload", jobID, "--out", exported) }
+        #expect(export.status == 0, "\(export.standardError)")
+        #expect(FileManager.default.contents(atPath: exported) == FileManager.default.contents(atPath: third.path))
+
         #expect(server.stop() == 0)
         let remaining = (try? FileManager.default.subpathsOfDirectory(atPath: server.vault + "/store/v1/owners/u8")) ?? []
         #expect(remaining.isEmpty, "\(remaining)")

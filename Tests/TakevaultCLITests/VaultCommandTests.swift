@@ -308,6 +308,32 @@ struct ConcurrentOperationTests {
         return waitForExit(pid)
     }
 
+    @Test("an ingest killed mid-way leaves its work folder unlocked: the next sweep removes its decoded audio at once, not after the grace period", .timeLimit(.minutes(5)))
+    func abandonedWorkFolder() throws {
+        let directory = TestDirectory()
+        let vault = directory.file("vault")
+        #expect(CLI.run("init", "--vault", vault).status == 0)
+        let take = directory.file("take.wav")
+        writeWAV(take, channels: toneChannels(2, frames: 96_000, bits: 24, seed: 6), bits: 24)
+        func workFolders() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/work")) ?? []).sorted() }
+
+        // Frozen with its artefacts sealed: its work folder holds the decoded master.
+        let ingest = Self.frozen(["ingest", "--vault", vault, "--owner", "alice", "--tier", "pro", take], at: "ingest.sealed")
+        // (A sweep waits for the ingest's locks, so it never meets a folder in use.)
+        let working = workFolders()
+        #expect(working.count == 1)
+        #expect(working.first.map { FileManager.default.fileExists(atPath: vault + "/work/" + $0 + "/.in-use") } == true)
+
+        kill(ingest, SIGKILL)
+        _ = waitForExit(ingest)
+        let sweep = CLI.run("sweep", "--vault", vault, "--json")
+        #expect(sweep.status == 0 && sweep.standardOutput.contains("left by a process that ended"), "\(sweep.standardOutput)")
+        #expect(workFolders().isEmpty, "removed without waiting for the grace period")
+        // The upload itself is untouched, and ingests as before.
+        #expect(CLI.run("ingest", "--vault", vault, "--owner", "alice", "--tier", "pro", take).status == 0)
+        #expect(workFolders().isEmpty)
+    }
+
     @Test("an erasure started while a new owner's take is being ingested waits for it; the take restores and the sweep runs", .timeLimit(.minutes(5)))
     func erasureBesideIngest() throws {
         let directory = TestDirectory()

@@ -13,6 +13,9 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     case ownerRestricted(String)
     /// The owner has been erased: nothing of theirs can be read or written.
     case ownerErased(String)
+    /// An erasure found nothing of the owner: erased already, or never stored (an upload still
+    /// arriving for a new owner is not theirs yet: it starts them anew).
+    case nothingToErase(String)
     /// A hold covers the owner: their data may not be deleted until it is lifted.
     case ownerHeld(owner: String, reason: String, hold: String)
     /// A hold covers the take: it may not be deleted until the hold is lifted.
@@ -46,7 +49,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .invalidMetadata: "invalid_metadata"
         case .invalidSetting: "invalid_setting"
         case .ownerRestricted: "owner_restricted"
-        case .ownerErased: "owner_erased"
+        case .ownerErased, .nothingToErase: "owner_erased"
         case .ownerHeld: "owner_held"
         case .takeHeld: "take_held"
         case .sessionNotFound: "session_not_found"
@@ -70,6 +73,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
         case .invalidSetting(let name, let value, let allowed): "\(name) = \(value) is not allowed (\(allowed))."
         case .ownerRestricted(let owner): "Processing of owner \(owner)'s data is restricted; nothing new is made from it until the restriction is lifted."
         case .ownerErased(let owner): "Owner \(owner) has been erased."
+        case .nothingToErase(let owner): "Nothing of owner \(owner) is in this vault: erased already, or never stored."
         case .ownerHeld(let owner, let reason, let hold):
             "Owner \(owner) is under hold \(hold) (\(reason)); nothing of theirs can be deleted until it is lifted (`takevault owner hold --lift`)."
         case .takeHeld(let take, let reason, let hold):
@@ -95,7 +99,7 @@ public enum PipelineError: ReasonCoded, Equatable, Sendable {
     public var category: ErrorCategory {
         switch self {
         case .takeNotFound, .artefactNotFound, .sessionNotFound, .invalidMetadata, .invalidSetting, .vaultExists, .notARegularFile: .usage
-        case .ownerRestricted, .ownerErased, .ownerHeld, .takeHeld: .rejectedInput
+        case .ownerRestricted, .ownerErased, .nothingToErase, .ownerHeld, .takeHeld: .rejectedInput
         case .vaultMissing, .regionNotAllowed, .busy, .masterKeyOutdated: .failure
         case .policyRollback, .deletedTakePresent, .catalogCopyMismatch: .integrity
         }

@@ -98,9 +98,9 @@ public struct Ingest: Sendable {
             throw try await quarantine(request: request, originalName: originalName, owner: owner, sha: uploadHex, rejection: rejection, logger: logger)
         }
 
-        let work = vault.workDirectory + "/" + takeID + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        try FileIO.makeDirectory(work)
-        defer { FileIO.removeTree(work) }
+        let workFolder = try WorkFolder(in: vault.workDirectory, name: takeID + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36))
+        defer { workFolder.remove() }
+        let work = workFolder.path
 
         // Pass 1: decode once into analysis, master and waveform.
         progress(.analysing, 0)

@@ -40,7 +40,7 @@ public struct Erasure: Sendable {
             if try await vault.catalog.owner(id) == nil, try await vault.store.list(prefix: ObjectNames.ownerPrefix(id)).isEmpty,
                try await vault.store.list(prefix: StagingNames.ownerPrefix(id)).isEmpty {
                 // Nothing of theirs is left (erased already, or never here): no second tombstone.
-                throw PipelineError.ownerErased(id)
+                throw PipelineError.nothingToErase(id)
             }
             let holds = try await vault.catalog.activeHolds(owner: id)
             if let hold = holds.first(where: { $0.takeID == nil }) ?? holds.first {
@@ -65,6 +65,9 @@ public struct Erasure: Sendable {
             let staged = try await UploadStaging(vault: vault).removeAll(owner: id)
             // Their rejected uploads: audio, and a reason naming them.
             for folder in Quarantine(vault: vault).folders(owner: id) { FileIO.removeTree(folder) }
+            // Decoded audio of ingests or reprocesses whose process ended mid-way: no live one runs
+            // now (they hold the vault's lock shared), and a folder does not say whose it was.
+            vault.removeAbandonedWorkFolders()
             Failpoint.reach(Failpoint.erasureObjectsDeleted)
             // 3. Catalog and tombstone.
             let tombstone = TombstoneRecord(id: "t_" + Array((0..<16).map { _ in UInt8.random(in: 0...255) }).hex, at: Timestamp.string(vault.clock.now()))

@@ -78,9 +78,9 @@ struct TakeReprocessor: Sendable {
         let owner = manifest.header.owner
         let take = manifest.header.takeID
         guard let master = manifest.body.artefact(.master) else { throw PipelineError.artefactNotFound(take: take, kind: .master) }
-        let work = vault.workDirectory + "/reprocess-" + take + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        try FileIO.makeDirectory(work)
-        defer { FileIO.removeTree(work) }
+        let workFolder = try WorkFolder(in: vault.workDirectory, name: "reprocess-" + take + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36))
+        defer { workFolder.remove() }
+        let work = workFolder.path
 
         // 1. The master, unsealed and checked against its SHA-256.
         let masterPath = work + "/master" + (master.codec == "flac" ? ".flac" : "")

@@ -10,7 +10,10 @@ import TakevaultCore
 /// Used by one request at a time; not shared between tasks.
 public final class StagedUploadWriter {
     let store: any ObjectStore
-    let master: MasterKey
+    /// The master key the seal is wrapped under, read when the seal is written (not when the
+    /// upload starts): an erasure or a rotation that replaced the key while the body arrived has
+    /// retired the one in force then.
+    let master: @Sendable () -> MasterKey
     let owner: String
     let job: String
     let tags: ObjectTags
@@ -22,7 +25,7 @@ public final class StagedUploadWriter {
     private var bytes: Int64 = 0
     private var inFlight: Task<Void, any Error>?
 
-    init(store: any ObjectStore, master: MasterKey, owner: String, job: String, tags: ObjectTags,
+    init(store: any ObjectStore, master: @escaping @Sendable () -> MasterKey, owner: String, job: String, tags: ObjectTags,
          checkMasterKey: @escaping @Sendable () async throws -> Void) {
         self.checkMasterKey = checkMasterKey
         self.store = store
@@ -88,7 +91,7 @@ public final class StagedUploadWriter {
         }
         let seal = StagedUploadFormat.Seal(key: key, bytes: bytes, segments: segmentsStarted, sha256: sha256)
         let sealName = StagingNames.seal(owner: owner, job: job)
-        try await store.put(sealName, data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: master), tags: tags, createOnly: true)
+        try await store.put(sealName, data: try StagedUploadFormat.sealObject(seal, owner: owner, job: job, under: master()), tags: tags, createOnly: true)
         do { try await checkMasterKey() } catch {
             try? await store.delete(sealName)
             throw error

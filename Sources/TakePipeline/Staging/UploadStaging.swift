@@ -31,10 +31,11 @@ public struct UploadStaging: Sendable {
     }
 
     /// A writer staging a new upload for `owner`'s job `job`, sealed under this node's master key
-    /// if it is the vault's current one (``MasterKeyCurrency``).
+    /// as the ring holds it when the seal is written, if it is the vault's current one
+    /// (``MasterKeyCurrency``).
     public func writer(owner: String, tier: Tier, job: String) -> StagedUploadWriter {
         let currency = currency
-        return StagedUploadWriter(store: store, master: masterKeys.primary, owner: owner, job: job,
+        return StagedUploadWriter(store: store, master: { [masterKeys] in masterKeys.primary }, owner: owner, job: job,
                                   tags: ObjectTags(owner: owner, tier: tier, kind: .stagedUpload, retainUntil: nil, region: region),
                                   checkMasterKey: { try await currency.checkWritable() })
     }

@@ -240,9 +240,20 @@ extension Sweep {
             ]))
         }
         let workCutoff = leftoversAsOf.addingTimeInterval(-Double(policy.orphanGraceHours) * 3_600).timeIntervalSince1970
-        for folder in Self.folders(in: vault.workDirectory) where folder.modified <= workCutoff {
+        // A work folder whose maker has ended (its lock is free) holds decoded audio nobody will
+        // use: removed at once. One a live process holds is never touched, however old; one
+        // without a lock file (an older version's) goes after the grace period.
+        for folder in Self.folders(in: vault.workDirectory) {
+            let reason: String
+            switch WorkFolder.holder(of: vault.workDirectory + "/" + folder.name) {
+            case .working: continue
+            case .abandoned: reason = "left by a process that ended"
+            case .unknown:
+                guard folder.modified <= workCutoff else { continue }
+                reason = "left by an interrupted ingest"
+            }
             plan.steps.append(Plan.Step(action: .removeFolder(vault.workDirectory + "/" + folder.name), items: [
-                Item(kind: .workFolder, id: folder.name, owner: nil, reason: "left by an interrupted ingest", bytes: 0),
+                Item(kind: .workFolder, id: folder.name, owner: nil, reason: reason, bytes: 0),
             ]))
         }
 
