@@ -76,16 +76,16 @@ struct RelayJobs: Sendable {
         guard try await catalog.updateJob(job, leasedBy: node) else { throw LeaseLost(jobID: job.id) }
     }
 
-    /// Claims the oldest due job (or one whose lease lapsed) for `node`, leased for `leaseSeconds`.
     /// The bytes of the uploads the staging area holds: those of jobs still waiting (queued,
     /// processing, parked) and those kept as the quarantine of rejected and given-up jobs (until
     /// the sweep lets them go; a job whose upload has gone already is counted until its row goes
     /// too, which errs on the side of room). One catalog read.
     func bytesStaged() async throws -> Int64 {
-        let waiting = try await catalog.jobs(kind: Self.kind, states: [.queued, .processing, .parked, .rejected, .failed], limit: 100_000)
-        return waiting.reduce(0) { total, job in total + ((try? detail(of: job))?.uploadBytes ?? 0) }
+        let holding = try await catalog.jobs(kind: Self.kind, states: [.queued, .processing, .parked, .rejected, .failed], limit: 100_000)
+        return holding.reduce(0) { total, job in total + ((try? detail(of: job))?.uploadBytes ?? 0) }
     }
 
+    /// Claims the oldest due job (or one whose lease lapsed) for `node`, leased for `leaseSeconds`.
     func claim(node: String, leaseSeconds: Int) async throws -> JobRecord? {
         try await catalog.claimJob(kind: Self.kind, node: node, at: now, leaseUntil: leaseEnd(seconds: leaseSeconds))
     }

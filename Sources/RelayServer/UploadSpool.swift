@@ -14,9 +14,9 @@ import Darwin
 /// the store, sealed) and the copy a worker fetched for the attempt in hand: cleared at start,
 /// since nothing there outlives its request or attempt. `accepted/` holds only uploads an older
 /// version acknowledged into the spool, until their take commits. The spool counts bytes — held
-/// here, reserved by uploads in flight, and staged (waiting or quarantined) when the store is a folder on
-/// this machine (``noteStaged(_:)``) — against a limit, so a flood of uploads meets `503`
-/// rather than a full disk.
+/// here, reserved by uploads in flight, and staged (waiting or quarantined) when the store is a
+/// folder on this machine (``noteStaged(_:)``) — against a limit, so a flood of uploads meets
+/// `503` rather than a full disk.
 final class UploadSpool: Sendable {
     let layout: SpoolLayout
     let limit: Int64
@@ -48,8 +48,8 @@ final class UploadSpool: Sendable {
     /// Bytes held, reserved and staged.
     var bytesInUse: Int64 { usage.withLock { $0.stored + $0.reserved + $0.staged } }
 
-    /// Records what the staging area holds for waiting jobs (read from the catalog before an
-    /// upload is admitted), when that is this machine's disk too.
+    /// Records what the staging area holds, waiting or quarantined (read from the catalog before
+    /// an upload is admitted), when that is this machine's disk too.
     func noteStaged(_ bytes: Int64) {
         usage.withLock { $0.staged = bytes }
     }

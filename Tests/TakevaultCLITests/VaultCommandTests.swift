@@ -315,14 +315,15 @@ struct ConcurrentOperationTests {
         #expect(CLI.run("init", "--vault", vault).status == 0)
         let take = directory.file("take.wav")
         writeWAV(take, channels: toneChannels(2, frames: 96_000, bits: 24, seed: 6), bits: 24)
-        func workFolders() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/work")) ?? []).sorted() }
+        let work = vault + "/work"
+        func workFolders() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).sorted() }
 
         // Frozen with its artefacts sealed: its work folder holds the decoded master.
         let ingest = Self.frozen(["ingest", "--vault", vault, "--owner", "alice", "--tier", "pro", take], at: "ingest.sealed")
         // (A sweep waits for the ingest's locks, so it never meets a folder in use.)
         let working = workFolders()
         #expect(working.count == 1)
-        #expect(working.first.map { FileManager.default.fileExists(atPath: vault + "/work/" + $0 + "/.in-use") } == true)
+        #expect(working.first.map { FileManager.default.fileExists(atPath: work + "/" + $0 + "/.in-use") } == true)
 
         kill(ingest, SIGKILL)
         _ = waitForExit(ingest)

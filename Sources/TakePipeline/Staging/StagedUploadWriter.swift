@@ -77,8 +77,7 @@ public final class StagedUploadWriter {
             pending.removeAll()
             try await start(segment)
         }
-        try await inFlight?.value
-        inFlight = nil
+        try await waitForWrites()
         precondition(segmentsStarted == StagedUploadFormat.segmentCount(bytes: bytes))
         // Segments written while the body arrived must all still be there: one removed meanwhile
         // (an erasure of the owner, a sweep that took the upload for abandoned) would leave a seal
